@@ -1,0 +1,87 @@
+"""Exceptions of ketanb.
+
+Every error the package raises on purpose derives from :class:`KetanbError`.
+Problems with an input extract are collected as :class:`Problem` records and
+raised together as one :class:`InputError`, so that a clinic sees every problem
+of its extract at once, each with file, row, column, value and what was expected.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+__all__ = ["KetanbError", "InputError", "ParameterError", "Problem"]
+
+
+class KetanbError(Exception):
+    """Base class of every error raised by ketanb on purpose."""
+
+
+@dataclass(frozen=True)
+class Problem:
+    """One thing wrong with an extract.
+
+    Attributes
+    ----------
+    file : str
+        File (or workbook sheet) name, e.g. ``"patients.csv"``.
+    row : int or None
+        Row number as the user sees it in a spreadsheet: the header is row 1,
+        the first data row is row 2. ``None`` for a problem of the whole file.
+    column : str or None
+        Column name, ``None`` for a problem of a whole row or file.
+    value : str or None
+        The offending value as written in the file.
+    expected : str
+        What the contract allows, in words.
+    """
+
+    file: str
+    row: int | None
+    column: str | None
+    value: str | None
+    expected: str
+
+    def __str__(self) -> str:
+        where = [self.file]
+        if self.row is not None:
+            where.append(f"row {self.row}")
+        if self.column is not None:
+            where.append(f"column {self.column}")
+        text = ", ".join(where)
+        if self.value is not None:
+            text += f": value {self.value!r}"
+        return f"{text}: {self.expected}"
+
+
+class InputError(KetanbError):
+    """An extract does not follow the data contract.
+
+    Parameters
+    ----------
+    problems : list of Problem
+        Every problem found; the message lists them all (the first
+        ``max_listed`` in full, then a count of the rest).
+    source : str
+        The extract (folder or workbook) the problems were found in.
+    """
+
+    max_listed = 200
+
+    def __init__(self, problems: list[Problem], source: str = "the extract"):
+        self.problems = list(problems)
+        self.source = source
+        super().__init__(self._message())
+
+    def _message(self) -> str:
+        n = len(self.problems)
+        head = (f"The extract {self.source} does not follow the data contract "
+                f"(../shared/data-contract.md): {n} problem{'s' if n != 1 else ''}. "
+                "Nothing was analysed and no output was changed.")
+        lines = [head] + [f"  - {p}" for p in self.problems[: self.max_listed]]
+        if n > self.max_listed:
+            lines.append(f"  ... and {n - self.max_listed} more problems of the same kinds")
+        return "\n".join(lines)
+
+
+class ParameterError(KetanbError):
+    """A parameter file or value is not one the analysis understands."""

@@ -1,0 +1,280 @@
+"""Reading extracts and writing outputs.
+
+Reading keeps every cell as text, exactly as the clinic wrote it, so that the
+cleaning stage can quote a bad value back in its error message. Writing is
+deterministic and only touches a file whose bytes change, so that re-running a
+stage (or nbval re-executing a notebook) leaves unchanged outputs untouched.
+"""
+from __future__ import annotations
+
+import datetime as dt
+import io
+import json
+import math
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from .contract import TABLE_FILES
+from .errors import InputError, Problem
+from .paths import resolve
+
+__all__ = ["RawTable", "RawExtract", "read_extract", "write_bytes", "write_text", "write_json",
+           "write_csv", "read_json", "SYNTHETIC_MARKER", "to_jsonable"]
+
+#: A folder extract holding this file (or a workbook holding a sheet of this
+#: name without ``.json``) was made by :mod:`ketanb.synthetic`.
+SYNTHETIC_MARKER = "synthetic.json"
+
+
+@dataclass
+class RawTable:
+    """One input table with every cell as stripped text (empty cell = ``""``).
+
+    Attributes
+    ----------
+    file : str
+        Name to quote in messages, e.g. ``"patients.csv"`` or ``"extract.xlsx, sheet patients"``.
+    frame : pandas.DataFrame
+        Columns named as in the header (trimmed, lower case), all of str dtype.
+        Row ``i`` of the frame is spreadsheet row ``i + 2``.
+    decimal_comma : bool
+        Numbers use a decimal comma (semicolon-separated European CSV).
+    header : list of str
+        The column names as written in the file.
+    """
+
+    file: str
+    frame: pd.DataFrame
+    decimal_comma: bool = False
+    header: list[str] = field(default_factory=list)
+
+
+@dataclass
+class RawExtract:
+    """The three tables of an extract, as text, with where they came from."""
+
+    source: str
+    tables: dict[str, RawTable]
+    synthetic: bool = False
+    synthetic_notice: str = ""
+
+
+def _normalise_header(frame: pd.DataFrame) -> tuple[pd.DataFrame, list[str]]:
+    header = [str(c) for c in frame.columns]
+    frame.columns = [c.strip().lower() for c in header]
+    return frame, header
+
+
+def _strip_cells(frame: pd.DataFrame) -> pd.DataFrame:
+    return frame.apply(lambda col: col.str.strip()) if len(frame.columns) else frame
+
+
+def _read_csv(path: Path, problems: list[Problem]) -> RawTable | None:
+    name = path.name
+    data = path.read_bytes()
+    if data.startswith(b"\xef\xbb\xbf"):
+        data = data[3:]
+    try:
+        text = data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        line = data[: exc.start].count(b"\n") + 1
+        problems.append(Problem(
+            name, line, None, data[exc.start: exc.start + 1].hex(" "),
+            "the file is not UTF-8 (it looks like Windows-1252 / Latin-1, as older Excel "
+            "versions save 'CSV'); save it again as 'CSV UTF-8 (comma delimited)'"))
+        return None
+    first_line = text.split("\n", 1)[0]
+    if not first_line.strip():
+        problems.append(Problem(name, 1, None, None, "a header row with the column names"))
+        return None
+    semicolon = first_line.count(";") > first_line.count(",")
+    try:
+        frame = pd.read_csv(io.StringIO(text), sep=";" if semicolon else ",", dtype=str,
+                            keep_default_na=False, na_filter=False, skip_blank_lines=True)
+    except pd.errors.ParserError as exc:
+        problems.append(Problem(name, None, None, None,
+                                f"a well-formed {'semicolon' if semicolon else 'comma'}-separated "
+                                f"file ({exc})"))
+        return None
+    frame, header = _normalise_header(frame)
+    return RawTable(name, _strip_cells(frame), decimal_comma=semicolon, header=header)
+
+
+def _excel_cell_text(value) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, dt.datetime):
+        return value.date().isoformat() if value.time() == dt.time(0) else value.isoformat(" ")
+    if isinstance(value, dt.date):
+        return value.isoformat()
+    if isinstance(value, bool):
+        return str(value)
+    if isinstance(value, float):
+        return repr(int(value)) if value.is_integer() else repr(value)
+    return str(value)
+
+
+def _read_workbook(path: Path, problems: list[Problem]) -> tuple[dict[str, RawTable], bool, str]:
+    import openpyxl  # only needed for workbooks
+
+    try:
+        book = openpyxl.load_workbook(path, read_only=True, data_only=True)
+    except Exception as exc:  # noqa: BLE001 - any unreadable workbook is the same problem to a user
+        problems.append(Problem(path.name, None, None, None, f"a readable .xlsx workbook ({exc})"))
+        return {}, False, ""
+    tables: dict[str, RawTable] = {}
+    sheets = {name.strip().lower(): name for name in book.sheetnames}
+    for table in TABLE_FILES:
+        if table not in sheets:
+            problems.append(Problem(path.name, None, None, None,
+                                    f"a sheet named {table!r} (the workbook has: "
+                                    f"{', '.join(book.sheetnames)})"))
+            continue
+        rows = book[sheets[table]].iter_rows(values_only=True)
+        header_row = next(rows, None)
+        label = f"{path.name}, sheet {table}"
+        if header_row is None or all(v is None for v in header_row):
+            problems.append(Problem(label, 1, None, None, "a header row with the column names"))
+            continue
+        width = max(i for i, v in enumerate(header_row) if v is not None) + 1
+        header = [_excel_cell_text(v) for v in header_row[:width]]
+        body = []
+        for row in rows:
+            cells = [_excel_cell_text(v) for v in (tuple(row) + (None,) * width)[:width]]
+            body.append(cells)
+        while body and not any(body[-1]):
+            body.pop()
+        frame = pd.DataFrame(body, columns=header, dtype=str) if body else pd.DataFrame(columns=header, dtype=str)
+        frame, header = _normalise_header(frame)
+        tables[table] = RawTable(label, _strip_cells(frame.astype(str)), header=header)
+    marker = SYNTHETIC_MARKER.removesuffix(".json")
+    notice = ""
+    if marker in sheets:
+        notice = " ".join(str(v) for row in book[sheets[marker]].iter_rows(values_only=True)
+                          for v in row if v is not None)
+    book.close()
+    return tables, marker in sheets, notice
+
+
+def read_extract(path: str | os.PathLike) -> RawExtract:
+    """Read an extract: a folder of three CSV files or one ``.xlsx`` workbook.
+
+    Parameters
+    ----------
+    path : path-like
+        Folder holding ``patients.csv``, ``infusions.csv`` and
+        ``adverse_events.csv``, or a workbook with sheets of those names.
+        Relative paths are taken from the project root.
+
+    Returns
+    -------
+    RawExtract
+        Every cell as stripped text; comma- or semicolon-separated CSV is
+        detected from the header row (semicolon means decimal commas too).
+
+    Raises
+    ------
+    InputError
+        A missing file or sheet, a file that is not UTF-8, an unreadable file.
+    """
+    where = resolve(path)
+    shown = str(path)
+    problems: list[Problem] = []
+    tables: dict[str, RawTable] = {}
+    synthetic, notice = False, ""
+    if where.is_dir():
+        for table, filename in TABLE_FILES.items():
+            file = where / filename
+            if not file.is_file():
+                problems.append(Problem(filename, None, None, None,
+                                        f"the file {filename} in {shown}"))
+                continue
+            raw = _read_csv(file, problems)
+            if raw is not None:
+                tables[table] = raw
+        marker = where / SYNTHETIC_MARKER
+        if marker.is_file():
+            synthetic = True
+            notice = json.loads(marker.read_text(encoding="utf-8")).get("notice", "")
+    elif where.is_file() and where.suffix.lower() == ".xlsx":
+        tables, synthetic, notice = _read_workbook(where, problems)
+    elif where.exists():
+        problems.append(Problem(shown, None, None, None,
+                                "a folder of CSV files or an .xlsx workbook"))
+    else:
+        problems.append(Problem(shown, None, None, None, "an existing folder or .xlsx workbook"))
+    if problems:
+        raise InputError(problems, source=shown)
+    return RawExtract(shown, tables, synthetic, notice)
+
+
+# --------------------------------------------------------------------------- writing
+
+def write_bytes(path: str | os.PathLike, data: bytes) -> Path:
+    """Write ``data`` to ``path`` unless the file already holds exactly these bytes.
+
+    Leaving an identical file alone keeps its modification time, so make does
+    not think later stages are out of date after a re-run that changed nothing.
+    The write goes through a temporary file and a rename, so a reader never
+    sees half a file.
+    """
+    target = resolve(path)
+    if target.is_file() and target.stat().st_size == len(data) and target.read_bytes() == data:
+        return target
+    target.parent.mkdir(parents=True, exist_ok=True)
+    tmp = target.with_name(f".{target.name}.tmp")
+    tmp.write_bytes(data)
+    os.replace(tmp, target)
+    return target
+
+
+def write_text(path: str | os.PathLike, text: str) -> Path:
+    """Write UTF-8 text with Unix newlines (see :func:`write_bytes`)."""
+    return write_bytes(path, text.encode("utf-8"))
+
+
+def _round_float(value: float) -> float | None:
+    if not math.isfinite(value):
+        return None
+    return float(f"{value:.12g}")
+
+
+def to_jsonable(obj):
+    """Convert numpy / pandas scalars to plain Python; floats to 12 significant digits; NaN to None."""
+    if isinstance(obj, dict):
+        return {str(k): to_jsonable(v) for k, v in obj.items()}
+    if isinstance(obj, (list, tuple)):
+        return [to_jsonable(v) for v in obj]
+    if isinstance(obj, (bool, np.bool_)):
+        return bool(obj)
+    if isinstance(obj, (int, np.integer)):
+        return int(obj)
+    if isinstance(obj, (float, np.floating)):
+        return _round_float(float(obj))
+    if obj is None or obj is pd.NA:
+        return None
+    if isinstance(obj, (dt.date, pd.Timestamp)):
+        return obj.isoformat()[:10]
+    return obj
+
+
+def write_json(path: str | os.PathLike, obj) -> Path:
+    """Write ``obj`` as indented JSON, keys in the given order, floats to 12 significant digits."""
+    text = json.dumps(to_jsonable(obj), indent=2, ensure_ascii=False, allow_nan=False) + "\n"
+    return write_text(path, text)
+
+
+def read_json(path: str | os.PathLike):
+    """Read a JSON file written by :func:`write_json`."""
+    return json.loads(resolve(path).read_text(encoding="utf-8"))
+
+
+def write_csv(path: str | os.PathLike, frame: pd.DataFrame, *, index: bool = False) -> Path:
+    """Write a table as comma-separated UTF-8 with Unix newlines, floats to 12 significant digits."""
+    buffer = io.StringIO()
+    frame.to_csv(buffer, index=index, lineterminator="\n", float_format="%.12g")
+    return write_text(path, buffer.getvalue())

@@ -1,0 +1,167 @@
+"""Analysis parameters: defaults, loading from YAML, checking.
+
+The defaults are those of the data contract, section 2; ``params.yaml`` at the
+project root repeats them for people to copy (a test checks the two agree).
+"""
+from __future__ import annotations
+
+import datetime as dt
+import math
+import os
+from dataclasses import asdict, dataclass, fields, replace
+
+import yaml
+
+from .errors import ParameterError
+from .paths import resolve
+
+__all__ = ["Params", "DEFAULTS", "load_params", "MISSING_FOLLOWUP_MODES"]
+
+MISSING_FOLLOWUP_MODES = ("nonresponder", "exclude")
+
+
+@dataclass(frozen=True)
+class Params:
+    """Every parameter of the analysis (data contract, section 2).
+
+    Attributes
+    ----------
+    study_start, study_end : datetime.date
+        The period in which a patient's first infusion must fall (inclusive).
+    test_dose_mg : float
+        Dose of the first (test) infusion.
+    treatment_dose_mg : float
+        Dose of every later infusion.
+    responder_threshold : float
+        Percent pain reduction from baseline that counts as a response.
+    missing_followup : {"nonresponder", "exclude"}
+        How an included patient without a follow-up NRS is counted.
+    group_by : str
+        The patients.csv column that defines the subgroups.
+    confidence : float
+        Level of every confidence interval, in (0, 1).
+    """
+
+    study_start: dt.date = dt.date(2015, 1, 1)
+    study_end: dt.date = dt.date(2019, 12, 31)
+    test_dose_mg: float = 75.0
+    treatment_dose_mg: float = 150.0
+    responder_threshold: float = 50.0
+    missing_followup: str = "nonresponder"
+    group_by: str = "pain_mechanism"
+    confidence: float = 0.95
+
+    def to_dict(self) -> dict:
+        """JSON-ready mapping (dates as ISO text, whole numbers as int)."""
+        out = {}
+        for key, value in asdict(self).items():
+            if isinstance(value, dt.date):
+                value = value.isoformat()
+            elif isinstance(value, float) and value.is_integer() and key != "confidence":
+                value = int(value)
+            out[key] = value
+        return out
+
+
+DEFAULTS = Params()
+
+
+def _as_date(key, value):
+    if isinstance(value, dt.datetime):
+        return value.date()
+    if isinstance(value, dt.date):
+        return value
+    try:
+        return dt.date.fromisoformat(str(value).strip())
+    except ValueError:
+        raise ParameterError(f"parameter {key}: {value!r} is not a date YYYY-MM-DD") from None
+
+
+def _as_number(key, value, *, low=None, high=None, low_open=False, high_open=False):
+    if isinstance(value, bool):
+        raise ParameterError(f"parameter {key}: {value!r} is not a number")
+    try:
+        number = float(value)
+    except (TypeError, ValueError):
+        raise ParameterError(f"parameter {key}: {value!r} is not a number") from None
+    if not math.isfinite(number):
+        raise ParameterError(f"parameter {key}: {value!r} is not a finite number")
+    too_low = low is not None and (number <= low if low_open else number < low)
+    too_high = high is not None and (number >= high if high_open else number > high)
+    if too_low or too_high:
+        lo = "(" if low_open else "["
+        hi = ")" if high_open else "]"
+        raise ParameterError(f"parameter {key}: {value!r} is outside {lo}{low}, {high}{hi}")
+    return number
+
+
+def check_params(params: Params) -> Params:
+    """Return ``params`` with every value converted and checked.
+
+    Raises
+    ------
+    ParameterError
+        Naming the parameter, the value and what is allowed.
+    """
+    p = replace(
+        params,
+        study_start=_as_date("study_start", params.study_start),
+        study_end=_as_date("study_end", params.study_end),
+        test_dose_mg=_as_number("test_dose_mg", params.test_dose_mg, low=0, low_open=True),
+        treatment_dose_mg=_as_number("treatment_dose_mg", params.treatment_dose_mg, low=0, low_open=True),
+        responder_threshold=_as_number("responder_threshold", params.responder_threshold, low=0, high=100),
+        confidence=_as_number("confidence", params.confidence, low=0, high=1, low_open=True, high_open=True),
+    )
+    if p.study_end < p.study_start:
+        raise ParameterError(f"parameter study_end: {p.study_end} is before study_start {p.study_start}")
+    if p.missing_followup not in MISSING_FOLLOWUP_MODES:
+        raise ParameterError(f"parameter missing_followup: {p.missing_followup!r} is not one of "
+                             f"{', '.join(MISSING_FOLLOWUP_MODES)}")
+    if not isinstance(p.group_by, str) or not p.group_by.strip():
+        raise ParameterError(f"parameter group_by: {p.group_by!r} is not a column name")
+    return replace(p, group_by=p.group_by.strip())
+
+
+def load_params(path: str | os.PathLike | None = None, **overrides) -> Params:
+    """Read parameters from a YAML mapping; keys left out keep their defaults.
+
+    Parameters
+    ----------
+    path : path-like, optional
+        A YAML file holding a mapping with keys named as in the contract.
+        ``None`` or an empty string gives the defaults.
+    **overrides
+        Values that take precedence over the file (used by tests and the
+        sensitivity analyses).
+
+    Returns
+    -------
+    Params
+
+    Raises
+    ------
+    ParameterError
+        For an unreadable file, a key that is not a parameter (a typo is an
+        error, not a warning) or a value out of range.
+    """
+    values: dict = {}
+    if path:
+        file = resolve(path)
+        try:
+            loaded = yaml.safe_load(file.read_text(encoding="utf-8"))
+        except FileNotFoundError:
+            raise ParameterError(f"parameter file {path} does not exist") from None
+        except yaml.YAMLError as exc:
+            raise ParameterError(f"parameter file {path} is not valid YAML: {exc}") from None
+        if loaded is None:
+            loaded = {}
+        if not isinstance(loaded, dict):
+            raise ParameterError(f"parameter file {path} must hold a mapping of parameter: value")
+        values.update(loaded)
+    values.update(overrides)
+    known = {f.name for f in fields(Params)}
+    unknown = sorted(set(values) - known)
+    if unknown:
+        raise ParameterError(f"unknown parameter(s) {', '.join(map(str, unknown))} in "
+                             f"{path or 'the call'}; the parameters are: {', '.join(sorted(known))}")
+    return check_params(replace(DEFAULTS, **values))
