@@ -1,0 +1,82 @@
+# ketanb: ketamine infusion cohort, reproducible compendium.
+#   make all                       the whole analysis (creates .venv on first use)
+#   make test                      pytest on ketanb + nbval on the rendered notebooks
+#   make all DATA=path PARAMS=file.yaml   another extract / other parameters
+SHELL := /bin/bash
+.DEFAULT_GOAL := all
+.DELETE_ON_ERROR:
+
+DATA   ?= data/raw
+PARAMS ?= params.yaml
+PYTHON ?= $(shell command -v python3.11 || command -v python3)
+VENV   := .venv
+PY     := $(VENV)/bin/python
+STAMP  := $(VENV)/.installed
+export JUPYTER_PLATFORM_DIRS := 1
+export JUPYTER_DATA_DIR := $(CURDIR)/$(VENV)/share/jupyter
+export PYDEVD_DISABLE_FILE_VALIDATION := 1
+
+PKG      := $(wildcard ketanb/*.py)
+DATA_FILES := $(if $(filter %.xlsx,$(DATA)),$(DATA),$(wildcard $(DATA)/*.csv $(DATA)/*.json))
+CONFIG   := .make/config
+STAGE    := $(PY) -m ketanb.stage
+P        := -p data $(DATA) -p params_file $(PARAMS)
+
+# Record DATA and PARAMS; the file changes (and re-runs the stages) only when they do.
+$(shell mkdir -p .make; echo "DATA=$(DATA) PARAMS=$(PARAMS)" | cmp -s - $(CONFIG) || echo "DATA=$(DATA) PARAMS=$(PARAMS)" > $(CONFIG))
+
+.PHONY: all env data test test-package test-notebooks clean help lock
+
+all: results/results.json ## the whole analysis: results/, figures/, reports/
+
+help: ## list the targets
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed 's/:.*## /\t/' | column -t -s $$'\t'
+
+env: $(STAMP) ## create .venv from requirements.lock (done by all and test when needed)
+
+$(STAMP): requirements.lock
+	@$(PYTHON) -c 'import sys; sys.exit(sys.version_info[:2] != (3, 11))' || \
+	  { echo "Python 3.11 is needed (found $(PYTHON)); set PYTHON=/path/to/python3.11" >&2; exit 1; }
+	$(PYTHON) -m venv $(VENV)
+	$(VENV)/bin/pip install --quiet --no-deps -r requirements.lock
+	$(VENV)/bin/pip check
+	$(PY) -c 'import sysconfig, pathlib; pathlib.Path(sysconfig.get_paths()["purelib"], "ketanb.pth").write_text("$(CURDIR)\n")'
+	touch $@
+
+data: $(STAMP) ## write the synthetic extract data/raw/ again (byte-identical)
+	$(PY) -m ketanb data data/raw
+
+COMMON := $(STAMP) $(PKG) $(CONFIG) $(PARAMS)
+
+reports/01-cleaning.ipynb: notebooks/01-cleaning.ipynb $(COMMON) $(DATA_FILES)
+	$(STAGE) $< $@ $(P)
+
+reports/02-outcomes.ipynb: notebooks/02-outcomes.ipynb reports/01-cleaning.ipynb $(COMMON)
+	$(STAGE) $< $@ $(P)
+
+reports/03-subgroups.ipynb: notebooks/03-subgroups.ipynb reports/02-outcomes.ipynb $(COMMON)
+	$(STAGE) $< $@ $(P)
+
+reports/04-side-effects.ipynb: notebooks/04-side-effects.ipynb reports/01-cleaning.ipynb $(COMMON)
+	$(STAGE) $< $@ $(P)
+
+STAGES := reports/01-cleaning.ipynb reports/02-outcomes.ipynb reports/03-subgroups.ipynb reports/04-side-effects.ipynb
+
+results/results.json: $(STAGES)
+	$(PY) -m ketanb assemble results
+
+test: test-package test-notebooks ## all tests
+
+test-package: $(STAMP) ## pytest on the ketanb package
+	$(PY) -m pytest -q tests
+
+test-notebooks: results/results.json ## nbval: re-executing each rendered notebook reproduces its outputs
+	$(PY) -m pytest -q -p no:cacheprovider --nbval --nbval-current-env reports/*.ipynb
+
+lock: ## re-resolve requirements.in into requirements.lock (needs the network)
+	rm -rf .lockenv && $(PYTHON) -m venv .lockenv && .lockenv/bin/pip install --quiet -r requirements.in
+	{ echo "# Exact versions of everything installed into .venv (pip freeze of requirements.in, Python 3.11)."; \
+	  echo "# Regenerate with: make lock"; .lockenv/bin/pip freeze; } > requirements.lock && rm -rf .lockenv
+
+clean: ## remove derived files (keeps .venv and the committed outputs' sources)
+	rm -rf data/processed reports/.staging .make
