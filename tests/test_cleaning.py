@@ -1,0 +1,69 @@
+"""Inclusion rules and their precedence; validation messages."""
+import pytest
+
+from ketanb import InputError, load_params
+from ketanb.cleaning import derive_cohort, flow_counts
+
+from .conftest import patient, protocol, raw_extract
+from ketanb.cleaning import validate
+
+P = load_params()
+
+
+def reasons(extract):
+    got = derive_cohort(extract, P).set_index("patient_id")["exclusion_reason"].to_dict()
+    return {k: v if isinstance(v, str) else None for k, v in got.items()}  # included: missing reason
+
+
+def test_each_reason_and_precedence(make_extract):
+    inf = protocol("ok") + protocol("early", start="2014-12-31") + protocol("late", start="2020-01-01")
+    inf += [dict(r, formulation="esketamine") for r in protocol("eske")]
+    inf += [dict(r, dose_mg="150") if r["dose_mg"] == "75" else r for r in protocol("notest")]
+    inf += [dict(r, dose_mg="100") if r["date"] == "2016-03-31" else r for r in protocol("offdose")]
+    inf += protocol("only", n_later=0)
+    inf += protocol("nobase") + protocol("zerobase")
+    # early AND esketamine AND no test dose: the first reason wins
+    inf += [dict(r, formulation="esketamine", dose_mg="150") for r in protocol("multi", start="2014-01-01")]
+    pts = [patient(p) for p in ["ok", "early", "late", "eske", "notest", "offdose", "only", "multi"]]
+    pts += [patient("nobase", baseline=""), patient("zerobase", baseline="0")]
+    got = reasons(make_extract(pts, inf))
+    assert got == {"ok": None, "early": "outside_study_period", "late": "outside_study_period",
+                   "eske": "not_racemic", "notest": "no_test_dose", "offdose": "off_protocol_dose",
+                   "only": "test_dose_only", "multi": "outside_study_period",
+                   "nobase": "no_baseline_nrs", "zerobase": "no_baseline_nrs"}
+
+
+def test_infusions_out_of_date_order(make_extract):
+    rows = protocol("a")
+    got = reasons(make_extract([patient("a")], rows[::-1]))
+    assert got == {"a": None}
+
+
+def test_flow_adds_up(make_extract):
+    cohort = derive_cohort(make_extract([patient("a"), patient("b")], protocol("a") + protocol("b", n_later=0)), P)
+    assert flow_counts(cohort) == {"treated": 2, "included": 1, "excluded": {
+        "outside_study_period": 0, "not_racemic": 0, "no_test_dose": 0, "off_protocol_dose": 0,
+        "test_dose_only": 1, "no_baseline_nrs": 0}}
+
+
+def test_codes_case_and_spaces(make_extract):
+    e = make_extract([patient("a", mechanism=" Neuropathic ", discontinuation="LACK_OF_EFFECT")],
+                     [dict(r, formulation=" Racemic ") for r in protocol("a")])
+    assert e.patients.loc[0, "pain_mechanism"] == "neuropathic"
+    assert e.patients.loc[0, "discontinuation"] == "lack_of_effect"
+    assert set(e.infusions["formulation"]) == {"racemic"}
+
+
+def test_all_problems_reported_with_row_column_value():
+    raw = raw_extract([patient("a", age="17"), patient("a", mechanism="visceral")], protocol("a") + protocol("zz"))
+    with pytest.raises(InputError) as info:
+        validate(raw)
+    text = str(info.value)
+    assert "patients.csv, row 2, column age: value '17'" in text
+    assert "patients.csv, row 3, column pain_mechanism: value 'visceral'" in text
+    raw = raw_extract([patient("a"), patient("a")], protocol("a") + protocol("zz"))
+    with pytest.raises(InputError) as info:
+        validate(raw)
+    text = str(info.value)
+    assert "patients.csv, row 3, column patient_id: value 'a'" in text
+    assert "infusions.csv, row 5, column patient_id: value 'zz'" in text

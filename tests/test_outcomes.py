@@ -1,0 +1,36 @@
+"""The favorable-outcome rule on its edge cases."""
+import pytest
+
+from ketanb import load_params
+from ketanb.cleaning import derive_cohort
+from ketanb.outcomes import derive_outcomes, outcome_summary
+
+from .conftest import patient, protocol
+
+
+def outcome(make_extract, mode="nonresponder", **kw):
+    cases = {"half": dict(baseline="8", followup="4"),           # exactly 50 %
+             "decimal": dict(baseline="7.4", followup="3.7"),    # 50 % in floating point
+             "lack": dict(baseline="8", followup="2", discontinuation="lack_of_effect"),
+             "side": dict(baseline="8", followup="2", discontinuation="side_effects"),
+             "missing": dict(baseline="8", followup=""),
+             "worse": dict(baseline="6", followup="8"),
+             "below": dict(baseline="8", followup="4.5")}
+    pts = [patient(k, **v) for k, v in cases.items()]
+    inf = [r for k in cases for r in protocol(k)]
+    cohort = derive_cohort(make_extract(pts, inf), load_params())
+    return derive_outcomes(cohort, threshold=50, missing_followup=mode).set_index("patient_id")
+
+
+def test_edge_cases(make_extract):
+    o = outcome(make_extract)
+    assert o["favorable"].to_dict() == {"half": True, "decimal": True, "lack": False, "side": True,
+                                        "missing": False, "worse": False, "below": False}
+    assert o.loc["worse", "reduction_pct"] == pytest.approx(-100 * 2 / 6)
+    s = outcome_summary(o, threshold=50)
+    assert (s["n"], s["favorable"], s["missing_followup"]) == (7, 3, 1)
+
+
+def test_missing_followup_exclude(make_extract):
+    s = outcome_summary(outcome(make_extract, "exclude"), threshold=50)
+    assert (s["n"], s["favorable"], s["missing_followup"]) == (6, 3, 1)

@@ -1,0 +1,54 @@
+"""Statistics against hand calculation and R reference values."""
+import pytest
+
+from ketanb.stats import fisher_freeman_halton, kruskal_wallis, wilson_ci
+
+
+def test_wilson_23_of_45():
+    # Hand calculation: p=0.5111, z=1.95996; centre 0.5102, half-width 0.1402 -> 0.3700-0.6504
+    low, high = wilson_ci(23, 45, 0.95)
+    assert low == pytest.approx(0.3700, abs=1e-4)
+    assert high == pytest.approx(0.6504, abs=1e-4)
+
+
+def test_wilson_edges():
+    assert wilson_ci(0, 0) == (None, None)
+    low, high = wilson_ci(0, 10)
+    assert low == 0.0 and high == pytest.approx(0.2775, abs=1e-4)  # z^2/(n+z^2) = 3.8415/13.8415
+    with pytest.raises(ValueError):
+        wilson_ci(5, 4)
+
+
+@pytest.mark.parametrize("favorable, n, expected", [
+    # R 4.5.2: fisher.test(matrix(c(10,5,8,12,6,7), nrow=2))$p.value = 0.3770904526630931
+    ([10, 8, 6], [15, 20, 13], 0.3770904526630931),
+    # R: fisher.test(matrix(c(3,1,1,3), nrow=2)) (Fisher's tea tasting) p = 0.4857142857142856
+    ([3, 1], [4, 4], 0.4857142857142856),
+    # R: fisher.test(matrix(c(1,3,5,2), nrow=2)) p = 0.24242424242424254
+    ([1, 3], [6, 5], 0.24242424242424254),
+    # R: fisher.test(matrix(c(0,5,8,12), nrow=2)) p = 0.13992094861660076
+    ([0, 5], [8, 17], 0.13992094861660076),
+])
+def test_ffh_matches_r(favorable, n, expected):
+    result = fisher_freeman_halton(favorable, n)
+    assert result.method == "exact"
+    assert result.p_value == pytest.approx(expected, rel=1e-9)
+
+
+def test_ffh_not_computable():
+    assert fisher_freeman_halton([3], [5]).p_value is None
+    assert fisher_freeman_halton([0, 0], [3, 4]).p_value is None
+    assert fisher_freeman_halton([3, 4], [3, 4]).p_value is None
+
+
+def test_ffh_large_falls_back_to_chi_squared():
+    result = fisher_freeman_halton([3000, 2000, 1000], [6000, 5000, 3000])
+    assert result.method == "chi-squared" and result.p_value < 1e-40
+
+
+def test_kruskal_wallis():
+    # scipy docs / hand: groups [1,2,3] vs [4,5,6]: ranks 6 vs 15, H = 12/42*(36/3+225/3) - 21 = 3.857
+    result = kruskal_wallis([[1, 2, 3], [4, 5, 6]])
+    assert result.statistic == pytest.approx(27 / 7, rel=1e-9)
+    assert kruskal_wallis([[1, 1], [1, 1]]).p_value is None
+    assert kruskal_wallis([[1, 2], []]).p_value is None
