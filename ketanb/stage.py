@@ -27,6 +27,8 @@ def normalise(nb) -> None:
     pm.pop("input_path", None)
     pm.pop("output_path", None)
     for cell in nb.cells:
+        if "injected-parameters" in cell.metadata.get("tags", []):
+            cell.id = "injected-parameters"  # papermill gives it a random id
         cell.metadata.pop("execution", None)
         cell.metadata.get("papermill", {}).clear()
 
