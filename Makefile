@@ -9,11 +9,12 @@ SHELL := /bin/bash
 DATA   ?= data/raw
 PARAMS ?= params.yaml
 PYTHON ?= $(shell command -v python3.11 || command -v python3)
-VENV   := .venv
+VENV   ?= .venv
 PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.installed
 export JUPYTER_PLATFORM_DIRS := 1
-export JUPYTER_DATA_DIR := $(CURDIR)/$(VENV)/share/jupyter
+export JUPYTER_DATA_DIR := $(abspath $(VENV))/share/jupyter
+export KETANB_ROOT := $(CURDIR)
 export PYDEVD_DISABLE_FILE_VALIDATION := 1
 
 PKG      := $(wildcard ketanb/*.py)
@@ -34,6 +35,10 @@ help: ## list the targets
 
 env: $(STAMP) ## create .venv from requirements.lock (done by all and test when needed)
 
+ifneq ($(wildcard $(VENV)/conda-meta),)
+$(STAMP): # a conda environment made from environment.yml: check it, install nothing
+	$(PY) -m pip check && touch $@
+else
 $(STAMP): requirements.lock
 	@$(PYTHON) -c 'import sys; sys.exit(sys.version_info[:2] != (3, 11))' || \
 	  { echo "Python 3.11 is needed (found $(PYTHON)); set PYTHON=/path/to/python3.11" >&2; exit 1; }
@@ -42,6 +47,7 @@ $(STAMP): requirements.lock
 	$(VENV)/bin/pip check
 	$(PY) -c 'import sysconfig, pathlib; pathlib.Path(sysconfig.get_paths()["purelib"], "ketanb.pth").write_text("$(CURDIR)\n")'
 	touch $@
+endif
 
 data: $(STAMP) ## write the synthetic extract data/raw/ again (byte-identical)
 	$(PY) -m ketanb data data/raw

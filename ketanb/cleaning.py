@@ -14,18 +14,15 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from .contract import EXCLUSION_REASONS, IDENTIFYING_COLUMNS, TABLES, ColumnSpec
+from . import schema
+from .contract import EXCLUSION_REASONS, IDENTIFYING_COLUMNS, TABLES
 from .errors import InputError, Problem
 from .io import RawExtract, RawTable
 from .params import Params
+from .schema import EXAMPLES_PER_CHECK, normalise, parse_number
 
 __all__ = ["Extract", "validate", "derive_cohort", "exclusion_counts", "flow_counts"]
 
-#: Bad rows quoted one by one per column and kind of problem; more are summarised in one line.
-EXAMPLES_PER_CHECK = 20
-
-_ID_PATTERN = re.compile(r"^[A-Za-z0-9_-]{1,32}$")
-_DATE_PATTERN = r"^\d{4}-\d{2}-\d{2}$"
 _TOLERANCE = 1e-9
 
 
@@ -83,51 +80,26 @@ class _Collector:
                 f"{len(bad) - EXAMPLES_PER_CHECK} more rows have the same problem ({expected})"))
 
 
-def _parse_number(text: pd.Series, decimal_comma: bool) -> pd.Series:
-    if decimal_comma:
-        text = text.str.replace(",", ".", regex=False)
-    return pd.to_numeric(text.where(text != ""), errors="coerce").astype("float64")
-
-
-def _parse_column(table: RawTable, spec: ColumnSpec, out: _Collector) -> pd.Series:
-    """Parse one column by its spec, reporting every bad cell; bad cells become missing."""
-    text = table.frame[spec.name].astype(str)
-    empty = (text == "").to_numpy()
-    if spec.value_required:
-        out.rows(table, empty, spec.name, f"a value is required: {spec.expectation()}")
-    present = ~empty
-    if spec.kind == "id":
-        ok = text.str.fullmatch(_ID_PATTERN.pattern).fillna(False).to_numpy(dtype=bool)
-        out.rows(table, present & ~ok, spec.name, spec.expectation())
-        return text.where(present & ok).astype(object)
-    if spec.kind == "code":
-        folded = text.str.upper() if spec.codes[0].isupper() else text.str.lower()
-        ok = folded.isin(spec.codes).to_numpy()
-        out.rows(table, present & ~ok, spec.name, spec.expectation())
-        return folded.where(present & ok).astype(object)
-    if spec.kind == "text":
-        return text.where(present).astype(object)
-    if spec.kind == "date":
-        well_formed = text.str.fullmatch(_DATE_PATTERN).fillna(False).to_numpy(dtype=bool)
-        parsed = pd.to_datetime(text.where(well_formed), format="%Y-%m-%d", errors="coerce")
-        ok = well_formed & parsed.notna().to_numpy()
-        out.rows(table, present & ~ok, spec.name, spec.expectation())
-        return parsed.where(ok).astype("datetime64[ns]")
-    # numbers
-    number = _parse_number(text, table.decimal_comma)
-    ok = number.notna().to_numpy() & np.isfinite(number.to_numpy())
-    if spec.kind == "integer":
-        ok &= np.equal(np.mod(number.fillna(0).to_numpy(), 1), 0)
-    if spec.low is not None:
-        ok &= (number > spec.low).to_numpy() if spec.low_open else (number >= spec.low).to_numpy()
-    if spec.high is not None:
-        ok &= (number <= spec.high).to_numpy()
-    hint = spec.expectation()
-    if table.decimal_comma:
-        hint += " (decimal comma, as in this semicolon-separated file)"
-    out.rows(table, present & ~ok, spec.name, hint)
-    number = number.where(ok)
-    return number.astype("Int64") if spec.kind == "integer" else number
+def _typed(table: RawTable, name: str) -> pd.DataFrame:
+    """A table that passed its schema, parsed: numbers float (age Int64), dates datetime64."""
+    text = normalise(table, TABLES[name])
+    frame = {}
+    for spec in TABLES[name]:
+        if spec.name not in text:
+            continue
+        column = text[spec.name]
+        if spec.kind in ("integer", "number"):
+            number = parse_number(column, table.decimal_comma)
+            frame[spec.name] = number.astype("Int64") if spec.kind == "integer" else number
+        elif spec.kind == "date":
+            frame[spec.name] = pd.to_datetime(column, format="%Y-%m-%d").astype("datetime64[ns]")
+        else:
+            frame[spec.name] = column.astype(object).where(column.notna(), None)
+    for column in table.frame.columns:  # extra columns: kept as trimmed text
+        if column not in frame:
+            extra = table.frame[column].astype(str)
+            frame[column] = extra.where(extra != "").astype(object)
+    return pd.DataFrame(frame, index=pd.RangeIndex(len(table.frame)))
 
 
 def _check_columns(name: str, table: RawTable, out: _Collector, extra_required=()) -> bool:
@@ -182,16 +154,11 @@ def validate(raw: RawExtract, params: Params | None = None) -> Extract:
         if table.frame.empty and name != "adverse_events":
             out.whole(table.file, "at least one data row below the header", row=2)
             continue
-        frame = {}
-        for spec in specs:
-            if spec.name in table.frame.columns:
-                frame[spec.name] = _parse_column(table, spec, out)
-        for column in table.frame.columns:  # extra columns: kept as trimmed text
-            if column not in frame:
-                text = table.frame[column].astype(str)
-                frame[column] = text.where(text != "").astype(object)
-        typed[name] = pd.DataFrame(frame, index=pd.RangeIndex(len(table.frame)))
-    if out.problems:
+        problems = schema.check_table(name, table)
+        out.problems.extend(problems)
+        if all(p.expected == schema.UNIQUE_ID for p in problems):  # every cell parses
+            typed[name] = _typed(table, name)
+    if len(typed) < len(TABLES):
         raise InputError(out.problems, source=raw.source)
 
     patients, infusions, events = typed["patients"], typed["infusions"], typed["adverse_events"]
@@ -213,8 +180,7 @@ def validate(raw: RawExtract, params: Params | None = None) -> Extract:
 
 def _check_relations(raw, patients, infusions, events, out: _Collector) -> None:
     tp, ti, te = raw.tables["patients"], raw.tables["infusions"], raw.tables["adverse_events"]
-    dup_patient = patients["patient_id"].duplicated(keep="first").to_numpy()
-    out.rows(tp, dup_patient, "patient_id", "a patient_id not used by an earlier row (each patient once)")
+    dup_patient = patients["patient_id"].duplicated(keep="first").to_numpy()  # reported by the schema
     known = set(patients["patient_id"])
     unknown = ~infusions["patient_id"].isin(known).to_numpy()
     out.rows(ti, unknown, "patient_id", "a patient_id of patients.csv")

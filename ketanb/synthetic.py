@@ -21,7 +21,7 @@ import numpy as np
 import pandas as pd
 
 from .contract import EXCLUSION_REASONS, PAIN_MECHANISMS
-from .io import SYNTHETIC_MARKER, write_csv, write_text
+from .io import SYNTHETIC_MARKER, write_bytes, write_csv, write_text
 from .paths import resolve
 
 __all__ = ["SEED", "PUBLISHED_SIZE", "COMPOSITION", "generate_extract", "write_extract",
@@ -311,6 +311,29 @@ def write_extract(frames: dict[str, pd.DataFrame], folder: str | os.PathLike, *,
     return target
 
 
+#: Numeric columns of the contract (written with a decimal comma in the European CSV form).
+NUMERIC_COLUMNS = ("age", "dose_mg", "baseline_nrs", "followup_nrs", "pain_duration_months")
+
+
+def write_european_csv(frames: dict[str, pd.DataFrame], folder: str | os.PathLike, *,
+                       bom: bool = True) -> Path:
+    """Write an extract as Excel does in Belgian and other European locales.
+
+    Semicolon-separated, decimal commas (``7,5``), UTF-8 with a byte-order
+    mark: the form a clinic gets from "Save as CSV UTF-8" on a Dutch or French
+    Windows. No synthetic marker is written, so it reads like a clinic's files.
+    """
+    target = resolve(folder)
+    for name, frame in frames.items():
+        frame = frame.copy()
+        for column in NUMERIC_COLUMNS:
+            if column in frame:
+                frame[column] = frame[column].str.replace(".", ",", regex=False)
+        text = frame.to_csv(index=False, sep=";", lineterminator="\r\n")
+        write_bytes(target / f"{name}.csv", (b"\xef\xbb\xbf" if bom else b"") + text.encode("utf-8"))
+    return target
+
+
 def write_workbook(frames: dict[str, pd.DataFrame], path: str | os.PathLike, *, synthetic: bool = True,
                    typed: bool = True) -> Path:
     """Write an extract as one .xlsx workbook with a sheet per table.
@@ -329,8 +352,7 @@ def write_workbook(frames: dict[str, pd.DataFrame], path: str | os.PathLike, *, 
             for column, value in zip(frame.columns, row):
                 if typed and value != "" and column == "date":
                     value = pd.Timestamp(value).to_pydatetime()
-                elif typed and value != "" and column in ("age", "dose_mg", "baseline_nrs",
-                                                          "followup_nrs", "pain_duration_months"):
+                elif typed and value != "" and column in NUMERIC_COLUMNS:
                     value = float(value) if "." in value else int(value)
                 cells.append(None if value == "" else value)
             sheet.append(cells)

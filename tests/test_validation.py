@@ -1,0 +1,199 @@
+"""Every "must" of the data contract: one small bad extract per rule, read from real files.
+
+Each case writes a valid two-patient extract as CSV files, spoils one thing,
+and asserts on the exact line of the report a clinic would read: file, the
+row as their spreadsheet numbers it (header = row 1), column, value, and what
+the contract allows.
+"""
+import pandas as pd
+import pytest
+
+from ketanb import InputError, load_params
+from ketanb.cleaning import validate
+from ketanb.io import read_extract
+
+from .conftest import patient, protocol
+
+AE = {"patient_id": "p1", "date": "2016-03-01", "event": "nausea", "severity": "mild",
+      "treatment": "ondansetron", "serious": "no"}
+
+
+def good():
+    """Two valid patients with three infusions each and one adverse event."""
+    return {"patients": [patient("p1"), patient("p2", mechanism="nociplastic")],
+            "infusions": protocol("p1") + protocol("p2", start="2017-05-02"),
+            "adverse_events": [dict(AE)]}
+
+
+def write(folder, tables, sep=","):
+    folder.mkdir(parents=True, exist_ok=True)
+    for name, rows in tables.items():
+        frame = rows if isinstance(rows, pd.DataFrame) else pd.DataFrame(rows)
+        if name == "adverse_events" and frame.empty:
+            frame = pd.DataFrame(columns=list(AE))
+        frame.to_csv(folder / f"{name}.csv", index=False, sep=sep)
+    return folder
+
+
+def problems(tmp_path, tables, params=None):
+    with pytest.raises(InputError) as info:
+        validate(read_extract(write(tmp_path / "extract", tables)), params)
+    return [str(p) for p in info.value.problems], str(info.value)
+
+
+def spoil(table, row, **changes):
+    tables = good()
+    tables[table][row].update(changes)
+    return tables
+
+
+CELL_RULES = [
+    # table, row index, change, expected report line (row = index + 2)
+    ("patients", 0, {"patient_id": "Jan Peeters"},
+     "patients.csv, row 2, column patient_id: value 'Jan Peeters': 1-32 characters of letters, digits, '-' or '_'"),
+    ("patients", 1, {"sex": "X"}, "patients.csv, row 3, column sex: value 'X': one of F, M"),
+    ("patients", 0, {"sex": ""}, "patients.csv, row 2, column sex: value '': a value is required: one of F, M"),
+    ("patients", 0, {"age": "17"}, "patients.csv, row 2, column age: value '17': a whole number from 18 to 110"),
+    ("patients", 0, {"age": "111"}, "patients.csv, row 2, column age: value '111': a whole number from 18 to 110"),
+    ("patients", 0, {"age": "45.5"}, "patients.csv, row 2, column age: value '45.5': a whole number from 18 to 110"),
+    ("patients", 0, {"age": "fifty"}, "patients.csv, row 2, column age: value 'fifty': a whole number from 18 to 110"),
+    ("patients", 1, {"pain_mechanism": "visceral"},
+     "patients.csv, row 3, column pain_mechanism: value 'visceral': one of neuropathic, nociceptive, "
+     "nociplastic (or empty)"),
+    ("patients", 0, {"baseline_nrs": "11"},
+     "patients.csv, row 2, column baseline_nrs: value '11': a number from 0 to 10 (or empty)"),
+    ("patients", 0, {"followup_nrs": "-1"},
+     "patients.csv, row 2, column followup_nrs: value '-1': a number from 0 to 10 (or empty)"),
+    ("patients", 0, {"pain_duration_months": "-3"},
+     "patients.csv, row 2, column pain_duration_months: value '-3': a number >= 0 (or empty)"),
+    ("patients", 0, {"discontinuation": "moved"},
+     "patients.csv, row 2, column discontinuation: value 'moved': one of lack_of_effect, side_effects, "
+     "other (or empty)"),
+    ("infusions", 1, {"date": "2016/03/31"}, "infusions.csv, row 3, column date: value '2016/03/31': a date YYYY-MM-DD"),
+    ("infusions", 1, {"date": "2016-02-30"}, "infusions.csv, row 3, column date: value '2016-02-30': a date YYYY-MM-DD"),
+    ("infusions", 2, {"dose_mg": "0"}, "infusions.csv, row 4, column dose_mg: value '0': a number > 0"),
+    ("infusions", 2, {"dose_mg": ""}, "infusions.csv, row 4, column dose_mg: value '': a value is required: a number > 0"),
+    ("infusions", 0, {"formulation": "s-ketamine"},
+     "infusions.csv, row 2, column formulation: value 's-ketamine': one of racemic, esketamine"),
+    ("adverse_events", 0, {"event": "itch"},
+     "adverse_events.csv, row 2, column event: value 'itch': one of nausea, vomiting, dizziness, drowsiness, "
+     "hallucinations, dissociation, nightmares, anxiety, headache, blurred_vision, hypertension, tachycardia, other"),
+    ("adverse_events", 0, {"severity": "grade 2"},
+     "adverse_events.csv, row 2, column severity: value 'grade 2': one of mild, moderate, severe"),
+    ("adverse_events", 0, {"serious": "maybe"},
+     "adverse_events.csv, row 2, column serious: value 'maybe': one of yes, no (or empty)"),
+]
+
+
+@pytest.mark.parametrize("table, row, change, line", CELL_RULES,
+                         ids=[f"{t}.{next(iter(c))}={next(iter(c.values()))!r}" for t, _, c, _ in CELL_RULES])
+def test_cell_rule(tmp_path, table, row, change, line):
+    found, _ = problems(tmp_path, spoil(table, row, **change))
+    assert found == [line]
+
+
+RELATION_RULES = [
+    ("unique patient_id", lambda t: t["patients"].append(patient("p1")),
+     "patients.csv, row 4, column patient_id: value 'p1': a patient_id not used by an earlier row "
+     "(each patient once)"),
+    ("unique patient and date", lambda t: t["infusions"].append(dict(t["infusions"][0], dose_mg="150")),
+     "infusions.csv, row 8, column date: value '2016-03-01': one infusion per patient and date "
+     "(this patient already has one that day)"),
+    ("infusion of an unknown patient", lambda t: t["infusions"].append(dict(t["infusions"][0], patient_id="p9")),
+     "infusions.csv, row 8, column patient_id: value 'p9': a patient_id of patients.csv"),
+    ("adverse event of an unknown patient", lambda t: t["adverse_events"].append(dict(AE, patient_id="p9")),
+     "adverse_events.csv, row 3, column patient_id: value 'p9': a patient_id of patients.csv"),
+    ("adverse event not on an infusion date", lambda t: t["adverse_events"].append(dict(AE, date="2016-03-02")),
+     "adverse_events.csv, row 3, column date: value '2016-03-02': the date of one of this patient's infusions"),
+    ("patient without an infusion", lambda t: t["patients"].append(patient("p3")),
+     "patients.csv, row 4, column patient_id: value 'p3': a patient with at least one infusion in infusions.csv"),
+]
+
+
+@pytest.mark.parametrize("rule, change, line", RELATION_RULES, ids=[r[0] for r in RELATION_RULES])
+def test_relation_rule(tmp_path, rule, change, line):
+    tables = good()
+    change(tables)
+    found, _ = problems(tmp_path, tables)
+    assert found == [line]
+
+
+@pytest.mark.parametrize("column, why", [("name", "a name"), ("Date of birth", "a birth date"),
+                                         ("rijksregisternummer", "a national register number"),
+                                         ("address", "an address")])
+def test_direct_identifiers_refused(tmp_path, column, why):
+    tables = good()
+    for row in tables["patients"]:
+        row[column] = "x"
+    found, _ = problems(tmp_path, tables)
+    assert found == [f"patients.csv, row 1, column {column.lower()}: no direct identifiers: this column "
+                     f"looks like {why}. Remove it; the analysis needs only a pseudonymous patient_id"]
+
+
+def test_missing_required_column(tmp_path):
+    tables = good()
+    for row in tables["patients"]:
+        del row["followup_nrs"]
+    found, _ = problems(tmp_path, tables)
+    assert found == ["patients.csv, row 1, column followup_nrs: a column named 'followup_nrs' (the header has: "
+                     "patient_id, sex, age, pain_mechanism, baseline_nrs, discontinuation)"]
+
+
+def test_group_by_column_must_exist(tmp_path):
+    found, _ = problems(tmp_path, good(), load_params(group_by="smoker"))
+    assert found[0].startswith("patients.csv, row 1, column smoker: a column named 'smoker'")
+
+
+@pytest.mark.parametrize("table", ["patients", "infusions"])
+def test_header_only_refused(tmp_path, table):
+    tables = good()
+    tables[table] = pd.DataFrame(columns=list(tables[table][0]))
+    found, _ = problems(tmp_path, tables)
+    assert f"{table}.csv, row 2: at least one data row below the header" in found
+
+
+def test_header_only_adverse_events_is_valid(tmp_path):
+    tables = dict(good(), adverse_events=[])
+    extract = validate(read_extract(write(tmp_path / "x", tables)))
+    assert len(extract.adverse_events) == 0 and len(extract.patients) == 2
+
+
+def test_missing_file(tmp_path):
+    folder = write(tmp_path / "x", good())
+    (folder / "adverse_events.csv").unlink()
+    with pytest.raises(InputError) as info:
+        read_extract(folder)
+    assert "adverse_events.csv" in str(info.value) and "missing" in str(info.value)
+
+
+def test_latin1_file_refused_with_reason(tmp_path):
+    folder = write(tmp_path / "x", dict(good(), adverse_events=[dict(AE, treatment="métoclopramide")]))
+    path = folder / "adverse_events.csv"
+    path.write_bytes(path.read_text(encoding="utf-8").encode("cp1252"))
+    with pytest.raises(InputError) as info:
+        read_extract(folder)
+    message = str(info.value)
+    assert "adverse_events.csv, row 2: value 'e9': the file is not UTF-8" in message
+    assert "CSV UTF-8" in message
+
+
+def test_every_problem_at_once_and_no_traceback_words(tmp_path):
+    tables = spoil("patients", 0, age="17")
+    tables["patients"][1]["sex"] = "X"
+    tables["infusions"][0]["dose_mg"] = "-75"
+    tables["adverse_events"][0]["severity"] = "bad"
+    found, message = problems(tmp_path, tables)
+    assert len(found) == 4
+    assert message.startswith("The extract ") and "4 problems" in message
+    assert "Nothing was analysed and no output was changed." in message
+    assert "Traceback" not in message
+
+
+def test_many_bad_rows_are_summarised(tmp_path):
+    tables = good()
+    tables["patients"] = [patient(f"p{i}", age="5") for i in range(30)]
+    tables["infusions"] = sum((protocol(f"p{i}") for i in range(30)), [])
+    found, _ = problems(tmp_path, tables)
+    assert len(found) == 21
+    assert found[-1] == ("patients.csv, column age: 10 more rows have the same problem "
+                         "(a whole number from 18 to 110)")
