@@ -35,3 +35,48 @@ def make_extract():
     def make(patients, infusions, adverse_events=None, params=None):
         return validate(raw_extract(patients, infusions, adverse_events), params)
     return make
+
+
+# --- running the real pipeline (make) on a copy of the project -------------------------------
+import hashlib
+import os
+import shutil
+import subprocess
+
+from ketanb.paths import ROOT
+
+OUTPUT_DIRS = ("results", "figures", "reports")
+
+
+def copy_project(target):
+    """Copy the committed files of the project (not .venv, not data/processed) to ``target``."""
+    files = subprocess.run(["git", "ls-files", "-z"], cwd=ROOT, capture_output=True, check=True).stdout
+    for name in filter(None, files.decode().split("\0")):
+        source = ROOT / name
+        if source.is_file():
+            (target / name).parent.mkdir(parents=True, exist_ok=True)
+            shutil.copy2(source, target / name)
+    return target
+
+
+def run_make(project, *args, timeout=600):
+    """``make -s ARGS`` in ``project`` with this checkout's .venv; returns the CompletedProcess."""
+    env = dict(os.environ, MAKEFLAGS="")
+    return subprocess.run(["make", "-s", f"VENV={ROOT / '.venv'}", *args], cwd=project, env=env,
+                          capture_output=True, text=True, timeout=timeout)
+
+
+def output_digests(project):
+    """sha256 of every file under results/, figures/, reports/ (staging excluded)."""
+    digests = {}
+    for folder in OUTPUT_DIRS:
+        for path in sorted((project / folder).rglob("*")):
+            if path.is_file() and ".staging" not in path.parts:
+                digests[str(path.relative_to(project))] = hashlib.sha256(path.read_bytes()).hexdigest()
+    return digests
+
+
+@pytest.fixture(scope="module")
+def venv_ready():
+    if not (ROOT / ".venv" / ".installed").exists():
+        pytest.skip("needs the project's .venv (make env)")
