@@ -28,7 +28,7 @@ $(shell mkdir -p .make; echo "DATA=$(DATA) PARAMS=$(PARAMS)" | cmp -s - $(CONFIG
 
 .PHONY: all env data test test-package test-notebooks clean help lock
 
-all: results/results.json ## the whole analysis: results/, figures/, reports/
+all: results/results.json reports/index.html ## the whole analysis: results/, figures/, reports/
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed 's/:.*## /\t/' | column -t -s $$'\t'
@@ -52,23 +52,15 @@ endif
 data: $(STAMP) ## write the synthetic extract data/raw/ again (byte-identical)
 	$(PY) -m ketanb data data/raw
 
-COMMON := $(STAMP) $(PKG) $(CONFIG) $(PARAMS)
+# Stage rules come from the notebooks: each depends on the ketanb modules it imports and
+# on the stages named in its metadata (ketanb/stagedeps.py). A new notebooks/NN-name.ipynb is
+# picked up by itself.
+STAGE_COMMON := $(STAMP) $(CONFIG) $(PARAMS) ketanb/stage.py $(wildcard ketanb/templates/*/*)
+include .make/stages.mk
+.make/stages.mk: ketanb/stagedeps.py $(wildcard notebooks/*.ipynb) $(PKG)
+	@mkdir -p .make && $(PYTHON) ketanb/stagedeps.py > $@.tmp && mv $@.tmp $@
 
-reports/01-cleaning.ipynb: notebooks/01-cleaning.ipynb $(COMMON) $(DATA_FILES)
-	$(STAGE) $< $@ $(P)
-
-reports/02-outcomes.ipynb: notebooks/02-outcomes.ipynb reports/01-cleaning.ipynb $(COMMON)
-	$(STAGE) $< $@ $(P)
-
-reports/03-subgroups.ipynb: notebooks/03-subgroups.ipynb reports/02-outcomes.ipynb $(COMMON)
-	$(STAGE) $< $@ $(P)
-
-reports/04-side-effects.ipynb: notebooks/04-side-effects.ipynb reports/01-cleaning.ipynb $(COMMON)
-	$(STAGE) $< $@ $(P)
-
-STAGES := reports/01-cleaning.ipynb reports/02-outcomes.ipynb reports/03-subgroups.ipynb reports/04-side-effects.ipynb
-
-results/results.json: $(STAGES)
+results/results.json reports/index.html &: $(STAGES) ketanb/pipeline.py ketanb/index.py
 	$(PY) -m ketanb assemble results
 
 test: test-package test-notebooks ## all tests

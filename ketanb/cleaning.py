@@ -172,10 +172,21 @@ def validate(raw: RawExtract, params: Params | None = None) -> Extract:
             patients[column] = pd.Series(np.nan if column.endswith("months") else None,
                                          index=patients.index, dtype="float64" if column.endswith("months") else object)
 
+    if params is not None and params.group_edges and group_by not in {s.name for s in TABLES["patients"]}:
+        _parse_group_column(raw.tables["patients"], patients, group_by, out)
     _check_relations(raw, patients, infusions, events, out)
     if out.problems:
         raise InputError(out.problems, source=raw.source)
     return Extract(patients, infusions, events, raw.source, raw.synthetic, raw.synthetic_notice)
+
+
+def _parse_group_column(table: RawTable, patients: pd.DataFrame, column: str, out: _Collector) -> None:
+    """An extra patients column cut into bands by group_edges must hold numbers (or be empty)."""
+    text = table.frame[column].astype(str)
+    number = parse_number(text.where(text != ""), table.decimal_comma)
+    out.rows(table, (text != "").to_numpy() & number.isna().to_numpy(), column,
+             "a number (group_by names this column and group_edges cut it into bands), or empty")
+    patients[column] = number
 
 
 def _check_relations(raw, patients, infusions, events, out: _Collector) -> None:

@@ -4,10 +4,14 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from .params import Params
-from .stats import proportion
+from .params import MISSING_FOLLOWUP_MODES, Params
+from .stats import proportion, wilson_ci
 
-__all__ = ["derive_outcomes", "outcome_summary", "responder_counts", "TOLERANCE"]
+__all__ = ["derive_outcomes", "outcome_summary", "responder_counts", "responder_curve", "sensitivity",
+           "sensitivity_table", "TOLERANCE", "SENSITIVITY_THRESHOLDS"]
+
+#: Responder thresholds (percent) of the sensitivity analysis, the contract's 50 among them.
+SENSITIVITY_THRESHOLDS = (30, 50, 70)
 
 #: Absolute tolerance (percentage points) of the threshold comparison, so that
 #: floating-point rounding (7.4 -> 3.7 is 49.99999999999999 %) never flips an outcome.
@@ -105,3 +109,102 @@ def responder_counts(outcomes: pd.DataFrame) -> pd.DataFrame:
     table = pd.DataFrame({"outcome": [r[0] for r in rows],
                           "patients": [int(np.sum(r[1])) for r in rows]})
     return table
+
+
+def _proportion_block(outcomes: pd.DataFrame, threshold: float, confidence: float) -> dict:
+    summary = outcome_summary(outcomes, threshold=threshold, confidence=confidence)
+    return {k: summary[k] for k in ("n", "favorable", "proportion", "ci_low", "ci_high")}
+
+
+def sensitivity(cohort: pd.DataFrame, params: Params,
+                thresholds=SENSITIVITY_THRESHOLDS) -> dict:
+    """The ``sensitivity`` section of results.json: the outcome under other assumptions.
+
+    Each analysis changes one parameter and keeps every other as in ``params``.
+
+    Parameters
+    ----------
+    cohort : pandas.DataFrame
+        As returned by :func:`ketanb.cleaning.derive_cohort`.
+    params : Params
+        The run's parameters (threshold, missing_followup, confidence).
+    thresholds : sequence of float
+        Responder thresholds to try (percent).
+
+    Returns
+    -------
+    dict
+        ``{"responder_threshold": {"30": block, "50": block, "70": block},
+        "missing_followup": {"nonresponder": block, "exclude": block}}``, each
+        block ``{"n", "favorable", "proportion", "ci_low", "ci_high"}``.
+    """
+    by_threshold = {}
+    for threshold in thresholds:
+        out = derive_outcomes(cohort, threshold=threshold, missing_followup=params.missing_followup)
+        by_threshold[f"{threshold:g}"] = _proportion_block(out, threshold, params.confidence)
+    by_mode = {}
+    for mode in MISSING_FOLLOWUP_MODES:
+        out = derive_outcomes(cohort, threshold=params.responder_threshold, missing_followup=mode)
+        by_mode[mode] = _proportion_block(out, params.responder_threshold, params.confidence)
+    return {"responder_threshold": by_threshold, "missing_followup": by_mode}
+
+
+def sensitivity_table(section: dict, params: Params) -> pd.DataFrame:
+    """The sensitivity section as a table, one row per analysis, the main analysis marked."""
+    rows = []
+    for key, label in (("responder_threshold", "responder threshold {}%"),
+                       ("missing_followup", "missing follow-up: {}")):
+        for value, block in section[key].items():
+            main = (float(value) == params.responder_threshold if key == "responder_threshold"
+                    else value == params.missing_followup)
+            rows.append({"analysis": label.format(value), "main_analysis": main, **block})
+    return pd.DataFrame(rows)
+
+
+def responder_curve(outcomes: pd.DataFrame, groups: pd.Series | None = None, *,
+                    thresholds=None, confidence: float = 0.95) -> pd.DataFrame:
+    """Share of patients with a favorable outcome at every threshold from 0 to 100 %.
+
+    At threshold X a patient responds when the follow-up NRS is present, the
+    reduction is at least X % (tolerance 1e-9) and they did not stop for lack
+    of effect: the contract's rule with X in place of responder_threshold, so
+    the curve passes through the main result at the study's threshold.
+
+    Parameters
+    ----------
+    outcomes : pandas.DataFrame
+        As returned by :func:`derive_outcomes` (the denominator is kept).
+    groups : pandas.Series, optional
+        Subgroup of each row (e.g. :func:`ketanb.subgroups.assign_groups`);
+        adds one curve per group besides ``overall``.
+    thresholds : sequence of float, optional
+        Default 0, 1, ..., 100.
+
+    Returns
+    -------
+    pandas.DataFrame
+        Columns ``group``, ``threshold_pct``, ``n``, ``responders``,
+        ``proportion``, ``ci_low``, ``ci_high`` (Wilson).
+    """
+    thresholds = np.arange(0, 101) if thresholds is None else np.asarray(thresholds, dtype=float)
+    keep = outcomes["in_denominator"].to_numpy(dtype=bool)
+    d = outcomes[keep]
+    reduction = d["reduction_pct"].to_numpy(dtype=float)
+    eligible = d["has_followup"].to_numpy(dtype=bool) & ~d["discontinuation"].eq("lack_of_effect").fillna(False).to_numpy(dtype=bool)
+    with np.errstate(invalid="ignore"):
+        responds = eligible[:, None] & (reduction[:, None] >= thresholds[None, :] - TOLERANCE)
+    members = {"overall": np.ones(len(d), dtype=bool)}
+    if groups is not None:
+        g = groups[keep]
+        for name in g.cat.categories:
+            members[str(name)] = (g == name).to_numpy()
+    frames = []
+    for name, mask in members.items():
+        counts = responds[mask].sum(axis=0)
+        n = int(mask.sum())
+        cis = [wilson_ci(int(k), n, confidence) for k in counts]
+        frames.append(pd.DataFrame({
+            "group": name, "threshold_pct": thresholds, "n": n, "responders": counts.astype(int),
+            "proportion": counts / n if n else np.nan,
+            "ci_low": [c[0] for c in cis], "ci_high": [c[1] for c in cis]}))
+    return pd.concat(frames, ignore_index=True)

@@ -40,6 +40,10 @@ class Params:
         The patients.csv column that defines the subgroups.
     confidence : float
         Level of every confidence interval, in (0, 1).
+    group_edges : tuple of float, optional
+        Cut points that turn a numeric ``group_by`` column into bands (not in
+        the contract; ketanb's own). ``[40, 60]`` gives the groups ``<40``,
+        ``40-<60`` and ``>=60``. Empty (the default): each value is a group.
     """
 
     study_start: dt.date = dt.date(2015, 1, 1)
@@ -50,6 +54,7 @@ class Params:
     missing_followup: str = "nonresponder"
     group_by: str = "pain_mechanism"
     confidence: float = 0.95
+    group_edges: tuple[float, ...] = ()
 
     def to_dict(self) -> dict:
         """JSON-ready mapping (dates as ISO text, whole numbers as int)."""
@@ -59,6 +64,8 @@ class Params:
                 value = value.isoformat()
             elif isinstance(value, float) and value.is_integer() and key != "confidence":
                 value = int(value)
+            elif isinstance(value, tuple):
+                value = [int(v) if float(v).is_integer() else v for v in value]
             out[key] = value
         return out
 
@@ -119,7 +126,13 @@ def check_params(params: Params) -> Params:
                              f"{', '.join(MISSING_FOLLOWUP_MODES)}")
     if not isinstance(p.group_by, str) or not p.group_by.strip():
         raise ParameterError(f"parameter group_by: {p.group_by!r} is not a column name")
-    return replace(p, group_by=p.group_by.strip())
+    edges = p.group_edges if p.group_edges is not None else ()
+    if isinstance(edges, (str, bytes)) or not hasattr(edges, "__iter__"):
+        raise ParameterError(f"parameter group_edges: {edges!r} is not a list of numbers, e.g. [40, 60]")
+    edges = tuple(_as_number("group_edges", e) for e in edges)
+    if any(b <= a for a, b in zip(edges, edges[1:])):
+        raise ParameterError(f"parameter group_edges: {list(edges)} must be increasing")
+    return replace(p, group_by=p.group_by.strip(), group_edges=edges)
 
 
 def load_params(path: str | os.PathLike | None = None, **overrides) -> Params:

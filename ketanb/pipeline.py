@@ -1,9 +1,10 @@
-"""The whole analysis in one call, and the assembly of results/results.json.
+"""Plumbing between the stage notebooks, and the assembly of results/results.json.
 
-The notebooks run the stages one by one (each writing its section to
-``results/<section>.json``); :func:`analyse` runs the same functions in one
-process (tests, benchmark), and :func:`assemble` merges the stage sections
-into results.json. A test checks that both give the same results.
+Each stage writes its section of results.json as ``results/<section>.json``
+and hands patient-level frames to the next through ``data/processed/``
+(:func:`save_processed`, :func:`load_processed`); :func:`assemble` merges the
+sections and writes the reviewers' index. :func:`ketanb.analysis.analyse`
+computes the same in one process.
 """
 from __future__ import annotations
 
@@ -11,42 +12,38 @@ import os
 
 import pandas as pd
 
-from . import cleaning, outcomes, side_effects, subgroups
-from .io import read_extract, read_json, write_json
+from .io import read_json, write_json, write_text
 from .params import Params
 
-__all__ = ["SECTIONS", "analyse", "assemble", "load_processed", "save_processed"]
+__all__ = ["SECTIONS", "assemble", "load_processed", "save_processed", "start_stage"]
 
 #: Sections of results.json, each written by one stage as results/<section>.json.
 SECTIONS = ("cohort", "outcome", "subgroups", "side_effects")
 
 
-def analyse(data: str | os.PathLike, params: Params) -> dict:
-    """Read, validate and analyse an extract; return the content of results.json."""
-    extract = cleaning.validate(read_extract(data), params)
-    cohort = cleaning.derive_cohort(extract, params)
-    out = outcomes.derive_outcomes(cohort, threshold=params.responder_threshold,
-                                   missing_followup=params.missing_followup)
-    return {
-        "data": {"source": str(data), "synthetic": extract.synthetic},
-        "parameters": params.to_dict(),
-        "cohort": cleaning.flow_counts(cohort),
-        "outcome": outcomes.outcome_summary(out, threshold=params.responder_threshold,
-                                            confidence=params.confidence),
-        "subgroups": subgroups.subgroup_summary(out, group_by=params.group_by,
-                                                confidence=params.confidence),
-        "side_effects": side_effects.side_effect_summary(cohort, extract.infusions,
-                                                         extract.adverse_events),
-    }
-
-
 def assemble(results_dir: str | os.PathLike = "results") -> dict:
-    """Merge the stage sections ``results/<section>.json`` into ``results/results.json``."""
+    """Merge the stage sections into ``results/results.json`` and write ``reports/index.html``."""
+    from .index import build_index
+    from .paths import ROOT
+
     merged: dict = {}
     for section in ("run",) + SECTIONS:
         merged.update(read_json(os.path.join(results_dir, f"{section}.json")))
     write_json(os.path.join(results_dir, "results.json"), merged)
+    write_text("reports/index.html", build_index(ROOT))
     return merged
+
+
+def start_stage(params_file: str | os.PathLike) -> tuple[Params, dict]:
+    """What every stage after cleaning starts from: the parameters and results/run.json.
+
+    run.json (written by stage 01) says which extract the run uses and whether
+    it is synthetic; stages read the validated cohort from data/processed/
+    instead of reading and checking the extract again.
+    """
+    from .params import load_params
+
+    return load_params(params_file), read_json("results/run.json")
 
 
 def save_processed(frames: dict[str, pd.DataFrame], folder: str | os.PathLike) -> None:

@@ -7,6 +7,8 @@ which writes byte-identical files for identical inputs and stamps a
 """
 from __future__ import annotations
 
+import base64
+import html
 import io
 import os
 
@@ -20,7 +22,8 @@ from .contract import EXCLUSION_REASONS
 from .io import write_bytes
 
 __all__ = ["STYLE", "MECHANISM_COLOURS", "OUTCOME_COLOURS", "new_figure", "save", "flow_diagram",
-           "paired_nrs", "reduction_distribution", "subgroup_proportions", "side_effect_bars"]
+           "paired_nrs", "reduction_distribution", "subgroup_proportions", "side_effect_bars", "responder_curves",
+           "sensitivity_forest", "SavedFigure"]
 
 STYLE = {
     "font.family": "DejaVu Sans", "font.size": 9, "axes.titlesize": 10, "axes.labelsize": 9,
@@ -55,7 +58,29 @@ def new_figure(width: float = 6.0, height: float = 4.0) -> Figure:
     return fig
 
 
-def save(fig: Figure, path: str | os.PathLike, *, synthetic: bool, alt: str = ""):
+class SavedFigure:
+    """A saved figure as a notebook shows it: the PNG with its alt text and caption.
+
+    Displayed as HTML (``<figure>`` with ``alt`` and ``<figcaption>``), so the
+    rendered reports carry both; the PNG bytes are those of the saved file.
+    """
+
+    def __init__(self, data: bytes, path: str, alt: str, caption: str):
+        self.data, self.path, self.alt, self.caption = data, path, alt, caption
+
+    def _repr_html_(self) -> str:
+        encoded = base64.b64encode(self.data).decode("ascii")
+        caption = html.escape(self.caption or self.alt)
+        return (f'<figure class="ketanb-figure" style="margin:0 0 1em 0">'
+                f'<img src="data:image/png;base64,{encoded}" alt="{html.escape(self.alt, quote=True)}" '
+                f'style="max-width:100%;height:auto">'
+                f"<figcaption><b>{html.escape(self.path)}</b>: {caption}</figcaption></figure>")
+
+    def __repr__(self) -> str:
+        return f"<figure {self.path}: {self.alt}>"
+
+
+def save(fig: Figure, path: str | os.PathLike, *, synthetic: bool, alt: str, caption: str = "") -> SavedFigure:
     """Save a figure as PNG, byte-identical for identical content, and return it for display.
 
     Parameters
@@ -66,24 +91,25 @@ def save(fig: Figure, path: str | os.PathLike, *, synthetic: bool, alt: str = ""
     synthetic : bool
         Stamp "Synthetic data" in the bottom corner.
     alt : str
-        Alternative text, kept with the displayed image (``metadata['alt']``).
+        Alternative text: what the figure shows, for readers who cannot see it.
+    caption : str, optional
+        Caption under the figure in the reports (default: the alt text).
 
     Returns
     -------
-    IPython.display.Image
-        The saved bytes, so a notebook shows exactly the committed file.
+    SavedFigure
+        The saved bytes with alt text and caption, so a notebook shows exactly
+        the committed file.
     """
-    from IPython.display import Image
-
-    if synthetic:
-        fig.text(0.995, 0.005, "SYNTHETIC DATA - not patient records", ha="right", va="bottom",
-                 fontsize=7, color="#B00020", alpha=0.9)
+    if synthetic:  # a suptitle gets its own room in the constrained layout: it never covers data
+        fig.suptitle("SYNTHETIC DATA - not patient records", x=0.99, ha="right", fontsize=7,
+                     color="#B00020")
     buffer = io.BytesIO()
     with matplotlib.rc_context(STYLE):
         fig.savefig(buffer, format="png", metadata={"Software": None})
     data = buffer.getvalue()
     write_bytes(path, data)
-    return Image(data=data, format="png", metadata={"alt": alt} if alt else None)
+    return SavedFigure(data, str(path), alt, caption)
 
 
 def _box(ax, x, y, text, *, width=0.36, height=0.1, colour="#333333", face="white"):
@@ -171,7 +197,7 @@ def paired_nrs(outcomes: pd.DataFrame) -> Figure:
     ax.set_yticks(range(0, 11))
     ax.set_xlabel("Baseline pain (NRS, 0-10)")
     ax.set_ylabel("Follow-up pain (NRS, 0-10)")
-    ax.set_title(f"Pain before and after the infusion series (n = {len(d)} with follow-up)")
+    ax.set_title(f"Pain before and after the infusion series\n(included patients with a follow-up NRS, n = {len(d)})")
     ax.legend(loc="upper left", markerscale=0.5)
     return fig
 
@@ -193,7 +219,7 @@ def reduction_distribution(outcomes: pd.DataFrame, *, threshold: float) -> Figur
     ax.set_xlabel("Reduction in pain from baseline (%; negative = worse)")
     ax.set_ylabel("Patients")
     missing = int((~outcomes["has_followup"].to_numpy(dtype=bool)).sum())
-    ax.set_title(f"Pain reduction, included patients with follow-up (n = {len(values)}; "
+    ax.set_title(f"Pain reduction, included patients with follow-up\n(n = {len(values)}; "
                  f"{missing} without follow-up not shown)")
     ax.legend(loc="upper left")
     return fig
@@ -222,7 +248,7 @@ def subgroup_proportions(table: pd.DataFrame, overall: dict, *, group_by: str, c
     ax.set_xlabel(f"Favorable outcome (%), with {100 * confidence:g}% Wilson confidence interval")
     ax.set_ylabel(group_by.replace("_", " "))
     p_text = "not computable" if p_value is None else f"{p_value:.3f}"
-    ax.set_title(f"Favorable outcome by {group_by.replace('_', ' ')} "
+    ax.set_title(f"Favorable outcome by {group_by.replace('_', ' ')}\n"
                  f"(Fisher-Freeman-Halton p = {p_text})")
     return fig
 
@@ -245,4 +271,54 @@ def side_effect_bars(table: pd.DataFrame, *, confidence: float) -> Figure:
     ax.set_xlabel(f"Patients with the side effect (%), with {100 * confidence:g}% Wilson CI")
     ax.set_title("Side effects during or after the infusions")
     ax.legend(loc="lower right")
+    return fig
+
+
+def responder_curves(curve: pd.DataFrame, *, threshold: float, confidence: float) -> Figure:
+    """Share of patients responding at each threshold, overall (with CI band) and by subgroup."""
+    fig = new_figure(6.2, 4.0)
+    ax = fig.add_subplot()
+    overall = curve[curve["group"] == "overall"]
+    x = overall["threshold_pct"].to_numpy(float)
+    ax.fill_between(x, 100 * overall["ci_low"].to_numpy(float), 100 * overall["ci_high"].to_numpy(float),
+                    step="post", color="#333333", alpha=0.12, lw=0,
+                    label=f"overall, {100 * confidence:g}% Wilson CI")
+    groups = [g for g in curve["group"].unique() if g != "overall"]
+    for i, group in enumerate(groups):
+        sub = curve[curve["group"] == group]
+        ax.step(sub["threshold_pct"], 100 * sub["proportion"], where="post", color=group_colour(group, i),
+                lw=1.2, label=f"{group} (n = {int(sub['n'].iloc[0])})")
+    ax.step(x, 100 * overall["proportion"].to_numpy(float), where="post", color="#111111", lw=2,
+            label=f"overall (n = {int(overall['n'].iloc[0])})")
+    ax.axvline(threshold, color="#222222", ls="--", lw=1)
+    at = overall[np.isclose(overall["threshold_pct"], threshold)]
+    if len(at):
+        ax.text(threshold + 1, 98, f"threshold {threshold:g}%: {int(at['responders'].iloc[0])}/"
+                f"{int(at['n'].iloc[0])} ({100 * float(at['proportion'].iloc[0]):.1f}%)", va="top", fontsize=8)
+    ax.set_xlim(0, 100)
+    ax.set_ylim(0, 100)
+    ax.set_xlabel("Threshold: reduction in pain from baseline (%)")
+    ax.set_ylabel("Patients with at least that reduction (%)")
+    ax.set_title("Responder analysis: favorable outcome at every threshold")
+    ax.legend(loc="lower left")
+    return fig
+
+
+def sensitivity_forest(table: pd.DataFrame, *, confidence: float) -> Figure:
+    """Favorable proportion under each sensitivity analysis, main analysis in bold."""
+    fig = new_figure(6.2, 1.0 + 0.45 * len(table))
+    ax = fig.add_subplot()
+    y = np.arange(len(table))[::-1]
+    for i, row in enumerate(table.itertuples(index=False)):
+        colour = "#111111" if row.main_analysis else "#0072B2"
+        ax.errorbar(100 * row.proportion, y[i],
+                    xerr=[[100 * (row.proportion - row.ci_low)], [100 * (row.ci_high - row.proportion)]],
+                    fmt="s" if row.main_analysis else "o", color=colour, capsize=3, markersize=6)
+        ax.text(101, y[i], f"{row.favorable}/{row.n} ({100 * row.proportion:.1f}%)", va="center", fontsize=8)
+    labels = [f"{a} (main)" if m else a for a, m in zip(table["analysis"], table["main_analysis"])]
+    ax.set_yticks(y, labels)
+    ax.set_xlim(0, 125)
+    ax.set_xticks(range(0, 101, 20))
+    ax.set_xlabel(f"Favorable outcome (%), with {100 * confidence:g}% Wilson confidence interval")
+    ax.set_title("Sensitivity analyses\n(one assumption changed at a time)")
     return fig

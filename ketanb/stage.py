@@ -16,6 +16,9 @@ from pathlib import Path
 
 from .paths import ROOT
 
+#: nbconvert templates of the project (``reviewer``: offline, code folded).
+TEMPLATES = Path(__file__).resolve().parent / "templates"
+
 VOLATILE = ("start_time", "end_time", "duration", "exception")
 
 
@@ -62,7 +65,8 @@ def main(argv=None) -> int:
     nb = nbformat.read(tmp, as_version=4)
     normalise(nb)
     nbformat.write(nb, tmp)
-    body, _ = HTMLExporter(template_name="lab").from_notebook_node(nb)
+    body, _ = HTMLExporter(template_name="reviewer", extra_template_basedirs=[str(TEMPLATES)],
+                           ).from_notebook_node(nb, resources={"metadata": {"name": output.stem}})
     tmp.replace(output)
     output.with_suffix(".html").write_text(body, encoding="utf-8")
     return 0

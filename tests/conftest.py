@@ -49,8 +49,8 @@ OUTPUT_DIRS = ("results", "figures", "reports")
 
 
 def copy_project(target):
-    """Copy the committed files of the project (not .venv, not data/processed) to ``target``."""
-    files = subprocess.run(["git", "ls-files", "-z"], cwd=ROOT, capture_output=True, check=True).stdout
+    """Copy the project's files (tracked or not ignored; not .venv, not data/processed) to ``target``."""
+    files = subprocess.run(["git", "ls-files", "-z", "--cached", "--others", "--exclude-standard"], cwd=ROOT, capture_output=True, check=True).stdout
     for name in filter(None, files.decode().split("\0")):
         source = ROOT / name
         if source.is_file():

@@ -3,7 +3,7 @@ import pytest
 
 from ketanb import load_params
 from ketanb.io import read_extract
-from ketanb.pipeline import analyse
+from ketanb.analysis import analyse
 from ketanb.synthetic import generate_extract, write_european_csv, write_extract, write_workbook
 
 P = load_params()

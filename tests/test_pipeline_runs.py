@@ -8,7 +8,7 @@ import pytest
 
 from ketanb import load_params
 from ketanb.io import read_json, to_jsonable
-from ketanb.pipeline import analyse
+from ketanb.analysis import analyse
 from ketanb.synthetic import generate_extract, write_european_csv
 
 from .conftest import copy_project, output_digests, run_make

@@ -4,7 +4,7 @@ import pytest
 from ketanb import load_params
 from ketanb.io import read_json, to_jsonable
 from ketanb.paths import ROOT
-from ketanb.pipeline import analyse
+from ketanb.analysis import analyse
 from ketanb.synthetic import PUBLISHED_SIZE, SEED, generate_extract, write_extract
 
 

@@ -1,0 +1,35 @@
+"""The whole analysis in one process: what the four stage notebooks compute, in one call.
+
+Tests and the benchmark use :func:`analyse`; the notebooks call the same
+functions one stage at a time, and a test checks that both give the same
+results.json.
+"""
+from __future__ import annotations
+
+import os
+
+from . import cleaning, outcomes, side_effects, subgroups
+from .io import read_extract
+from .params import Params
+
+__all__ = ["analyse"]
+
+
+def analyse(data: str | os.PathLike, params: Params) -> dict:
+    """Read, validate and analyse an extract; return the content of results.json."""
+    extract = cleaning.validate(read_extract(data), params)
+    cohort = cleaning.derive_cohort(extract, params)
+    out = outcomes.derive_outcomes(cohort, threshold=params.responder_threshold,
+                                   missing_followup=params.missing_followup)
+    return {
+        "data": {"source": str(data), "synthetic": extract.synthetic},
+        "parameters": params.to_dict(),
+        "cohort": cleaning.flow_counts(cohort),
+        "outcome": outcomes.outcome_summary(out, threshold=params.responder_threshold,
+                                            confidence=params.confidence),
+        "sensitivity": outcomes.sensitivity(cohort, params),
+        "subgroups": subgroups.subgroup_summary(out, group_by=params.group_by,
+                                                confidence=params.confidence, edges=params.group_edges),
+        "side_effects": side_effects.side_effect_summary(cohort, extract.infusions,
+                                                         extract.adverse_events),
+    }
