@@ -11,7 +11,8 @@ own column and are left out of the tests, as in the subgroup analysis.
 """
 from __future__ import annotations
 
-import numpy as np
+import warnings
+
 import pandas as pd
 
 from .stats import fisher_freeman_halton, kruskal_wallis
@@ -86,24 +87,35 @@ def table1(cohort: pd.DataFrame, *, group_by: str, edges=(), decimals: int = 1) 
     if groups.isna().any():
         order.append(UNCLASSIFIED)
     data["__group"] = label.to_numpy()
-    numbers = [c for c in columns if TABLE1_VARIABLES[c][1] == "number"]
-    categories = [c for c in columns if TABLE1_VARIABLES[c][1] == "category"]
-    made = TableOne(data, columns=columns, categorical=categories, continuous=numbers, nonnormal=numbers,
-                    groupby="__group", order={"__group": order}, missing=True, overall=True, pval=False,
-                    dip_test=False, normal_test=False, tukey_test=False, decimals=decimals,
-                    label_suffix=False).tableone
+    empty = [c for c in columns if data[c].isna().all()]   # not recorded in this extract: one row, no summary
+    described = [c for c in columns if c not in empty]
+    numbers = [c for c in described if TABLE1_VARIABLES[c][1] == "number"]
+    categories = [c for c in described if TABLE1_VARIABLES[c][1] == "category"]
+    with warnings.catch_warnings():  # tableone 0.9.6 inserts its n row with an idiom pandas 3 deprecates
+        warnings.filterwarnings("ignore", message="Setting a new row on a DataFrame with a MultiIndex")
+        made = TableOne(data, columns=described, categorical=categories, continuous=numbers, nonnormal=numbers,
+                        groupby="__group", order={"__group": order}, missing=True, overall=True, pval=False,
+                        dip_test=False, normal_test=False, tukey_test=False, decimals=decimals,
+                        label_suffix=False).tableone
     made.columns = [c[1] if isinstance(c, tuple) else c for c in made.columns]
     made = made.reset_index()
     made.columns = ["variable", "level"] + list(made.columns[2:])
     made = made.rename(columns={"Missing": "missing", "Overall": "overall"})
     made["level"] = made["level"].astype(str).str.strip()
+    if empty:
+        rows = pd.DataFrame([{"variable": c, "level": "", "overall": "not recorded",
+                              **{g: "not recorded" for g in order}} for c in empty])
+        made = pd.concat([made, rows], ignore_index=True)
     first_row = ~made["variable"].duplicated().to_numpy()
     missing = {c: int(data[c].isna().sum()) for c in columns}
     made["missing"] = [str(missing[v]) if v in missing and first else ""
                        for v, first in zip(made["variable"], first_row)]
-    tests = {c: _p_value(data[c], groups, TABLE1_VARIABLES[c][1]) for c in columns}
+    tests = {c: _p_value(data[c], groups, TABLE1_VARIABLES[c][1]) for c in described}
     made["p"] = [tests[v][0] if v in tests and first else None for v, first in zip(made["variable"], first_row)]
     made["test"] = [tests[v][1] if v in tests and first else "" for v, first in zip(made["variable"], first_row)]
     made["variable"] = [TABLE1_VARIABLES.get(v, (v,))[0] if v in TABLE1_VARIABLES else v
                         for v in made["variable"]]
-    return made[["variable", "level", "missing", "overall", *order, "p", "test"]]
+    made = made[["variable", "level", "missing", "overall", *order, "p", "test"]]
+    text = ["variable", "level", "missing", "overall", *order]
+    made[text] = made[text].astype(str)
+    return made

@@ -197,7 +197,8 @@ def responder_curve(outcomes: pd.DataFrame, groups: pd.Series | None = None, *,
     if groups is not None:
         g = groups[keep]
         for name in g.cat.categories:
-            members[str(name)] = (g == name).to_numpy()
+            if (g == name).any():
+                members[str(name)] = (g == name).to_numpy()
     frames = []
     for name, mask in members.items():
         counts = responds[mask].sum(axis=0)

@@ -90,6 +90,8 @@ def subgroup_table(outcomes: pd.DataFrame, *, group_by: str, confidence: float =
     rows = []
     for group in labels.cat.categories:
         members = d[(labels == group).to_numpy()]
+        if members.empty:  # a band nobody falls in
+            continue
         p = proportion(int(members["favorable"].sum()), len(members), confidence)
         reductions = members["reduction_pct"].dropna()
         rows.append({"group": group, "n": p.n, "favorable": p.events, "proportion": p.proportion,
