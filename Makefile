@@ -26,7 +26,7 @@ P        := -p data $(DATA) -p params_file $(PARAMS)
 # Record DATA and PARAMS; the file changes (and re-runs the stages) only when they do.
 $(shell mkdir -p .make; echo "DATA=$(DATA) PARAMS=$(PARAMS)" | cmp -s - $(CONFIG) || echo "DATA=$(DATA) PARAMS=$(PARAMS)" > $(CONFIG))
 
-.PHONY: all env data test test-package test-notebooks clean help lock
+.PHONY: all env data test test-package test-notebooks clean help lock check-reproducible
 
 all: results/results.json reports/index.html ## the whole analysis: results/, figures/, reports/
 
@@ -60,8 +60,18 @@ include .make/stages.mk
 .make/stages.mk: ketanb/stagedeps.py $(wildcard notebooks/*.ipynb) $(PKG)
 	@mkdir -p .make && $(PYTHON) ketanb/stagedeps.py > $@.tmp && mv $@.tmp $@
 
-results/results.json reports/index.html &: $(STAGES) ketanb/pipeline.py ketanb/index.py
+results/results.json reports/index.html &: $(STAGES) ketanb/assemble.py ketanb/index.py ketanb/io.py
 	$(PY) -m ketanb assemble results
+
+OUTPUTS := results figures reports
+
+check-reproducible: $(STAMP) ## rebuild every output from nothing; fail unless it equals the committed bytes (twice)
+	@git diff --quiet HEAD -- $(OUTPUTS) || { echo "commit or discard the changes under $(OUTPUTS) first" >&2; exit 1; }
+	rm -rf .make/config results/*.json results/*.csv figures/*.png reports/*.ipynb reports/*.html
+	$(MAKE) --no-print-directory all
+	git status --porcelain -- $(OUTPUTS) | { ! grep . ; } || { echo "rebuild differs from the commit" >&2; exit 1; }
+	$(MAKE) --no-print-directory -q all || { echo "a second make all would run something" >&2; exit 1; }
+	@echo "reproducible: every output rebuilt byte for byte, and make -q all is up to date"
 
 test: test-package test-notebooks ## all tests
 

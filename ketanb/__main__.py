@@ -24,7 +24,7 @@ def main(argv=None) -> int:
             seed = SEED if args.seed is None else args.seed
             write_extract(generate_extract(args.n, seed), args.folder, n_patients=args.n, seed=seed)
         else:
-            from .pipeline import assemble
+            from .assemble import assemble
 
             assemble(args.folder)
     except KetanbError as exc:

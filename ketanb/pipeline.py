@@ -2,9 +2,9 @@
 
 Each stage writes its section of results.json as ``results/<section>.json``
 and hands patient-level frames to the next through ``data/processed/``
-(:func:`save_processed`, :func:`load_processed`); :func:`assemble` merges the
-sections and writes the reviewers' index. :func:`ketanb.analysis.analyse`
-computes the same in one process.
+(:func:`save_processed`, :func:`load_processed`); :mod:`ketanb.assemble`
+merges the sections and writes the reviewers' index, and
+:func:`ketanb.analysis.analyse` computes the same in one process.
 """
 from __future__ import annotations
 
@@ -12,26 +12,10 @@ import os
 
 import pandas as pd
 
-from .io import read_json, write_json, write_text
+from .io import read_json
 from .params import Params
 
-__all__ = ["SECTIONS", "assemble", "load_processed", "save_processed", "start_stage"]
-
-#: Sections of results.json, each written by one stage as results/<section>.json.
-SECTIONS = ("cohort", "outcome", "subgroups", "side_effects")
-
-
-def assemble(results_dir: str | os.PathLike = "results") -> dict:
-    """Merge the stage sections into ``results/results.json`` and write ``reports/index.html``."""
-    from .index import build_index
-    from .paths import ROOT
-
-    merged: dict = {}
-    for section in ("run",) + SECTIONS:
-        merged.update(read_json(os.path.join(results_dir, f"{section}.json")))
-    write_json(os.path.join(results_dir, "results.json"), merged)
-    write_text("reports/index.html", build_index(ROOT))
-    return merged
+__all__ = ["load_processed", "save_processed", "start_stage"]
 
 
 def start_stage(params_file: str | os.PathLike) -> tuple[Params, dict]:
