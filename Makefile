@@ -26,7 +26,7 @@ P        := -p data $(DATA) -p params_file $(PARAMS)
 # Record DATA and PARAMS; the file changes (and re-runs the stages) only when they do.
 $(shell mkdir -p .make; echo "DATA=$(DATA) PARAMS=$(PARAMS)" | cmp -s - $(CONFIG) || echo "DATA=$(DATA) PARAMS=$(PARAMS)" > $(CONFIG))
 
-.PHONY: all env data test test-package test-notebooks clean help lock check-reproducible
+.PHONY: all env data test test-package test-notebooks clean help lock check-reproducible bench overhead
 
 all: results/results.json reports/index.html ## the whole analysis: results/, figures/, reports/
 
@@ -80,6 +80,12 @@ test-package: $(STAMP) ## pytest on the ketanb package
 
 test-notebooks: results/results.json ## nbval: re-executing each rendered notebook reproduces its outputs
 	$(PY) -m pytest -q -p no:cacheprovider --nbval --nbval-current-env reports/*.ipynb
+
+bench: $(STAMP) ## benchmark the analysis on 1k-1M synthetic patients (prints one line per size)
+	$(PY) -m ketanb.bench
+
+overhead: $(STAMP) ## time make -j2 all from nothing against papermill's start-up floor
+	$(PY) -m ketanb.overhead
 
 lock: ## re-resolve requirements.in into requirements.lock (needs the network)
 	rm -rf .lockenv && $(PYTHON) -m venv .lockenv && .lockenv/bin/pip install --quiet -r requirements.in

@@ -19,7 +19,7 @@ from .contract import EXCLUSION_REASONS, IDENTIFYING_COLUMNS, TABLES
 from .errors import InputError, Problem
 from .io import RawExtract, RawTable
 from .params import Params
-from .schema import EXAMPLES_PER_CHECK, normalise, parse_number
+from .schema import EXAMPLES_PER_CHECK, parse_date, parse_number, recode
 
 __all__ = ["Extract", "validate", "derive_cohort", "exclusion_counts", "flow_counts"]
 
@@ -80,9 +80,18 @@ class _Collector:
                 f"{len(bad) - EXAMPLES_PER_CHECK} more rows have the same problem ({expected})"))
 
 
-def _typed(table: RawTable, name: str) -> pd.DataFrame:
-    """A table that passed its schema, parsed: numbers float (age Int64), dates datetime64."""
-    text = normalise(table, TABLES[name])
+def _objects(column: pd.Series) -> np.ndarray:
+    """A categorical column as an object array of its values (None where missing)."""
+    values = np.append(np.asarray(column.cat.categories, dtype=object), None)
+    return values[column.cat.codes.to_numpy()]
+
+
+def _typed(table: RawTable, name: str, text: pd.DataFrame) -> pd.DataFrame:
+    """A table that passed its schema, parsed: numbers float (age Int64), dates datetime64.
+
+    Codes and text stay categorical in the long tables (infusions, adverse
+    events) and become plain text (None where missing) in patients.
+    """
     frame = {}
     for spec in TABLES[name]:
         if spec.name not in text:
@@ -92,14 +101,22 @@ def _typed(table: RawTable, name: str) -> pd.DataFrame:
             number = parse_number(column, table.decimal_comma)
             frame[spec.name] = number.astype("Int64") if spec.kind == "integer" else number
         elif spec.kind == "date":
-            frame[spec.name] = pd.to_datetime(column, format="%Y-%m-%d").astype("datetime64[ns]")
+            frame[spec.name] = parse_date(column)
+        elif spec.kind in ("id", "ref"):
+            frame[spec.name] = pd.Series(column.to_numpy(dtype=object), dtype=object)
+        elif name == "patients":
+            frame[spec.name] = pd.Series(_objects(column), dtype=object)
         else:
-            frame[spec.name] = column.astype(object).where(column.notna(), None)
+            frame[spec.name] = column
     for column in table.frame.columns:  # extra columns: kept as trimmed text
         if column not in frame:
-            extra = table.frame[column].astype(str)
-            frame[column] = extra.where(extra != "").astype(object)
+            frame[column] = pd.Series(_objects(normalise_extra(table.frame[column])), dtype=object)
     return pd.DataFrame(frame, index=pd.RangeIndex(len(table.frame)))
+
+
+def normalise_extra(column: pd.Series) -> pd.Series:
+    """An extra column: trimmed text, empty cell missing."""
+    return recode(column)
 
 
 def _check_columns(name: str, table: RawTable, out: _Collector, extra_required=()) -> bool:
@@ -145,6 +162,7 @@ def validate(raw: RawExtract, params: Params | None = None) -> Extract:
     """
     out = _Collector()
     typed: dict[str, pd.DataFrame] = {}
+    texts: dict[str, pd.DataFrame] = {}
     group_by = params.group_by if params is not None else None
     for name, specs in TABLES.items():
         table = raw.tables[name]
@@ -154,19 +172,20 @@ def validate(raw: RawExtract, params: Params | None = None) -> Extract:
         if table.frame.empty and name != "adverse_events":
             out.whole(table.file, "at least one data row below the header", row=2)
             continue
-        problems = schema.check_table(name, table)
+        problems, text = schema.check_table(name, table)
         out.problems.extend(problems)
         if all(p.expected == schema.UNIQUE_ID for p in problems):  # every cell parses
-            typed[name] = _typed(table, name)
+            typed[name] = _typed(table, name, text)
+            texts[name] = text
     if len(typed) < len(TABLES):
         raise InputError(out.problems, source=raw.source)
 
     patients, infusions, events = typed["patients"], typed["infusions"], typed["adverse_events"]
     if "serious" not in events:
-        events["serious"] = None
-    events["serious"] = events["serious"].eq("yes").astype(bool)
+        events["serious"] = pd.Series(pd.Categorical([None] * len(events), categories=["yes", "no"]))
+    events["serious"] = events["serious"].eq("yes").to_numpy(dtype=bool)
     if "treatment" not in events:
-        events["treatment"] = pd.Series(None, index=events.index, dtype=object)
+        events["treatment"] = pd.Series(pd.Categorical([None] * len(events), categories=pd.Index([], dtype=object)))
     for column in ("diagnosis", "pain_duration_months"):
         if column not in patients:
             patients[column] = pd.Series(np.nan if column.endswith("months") else None,
@@ -174,7 +193,7 @@ def validate(raw: RawExtract, params: Params | None = None) -> Extract:
 
     if params is not None and params.group_edges and group_by not in {s.name for s in TABLES["patients"]}:
         _parse_group_column(raw.tables["patients"], patients, group_by, out)
-    _check_relations(raw, patients, infusions, events, out)
+    _check_relations(raw, texts["patients"]["patient_id"], infusions, events, out)
     if out.problems:
         raise InputError(out.problems, source=raw.source)
     return Extract(patients, infusions, events, raw.source, raw.synthetic, raw.synthetic_notice)
@@ -182,29 +201,85 @@ def validate(raw: RawExtract, params: Params | None = None) -> Extract:
 
 def _parse_group_column(table: RawTable, patients: pd.DataFrame, column: str, out: _Collector) -> None:
     """An extra patients column cut into bands by group_edges must hold numbers (or be empty)."""
-    text = table.frame[column].astype(str)
-    number = parse_number(text.where(text != ""), table.decimal_comma)
-    out.rows(table, (text != "").to_numpy() & number.isna().to_numpy(), column,
+    text = normalise_extra(table.frame[column])
+    number = parse_number(text, table.decimal_comma)
+    out.rows(table, (text.notna() & number.isna()).to_numpy(), column,
              "a number (group_by names this column and group_edges cut it into bands), or empty")
     patients[column] = number
 
 
-def _check_relations(raw, patients, infusions, events, out: _Collector) -> None:
+#: Days added to dates before they are combined with a patient number into one key.
+_DAY_OFFSET = 1 << 20
+
+
+def _date_key(positions: np.ndarray, dates: pd.Series) -> np.ndarray:
+    """One int64 per (patient, date): patient position and day number packed together."""
+    days = dates.to_numpy(dtype="datetime64[D]").astype(np.int64) + _DAY_OFFSET
+    return positions.astype(np.int64) * (2 * _DAY_OFFSET) + days
+
+
+class _PatientIndex:
+    """Row of patients.csv for a patient_id: one hash table of the patients' ids, built once."""
+
+    def __init__(self, ids: pd.Series):
+        values = ids.to_numpy(dtype=object)
+        self.rows = len(values)
+        self.index = pd.Index(values, dtype=object)
+        if self.index.is_unique:
+            self.duplicate = np.zeros(self.rows, dtype=bool)
+        else:                                             # reported by the schema; the first row wins
+            self.duplicate = self.index.duplicated(keep="first")
+            self.index = pd.Index(np.where(self.duplicate, None, values), dtype=object)
+            self.index = self.index.where(~self.duplicate, "\x00duplicate")  # never an id
+
+    def positions(self, column: pd.Series) -> np.ndarray:
+        """Row of patients.csv for each id of another table; -1 if unknown.
+
+        Runs of one id (a table sorted by patient) are looked up once.
+        """
+        values = column.to_numpy(dtype=object)      # already trimmed by the schema's normalise
+        n = len(values)
+        if not n:
+            return np.zeros(0, dtype=np.int64)
+        change = np.empty(n, dtype=bool)
+        change[0] = True
+        np.not_equal(values[1:], values[:-1], out=change[1:])
+        starts = np.flatnonzero(change)
+        if len(starts) < 0.6 * n:
+            heads = values[starts]
+            if len(heads) == self.rows and (heads == self.index.to_numpy()).all():
+                found = np.arange(self.rows)           # same patients in the same order: nothing to look up
+            else:
+                found = self.index.get_indexer(heads)
+            return np.repeat(found, np.diff(np.r_[starts, n])).astype(np.int64)
+        return self.index.get_indexer(values).astype(np.int64)
+
+
+def _check_relations(raw, patient_ids: pd.Series, infusions, events, out: _Collector) -> None:
+    """Rules across tables; adds ``patient`` (row of patients.csv) to infusions and adverse events."""
     tp, ti, te = raw.tables["patients"], raw.tables["infusions"], raw.tables["adverse_events"]
-    dup_patient = patients["patient_id"].duplicated(keep="first").to_numpy()  # reported by the schema
-    known = set(patients["patient_id"])
-    unknown = ~infusions["patient_id"].isin(known).to_numpy()
+    patients = _PatientIndex(patient_ids)                 # duplicates are reported by the schema
+    infusions["patient"] = patients.positions(infusions["patient_id"])
+    events["patient"] = patients.positions(events["patient_id"])
+    unknown = infusions["patient"].to_numpy() < 0
     out.rows(ti, unknown, "patient_id", "a patient_id of patients.csv")
-    dup = infusions.duplicated(["patient_id", "date"], keep="first").to_numpy() & ~unknown
+    keys = _date_key(infusions["patient"].to_numpy(), infusions["date"])
+    order = np.argsort(keys, kind="stable")
+    ordered = keys[order]
+    repeat = np.zeros(len(keys), dtype=bool)           # a (patient, date) seen in an earlier row
+    repeat[order[1:]] = ordered[1:] == ordered[:-1]
+    dup = repeat & ~unknown
     out.rows(ti, dup, "date", "one infusion per patient and date (this patient already has one that day)")
-    has_infusion = patients["patient_id"].isin(set(infusions["patient_id"])).to_numpy()
-    out.rows(tp, ~has_infusion & ~dup_patient, "patient_id",
+    has_infusion = np.bincount(infusions["patient"].to_numpy()[~unknown], minlength=patients.rows) > 0
+    out.rows(tp, ~has_infusion & ~patients.duplicate, "patient_id",
              "a patient with at least one infusion in infusions.csv")
-    unknown_ae = ~events["patient_id"].isin(known).to_numpy()
+    unknown_ae = events["patient"].to_numpy() < 0
     out.rows(te, unknown_ae, "patient_id", "a patient_id of patients.csv")
     if len(events):
-        pairs = pd.MultiIndex.from_frame(infusions[["patient_id", "date"]])
-        on_infusion = pd.MultiIndex.from_frame(events[["patient_id", "date"]]).isin(pairs)
+        known = ordered[~unknown[order]]
+        wanted = _date_key(events["patient"].to_numpy(), events["date"])
+        at = np.minimum(np.searchsorted(known, wanted), max(len(known) - 1, 0))
+        on_infusion = (known[at] == wanted) if len(known) else np.zeros(len(wanted), dtype=bool)
         out.rows(te, ~on_infusion & ~unknown_ae, "date", "the date of one of this patient's infusions",
                  values=raw.tables["adverse_events"].frame["date"])
 
@@ -232,36 +307,41 @@ def derive_cohort(extract: Extract, params: Params) -> pd.DataFrame:
     Doses are compared with an absolute tolerance of 1e-9 mg, so a dose written
     as ``75.0`` or ``75`` is the test dose. Rows of infusions.csv need not be
     in date order: the first infusion is the one with the earliest date.
+    Infusions are matched to patients by ``patient`` (row of patients.csv,
+    added by :func:`validate`), so the work is a few passes of numpy over the
+    infusions, without sorting or joining on text.
     """
-    inf = extract.infusions.sort_values(["patient_id", "date"], kind="stable")
-    grouped = inf.groupby("patient_id", sort=False)
-    first = grouped.head(1).set_index("patient_id")
-    later = inf[grouped.cumcount().to_numpy() > 0]
-    per_patient = pd.DataFrame({
-        "first_infusion": first["date"],
-        "first_dose": first["dose_mg"],
-        "n_infusions": grouped.size(),
-        "any_not_racemic": (inf["formulation"] != "racemic").groupby(inf["patient_id"]).any(),
-        "any_off_dose": pd.Series(
-            ~np.isclose(later["dose_mg"], params.treatment_dose_mg, rtol=0, atol=_TOLERANCE),
-            index=later.index).groupby(later["patient_id"]).any(),
-    })
-    per_patient["any_off_dose"] = per_patient["any_off_dose"].fillna(False).astype(bool)
-    cohort = extract.patients.join(per_patient, on="patient_id")
-    start = pd.Timestamp(params.study_start)
-    end = pd.Timestamp(params.study_end)
+    inf = extract.infusions
+    n = len(extract.patients)
+    pos = inf["patient"].to_numpy()
+    days = inf["date"].to_numpy(dtype="datetime64[D]").astype(np.int64)
+    dose = inf["dose_mg"].to_numpy(dtype=float)
+    first_day = pd.Series(days).groupby(pos).min().reindex(range(n)).to_numpy()
+    is_first = days == first_day[pos]           # (patient, date) is unique: one first row per patient
+    first_dose = np.full(n, np.nan)
+    first_dose[pos[is_first]] = dose[is_first]
+    not_racemic = (inf["formulation"] != "racemic").to_numpy(dtype=bool)
+    off_dose = ~is_first & ~np.isclose(dose, params.treatment_dose_mg, rtol=0, atol=_TOLERANCE)
+    n_infusions = np.bincount(pos, minlength=n)
+    any_not_racemic = np.bincount(pos, weights=not_racemic, minlength=n) > 0
+    any_off_dose = np.bincount(pos, weights=off_dose, minlength=n) > 0
+
+    cohort = extract.patients.copy()
+    cohort["first_infusion"] = first_day.astype("datetime64[D]").astype("datetime64[ns]")
+    cohort["n_infusions"] = n_infusions.astype("int64")
+    start = np.datetime64(params.study_start, "D").astype(np.int64)
+    end = np.datetime64(params.study_end, "D").astype(np.int64)
+    baseline = cohort["baseline_nrs"].to_numpy(dtype=float)
     conditions = [
-        ((cohort["first_infusion"] < start) | (cohort["first_infusion"] > end)).to_numpy(),
-        cohort["any_not_racemic"].to_numpy(dtype=bool),
-        ~np.isclose(cohort["first_dose"].to_numpy(dtype=float), params.test_dose_mg, rtol=0, atol=_TOLERANCE),
-        cohort["any_off_dose"].to_numpy(dtype=bool),
-        (cohort["n_infusions"] < 2).to_numpy(),
-        (cohort["baseline_nrs"].isna() | (cohort["baseline_nrs"] == 0)).to_numpy(),
+        (first_day < start) | (first_day > end),
+        any_not_racemic,
+        ~np.isclose(first_dose, params.test_dose_mg, rtol=0, atol=_TOLERANCE),
+        any_off_dose,
+        n_infusions < 2,
+        np.isnan(baseline) | (baseline == 0),
     ]
     reason = np.select(conditions, EXCLUSION_REASONS, default="")
-    cohort = cohort.drop(columns=["first_dose", "any_not_racemic", "any_off_dose"])
-    cohort["n_infusions"] = cohort["n_infusions"].astype("int64")
-    cohort["exclusion_reason"] = pd.Series(reason, index=cohort.index).replace("", None).astype(object)
+    cohort["exclusion_reason"] = np.where(reason == "", None, reason.astype(object))
     cohort["included"] = reason == ""
     return cohort
 

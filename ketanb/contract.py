@@ -50,8 +50,10 @@ class ColumnSpec:
     ----------
     name : str
         Column name (headers are matched case-insensitively, spaces trimmed).
-    kind : {"id", "code", "integer", "number", "date", "text"}
-        How values are parsed.
+    kind : {"id", "ref", "code", "integer", "number", "date", "text"}
+        How values are parsed. ``id``: a patient_id of patients.csv (its
+        format is checked there); ``ref``: a patient_id in another table,
+        which must name a patient of patients.csv (checked as a relation).
     column_required : bool
         The column must be present.
     value_required : bool
@@ -75,6 +77,8 @@ class ColumnSpec:
         """What the contract allows for this column, in words."""
         if self.kind == "id":
             text = "1-32 characters of letters, digits, '-' or '_'"
+        elif self.kind == "ref":
+            text = "a patient_id of patients.csv"
         elif self.kind == "code":
             text = "one of " + ", ".join(self.codes)
         elif self.kind == "date":
@@ -105,13 +109,13 @@ TABLES: dict[str, tuple[ColumnSpec, ...]] = {
         ColumnSpec("discontinuation", "code", value_required=False, codes=DISCONTINUATION),
     ),
     "infusions": (
-        ColumnSpec("patient_id", "id"),
+        ColumnSpec("patient_id", "ref"),
         ColumnSpec("date", "date"),
         ColumnSpec("dose_mg", "number", low=0, low_open=True),
         ColumnSpec("formulation", "code", codes=FORMULATIONS),
     ),
     "adverse_events": (
-        ColumnSpec("patient_id", "id"),
+        ColumnSpec("patient_id", "ref"),
         ColumnSpec("date", "date"),
         ColumnSpec("event", "code", codes=EVENTS),
         ColumnSpec("severity", "code", codes=SEVERITIES),

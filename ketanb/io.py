@@ -22,7 +22,7 @@ from .contract import TABLE_FILES
 from .errors import InputError, Problem
 from .paths import resolve
 
-__all__ = ["RawTable", "RawExtract", "read_extract", "write_bytes", "write_text", "write_json",
+__all__ = ["RawTable", "RawExtract", "read_extract", "text_column", "write_bytes", "write_text", "write_json",
            "write_csv", "read_json", "SYNTHETIC_MARKER", "to_jsonable"]
 
 #: A folder extract holding this file (or a workbook holding a sheet of this
@@ -32,15 +32,16 @@ SYNTHETIC_MARKER = "synthetic.json"
 
 @dataclass
 class RawTable:
-    """One input table with every cell as stripped text (empty cell = ``""``).
+    """One input table with every cell as text, as written (empty cell = ``""``).
 
     Attributes
     ----------
     file : str
         Name to quote in messages, e.g. ``"patients.csv"`` or ``"extract.xlsx, sheet patients"``.
     frame : pandas.DataFrame
-        Columns named as in the header (trimmed, lower case), all of str dtype.
-        Row ``i`` of the frame is spreadsheet row ``i + 2``.
+        Columns named as in the header (trimmed, lower case), each an object
+        array of the cells' text as written (empty cell = ``""``). Row ``i`` of
+        the frame is spreadsheet row ``i + 2``.
     decimal_comma : bool
         Numbers use a decimal comma (semicolon-separated European CSV).
     header : list of str
@@ -69,8 +70,47 @@ def _normalise_header(frame: pd.DataFrame) -> tuple[pd.DataFrame, list[str]]:
     return frame, header
 
 
-def _strip_cells(frame: pd.DataFrame) -> pd.DataFrame:
-    return frame.apply(lambda col: col.str.strip()) if len(frame.columns) else frame
+def text_column(values, strip: bool = True) -> pd.Categorical:
+    """Cells of one column as a categorical of trimmed text (empty cell = ``""``).
+
+    Every distinct value is stored once and every later step (normalising,
+    checking, parsing) works on the distinct values only, which keeps a
+    million-patient extract fast. Runs of equal cells (an extract sorted by
+    patient) are hashed once per run. ``strip=False`` keeps surrounding white space.
+    """
+    if isinstance(values, pd.Categorical) or isinstance(getattr(values, "dtype", None), pd.CategoricalDtype):
+        values = np.asarray(values, dtype=object)
+    values = np.asarray(values, dtype=object)
+    n = len(values)
+    change = np.empty(n, dtype=bool)
+    if n:
+        change[0] = True
+        np.not_equal(values[1:], values[:-1], out=change[1:])
+    starts = np.flatnonzero(change)
+    if n and len(starts) < 0.6 * n:
+        run_codes, uniques = pd.factorize(values[starts])
+        codes = np.repeat(run_codes, np.diff(np.r_[starts, n]))
+    else:
+        codes, uniques = pd.factorize(values)
+    uniques = np.asarray(uniques, dtype=object)
+    if strip and len(uniques):
+        stripped = np.array([u.strip() for u in uniques], dtype=object)
+        if (stripped != uniques).any():  # merge values that differ only in surrounding spaces
+            remap, uniques = pd.factorize(stripped)
+            codes = remap[codes]
+    uniques = pd.Index(uniques, dtype=object)
+    return pd.Categorical.from_codes(codes.astype(np.int32, copy=False),
+                                     dtype=pd.CategoricalDtype._from_fastpath(uniques, False), validate=False)
+
+
+def _text_frame(frame: pd.DataFrame) -> pd.DataFrame:
+    """Every column as an object array of str, untouched (trimming happens per column when checked).
+
+    Object dtype on purpose: pandas' ``str`` dtype would check every cell again.
+    """
+    if all(dtype == object for dtype in frame.dtypes):
+        return frame.reset_index(drop=True)
+    return frame.astype(object).reset_index(drop=True)
 
 
 def _read_csv(path: Path, problems: list[Problem]) -> RawTable | None:
@@ -93,7 +133,7 @@ def _read_csv(path: Path, problems: list[Problem]) -> RawTable | None:
         return None
     semicolon = first_line.count(";") > first_line.count(",")
     try:
-        frame = pd.read_csv(io.StringIO(text), sep=";" if semicolon else ",", dtype=str,
+        frame = pd.read_csv(io.BytesIO(data), encoding="utf-8", sep=";" if semicolon else ",", dtype=object,
                             keep_default_na=False, na_filter=False, skip_blank_lines=True)
     except pd.errors.ParserError as exc:
         problems.append(Problem(name, None, None, None,
@@ -101,7 +141,7 @@ def _read_csv(path: Path, problems: list[Problem]) -> RawTable | None:
                                 f"file ({exc})"))
         return None
     frame, header = _normalise_header(frame)
-    return RawTable(name, _strip_cells(frame), decimal_comma=semicolon, header=header)
+    return RawTable(name, _text_frame(frame), decimal_comma=semicolon, header=header)
 
 
 def _excel_cell_text(value) -> str:
@@ -150,7 +190,7 @@ def _read_workbook(path: Path, problems: list[Problem]) -> tuple[dict[str, RawTa
             body.pop()
         frame = pd.DataFrame(body, columns=header, dtype=str) if body else pd.DataFrame(columns=header, dtype=str)
         frame, header = _normalise_header(frame)
-        tables[table] = RawTable(label, _strip_cells(frame.astype(str)), header=header)
+        tables[table] = RawTable(label, _text_frame(frame), header=header)
     marker = SYNTHETIC_MARKER.removesuffix(".json")
     notice = ""
     if marker in sheets:

@@ -52,18 +52,29 @@ def derive_outcomes(cohort: pd.DataFrame, *, threshold: float = 50.0,
     denominator, also one who stopped for lack of effect (the contract keys the
     rule on the missing NRS alone).
     """
-    if missing_followup not in ("nonresponder", "exclude"):
-        raise ValueError(f"missing_followup must be 'nonresponder' or 'exclude', not {missing_followup!r}")
-    out = cohort.loc[cohort["included"].to_numpy(dtype=bool)].copy()
-    baseline = out["baseline_nrs"].astype(float)
-    followup = out["followup_nrs"].astype(float)
-    out["has_followup"] = followup.notna().to_numpy()
-    out["reduction_pct"] = 100.0 * (baseline - followup) / baseline
-    stopped_for_lack = out["discontinuation"].eq("lack_of_effect").fillna(False).to_numpy(dtype=bool)
-    reached = (out["reduction_pct"] >= threshold - TOLERANCE).fillna(False).to_numpy(dtype=bool)
-    out["favorable"] = out["has_followup"].to_numpy() & reached & ~stopped_for_lack
-    out["in_denominator"] = out["has_followup"].to_numpy() | (missing_followup == "nonresponder")
+    included = cohort["included"].to_numpy(dtype=bool)
+    arrays = _outcome_arrays(cohort, included, threshold, missing_followup)
+    out = cohort.loc[included].copy()
+    for name, values in arrays.items():
+        out[name] = values
     return out
+
+
+def _outcome_arrays(cohort: pd.DataFrame, included: np.ndarray, threshold: float,
+                    missing_followup: str) -> dict[str, np.ndarray]:
+    """The outcome columns of the included patients as arrays (the rule of :func:`derive_outcomes`)."""
+    if missing_followup not in MISSING_FOLLOWUP_MODES:
+        raise ValueError(f"missing_followup must be 'nonresponder' or 'exclude', not {missing_followup!r}")
+    baseline = cohort["baseline_nrs"].to_numpy(dtype=float)[included]
+    followup = cohort["followup_nrs"].to_numpy(dtype=float)[included]
+    has_followup = ~np.isnan(followup)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        reduction = 100.0 * (baseline - followup) / baseline
+        reached = reduction >= threshold - TOLERANCE                  # NaN compares False
+    stopped_for_lack = (cohort["discontinuation"] == "lack_of_effect").to_numpy(dtype=bool)[included]
+    return {"has_followup": has_followup, "reduction_pct": reduction,
+            "favorable": has_followup & reached & ~stopped_for_lack,
+            "in_denominator": has_followup | (missing_followup == "nonresponder")}
 
 
 def outcome_summary(outcomes: pd.DataFrame, *, threshold: float, confidence: float = 0.95) -> dict:
@@ -111,11 +122,6 @@ def responder_counts(outcomes: pd.DataFrame) -> pd.DataFrame:
     return table
 
 
-def _proportion_block(outcomes: pd.DataFrame, threshold: float, confidence: float) -> dict:
-    summary = outcome_summary(outcomes, threshold=threshold, confidence=confidence)
-    return {k: summary[k] for k in ("n", "favorable", "proportion", "ci_low", "ci_high")}
-
-
 def sensitivity(cohort: pd.DataFrame, params: Params,
                 thresholds=SENSITIVITY_THRESHOLDS) -> dict:
     """The ``sensitivity`` section of results.json: the outcome under other assumptions.
@@ -138,15 +144,17 @@ def sensitivity(cohort: pd.DataFrame, params: Params,
         "missing_followup": {"nonresponder": block, "exclude": block}}``, each
         block ``{"n", "favorable", "proportion", "ci_low", "ci_high"}``.
     """
-    by_threshold = {}
-    for threshold in thresholds:
-        out = derive_outcomes(cohort, threshold=threshold, missing_followup=params.missing_followup)
-        by_threshold[f"{threshold:g}"] = _proportion_block(out, threshold, params.confidence)
-    by_mode = {}
-    for mode in MISSING_FOLLOWUP_MODES:
-        out = derive_outcomes(cohort, threshold=params.responder_threshold, missing_followup=mode)
-        by_mode[mode] = _proportion_block(out, params.responder_threshold, params.confidence)
-    return {"responder_threshold": by_threshold, "missing_followup": by_mode}
+    included = cohort["included"].to_numpy(dtype=bool)
+
+    def block(threshold, mode):
+        a = _outcome_arrays(cohort, included, threshold, mode)
+        p = proportion(int(a["favorable"][a["in_denominator"]].sum()), int(a["in_denominator"].sum()),
+                       params.confidence)
+        return {"n": p.n, "favorable": p.events, "proportion": p.proportion, "ci_low": p.ci_low,
+                "ci_high": p.ci_high}
+
+    return {"responder_threshold": {f"{t:g}": block(t, params.missing_followup) for t in thresholds},
+            "missing_followup": {m: block(params.responder_threshold, m) for m in MISSING_FOLLOWUP_MODES}}
 
 
 def sensitivity_table(section: dict, params: Params) -> pd.DataFrame:

@@ -4,7 +4,8 @@ The column declarations of :mod:`ketanb.contract` are turned into one
 :class:`pandera.pandas.DataFrameSchema` per input table. A schema checks the
 *normalised text* of a table (cells trimmed, empty cell = missing, codes folded
 to the contract's case), so that a failure quotes the value as the clinic wrote
-it. Validation is lazy: every failing cell of every column is collected in one
+it. Columns are categoricals and every rule is evaluated once per distinct
+value, so a million-row table costs little more than its distinct values. Validation is lazy: every failing cell of every column is collected in one
 pass and turned into :class:`~ketanb.errors.Problem` records with the
 spreadsheet row number.
 
@@ -14,14 +15,15 @@ in :mod:`ketanb.cleaning`, after these.
 """
 from __future__ import annotations
 
+import numpy as np
 import pandas as pd
 import pandera.pandas as pa
 
 from .contract import TABLES, ColumnSpec
 from .errors import Problem
-from .io import RawTable
+from .io import RawTable, text_column
 
-__all__ = ["ID_PATTERN", "DATE_PATTERN", "EXAMPLES_PER_CHECK", "UNIQUE_ID", "normalise", "parse_number",
+__all__ = ["ID_PATTERN", "DATE_PATTERN", "EXAMPLES_PER_CHECK", "UNIQUE_ID", "normalise", "parse_number", "parse_date", "recode",
            "table_schema", "check_table"]
 
 ID_PATTERN = r"^[A-Za-z0-9_-]{1,32}$"
@@ -34,24 +36,146 @@ UNIQUE_ID = "a patient_id not used by an earlier row (each patient once)"
 
 
 def parse_number(text: pd.Series, decimal_comma: bool = False) -> pd.Series:
-    """Text to float64 (NaN where missing or not a number); ``7,5`` is 7.5 with a decimal comma."""
+    """Text to float64 (NaN where missing or not a number); ``7,5`` is 7.5 with a decimal comma.
+
+    A categorical is parsed once per distinct value.
+    """
+    if isinstance(text.dtype, pd.CategoricalDtype):
+        numbers = parse_number(pd.Series(text.cat.categories, dtype=object), decimal_comma).to_numpy()
+        return pd.Series(_broadcast(numbers, text.cat.codes.to_numpy(), np.nan), index=text.index)
+    text = text.astype(object)
     if decimal_comma:
         text = text.str.replace(",", ".", regex=False)
     return pd.to_numeric(text, errors="coerce").astype("float64")
 
 
+def parse_date(text: pd.Series) -> pd.Series:
+    """``YYYY-MM-DD`` text to datetime64[ns] (NaT where missing or not such a date)."""
+    if isinstance(text.dtype, pd.CategoricalDtype):
+        dates = parse_date(pd.Series(text.cat.categories, dtype=object)).to_numpy()
+        return pd.Series(_broadcast(dates, text.cat.codes.to_numpy(), np.datetime64("NaT", "ns")),
+                         index=text.index)
+    text = text.astype(object)
+    well_formed = text.str.fullmatch(DATE_PATTERN).fillna(False).astype(bool)
+    return pd.to_datetime(text.where(well_formed), format="%Y-%m-%d", errors="coerce").astype("datetime64[ns]")
+
+
+def _broadcast(per_value: np.ndarray, codes: np.ndarray, missing) -> np.ndarray:
+    """Values of a categorical's categories spread to its rows (code -1 = missing)."""
+    extended = np.append(per_value, np.array([missing], dtype=per_value.dtype))
+    return extended[codes]
+
+
+def _categorical(codes: np.ndarray, categories) -> pd.Categorical:
+    """A categorical from codes and categories already known to be valid and distinct."""
+    dtype = pd.CategoricalDtype._from_fastpath(pd.Index(categories, dtype=object), False)
+    return pd.Categorical.from_codes(np.asarray(codes, dtype=np.int32), dtype=dtype, validate=False)
+
+
+def recode(column: pd.Series, transform=None) -> pd.Series:
+    """Empty cells become missing and ``transform`` is applied to the distinct values of a categorical.
+
+    Values that become equal merge. ``transform`` takes and returns a
+    pandas.Index of text (e.g. lower case).
+    """
+    if not isinstance(column.dtype, pd.CategoricalDtype):
+        column = pd.Series(text_column(column.to_numpy(dtype=object)), index=column.index)
+    categories = pd.Index(column.cat.categories, dtype=object)
+    codes = column.cat.codes.to_numpy()
+    if transform is None:  # only drop the empty value: no re-hashing of (possibly a million) values
+        empty = np.flatnonzero(categories == "")
+        if not len(empty):
+            return column
+        keep = np.ones(len(categories), dtype=bool)
+        keep[empty] = False
+        remap = np.full(len(categories) + 1, -1, dtype=np.int64)
+        remap[np.flatnonzero(keep)] = np.arange(keep.sum())
+        return pd.Series(_categorical(remap[codes], categories[keep]), index=column.index, name=column.name)
+    new = transform(categories).where(categories != "")
+    remap, uniques = pd.factorize(np.asarray(new, dtype=object))
+    return pd.Series(_categorical(np.append(remap, -1)[codes], uniques), index=column.index, name=column.name)
+
+
+def strip_ids(column: pd.Series) -> pd.Series:
+    """An id column as trimmed text, empty = missing; stays an object array (ids are mostly distinct).
+
+    Trimming is skipped, after one look at all ids joined, when no id has
+    surrounding white space.
+    """
+    values = column.to_numpy(dtype=object)
+    joined = "\n" + "\n".join(values.tolist()) + "\n" if len(values) else ""
+    if any(pair in joined for pair in (" \n", "\n ", "\t", "\r", "\xa0", "\u3000")):
+        values = np.array([v.strip() for v in values], dtype=object)
+        joined = "\n" + "\n".join(values.tolist()) + "\n"
+    out = pd.Series(values, index=column.index, name=column.name, dtype=object)
+    return out.where(out != "") if "\n\n" in joined else out
+
+
 def normalise(table: RawTable, specs: tuple[ColumnSpec, ...]) -> pd.DataFrame:
-    """The contract's columns of a table as text: empty cells missing, codes in the contract's case."""
+    """The contract's columns of a table, trimmed, empty cells missing, codes in the contract's case.
+
+    Ids stay object arrays; every other column becomes a categorical, so its
+    checks and parsing run once per distinct value.
+    """
     columns = {}
     for spec in specs:
         if spec.name not in table.frame.columns:
             continue
-        text = table.frame[spec.name].astype("str")
-        text = text.where(text != "")
+        if spec.kind in ("id", "ref"):
+            columns[spec.name] = strip_ids(table.frame[spec.name])
+            continue
+        fold = None
         if spec.kind == "code":
-            text = text.str.upper() if spec.codes[0].isupper() else text.str.lower()
-        columns[spec.name] = text
+            fold = (lambda v: v.str.upper()) if spec.codes[0].isupper() else (lambda v: v.str.lower())
+        columns[spec.name] = recode(table.frame[spec.name], fold)
     return pd.DataFrame(columns, index=table.frame.index)
+
+
+_ID_BYTES = np.zeros(256, dtype=bool)
+for _c in b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_-\n":
+    _ID_BYTES[_c] = True
+
+
+def valid_ids(values: pd.Series) -> np.ndarray:
+    """Which values are 1-32 letters, digits, '-' or '_'.
+
+    Fast path for many values: one pass over their bytes joined by newlines
+    (allowed bytes only, no empty or over-long value between two newlines);
+    the regular expression only when that pass finds something to report.
+    """
+    values = values.astype(object)
+    if len(values) > 1000:
+        try:
+            joined = np.frombuffer(("\n".join(values.tolist()) + "\n").encode("ascii"), dtype=np.uint8)
+        except (UnicodeEncodeError, TypeError):
+            joined = None
+        if joined is not None and _ID_BYTES[joined].all():
+            lengths = np.diff(np.flatnonzero(joined == 10), prepend=-1) - 1
+            if lengths.min() >= 1 and lengths.max() <= 32:
+                return np.ones(len(values), dtype=bool)
+    return values.str.fullmatch(ID_PATTERN).fillna(False).to_numpy(dtype=bool)
+
+
+def _unique_check() -> pa.Check:
+    """Each value once: every row after the first with a given value fails."""
+    def ok(column: pd.Series) -> pd.Series:
+        values = column.to_numpy(dtype=object)
+        if pd.Index(values).is_unique:
+            return pd.Series(True, index=column.index)
+        return pd.Series(~pd.Series(values).duplicated(keep="first").to_numpy(), index=column.index)
+
+    return pa.Check(ok, error=UNIQUE_ID, name="unique")
+
+
+def _per_value(ok_values, error: str, name: str) -> pa.Check:
+    """A pandera check evaluated once per distinct value of a categorical column."""
+    def ok(column: pd.Series) -> pd.Series:
+        if isinstance(column.dtype, pd.CategoricalDtype):
+            good = np.asarray(ok_values(pd.Series(column.cat.categories, dtype=object)), dtype=bool)
+            return pd.Series(_broadcast(good, column.cat.codes.to_numpy(), True), index=column.index)
+        return pd.Series(np.asarray(ok_values(column.astype(object)), dtype=bool), index=column.index)
+
+    return pa.Check(ok, error=error, name=name)
 
 
 def _number_check(spec: ColumnSpec, decimal_comma: bool) -> pa.Check:
@@ -69,25 +193,16 @@ def _number_check(spec: ColumnSpec, decimal_comma: bool) -> pa.Check:
     hint = spec.expectation()
     if decimal_comma:
         hint += " (decimal comma, as in this semicolon-separated file)"
-    return pa.Check(ok, error=hint, name="number")
-
-
-def _date_check(spec: ColumnSpec) -> pa.Check:
-    def ok(text: pd.Series) -> pd.Series:
-        well_formed = text.str.fullmatch(DATE_PATTERN).fillna(False).astype(bool)
-        parsed = pd.to_datetime(text.where(well_formed), format="%Y-%m-%d", errors="coerce")
-        return well_formed & parsed.notna()
-
-    return pa.Check(ok, error=spec.expectation(), name="date")
+    return _per_value(ok, hint, "number")
 
 
 def _checks(spec: ColumnSpec, decimal_comma: bool) -> list[pa.Check]:
     if spec.kind == "id":
-        return [pa.Check.str_matches(ID_PATTERN, error=spec.expectation())]
+        return [_per_value(valid_ids, spec.expectation(), "id")]
     if spec.kind == "code":
-        return [pa.Check.isin(list(spec.codes), error=spec.expectation())]
+        return [_per_value(lambda v: v.isin(spec.codes), spec.expectation(), "code")]
     if spec.kind == "date":
-        return [_date_check(spec)]
+        return [_per_value(lambda v: parse_date(v).notna(), spec.expectation(), "date")]
     if spec.kind in ("integer", "number"):
         return [_number_check(spec, decimal_comma)]
     return []
@@ -101,16 +216,16 @@ def table_schema(name: str, decimal_comma: bool = False) -> pa.DataFrameSchema:
     """
     columns = {
         spec.name: pa.Column(
-            "str", checks=_checks(spec, decimal_comma), nullable=not spec.value_required,
-            required=spec.column_required,
-            unique=(name == "patients" and spec.name == "patient_id"),
-            report_duplicates="exclude_first", coerce=False, description=spec.expectation())
+            None, checks=_checks(spec, decimal_comma) + (
+                [_unique_check()] if name == "patients" and spec.name == "patient_id" else []),
+            nullable=not spec.value_required, required=spec.column_required, coerce=False,
+            description=spec.expectation())
         for spec in TABLES[name]
     }
     return pa.DataFrameSchema(columns, strict=False, name=name)
 
 
-def check_table(name: str, table: RawTable) -> list[Problem]:
+def check_table(name: str, table: RawTable) -> tuple[list[Problem], pd.DataFrame]:
     """Every cell of ``table`` that breaks a per-column rule of the contract.
 
     Parameters
@@ -122,15 +237,18 @@ def check_table(name: str, table: RawTable) -> list[Problem]:
 
     Returns
     -------
-    list of Problem
+    problems : list of Problem
         In column order of the contract, then by rule, then by row; at most
         :data:`EXAMPLES_PER_CHECK` rows quoted per column and rule, followed by
         one line counting the rest.
+    normalised : pandas.DataFrame
+        The checked columns as :func:`normalise` made them (for parsing).
     """
     specs = TABLES[name]
+    normalised = normalise(table, specs)
     try:
-        table_schema(name, table.decimal_comma).validate(normalise(table, specs), lazy=True)
-        return []
+        table_schema(name, table.decimal_comma).validate(normalised, lazy=True)
+        return [], normalised
     except pa.errors.SchemaErrors as exc:
         cases = exc.failure_cases
     order = {spec.name: i for i, spec in enumerate(specs)}
@@ -141,12 +259,8 @@ def check_table(name: str, table: RawTable) -> list[Problem]:
     problems: list[Problem] = []
     for (column, check), group in cases.groupby(["column", "check"], sort=False):
         spec = by_name[column]
-        if check == "field_uniqueness":  # an empty id is reported once, as missing
-            group = group[group["failure_case"].notna()]
         if check == "not_nullable":
             expected = f"a value is required: {spec.expectation()}"
-        elif check == "field_uniqueness":
-            expected = UNIQUE_ID
         else:
             expected = check
         rows = group["index"].astype("int64").to_numpy()
@@ -157,4 +271,4 @@ def check_table(name: str, table: RawTable) -> list[Problem]:
             problems.append(Problem(table.file, None, column, None,
                                     f"{len(rows) - EXAMPLES_PER_CHECK} more rows have the same "
                                     f"problem ({expected})"))
-    return problems
+    return problems, normalised

@@ -7,24 +7,25 @@ import pandas as pd
 from .contract import EVENTS, SEVERITIES
 from .stats import proportion
 
-__all__ = ["POPULATIONS", "population_ids", "side_effect_summary", "side_effect_table",
+__all__ = ["POPULATIONS", "population_mask", "side_effect_summary", "side_effect_table",
            "severity_table", "treatment_table"]
 
 #: The two populations of the contract: every treated patient, and the included ones.
 POPULATIONS = ("treated", "included")
 
 
-def population_ids(cohort: pd.DataFrame, population: str) -> pd.Index:
-    """patient_id of the patients in ``population`` ("treated" or "included")."""
+def population_mask(cohort: pd.DataFrame, population: str) -> np.ndarray:
+    """For each patient (row of the cohort), whether they belong to ``population``."""
     if population == "treated":
-        return pd.Index(cohort["patient_id"])
+        return np.ones(len(cohort), dtype=bool)
     if population == "included":
-        return pd.Index(cohort.loc[cohort["included"].to_numpy(dtype=bool), "patient_id"])
+        return cohort["included"].to_numpy(dtype=bool)
     raise ValueError(f"population must be one of {POPULATIONS}, not {population!r}")
 
 
-def _in_population(frame: pd.DataFrame, ids: pd.Index) -> pd.DataFrame:
-    return frame[frame["patient_id"].isin(ids).to_numpy()]
+def _in_population(frame: pd.DataFrame, members: np.ndarray) -> pd.DataFrame:
+    """Rows of infusions or adverse events whose patient (``patient``: cohort row) is a member."""
+    return frame[members[frame["patient"].to_numpy()]]
 
 
 def _ordered_events(present) -> list[str]:
@@ -47,19 +48,20 @@ def side_effect_summary(cohort: pd.DataFrame, infusions: pd.DataFrame,
     """
     section = {}
     for population in POPULATIONS:
-        ids = population_ids(cohort, population)
-        ae = _in_population(adverse_events, ids)
-        grouped = ae.groupby("event", observed=True)
-        patients = grouped["patient_id"].nunique()
-        occurrences = grouped.size()
+        members = population_mask(cohort, population)
+        ae = _in_population(adverse_events, members)
+        event = ae["event"].astype(pd.CategoricalDtype(list(EVENTS)))
+        pairs = pd.DataFrame({"event": event.cat.codes.to_numpy(), "patient": ae["patient"].to_numpy()})
+        patients = np.bincount(pairs.drop_duplicates()["event"].to_numpy(), minlength=len(EVENTS))
+        occurrences = np.bincount(pairs["event"].to_numpy(), minlength=len(EVENTS))
         severity = ae["severity"].value_counts()
         section[population] = {
-            "patients": int(len(ids)),
-            "infusions": int(infusions["patient_id"].isin(ids).sum()),
-            "patients_with_any": int(ae["patient_id"].nunique()),
+            "patients": int(members.sum()),
+            "infusions": int(members[infusions["patient"].to_numpy()].sum()),
+            "patients_with_any": int(pd.unique(ae["patient"].to_numpy()).size),
             "serious": int(ae["serious"].to_numpy(dtype=bool).sum()),
-            "events": {e: {"patients": int(patients[e]), "occurrences": int(occurrences[e])}
-                       for e in _ordered_events(ae["event"])},
+            "events": {e: {"patients": int(patients[i]), "occurrences": int(occurrences[i])}
+                       for i, e in enumerate(EVENTS) if occurrences[i]},
             "severity": {s: int(severity.get(s, 0)) for s in SEVERITIES},
         }
     return section
@@ -104,7 +106,7 @@ def severity_table(cohort: pd.DataFrame, adverse_events: pd.DataFrame,
         Index ``event`` (contract order, events that occur), columns ``mild``,
         ``moderate``, ``severe``, ``serious``, ``total``; a ``total`` row last.
     """
-    ae = _in_population(adverse_events, population_ids(cohort, population))
+    ae = _in_population(adverse_events, population_mask(cohort, population))
     table = pd.crosstab(ae["event"], ae["severity"]).reindex(columns=list(SEVERITIES), fill_value=0)
     table["serious"] = ae.groupby("event")["serious"].sum().reindex(table.index).fillna(0).astype(int)
     table = table.reindex(_ordered_events(ae["event"]))
@@ -125,7 +127,7 @@ def treatment_table(cohort: pd.DataFrame, adverse_events: pd.DataFrame,
         Columns ``event``, ``treatment`` (``"none"`` when the cell was empty),
         ``occurrences``; events in contract order, treatments by frequency.
     """
-    ae = _in_population(adverse_events, population_ids(cohort, population))
+    ae = _in_population(adverse_events, population_mask(cohort, population))
     treatment = ae["treatment"].astype("string").str.strip().str.lower()
     treatment = treatment.mask(treatment.isna() | (treatment == ""), "none")
     counts = (pd.DataFrame({"event": ae["event"].to_numpy(), "treatment": treatment.to_numpy()})

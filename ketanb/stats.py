@@ -117,14 +117,22 @@ def _log_choose(n, k):
     return special.gammaln(n + 1) - special.gammaln(k + 1) - special.gammaln(n - k + 1)
 
 
-def _table_count(sizes: list[int], others: list[int], largest: int, total: int) -> int:
-    """Number of R x 2 tables with these margins that the enumeration visits."""
+def _table_count(sizes: list[int], others: list[int], largest: int, total: int) -> float:
+    """Number of R x 2 tables with these margins that the enumeration visits.
+
+    Counts the ways to choose favorable counts of the non-largest groups with
+    a partial sum the largest group can complete: a convolution of box
+    functions, each done with one cumulative sum, so O(groups x K) time however
+    large the groups are. A float, so astronomically many tables are just large.
+    """
     ways = np.zeros(total + 1)
     ways[0] = 1.0
     for n in others:
-        ways = np.convolve(ways, np.ones(n + 1))[: total + 1]
+        cumulative = np.cumsum(ways)
+        shifted = np.concatenate([np.zeros(n + 1), cumulative[: max(total - n, 0)]])[: total + 1]
+        ways = cumulative - shifted
     s = np.arange(total + 1)
-    return int(ways[(total - s >= 0) & (total - s <= sizes[largest])].sum())
+    return float(ways[(total - s >= 0) & (total - s <= sizes[largest])].sum())
 
 
 def fisher_freeman_halton(favorable, n, *, limit: int = EXACT_TABLE_LIMIT) -> TestResult:
@@ -159,9 +167,12 @@ def fisher_freeman_halton(favorable, n, *, limit: int = EXACT_TABLE_LIMIT) -> Te
     definition of R's ``fisher.test``. Tables are enumerated group by group
     (the largest group's count follows from the others), with partial sums
     above K pruned, in log space. When more than ``limit`` tables would be
-    visited, which happens only when several groups are large, Pearson's
-    chi-squared test with R - 1 degrees of freedom is used instead: with
-    large groups every expected count is large and the two agree closely.
+    visited (counted beforehand in O(R x K) time; with the default limit this
+    happens when two or more groups other than the largest hold a few thousand
+    patients), Pearson's chi-squared test with R - 1 degrees of freedom is used
+    instead: with large groups every expected count is large and the two agree
+    closely. ``method`` says which gave the p-value, and warns when an expected
+    count is below 5 (many small groups).
 
     References
     ----------
@@ -187,7 +198,8 @@ def fisher_freeman_halton(favorable, n, *, limit: int = EXACT_TABLE_LIMIT) -> Te
         observed = np.column_stack([x, sizes - x])
         chi2 = float(((observed - expected) ** 2 / expected).sum())
         p = float(stats.chi2.sf(chi2, len(sizes) - 1))
-        return TestResult(p, chi2, "chi-squared")
+        method = "chi-squared" if expected.min() >= 5 else "chi-squared (some expected counts below 5: approximate)"
+        return TestResult(p, chi2, method)
 
     log_obs = float(_log_choose(sizes, x).sum())
     partial_sum = np.zeros(1, dtype=np.int64)

@@ -60,14 +60,17 @@ def assign_groups(frame: pd.DataFrame, *, group_by: str, edges=()) -> pd.Series:
     if group_by in NUMERIC_COLUMNS:
         raise ParameterError(f"parameter group_by: {group_by!r} is a number; give group_edges "
                              "(cut points, e.g. [40, 60]) to make bands of it")
-    text = values.astype("string").str.strip()
-    text = text.mask(text == "")
-    present = sorted(text.dropna().unique())
+    codes, uniques = pd.factorize(values.to_numpy(dtype=object))  # work on the distinct values only
+    labels = pd.Index(uniques, dtype=object).astype(str).str.strip()
+    labels = labels.where(labels != "")
+    present = sorted(set(labels.dropna()))
     if group_by == "pain_mechanism":
         known = [m for m in PAIN_MECHANISMS if m in present]
         present = known + [v for v in present if v not in known]
-    return pd.Series(pd.Categorical(text.to_numpy(dtype=object, na_value=None), categories=present,
-                                    ordered=True), index=frame.index, name=group_by)
+    position = pd.Index(present, dtype=object).get_indexer(labels)       # -1 for missing
+    group_codes = np.append(position, -1)[codes]
+    return pd.Series(pd.Categorical.from_codes(group_codes, categories=present, ordered=True),
+                     index=frame.index, name=group_by)
 
 
 def subgroup_table(outcomes: pd.DataFrame, *, group_by: str, confidence: float = 0.95,

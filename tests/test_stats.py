@@ -1,4 +1,5 @@
 """Statistics against hand calculation and R reference values."""
+import numpy as np
 import pytest
 
 from ketanb.stats import fisher_freeman_halton, kruskal_wallis, wilson_ci
@@ -52,3 +53,26 @@ def test_kruskal_wallis():
     assert result.statistic == pytest.approx(27 / 7, rel=1e-9)
     assert kruskal_wallis([[1, 1], [1, 1]]).p_value is None
     assert kruskal_wallis([[1, 2], []]).p_value is None
+
+
+@pytest.mark.parametrize("sizes", [[3, 4, 5], [2, 2, 2, 6], [10, 1, 7], [5, 5], [1, 1, 1, 1, 9]])
+def test_table_count_matches_brute_force(sizes):
+    import itertools
+
+    from ketanb.stats import _table_count
+
+    k = sum(sizes) // 2
+    largest = int(np.argmax(sizes))
+    others = [v for i, v in enumerate(sizes) if i != largest]
+    brute = sum(1 for xs in itertools.product(*[range(v + 1) for v in others])
+                if 0 <= k - sum(xs) <= sizes[largest])
+    assert _table_count(sizes, others, largest, k) == brute
+
+
+def test_huge_groups_are_counted_quickly_and_use_chi_squared():
+    import time
+
+    start = time.perf_counter()
+    result = fisher_freeman_halton([100_000, 120_000, 90_000], [300_000, 250_000, 200_000])
+    assert time.perf_counter() - start < 2        # the count is O(groups x K), not an enumeration
+    assert result.method == "chi-squared" and result.p_value < 1e-100

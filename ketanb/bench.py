@@ -1,0 +1,136 @@
+"""Benchmark: the analysis on synthetic extracts of 1k to 1M patients (``make bench``).
+
+For each size the project's generator writes an extract (about 4 infusions
+and 1 adverse event per patient) under ``bench/out/`` (kept between runs, not
+committed). Two fresh Python processes then run on it, after one warm-up read
+of the files so that both see the same file cache:
+
+- the *read floor*: ``pandas.read_csv`` of the three files, nothing else;
+- the *analysis*: :func:`ketanb.analysis.analyse`, i.e. reading, validation
+  against the contract, the cohort rules, outcomes with the sensitivity
+  analyses, subgroup tests and side effects (what results.json holds; Table 1,
+  the responder curve and the figures are not included).
+
+One line per size, exactly::
+
+    bench patients=N infusions=M seconds=S peak_mib=P read_floor_seconds=F
+
+S is the analysis wall time, P the analysis process's peak resident memory,
+F the read floor. Then one line per target (at 1M patients: S <= 60,
+P <= 8192, S <= 3 F; from 100k to 1M, S grows at most 12-fold); the exit
+status is 1 when a target is missed.
+
+    python -m ketanb.bench                    # 1000 10000 100000 1000000
+    python -m ketanb.bench 1000 10000         # other sizes
+"""
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+from .paths import ROOT
+
+SIZES = (1_000, 10_000, 100_000, 1_000_000)
+SEED = 1
+OUT = ROOT / "bench" / "out"
+FILES = ("patients.csv", "infusions.csv", "adverse_events.csv")
+
+
+def extract(n: int) -> Path:
+    """The benchmark extract of ``n`` patients, generated once and reused."""
+    from .synthetic import generate_extract, write_extract
+
+    folder = OUT / f"n{n}"
+    marker = folder / "synthetic.json"
+    if marker.exists() and json.loads(marker.read_text()).get("n_patients") == n and all(
+            (folder / f).exists() for f in FILES):
+        return folder
+    write_extract(generate_extract(n, SEED), folder, n_patients=n, seed=SEED)
+    return folder
+
+
+def _child(code: str, folder: Path) -> dict:
+    """Run ``code`` in a fresh interpreter; it prints one JSON object."""
+    run = subprocess.run([sys.executable, "-c", code, str(folder)], capture_output=True, text=True,
+                         cwd=ROOT, check=False)
+    if run.returncode:
+        raise RuntimeError(run.stderr)
+    return json.loads(run.stdout.strip().splitlines()[-1])
+
+
+FLOOR = """
+import json, resource, sys, time
+import pandas as pd
+folder = sys.argv[1]
+start = time.perf_counter()
+for name in ("patients.csv", "infusions.csv", "adverse_events.csv"):
+    pd.read_csv(f"{folder}/{name}")
+print(json.dumps({"seconds": time.perf_counter() - start}))
+"""
+
+ANALYSIS = """
+import json, resource, sys, time
+from ketanb import load_params
+from ketanb.analysis import analyse
+params = load_params()
+start = time.perf_counter()
+results = analyse(sys.argv[1], params)
+seconds = time.perf_counter() - start
+print(json.dumps({"seconds": seconds, "peak_mib": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
+                  "infusions": results["side_effects"]["treated"]["infusions"],
+                  "treated": results["cohort"]["treated"],
+                  "method": results["subgroups"]["fisher_freeman_halton_method"]}))
+"""
+
+
+def measure(n: int) -> dict:
+    folder = extract(n)
+    for name in FILES:                      # warm the file cache for both measurements
+        (folder / name).read_bytes()
+    floor = _child(FLOOR, folder)
+    analysis = _child(ANALYSIS, folder)
+    if analysis["treated"] != n:
+        raise RuntimeError(f"{n} patients generated, {analysis['treated']} analysed")
+    return {"patients": n, "infusions": analysis["infusions"], "seconds": analysis["seconds"],
+            "peak_mib": analysis["peak_mib"], "read_floor_seconds": floor["seconds"],
+            "method": analysis["method"]}
+
+
+def targets(rows: dict[int, dict]) -> list[tuple[str, bool]]:
+    """The issue's targets that the measured sizes allow to check."""
+    checks = []
+    if 1_000_000 in rows:
+        r = rows[1_000_000]
+        checks += [(f"1M seconds {r['seconds']:.1f} <= 60", r["seconds"] <= 60),
+                   (f"1M peak_mib {r['peak_mib']:.0f} <= 8192", r["peak_mib"] <= 8192),
+                   (f"1M seconds {r['seconds']:.1f} <= 3 x read floor {r['read_floor_seconds']:.1f} "
+                    f"= {3 * r['read_floor_seconds']:.1f}", r["seconds"] <= 3 * r["read_floor_seconds"])]
+        if 100_000 in rows:
+            growth = r["seconds"] / rows[100_000]["seconds"]
+            checks.append((f"growth 100k -> 1M {growth:.1f}-fold <= 12", growth <= 12))
+    return checks
+
+
+def main(argv=None) -> int:
+    sizes = [int(a) for a in (argv if argv is not None else sys.argv[1:])] or list(SIZES)
+    rows = {}
+    for n in sizes:
+        started = time.perf_counter()
+        extract(n)
+        made = time.perf_counter() - started
+        r = rows[n] = measure(n)
+        print(f"bench patients={r['patients']} infusions={r['infusions']} seconds={r['seconds']:.2f} "
+              f"peak_mib={r['peak_mib']:.0f} read_floor_seconds={r['read_floor_seconds']:.2f}", flush=True)
+        print(f"  (subgroup test: {r['method']}; extract ready in {made:.1f} s)", file=sys.stderr, flush=True)
+    ok = True
+    for text, met in targets(rows):
+        print(f"target {'met' if met else 'MISSED'}: {text}")
+        ok &= met
+    return 0 if ok else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
