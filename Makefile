@@ -26,12 +26,12 @@ P        := -p data $(DATA) -p params_file $(PARAMS)
 # Record DATA and PARAMS; the file changes (and re-runs the stages) only when they do.
 $(shell mkdir -p .make; echo "DATA=$(DATA) PARAMS=$(PARAMS)" | cmp -s - $(CONFIG) || echo "DATA=$(DATA) PARAMS=$(PARAMS)" > $(CONFIG))
 
-.PHONY: all env data test test-package test-notebooks clean help lock check-reproducible bench overhead
+.PHONY: all env data test test-package test-notebooks clean help lock check-reproducible bench overhead screenshots
 
 all: results/results.json reports/index.html ## the whole analysis: results/, figures/, reports/
 
 help: ## list the targets
-	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed 's/:.*## /\t/' | column -t -s $$'\t'
+	@grep -hE '^[a-z-]+:.*## ' $(firstword $(MAKEFILE_LIST)) | sed 's/:.*## /\t/' | column -t -s $$'\t'
 
 env: $(STAMP) ## create .venv from requirements.lock (done by all and test when needed)
 
@@ -80,6 +80,9 @@ test-package: $(STAMP) ## pytest on the ketanb package
 
 test-notebooks: results/results.json ## nbval: re-executing each rendered notebook reproduces its outputs
 	$(PY) -m pytest -q -p no:cacheprovider --nbval --nbval-current-env reports/*.ipynb
+
+screenshots: results/results.json ## open the index and a report in headless chromium; screenshots in reports/.screenshots/
+	KETANB_REQUIRE_BROWSER=1 $(PY) -m pytest -q -p no:cacheprovider tests/test_browser.py
 
 bench: $(STAMP) ## benchmark the analysis on 1k-1M synthetic patients (prints one line per size)
 	$(PY) -m ketanb.bench
