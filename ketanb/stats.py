@@ -117,22 +117,40 @@ def _log_choose(n, k):
     return special.gammaln(n + 1) - special.gammaln(k + 1) - special.gammaln(n - k + 1)
 
 
-def _table_count(sizes: list[int], others: list[int], largest: int, total: int) -> float:
-    """Number of R x 2 tables with these margins that the enumeration visits.
+def _half_tables(sizes: list[int], total: int) -> tuple[np.ndarray, np.ndarray]:
+    """Every (sum of favorable, log of prod C(n_i, x_i)) over the groups ``sizes``, sums <= total."""
+    partial_sum = np.zeros(1, dtype=np.int64)
+    partial_log = np.zeros(1)
+    for g in sizes:
+        values = np.arange(g + 1)
+        partial_sum = (partial_sum[:, None] + values[None, :]).ravel()
+        partial_log = (partial_log[:, None] + _log_choose(g, values)[None, :]).ravel()
+        fits = partial_sum <= total
+        partial_sum, partial_log = partial_sum[fits], partial_log[fits]
+    return partial_sum, partial_log
 
-    Counts the ways to choose favorable counts of the non-largest groups with
-    a partial sum the largest group can complete: a convolution of box
-    functions, each done with one cumulative sum, so O(groups x K) time however
-    large the groups are. A float, so astronomically many tables are just large.
-    """
+
+def _half_count(sizes: list[int], total: int) -> float:
+    """How many partial tables :func:`_half_tables` makes: a convolution of box functions,
+    each done with one cumulative sum, so O(groups x K) time however large the groups are."""
     ways = np.zeros(total + 1)
     ways[0] = 1.0
-    for n in others:
+    for n in sizes:
         cumulative = np.cumsum(ways)
         shifted = np.concatenate([np.zeros(n + 1), cumulative[: max(total - n, 0)]])[: total + 1]
         ways = cumulative - shifted
-    s = np.arange(total + 1)
-    return float(ways[(total - s >= 0) & (total - s <= sizes[largest])].sum())
+    return float(ways.sum())
+
+
+def _split(sizes: list[int]) -> tuple[list[int], list[int]]:
+    """Two halves of the groups with about equal numbers of partial tables (largest first, greedy)."""
+    halves: tuple[list[int], list[int]] = ([], [])
+    work = [0.0, 0.0]
+    for n in sorted(sizes, reverse=True):
+        side = 0 if work[0] <= work[1] else 1
+        halves[side].append(n)
+        work[side] += math.log(n + 1)
+    return halves
 
 
 def fisher_freeman_halton(favorable, n, *, limit: int = EXACT_TABLE_LIMIT) -> TestResult:
@@ -145,8 +163,8 @@ def fisher_freeman_halton(favorable, n, *, limit: int = EXACT_TABLE_LIMIT) -> Te
     n : sequence of int
         Group sizes (favorable + unfavorable), same order.
     limit : int
-        Largest number of tables to enumerate exactly (default
-        :data:`EXACT_TABLE_LIMIT`).
+        Largest number of partial tables (per half, see Notes) to enumerate
+        exactly (default :data:`EXACT_TABLE_LIMIT`).
 
     Returns
     -------
@@ -164,20 +182,28 @@ def fisher_freeman_halton(favorable, n, *, limit: int = EXACT_TABLE_LIMIT) -> Te
 
     The two-sided p-value is the sum of :math:`P(y)` over every table ``y``
     with the same margins and :math:`P(y) \\le P(x_{obs})(1 + 10^{-7})`, the
-    definition of R's ``fisher.test``. Tables are enumerated group by group
-    (the largest group's count follows from the others), with partial sums
-    above K pruned, in log space. When more than ``limit`` tables would be
-    visited (counted beforehand in O(R x K) time; with the default limit this
-    happens when two or more groups other than the largest hold a few thousand
-    patients), Pearson's chi-squared test with R - 1 degrees of freedom is used
-    instead: with large groups every expected count is large and the two agree
-    closely. ``method`` says which gave the p-value, and warns when an expected
-    count is below 5 (many small groups).
+    definition of R's ``fisher.test``.
+
+    The sum is exact and found by meeting in the middle: the groups are split
+    in two halves; every partial table of each half is enumerated (favorable
+    sum and log-probability, sums above K pruned); the halves' partial tables
+    are joined on sums that add up to K, and for each partial table of one half
+    the qualifying ones of the other are summed at once (sorted log-probabilities
+    and cumulative sums). Work and memory grow with the square root of the
+    number of tables, so 15 diagnoses of a 45-patient cohort (6 x 10^7 tables)
+    take milliseconds. The halves' sizes are counted beforehand in O(R x K)
+    time; when one would exceed ``limit`` (two or more groups of several
+    thousand patients), Pearson's chi-squared test with R - 1 degrees of
+    freedom is used instead: with groups that large every expected count is
+    large and the two agree closely. ``method`` says which gave the p-value,
+    and warns when an expected count is below 5.
 
     References
     ----------
     Freeman GH, Halton JH. Note on an exact treatment of contingency, goodness
     of fit and other problems of significance. Biometrika 1951;38:141-149.
+    Mehta CR, Patel NR. A network algorithm for performing Fisher's exact test
+    in r x c contingency tables. J Am Stat Assoc 1983;78:427-434.
     """
     x = np.asarray(favorable, dtype=np.int64)
     sizes = np.asarray(n, dtype=np.int64)
@@ -190,10 +216,8 @@ def fisher_freeman_halton(favorable, n, *, limit: int = EXACT_TABLE_LIMIT) -> Te
         return TestResult(None, None, "not computed: fewer than two groups")
     if total_fav == 0 or total_fav == total_n:
         return TestResult(None, None, "not computed: every outcome is the same")
-    largest = int(np.argmax(sizes))
-    others = [int(v) for i, v in enumerate(sizes) if i != largest]
-    count = _table_count([int(v) for v in sizes], others, largest, total_fav)
-    if count > limit:
+    first, second = _split([int(v) for v in sizes])
+    if max(_half_count(first, total_fav), _half_count(second, total_fav)) > limit:
         expected = np.outer(sizes, [total_fav, total_n - total_fav]) / total_n
         observed = np.column_stack([x, sizes - x])
         chi2 = float(((observed - expected) ** 2 / expected).sum())
@@ -201,21 +225,25 @@ def fisher_freeman_halton(favorable, n, *, limit: int = EXACT_TABLE_LIMIT) -> Te
         method = "chi-squared" if expected.min() >= 5 else "chi-squared (some expected counts below 5: approximate)"
         return TestResult(p, chi2, method)
 
-    log_obs = float(_log_choose(sizes, x).sum())
-    partial_sum = np.zeros(1, dtype=np.int64)
-    partial_log = np.zeros(1)
-    for g in others:
-        values = np.arange(g + 1)
-        partial_sum = (partial_sum[:, None] + values[None, :]).ravel()
-        partial_log = (partial_log[:, None] + _log_choose(g, values)[None, :]).ravel()
-        fits = partial_sum <= total_fav
-        partial_sum, partial_log = partial_sum[fits], partial_log[fits]
-    last = total_fav - partial_sum
-    valid = (last >= 0) & (last <= sizes[largest])
-    log_p = partial_log[valid] + _log_choose(int(sizes[largest]), last[valid])
     log_total = float(_log_choose(total_n, total_fav))
-    as_extreme = log_p <= log_obs + math.log1p(FFH_RELATIVE_TOLERANCE)
-    p = float(np.exp(log_p[as_extreme] - log_total).sum())
+    bound = float(_log_choose(sizes, x).sum()) + math.log1p(FFH_RELATIVE_TOLERANCE)
+    sum_a, log_a = _half_tables(first, total_fav)
+    sum_b, log_b = _half_tables(second, total_fav)
+    order = np.lexsort((log_b, sum_b))                  # by sum, then log-probability
+    sum_b, log_b = sum_b[order], log_b[order]
+    p = 0.0
+    for s in np.unique(sum_b):
+        lo, hi = np.searchsorted(sum_b, [s, s + 1])
+        bucket = log_b[lo:hi]                            # ascending
+        top = bucket[-1]
+        cumulative = np.cumsum(np.exp(bucket - top))
+        partners = sum_a == total_fav - s
+        if not partners.any():
+            continue
+        la = log_a[partners]
+        count = np.searchsorted(bucket, bound - la, side="right")
+        hit = count > 0
+        p += float(np.sum(np.exp(la[hit] + top - log_total) * cumulative[count[hit] - 1]))
     return TestResult(min(1.0, p), None, "exact")
 
 

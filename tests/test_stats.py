@@ -55,18 +55,48 @@ def test_kruskal_wallis():
     assert kruskal_wallis([[1, 2], []]).p_value is None
 
 
+def brute_force_ffh(favorable, n):
+    """Every table with these margins, one by one (itertools): the definition, for checking."""
+    import itertools
+    import math
+
+    k = sum(favorable)
+    def prob(xs):
+        return math.prod(math.comb(g, v) for g, v in zip(n, xs)) / math.comb(sum(n), k)
+    observed = prob(favorable)
+    return sum(prob(xs) for xs in itertools.product(*[range(g + 1) for g in n])
+               if sum(xs) == k and prob(xs) <= observed * (1 + 1e-7))
+
+
+@pytest.mark.parametrize("favorable, n", [
+    ([1, 0, 2, 1, 3, 0, 2], [2, 3, 3, 2, 4, 1, 3]),        # many small groups, like diagnoses
+    ([5, 1, 4, 0, 2], [6, 4, 5, 3, 2]),
+    ([0, 3, 3, 1, 2, 2], [2, 3, 5, 2, 4, 3]),
+])
+def test_meet_in_the_middle_equals_brute_force(favorable, n):
+    assert fisher_freeman_halton(favorable, n).p_value == pytest.approx(brute_force_ffh(favorable, n), rel=1e-10)
+
+
+def test_fifteen_diagnoses_of_45_patients_are_exact_and_quick():
+    import time
+
+    sizes = [2, 3, 3, 3, 2, 3, 3, 5, 2, 3, 2, 5, 3, 4, 2]     # 6 x 10^7 tables
+    favorable = [1, 2, 1, 2, 1, 1, 2, 3, 1, 2, 1, 2, 2, 1, 1]
+    start = time.perf_counter()
+    result = fisher_freeman_halton(favorable, sizes)
+    assert result.method == "exact" and time.perf_counter() - start < 2
+    assert 0 < result.p_value <= 1
+
+
 @pytest.mark.parametrize("sizes", [[3, 4, 5], [2, 2, 2, 6], [10, 1, 7], [5, 5], [1, 1, 1, 1, 9]])
-def test_table_count_matches_brute_force(sizes):
+def test_partial_table_count_matches_brute_force(sizes):
     import itertools
 
-    from ketanb.stats import _table_count
+    from ketanb.stats import _half_count
 
     k = sum(sizes) // 2
-    largest = int(np.argmax(sizes))
-    others = [v for i, v in enumerate(sizes) if i != largest]
-    brute = sum(1 for xs in itertools.product(*[range(v + 1) for v in others])
-                if 0 <= k - sum(xs) <= sizes[largest])
-    assert _table_count(sizes, others, largest, k) == brute
+    brute = sum(1 for xs in itertools.product(*[range(v + 1) for v in sizes]) if sum(xs) <= k)
+    assert _half_count(sizes, k) == brute
 
 
 def test_huge_groups_are_counted_quickly_and_use_chi_squared():
