@@ -127,7 +127,8 @@ def _read_csv(path: Path, problems: list[Problem]) -> RawTable | None:
             "the file is not UTF-8 (it looks like Windows-1252 / Latin-1, as older Excel "
             "versions save 'CSV'); save it again as 'CSV UTF-8 (comma delimited)'"))
         return None
-    first_line = text.split("\n", 1)[0]
+    end = text.find("\n")
+    first_line = text if end < 0 else text[:end]
     if not first_line.strip():
         problems.append(Problem(name, 1, None, None, "a header row with the column names"))
         return None
