@@ -1,8 +1,13 @@
 """ketanb: analysis package of the ketamine infusion cohort study (AZ Sint-Blasius, 2015-2019).
 
-One module per pipeline stage (:mod:`cleaning`, :mod:`outcomes`,
-:mod:`subgroups`, :mod:`side_effects`) and shared ones (:mod:`io`,
-:mod:`stats`, :mod:`plots`, :mod:`synthetic`, :mod:`params`, :mod:`pipeline`).
+One module per pipeline stage (:mod:`cleaning` with :mod:`schema`,
+:mod:`outcomes`, :mod:`subgroups` with :mod:`baseline`, :mod:`side_effects`)
+and shared ones: :mod:`contract` (the data contract as data), :mod:`io`,
+:mod:`params`, :mod:`stats`, :mod:`plots`, :mod:`report`, :mod:`synthetic`;
+the plumbing of the notebooks (:mod:`pipeline`, :mod:`stage`,
+:mod:`stagedeps`, :mod:`assemble`, :mod:`index`, :mod:`provenance`); the
+whole analysis in one call (:mod:`analysis`); and the measurements
+(:mod:`bench`, :mod:`overhead`).
 """
 from .errors import InputError, KetanbError, ParameterError, Problem
 from .params import DEFAULTS, Params, load_params
