@@ -53,7 +53,10 @@ def main(argv=None) -> int:
     tmp = staging / output.name
     try:
         pm.execute_notebook(str(ROOT / args.notebook), str(tmp), parameters=dict(args.p),
-                            kernel_name="python3", progress_bar=False, cwd=str(output.parent))
+                            kernel_name="python3", progress_bar=False, cwd=str(output.parent),
+                            # the kernel talks to papermill on localhost only; its warning that
+                            # local TCP is unencrypted would be the loudest line of every run
+                            extra_arguments=["--IPKernelApp.log_level=ERROR"])
     except pm.PapermillExecutionError as exc:
         tmp.unlink(missing_ok=True)
         if exc.ename in ("InputError", "ParameterError"):
