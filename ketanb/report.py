@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import pandas as pd
 
-__all__ = ["data_notice", "format_proportion", "proportion_frame", "flow_table"]
+__all__ = ["data_notice", "format_proportion", "proportion_frame", "flow_table", "table_view"]
 
 
 def data_notice(synthetic: bool, source: str):
@@ -41,3 +41,9 @@ def flow_table(flow: dict) -> pd.DataFrame:
     rows += [(f"excluded: {reason}", n) for reason, n in flow["excluded"].items()]
     rows += [("included", flow["included"])]
     return pd.DataFrame(rows, columns=["step", "patients"]).set_index("step")
+
+
+def table_view(frame: pd.DataFrame, index: list[str], decimals: int = 3) -> pd.DataFrame:
+    """A results table as a reader wants it in a report: labelled rows, rounded, blanks for missing."""
+    view = frame.set_index(index).round(decimals)
+    return view.astype(object).where(view.notna(), "")

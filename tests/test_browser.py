@@ -15,7 +15,7 @@ from ketanb.paths import ROOT
 
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
 DRIVER = shutil.which("chromedriver") or "/usr/bin/chromedriver"
-PAGES = ["index.html", "02-outcomes.html"]
+PAGES = ["index.html", "02-outcomes.html", "03-subgroups.html"]
 
 if not (os.path.exists(CHROMIUM) and os.path.exists(DRIVER)):
     if os.environ.get("KETANB_REQUIRE_BROWSER") == "1":
