@@ -62,7 +62,7 @@ def _child(code: str, folder: Path) -> dict:
 
 
 FLOOR = """
-import json, resource, sys, time
+import json, sys, time
 import pandas as pd
 folder = sys.argv[1]
 start = time.perf_counter()

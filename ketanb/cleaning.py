@@ -17,9 +17,9 @@ import pandas as pd
 from . import schema
 from .contract import EXCLUSION_REASONS, IDENTIFYING_COLUMNS, TABLES
 from .errors import InputError, Problem
-from .io import RawExtract, RawTable
+from .io import RawExtract, RawTable, run_starts
 from .params import Params
-from .schema import EXAMPLES_PER_CHECK, parse_date, parse_number, recode
+from .schema import EXAMPLES_PER_CHECK, broadcast, parse_date, parse_number, recode
 
 __all__ = ["Extract", "validate", "derive_cohort", "exclusion_counts", "flow_counts"]
 
@@ -80,10 +80,10 @@ class _Collector:
                 f"{len(bad) - EXAMPLES_PER_CHECK} more rows have the same problem ({expected})"))
 
 
-def _objects(column: pd.Series) -> np.ndarray:
-    """A categorical column as an object array of its values (None where missing)."""
-    values = np.append(np.asarray(column.cat.categories, dtype=object), None)
-    return values[column.cat.codes.to_numpy()]
+def _objects(column: pd.Series) -> pd.Series:
+    """A categorical column as plain text (None where missing)."""
+    values = broadcast(np.asarray(column.cat.categories, dtype=object), column.cat.codes.to_numpy(), None)
+    return pd.Series(values, dtype=object)
 
 
 def _typed(table: RawTable, name: str, text: pd.DataFrame) -> pd.DataFrame:
@@ -105,18 +105,13 @@ def _typed(table: RawTable, name: str, text: pd.DataFrame) -> pd.DataFrame:
         elif spec.kind in ("id", "ref"):
             frame[spec.name] = pd.Series(column.to_numpy(dtype=object), dtype=object)
         elif name == "patients":
-            frame[spec.name] = pd.Series(_objects(column), dtype=object)
+            frame[spec.name] = _objects(column)
         else:
             frame[spec.name] = column
     for column in table.frame.columns:  # extra columns: kept as trimmed text
         if column not in frame:
-            frame[column] = pd.Series(_objects(normalise_extra(table.frame[column])), dtype=object)
+            frame[column] = _objects(recode(table.frame[column]))
     return pd.DataFrame(frame, index=pd.RangeIndex(len(table.frame)))
-
-
-def normalise_extra(column: pd.Series) -> pd.Series:
-    """An extra column: trimmed text, empty cell missing."""
-    return recode(column)
 
 
 def _check_columns(name: str, table: RawTable, out: _Collector, extra_required=()) -> bool:
@@ -201,7 +196,7 @@ def validate(raw: RawExtract, params: Params | None = None) -> Extract:
 
 def _parse_group_column(table: RawTable, patients: pd.DataFrame, column: str, out: _Collector) -> None:
     """An extra patients column cut into bands by group_edges must hold numbers (or be empty)."""
-    text = normalise_extra(table.frame[column])
+    text = recode(table.frame[column])
     number = parse_number(text, table.decimal_comma)
     out.rows(table, (text.notna() & number.isna()).to_numpy(), column,
              "a number (group_by names this column and group_edges cut it into bands), or empty")
@@ -225,11 +220,9 @@ class _PatientIndex:
         values = ids.to_numpy(dtype=object)
         self.rows = len(values)
         self.index = pd.Index(values, dtype=object)
-        if self.index.is_unique:
-            self.duplicate = np.zeros(self.rows, dtype=bool)
-        else:                                             # reported by the schema; the first row wins
+        self.duplicate = np.zeros(self.rows, dtype=bool)
+        if not self.index.is_unique:                      # reported by the schema; the first row wins
             self.duplicate = self.index.duplicated(keep="first")
-            self.index = pd.Index(np.where(self.duplicate, None, values), dtype=object)
             self.index = self.index.where(~self.duplicate, "\x00duplicate")  # never an id
 
     def positions(self, column: pd.Series) -> np.ndarray:
@@ -239,13 +232,8 @@ class _PatientIndex:
         """
         values = column.to_numpy(dtype=object)      # already trimmed by the schema's normalise
         n = len(values)
-        if not n:
-            return np.zeros(0, dtype=np.int64)
-        change = np.empty(n, dtype=bool)
-        change[0] = True
-        np.not_equal(values[1:], values[:-1], out=change[1:])
-        starts = np.flatnonzero(change)
-        if len(starts) < 0.6 * n:
+        starts = run_starts(values)
+        if n and len(starts) < 0.6 * n:
             heads = values[starts]
             if len(heads) == self.rows and (heads == self.index.to_numpy()).all():
                 found = np.arange(self.rows)           # same patients in the same order: nothing to look up

@@ -22,7 +22,7 @@ from .contract import TABLE_FILES
 from .errors import InputError, Problem
 from .paths import resolve
 
-__all__ = ["RawTable", "RawExtract", "read_extract", "text_column", "write_bytes", "write_text", "write_json",
+__all__ = ["RawTable", "RawExtract", "read_extract", "text_column", "run_starts", "categorical", "write_bytes", "write_text", "write_json",
            "write_csv", "read_json", "SYNTHETIC_MARKER", "to_jsonable"]
 
 #: A folder extract holding this file (or a workbook holding a sheet of this
@@ -70,37 +70,44 @@ def _normalise_header(frame: pd.DataFrame) -> tuple[pd.DataFrame, list[str]]:
     return frame, header
 
 
-def text_column(values, strip: bool = True) -> pd.Categorical:
+def run_starts(values: np.ndarray) -> np.ndarray:
+    """Positions where a new run of equal values begins (always 0 for a non-empty array)."""
+    change = np.empty(len(values), dtype=bool)
+    if len(values):
+        change[0] = True
+        np.not_equal(values[1:], values[:-1], out=change[1:])
+    return np.flatnonzero(change)
+
+
+def categorical(codes: np.ndarray, categories) -> pd.Categorical:
+    """A categorical from codes and categories already known to be valid and distinct (no re-check)."""
+    dtype = pd.CategoricalDtype._from_fastpath(pd.Index(categories, dtype=object), False)
+    return pd.Categorical.from_codes(np.asarray(codes, dtype=np.int32), dtype=dtype, validate=False)
+
+
+def text_column(values) -> pd.Categorical:
     """Cells of one column as a categorical of trimmed text (empty cell = ``""``).
 
     Every distinct value is stored once and every later step (normalising,
     checking, parsing) works on the distinct values only, which keeps a
     million-patient extract fast. Runs of equal cells (an extract sorted by
-    patient) are hashed once per run. ``strip=False`` keeps surrounding white space.
+    patient) are hashed once per run.
     """
-    if isinstance(values, pd.Categorical) or isinstance(getattr(values, "dtype", None), pd.CategoricalDtype):
-        values = np.asarray(values, dtype=object)
     values = np.asarray(values, dtype=object)
     n = len(values)
-    change = np.empty(n, dtype=bool)
-    if n:
-        change[0] = True
-        np.not_equal(values[1:], values[:-1], out=change[1:])
-    starts = np.flatnonzero(change)
+    starts = run_starts(values)
     if n and len(starts) < 0.6 * n:
         run_codes, uniques = pd.factorize(values[starts])
         codes = np.repeat(run_codes, np.diff(np.r_[starts, n]))
     else:
         codes, uniques = pd.factorize(values)
     uniques = np.asarray(uniques, dtype=object)
-    if strip and len(uniques):
+    if len(uniques):
         stripped = np.array([u.strip() for u in uniques], dtype=object)
         if (stripped != uniques).any():  # merge values that differ only in surrounding spaces
             remap, uniques = pd.factorize(stripped)
             codes = remap[codes]
-    uniques = pd.Index(uniques, dtype=object)
-    return pd.Categorical.from_codes(codes.astype(np.int32, copy=False),
-                                     dtype=pd.CategoricalDtype._from_fastpath(uniques, False), validate=False)
+    return categorical(codes, uniques)
 
 
 def _text_frame(frame: pd.DataFrame) -> pd.DataFrame:

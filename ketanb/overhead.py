@@ -13,14 +13,13 @@ from __future__ import annotations
 
 import argparse
 import os
-import shutil
 import subprocess
 import sys
 import tempfile
 import time
 from pathlib import Path
 
-from .paths import ROOT
+from .paths import ROOT, copy_project
 
 IMPORTS = ("import numpy, pandas, scipy.stats, matplotlib, pandera.pandas, tableone\n"
            "from ketanb import analysis, baseline, cleaning, io, outcomes, pipeline, plots, provenance, "
@@ -28,20 +27,9 @@ IMPORTS = ("import numpy, pandas, scipy.stats, matplotlib, pandera.pandas, table
 TARGET = 1.5
 
 
-def _project_copy(target: Path) -> Path:
-    files = subprocess.run(["git", "ls-files", "-z", "--cached", "--others", "--exclude-standard"],
-                           cwd=ROOT, capture_output=True, check=True).stdout.decode().split("\0")
-    for name in filter(None, files):
-        source = ROOT / name
-        if source.is_file() and not name.startswith(("results/", "figures/", "reports/")):
-            (target / name).parent.mkdir(parents=True, exist_ok=True)
-            shutil.copy2(source, target / name)
-    return target
-
-
 def pipeline_seconds(work: Path) -> float:
     """Wall time of ``make -j2 all`` on a fresh copy with no outputs."""
-    project = _project_copy(work / f"project-{time.monotonic_ns()}")
+    project = copy_project(work / f"project-{time.monotonic_ns()}", skip=("results/", "figures/", "reports/"))
     env = dict(os.environ, MAKEFLAGS="")
     start = time.perf_counter()
     subprocess.run(["make", "-s", "-j2", f"VENV={ROOT / '.venv'}", "all"], cwd=project, env=env,

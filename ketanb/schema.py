@@ -21,9 +21,9 @@ import pandera.pandas as pa
 
 from .contract import TABLES, ColumnSpec
 from .errors import Problem
-from .io import RawTable, text_column
+from .io import RawTable, categorical, text_column
 
-__all__ = ["ID_PATTERN", "DATE_PATTERN", "EXAMPLES_PER_CHECK", "UNIQUE_ID", "normalise", "parse_number", "parse_date", "recode",
+__all__ = ["ID_PATTERN", "DATE_PATTERN", "EXAMPLES_PER_CHECK", "UNIQUE_ID", "normalise", "parse_number", "parse_date", "recode", "broadcast",
            "table_schema", "check_table"]
 
 ID_PATTERN = r"^[A-Za-z0-9_-]{1,32}$"
@@ -42,7 +42,7 @@ def parse_number(text: pd.Series, decimal_comma: bool = False) -> pd.Series:
     """
     if isinstance(text.dtype, pd.CategoricalDtype):
         numbers = parse_number(pd.Series(text.cat.categories, dtype=object), decimal_comma).to_numpy()
-        return pd.Series(_broadcast(numbers, text.cat.codes.to_numpy(), np.nan), index=text.index)
+        return pd.Series(broadcast(numbers, text.cat.codes.to_numpy(), np.nan), index=text.index)
     text = text.astype(object)
     if decimal_comma:
         text = text.str.replace(",", ".", regex=False)
@@ -53,23 +53,17 @@ def parse_date(text: pd.Series) -> pd.Series:
     """``YYYY-MM-DD`` text to datetime64[ns] (NaT where missing or not such a date)."""
     if isinstance(text.dtype, pd.CategoricalDtype):
         dates = parse_date(pd.Series(text.cat.categories, dtype=object)).to_numpy()
-        return pd.Series(_broadcast(dates, text.cat.codes.to_numpy(), np.datetime64("NaT", "ns")),
+        return pd.Series(broadcast(dates, text.cat.codes.to_numpy(), np.datetime64("NaT", "ns")),
                          index=text.index)
     text = text.astype(object)
     well_formed = text.str.fullmatch(DATE_PATTERN).fillna(False).astype(bool)
     return pd.to_datetime(text.where(well_formed), format="%Y-%m-%d", errors="coerce").astype("datetime64[ns]")
 
 
-def _broadcast(per_value: np.ndarray, codes: np.ndarray, missing) -> np.ndarray:
+def broadcast(per_value: np.ndarray, codes: np.ndarray, missing) -> np.ndarray:
     """Values of a categorical's categories spread to its rows (code -1 = missing)."""
     extended = np.append(per_value, np.array([missing], dtype=per_value.dtype))
     return extended[codes]
-
-
-def _categorical(codes: np.ndarray, categories) -> pd.Categorical:
-    """A categorical from codes and categories already known to be valid and distinct."""
-    dtype = pd.CategoricalDtype._from_fastpath(pd.Index(categories, dtype=object), False)
-    return pd.Categorical.from_codes(np.asarray(codes, dtype=np.int32), dtype=dtype, validate=False)
 
 
 def recode(column: pd.Series, transform=None) -> pd.Series:
@@ -90,10 +84,10 @@ def recode(column: pd.Series, transform=None) -> pd.Series:
         keep[empty] = False
         remap = np.full(len(categories) + 1, -1, dtype=np.int64)
         remap[np.flatnonzero(keep)] = np.arange(keep.sum())
-        return pd.Series(_categorical(remap[codes], categories[keep]), index=column.index, name=column.name)
+        return pd.Series(categorical(remap[codes], categories[keep]), index=column.index, name=column.name)
     new = transform(categories).where(categories != "")
     remap, uniques = pd.factorize(np.asarray(new, dtype=object))
-    return pd.Series(_categorical(np.append(remap, -1)[codes], uniques), index=column.index, name=column.name)
+    return pd.Series(categorical(np.append(remap, -1)[codes], uniques), index=column.index, name=column.name)
 
 
 def strip_ids(column: pd.Series) -> pd.Series:
@@ -172,7 +166,7 @@ def _per_value(ok_values, error: str, name: str) -> pa.Check:
     def ok(column: pd.Series) -> pd.Series:
         if isinstance(column.dtype, pd.CategoricalDtype):
             good = np.asarray(ok_values(pd.Series(column.cat.categories, dtype=object)), dtype=bool)
-            return pd.Series(_broadcast(good, column.cat.codes.to_numpy(), True), index=column.index)
+            return pd.Series(broadcast(good, column.cat.codes.to_numpy(), True), index=column.index)
         return pd.Series(np.asarray(ok_values(column.astype(object)), dtype=bool), index=column.index)
 
     return pa.Check(ok, error=error, name=name)

@@ -20,7 +20,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from .contract import EXCLUSION_REASONS, PAIN_MECHANISMS
+from .contract import PAIN_MECHANISMS
 from .io import SYNTHETIC_MARKER, write_bytes, write_csv, write_text
 from .paths import resolve
 

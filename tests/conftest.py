@@ -40,23 +40,11 @@ def make_extract():
 # --- running the real pipeline (make) on a copy of the project -------------------------------
 import hashlib
 import os
-import shutil
 import subprocess
 
 from ketanb.paths import ROOT
 
 OUTPUT_DIRS = ("results", "figures", "reports")
-
-
-def copy_project(target):
-    """Copy the project's files (tracked or not ignored; not .venv, not data/processed) to ``target``."""
-    files = subprocess.run(["git", "ls-files", "-z", "--cached", "--others", "--exclude-standard"], cwd=ROOT, capture_output=True, check=True).stdout
-    for name in filter(None, files.decode().split("\0")):
-        source = ROOT / name
-        if source.is_file():
-            (target / name).parent.mkdir(parents=True, exist_ok=True)
-            shutil.copy2(source, target / name)
-    return target
 
 
 def run_make(project, *args, timeout=600):

@@ -21,11 +21,11 @@ AGES = {"r100": "25", "r75": "39", "r60": "40", "r50": "59", "r40": "60", "r20":
 
 @pytest.fixture
 def cohort(make_extract):
-    pts = [patient(k, baseline="10", followup=f if f != "11" else "10",
+    pts = [patient(k, baseline="9" if k == "worse" else "10",       # "worse": 9 -> 10 is -11.1 %
+                   followup="10" if k == "worse" else f,
                    discontinuation="lack_of_effect" if k == "lack" else "", age=AGES[k],
                    sex="F" if k in ("r100", "r75", "r60", "r50") else "M")
            for k, f in CASES.items()]
-    pts[CASES.__len__() - 3]["baseline_nrs"] = "9"          # "worse": 9 -> 10 is -11.1 %
     inf = [r for k in CASES for r in protocol(k)]
     return derive_cohort(make_extract(pts, inf), load_params())
 

@@ -7,11 +7,12 @@ import json
 import pytest
 
 from ketanb import load_params
-from ketanb.io import read_json, to_jsonable
 from ketanb.analysis import analyse
+from ketanb.io import read_json, to_jsonable
+from ketanb.paths import copy_project
 from ketanb.synthetic import generate_extract, write_european_csv
 
-from .conftest import copy_project, output_digests, run_make
+from .conftest import output_digests, run_make
 
 pytestmark = pytest.mark.usefixtures("venv_ready")
 

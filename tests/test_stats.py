@@ -1,5 +1,4 @@
 """Statistics against hand calculation and R reference values."""
-import numpy as np
 import pytest
 
 from ketanb.stats import fisher_freeman_halton, kruskal_wallis, wilson_ci
