@@ -2,7 +2,7 @@
 
 One module per pipeline stage (:mod:`cleaning` with :mod:`schema`,
 :mod:`outcomes`, :mod:`subgroups` with :mod:`baseline`, :mod:`side_effects`)
-and shared ones: :mod:`contract` (the data contract as data), :mod:`io`,
+and shared ones: :mod:`contract` (the data contract as data), :mod:`io`, :mod:`ids`,
 :mod:`params`, :mod:`stats`, :mod:`plots`, :mod:`report`, :mod:`synthetic`;
 the plumbing of the notebooks (:mod:`pipeline`, :mod:`stage`,
 :mod:`stagedeps`, :mod:`assemble`, :mod:`index`, :mod:`provenance`); the

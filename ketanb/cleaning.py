@@ -17,7 +17,8 @@ import pandas as pd
 from . import schema
 from .contract import EXCLUSION_REASONS, IDENTIFYING_COLUMNS, TABLES
 from .errors import InputError, Problem
-from .io import RawExtract, RawTable, run_starts
+from .ids import PatientLookup
+from .io import RawExtract, RawTable
 from .params import Params
 from .schema import EXAMPLES_PER_CHECK, broadcast, parse_date, parse_number, recode
 
@@ -213,40 +214,10 @@ def _date_key(positions: np.ndarray, dates: pd.Series) -> np.ndarray:
     return positions.astype(np.int64) * (2 * _DAY_OFFSET) + days
 
 
-class _PatientIndex:
-    """Row of patients.csv for a patient_id: one hash table of the patients' ids, built once."""
-
-    def __init__(self, ids: pd.Series):
-        values = ids.to_numpy(dtype=object)
-        self.rows = len(values)
-        self.index = pd.Index(values, dtype=object)
-        self.duplicate = np.zeros(self.rows, dtype=bool)
-        if not self.index.is_unique:                      # reported by the schema; the first row wins
-            self.duplicate = self.index.duplicated(keep="first")
-            self.index = self.index.where(~self.duplicate, "\x00duplicate")  # never an id
-
-    def positions(self, column: pd.Series) -> np.ndarray:
-        """Row of patients.csv for each id of another table; -1 if unknown.
-
-        Runs of one id (a table sorted by patient) are looked up once.
-        """
-        values = column.to_numpy(dtype=object)      # already trimmed by the schema's normalise
-        n = len(values)
-        starts = run_starts(values)
-        if n and len(starts) < 0.6 * n:
-            heads = values[starts]
-            if len(heads) == self.rows and (heads == self.index.to_numpy()).all():
-                found = np.arange(self.rows)           # same patients in the same order: nothing to look up
-            else:
-                found = self.index.get_indexer(heads)
-            return np.repeat(found, np.diff(np.r_[starts, n])).astype(np.int64)
-        return self.index.get_indexer(values).astype(np.int64)
-
-
 def _check_relations(raw, patient_ids: pd.Series, infusions, events, out: _Collector) -> None:
     """Rules across tables; adds ``patient`` (row of patients.csv) to infusions and adverse events."""
     tp, ti, te = raw.tables["patients"], raw.tables["infusions"], raw.tables["adverse_events"]
-    patients = _PatientIndex(patient_ids)                 # duplicates are reported by the schema
+    patients = PatientLookup(patient_ids)                 # duplicates are reported by the schema
     infusions["patient"] = patients.positions(infusions["patient_id"])
     events["patient"] = patients.positions(events["patient_id"])
     unknown = infusions["patient"].to_numpy() < 0

@@ -96,6 +96,11 @@ RELATION_RULES = [
     ("unique patient_id", lambda t: t["patients"].append(patient("p1")),
      "patients.csv, row 4, column patient_id: value 'p1': a patient_id not used by an earlier row "
      "(each patient once)"),
+    ("two repeated patient_ids", lambda t: t["patients"].extend([patient("p1"), patient("p2")]),
+     "patients.csv, row 4, column patient_id: value 'p1': a patient_id not used by an earlier row "
+     "(each patient once)\n"
+     "patients.csv, row 5, column patient_id: value 'p2': a patient_id not used by an earlier row "
+     "(each patient once)"),
     ("unique patient and date", lambda t: t["infusions"].append(dict(t["infusions"][0], dose_mg="150")),
      "infusions.csv, row 8, column date: value '2016-03-01': one infusion per patient and date "
      "(this patient already has one that day)"),
@@ -115,7 +120,7 @@ def test_relation_rule(tmp_path, rule, change, line):
     tables = good()
     change(tables)
     found, _ = problems(tmp_path, tables)
-    assert found == [line]
+    assert found == line.split("\n")
 
 
 @pytest.mark.parametrize("column, why", [("name", "a name"), ("Date of birth", "a birth date"),
