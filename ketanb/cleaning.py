@@ -112,7 +112,7 @@ def _typed(table: RawTable, name: str, text: pd.DataFrame) -> pd.DataFrame:
     for column in table.frame.columns:  # extra columns: kept as trimmed text
         if column not in frame:
             frame[column] = _objects(recode(table.frame[column]))
-    return pd.DataFrame(frame, index=pd.RangeIndex(len(table.frame)))
+    return pd.DataFrame(frame, index=pd.RangeIndex(len(table.frame)), copy=False)  # no consolidation copy
 
 
 def _check_columns(name: str, table: RawTable, out: _Collector, extra_required=()) -> bool:
@@ -237,8 +237,11 @@ def _check_relations(raw, patient_ids: pd.Series, infusions, events, out: _Colle
     if len(events):
         known = ordered[~unknown[order]]
         wanted = _date_key(events["patient"].to_numpy(), events["date"])
-        at = np.minimum(np.searchsorted(known, wanted), max(len(known) - 1, 0))
-        on_infusion = (known[at] == wanted) if len(known) else np.zeros(len(wanted), dtype=bool)
+        on_infusion = np.zeros(len(wanted), dtype=bool)
+        if len(known):
+            by_key = np.argsort(wanted)                   # sorted needles: searchsorted stays in cache
+            at = np.minimum(np.searchsorted(known, wanted[by_key]), len(known) - 1)
+            on_infusion[by_key] = known[at] == wanted[by_key]
         out.rows(te, ~on_infusion & ~unknown_ae, "date", "the date of one of this patient's infusions",
                  values=raw.tables["adverse_events"].frame["date"])
 
@@ -275,7 +278,8 @@ def derive_cohort(extract: Extract, params: Params) -> pd.DataFrame:
     pos = inf["patient"].to_numpy()
     days = inf["date"].to_numpy(dtype="datetime64[D]").astype(np.int64)
     dose = inf["dose_mg"].to_numpy(dtype=float)
-    first_day = pd.Series(days).groupby(pos).min().reindex(range(n)).to_numpy()
+    first_day = np.full(n, np.iinfo(np.int64).max)   # validate: every patient has an infusion
+    np.minimum.at(first_day, pos, days)
     is_first = days == first_day[pos]           # (patient, date) is unique: one first row per patient
     first_dose = np.full(n, np.nan)
     first_dose[pos[is_first]] = dose[is_first]
@@ -286,6 +290,7 @@ def derive_cohort(extract: Extract, params: Params) -> pd.DataFrame:
     any_off_dose = np.bincount(pos, weights=off_dose, minlength=n) > 0
 
     cohort = extract.patients.copy()
+    first_day[n_infusions == 0] = np.iinfo(np.int64).min  # NaT (none after validate)
     cohort["first_infusion"] = first_day.astype("datetime64[D]").astype("datetime64[ns]")
     cohort["n_infusions"] = n_infusions.astype("int64")
     start = np.datetime64(params.study_start, "D").astype(np.int64)
@@ -299,9 +304,9 @@ def derive_cohort(extract: Extract, params: Params) -> pd.DataFrame:
         n_infusions < 2,
         np.isnan(baseline) | (baseline == 0),
     ]
-    reason = np.select(conditions, EXCLUSION_REASONS, default="")
-    cohort["exclusion_reason"] = np.where(reason == "", None, reason.astype(object))
-    cohort["included"] = reason == ""
+    reason = np.select(conditions, np.arange(1, len(EXCLUSION_REASONS) + 1), default=0)  # first that applies
+    cohort["exclusion_reason"] = np.array([None, *EXCLUSION_REASONS], dtype=object)[reason]
+    cohort["included"] = reason == 0
     return cohort
 
 

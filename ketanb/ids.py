@@ -129,10 +129,13 @@ class PatientLookup:
             wanted = byte_rows(values, width=matrix.shape[1])
             if wanted is not None:
                 found = self._hashes.get_indexer(row_hash(wanted[0])).astype(np.int64)
-                hit = np.flatnonzero(found >= 0)
-                rows = found[hit]
-                same = (lengths[rows] == wanted[1][hit]) & \
-                    (matrix.view(np.uint64)[rows] == wanted[0].view(np.uint64)[hit]).all(axis=1)
-                found[hit[~same]] = -1
+                known = found >= 0
+                every = known.all()                     # the usual case: no selection to copy
+                rows = found if every else found[known]
+                same = lengths[rows] == (wanted[1] if every else wanted[1][known])
+                ours, theirs = matrix.view(np.uint64), wanted[0].view(np.uint64)
+                for k in range(ours.shape[1]):          # confirm: the same bytes, word by word
+                    same &= ours[rows, k] == (theirs[:, k] if every else theirs[known, k])
+                found[np.flatnonzero(known)[~same]] = -1
                 return found
         return self._strings(values)

@@ -26,6 +26,11 @@ from .io import RawTable, categorical, text_column
 __all__ = ["ID_PATTERN", "DATE_PATTERN", "EXAMPLES_PER_CHECK", "UNIQUE_ID", "normalise", "parse_number", "parse_date", "recode", "broadcast",
            "table_schema", "check_table"]
 
+# pandera registers its pandas backends on first use, which imports hypothesis
+# when it is installed (it is, for the tests): a fixed start-up cost, paid here
+# with the other imports rather than in the middle of the first validation.
+pa.DataFrameSchema.register_default_backends(pd.DataFrame)
+
 ID_PATTERN = r"^[A-Za-z0-9_-]{1,32}$"
 DATE_PATTERN = r"^\d{4}-\d{2}-\d{2}$"
 
@@ -122,7 +127,7 @@ def normalise(table: RawTable, specs: tuple[ColumnSpec, ...]) -> pd.DataFrame:
         if spec.kind == "code":
             fold = (lambda v: v.str.upper()) if spec.codes[0].isupper() else (lambda v: v.str.lower())
         columns[spec.name] = recode(table.frame[spec.name], fold)
-    return pd.DataFrame(columns, index=table.frame.index)
+    return pd.DataFrame(columns, index=table.frame.index, copy=False)  # no consolidation copy
 
 
 _ID_BYTES = np.zeros(256, dtype=bool)

@@ -50,15 +50,17 @@ def side_effect_summary(cohort: pd.DataFrame, infusions: pd.DataFrame,
     for population in POPULATIONS:
         members = population_mask(cohort, population)
         ae = _in_population(adverse_events, members)
-        event = ae["event"].astype(pd.CategoricalDtype(list(EVENTS)))
-        pairs = pd.DataFrame({"event": event.cat.codes.to_numpy(), "patient": ae["patient"].to_numpy()})
-        patients = np.bincount(pairs.drop_duplicates()["event"].to_numpy(), minlength=len(EVENTS))
-        occurrences = np.bincount(pairs["event"].to_numpy(), minlength=len(EVENTS))
+        event = ae["event"].astype(pd.CategoricalDtype(list(EVENTS))).cat.codes.to_numpy()
+        patient = ae["patient"].to_numpy()
+        had = np.zeros((len(cohort), len(EVENTS)), dtype=bool)   # patient had this event at least once
+        had[patient, event] = True
+        patients = had.sum(axis=0)
+        occurrences = np.bincount(event, minlength=len(EVENTS))
         severity = ae["severity"].value_counts()
         section[population] = {
             "patients": int(members.sum()),
             "infusions": int(members[infusions["patient"].to_numpy()].sum()),
-            "patients_with_any": int(pd.unique(ae["patient"].to_numpy()).size),
+            "patients_with_any": int(had.any(axis=1).sum()),
             "serious": int(ae["serious"].to_numpy(dtype=bool).sum()),
             "events": {e: {"patients": int(patients[i]), "occurrences": int(occurrences[i])}
                        for i, e in enumerate(EVENTS) if occurrences[i]},
