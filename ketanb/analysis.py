@@ -9,7 +9,6 @@ from __future__ import annotations
 import os
 
 from . import cleaning, outcomes, side_effects, subgroups
-from .io import read_extract
 from .params import Params
 
 __all__ = ["analyse"]
@@ -17,7 +16,7 @@ __all__ = ["analyse"]
 
 def analyse(data: str | os.PathLike, params: Params) -> dict:
     """Read, validate and analyse an extract; return the content of results.json."""
-    extract = cleaning.validate(read_extract(data), params)
+    extract = cleaning.load(data, params)
     cohort = cleaning.derive_cohort(extract, params)
     out = outcomes.derive_outcomes(cohort, threshold=params.responder_threshold,
                                    missing_followup=params.missing_followup)

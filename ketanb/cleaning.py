@@ -8,21 +8,27 @@ section 3, in their order of precedence.
 """
 from __future__ import annotations
 
+import multiprocessing
+import os
+import pickle
 import re
+import tempfile
+from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
 
 from . import schema
-from .contract import EXCLUSION_REASONS, IDENTIFYING_COLUMNS, TABLES
+from .contract import EXCLUSION_REASONS, IDENTIFYING_COLUMNS, TABLE_FILES, TABLES
 from .errors import InputError, Problem
-from .ids import PatientLookup
-from .io import RawExtract, RawTable
+from .ids import PatientLookup, byte_rows, row_hash
+from .io import LazyRawTable, RawExtract, RawTable, categorical, read_csv_table, read_extract
 from .params import Params
 from .schema import EXAMPLES_PER_CHECK, broadcast, parse_date, parse_number, recode
 
-__all__ = ["Extract", "validate", "derive_cohort", "exclusion_counts", "flow_counts"]
+__all__ = ["Extract", "load", "validate", "PARALLEL_BYTES", "derive_cohort", "exclusion_counts", "flow_counts"]
 
 _TOLERANCE = 1e-9
 
@@ -39,10 +45,12 @@ class Extract:
         (str or missing), ``pain_duration_months``, ``baseline_nrs``,
         ``followup_nrs`` (float, NaN when empty), and any extra column as text.
     infusions : pandas.DataFrame
-        ``patient_id``, ``date`` (datetime64), ``dose_mg`` (float), ``formulation``.
+        ``patient_id``, ``date`` (datetime64), ``dose_mg`` (float), ``formulation``,
+        ``patient`` (the patient's row in ``patients``).
     adverse_events : pandas.DataFrame
         ``patient_id``, ``date``, ``event``, ``severity``, ``treatment`` (str or
-        missing), ``serious`` (bool).
+        missing), ``serious`` (bool), ``patient``. In both tables ``patient_id``
+        is a categorical whose categories are the patients' ids, trimmed.
     source : str
         Where the extract was read from.
     synthetic : bool
@@ -84,7 +92,7 @@ class _Collector:
 def _objects(column: pd.Series) -> pd.Series:
     """A categorical column as plain text (None where missing)."""
     values = broadcast(np.asarray(column.cat.categories, dtype=object), column.cat.codes.to_numpy(), None)
-    return pd.Series(values, dtype=object)
+    return pd.Series(values, dtype=object, copy=False)
 
 
 def _typed(table: RawTable, name: str, text: pd.DataFrame) -> pd.DataFrame:
@@ -104,7 +112,7 @@ def _typed(table: RawTable, name: str, text: pd.DataFrame) -> pd.DataFrame:
         elif spec.kind == "date":
             frame[spec.name] = parse_date(column)
         elif spec.kind in ("id", "ref"):
-            frame[spec.name] = pd.Series(column.to_numpy(dtype=object), dtype=object)
+            frame[spec.name] = pd.Series(column.to_numpy(dtype=object), dtype=object, copy=False)
         elif name == "patients":
             frame[spec.name] = _objects(column)
         else:
@@ -157,26 +165,39 @@ def validate(raw: RawExtract, params: Params | None = None) -> Extract:
         Listing every problem: file, spreadsheet row, column, value, what is allowed.
     """
     out = _Collector()
-    typed: dict[str, pd.DataFrame] = {}
-    texts: dict[str, pd.DataFrame] = {}
-    group_by = params.group_by if params is not None else None
-    for name, specs in TABLES.items():
-        table = raw.tables[name]
-        extra = (group_by,) if name == "patients" and group_by else ()
-        if not _check_columns(name, table, out, extra):
-            continue
-        if table.frame.empty and name != "adverse_events":
-            out.whole(table.file, "at least one data row below the header", row=2)
-            continue
-        problems, text = schema.check_table(name, table)
-        out.problems.extend(problems)
-        if all(p.expected == schema.UNIQUE_ID for p in problems):  # every cell parses
-            typed[name] = _typed(table, name, text)
-            texts[name] = text
-    if len(typed) < len(TABLES):
-        raise InputError(out.problems, source=raw.source)
+    prepared = {name: _prepare(name, raw.tables[name], out, params) for name in TABLES}
+    return _finish(raw, prepared, out, params)
 
-    patients, infusions, events = typed["patients"], typed["infusions"], typed["adverse_events"]
+
+def _prepare(name: str, table: RawTable, out: _Collector, params: Params | None = None):
+    """One table checked column by column and typed: ``(typed, normalised text)``, or None if a cell fails."""
+    group_by = params.group_by if params is not None else None
+    extra = (group_by,) if name == "patients" and group_by else ()
+    if not _check_columns(name, table, out, extra):
+        return None
+    if table.frame.empty and name != "adverse_events":
+        out.whole(table.file, "at least one data row below the header", row=2)
+        return None
+    problems, text = schema.check_table(name, table)
+    out.problems.extend(problems)
+    if not all(p.expected == schema.UNIQUE_ID for p in problems):   # a cell that does not parse
+        return None
+    return _typed(table, name, text), text
+
+
+def _finish(raw: RawExtract, prepared: dict, out: _Collector, params: Params | None,
+            infusion_ids: tuple | None = None, lookup: PatientLookup | None = None,
+            event_rows: np.ndarray | None = None) -> Extract:
+    """The typed tables completed (optional columns), checked across tables, as an Extract.
+
+    When a second process read infusions.csv (:func:`load`), ``infusion_ids``
+    (byte rows of its patient_id, see :mod:`ketanb.ids`) stand in for the
+    infusions' patient_id column, and the patients' ``lookup`` and the
+    adverse events' patient rows (``event_rows``) come ready-made.
+    """
+    if any(prepared[name] is None for name in TABLES):
+        raise InputError(out.problems, source=raw.source)
+    (patients, text), (infusions, _), (events, _) = (prepared[name] for name in TABLES)
     if "serious" not in events:
         events["serious"] = pd.Series(pd.Categorical([None] * len(events), categories=["yes", "no"]))
     events["serious"] = events["serious"].eq("yes").to_numpy(dtype=bool)
@@ -187,12 +208,154 @@ def validate(raw: RawExtract, params: Params | None = None) -> Extract:
             patients[column] = pd.Series(np.nan if column.endswith("months") else None,
                                          index=patients.index, dtype="float64" if column.endswith("months") else object)
 
+    group_by = params.group_by if params is not None else None
     if params is not None and params.group_edges and group_by not in {s.name for s in TABLES["patients"]}:
         _parse_group_column(raw.tables["patients"], patients, group_by, out)
-    _check_relations(raw, texts["patients"]["patient_id"], infusions, events, out)
+    if lookup is None:
+        lookup = PatientLookup(text["patient_id"])            # duplicates are reported by the schema
+    if infusion_ids is None:
+        infusions["patient"] = lookup.positions(infusions["patient_id"])
+    else:
+        infusions["patient"] = lookup.positions_of(*infusion_ids)
+    events["patient"] = lookup.positions(events["patient_id"]) if event_rows is None else event_rows
+    _check_relations(raw, lookup, infusions, events, out)
     if out.problems:
         raise InputError(out.problems, source=raw.source)
+    ids = text["patient_id"].to_numpy(dtype=object)           # every id now names one patient:
+    for frame in (infusions, events):                         # patient_id as a categorical of theirs
+        column = pd.Series(categorical(frame["patient"].to_numpy(), ids), index=frame.index, copy=False)
+        if "patient_id" in frame:
+            frame["patient_id"] = column
+        else:
+            frame.insert(0, "patient_id", column)
     return Extract(patients, infusions, events, raw.source, raw.synthetic, raw.synthetic_notice)
+
+
+#: infusions.csv is read in a second process from this size on (about 250 000 rows).
+PARALLEL_BYTES = 8_000_000
+
+
+def load(data, params: Params | None = None, *, parallel: bool | None = None) -> Extract:
+    """Read and validate an extract: ``validate(read_extract(data), params)``, faster on large extracts.
+
+    Parameters
+    ----------
+    data : path-like
+        A folder of CSV files or an .xlsx workbook (see :func:`ketanb.io.read_extract`).
+    params : Params, optional
+        As for :func:`validate`.
+    parallel : bool, optional
+        Read, check and type infusions.csv in a second process while this one
+        does patients and adverse events. By default only for a folder whose
+        infusions.csv has at least :data:`PARALLEL_BYTES` bytes, on systems
+        that can fork; ``False`` never, ``True`` whenever possible.
+
+    Returns
+    -------
+    Extract
+        The same tables as :func:`validate`, and on a bad extract the same
+        InputError with the same problems in the same order (a test checks both).
+    """
+    from .paths import resolve
+
+    folder = resolve(data)
+    infusions_file = folder / TABLE_FILES["infusions"]
+    if parallel is None:
+        parallel = infusions_file.is_file() and infusions_file.stat().st_size >= PARALLEL_BYTES
+    if not (parallel and folder.is_dir() and infusions_file.is_file()
+            and "fork" in multiprocessing.get_all_start_methods()):
+        return validate(read_extract(data), params)
+    with ProcessPoolExecutor(max_workers=1, mp_context=multiprocessing.get_context("fork")) as pool:
+        second = pool.submit(_handed_over, infusions_file)
+        try:
+            raw = read_extract(data, only=("patients", "adverse_events"))
+        except InputError:
+            raw = None
+        if raw is not None:
+            out = _Collector()
+            prepared = {"patients": _prepare("patients", raw.tables["patients"], out, params)}
+            patient_problems = len(out.problems)
+            prepared["adverse_events"] = _prepare("adverse_events", raw.tables["adverse_events"], out, params)
+            lookup = event_rows = None
+            if prepared["patients"] is not None:              # while the second process still works
+                lookup = PatientLookup(prepared["patients"][1]["patient_id"])
+                if prepared["adverse_events"] is not None:
+                    event_rows = lookup.positions(prepared["adverse_events"][0]["patient_id"])
+        infusions = _taken_over(second.result())
+    if raw is None or infusions is None:          # a file that cannot be read: reported as validate does
+        return validate(read_extract(data), params)
+    out.problems[patient_problems:patient_problems] = infusions["problems"]   # the order of validate
+    prepared["infusions"] = infusions["prepared"]
+    raw.tables["infusions"] = LazyRawTable(infusions_file, *infusions["table"])
+    raw.tables = {name: raw.tables[name] for name in TABLES}
+    return _finish(raw, {name: prepared[name] for name in TABLES}, out, params, infusions["ids"],
+                   lookup, event_rows)
+
+
+def _handed_over(path) -> str | None:
+    """In the second process: :func:`_prepare_infusions`, its result left in a file for :func:`_taken_over`.
+
+    The result holds a few large arrays (about 150 MB for 3.7 million
+    infusions). Pickled the usual way they would be copied several times
+    through a pipe; here they are written once, as they are (pickle protocol 5,
+    out of band), to a temporary file in memory (/dev/shm) when there is one.
+    """
+    result = _prepare_infusions(path)
+    if result is None:
+        return None
+    buffers = []
+    head = pickle.dumps(result, protocol=5, buffer_callback=buffers.append)
+    shm = Path("/dev/shm")
+    handle, name = tempfile.mkstemp(prefix="ketanb-", suffix=".pickle",
+                                    dir=shm if shm.is_dir() and os.access(shm, os.W_OK) else None)
+    with os.fdopen(handle, "wb") as file:
+        for part in [memoryview(head), *(buffer.raw() for buffer in buffers)]:
+            file.write(len(part).to_bytes(8, "little"))
+            file.write(part)
+    return name
+
+
+def _taken_over(name: str | None):
+    """Read back (and delete) what :func:`_handed_over` wrote."""
+    if name is None:
+        return None
+    try:
+        with open(name, "rb") as file:
+            data = bytearray(os.fstat(file.fileno()).st_size)   # writable: arrays made on it are too
+            file.readinto(data)
+    finally:
+        os.unlink(name)
+    view, parts, at = memoryview(data), [], 0
+    while at < len(data):
+        size = int.from_bytes(view[at:at + 8], "little")
+        parts.append(view[at + 8:at + 8 + size])
+        at += 8 + size
+    return pickle.loads(parts[0], buffers=parts[1:])
+
+
+def _prepare_infusions(path) -> dict | None:
+    """In the second process: infusions.csv read, checked and typed, its ids as byte rows.
+
+    Returns None when the file cannot be read or an id cannot be put in bytes
+    (the caller then does everything in one process). Otherwise the problems
+    found, the typed table without its patient_id column, the id byte rows
+    and what :class:`~ketanb.io.LazyRawTable` needs to quote cells later.
+    """
+    table = read_csv_table(path, [])
+    if table is None:
+        return None
+    out = _Collector()
+    prepared = _prepare("infusions", table, out)
+    ids = None
+    if prepared is not None:
+        typed, text = prepared
+        ids = byte_rows(typed.pop("patient_id").to_numpy(dtype=object))
+        if ids is None:
+            return None
+        ids = (*ids, row_hash(ids[0]))
+        prepared = (typed, None)
+    return {"problems": out.problems, "prepared": prepared, "ids": ids,
+            "table": (table.file, table.header, table.decimal_comma)}
 
 
 def _parse_group_column(table: RawTable, patients: pd.DataFrame, column: str, out: _Collector) -> None:
@@ -214,12 +377,9 @@ def _date_key(positions: np.ndarray, dates: pd.Series) -> np.ndarray:
     return positions.astype(np.int64) * (2 * _DAY_OFFSET) + days
 
 
-def _check_relations(raw, patient_ids: pd.Series, infusions, events, out: _Collector) -> None:
-    """Rules across tables; adds ``patient`` (row of patients.csv) to infusions and adverse events."""
+def _check_relations(raw, patients: PatientLookup, infusions, events, out: _Collector) -> None:
+    """Rules across tables, on ``patient`` (row of patients.csv, -1 if unknown) of infusions and adverse events."""
     tp, ti, te = raw.tables["patients"], raw.tables["infusions"], raw.tables["adverse_events"]
-    patients = PatientLookup(patient_ids)                 # duplicates are reported by the schema
-    infusions["patient"] = patients.positions(infusions["patient_id"])
-    events["patient"] = patients.positions(events["patient_id"])
     unknown = infusions["patient"].to_numpy() < 0
     out.rows(ti, unknown, "patient_id", "a patient_id of patients.csv")
     keys = _date_key(infusions["patient"].to_numpy(), infusions["date"])

@@ -22,7 +22,7 @@ from .contract import TABLE_FILES
 from .errors import InputError, Problem
 from .paths import resolve
 
-__all__ = ["RawTable", "RawExtract", "read_extract", "text_column", "run_starts", "categorical", "write_bytes", "write_text", "write_json",
+__all__ = ["RawTable", "LazyRawTable", "RawExtract", "read_extract", "read_csv_table", "text_column", "run_starts", "categorical", "write_bytes", "write_text", "write_json",
            "write_csv", "read_json", "SYNTHETIC_MARKER", "to_jsonable"]
 
 #: A folder extract holding this file (or a workbook holding a sheet of this
@@ -52,6 +52,24 @@ class RawTable:
     frame: pd.DataFrame
     decimal_comma: bool = False
     header: list[str] = field(default_factory=list)
+
+
+class LazyRawTable(RawTable):
+    """A CSV table whose cells are read only if asked for: to quote a bad value in an error message.
+
+    Used for infusions.csv when a second process has already read, checked
+    and typed it (:func:`ketanb.cleaning.load`).
+    """
+
+    def __init__(self, path: Path, file: str, header: list[str], decimal_comma: bool):
+        self.path, self.file, self.header, self.decimal_comma = path, file, header, decimal_comma
+        self._frame = None
+
+    @property
+    def frame(self) -> pd.DataFrame:
+        if self._frame is None:
+            self._frame = read_csv_table(self.path, []).frame
+        return self._frame
 
 
 @dataclass
@@ -133,7 +151,8 @@ def _text_frame(frame: pd.DataFrame) -> pd.DataFrame:
     return frame.astype(object).reset_index(drop=True)
 
 
-def _read_csv(path: Path, problems: list[Problem]) -> RawTable | None:
+def read_csv_table(path: Path, problems: list[Problem]) -> RawTable | None:
+    """One CSV file as a RawTable; None (and the reason appended to ``problems``) if it cannot be read."""
     name = path.name
     data = path.read_bytes()
     if data.startswith(b"\xef\xbb\xbf"):
@@ -221,7 +240,7 @@ def _read_workbook(path: Path, problems: list[Problem]) -> tuple[dict[str, RawTa
     return tables, marker in sheets, notice
 
 
-def read_extract(path: str | os.PathLike) -> RawExtract:
+def read_extract(path: str | os.PathLike, only=tuple(TABLE_FILES)) -> RawExtract:
     """Read an extract: a folder of three CSV files or one ``.xlsx`` workbook.
 
     Parameters
@@ -230,6 +249,8 @@ def read_extract(path: str | os.PathLike) -> RawExtract:
         Folder holding ``patients.csv``, ``infusions.csv`` and
         ``adverse_events.csv``, or a workbook with sheets of those names.
         Relative paths are taken from the project root.
+    only : sequence of str, optional
+        Only these tables of a folder (all three by default).
 
     Returns
     -------
@@ -248,13 +269,14 @@ def read_extract(path: str | os.PathLike) -> RawExtract:
     tables: dict[str, RawTable] = {}
     synthetic, notice = False, ""
     if where.is_dir():
-        for table, filename in TABLE_FILES.items():
+        for table in only:
+            filename = TABLE_FILES[table]
             file = where / filename
             if not file.is_file():
                 problems.append(Problem(filename, None, None, None,
                                         f"the file {filename} in {shown}"))
                 continue
-            raw = _read_csv(file, problems)
+            raw = read_csv_table(file, problems)
             if raw is not None:
                 tables[table] = raw
         marker = where / SYNTHETIC_MARKER

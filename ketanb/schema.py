@@ -47,7 +47,7 @@ def parse_number(text: pd.Series, decimal_comma: bool = False) -> pd.Series:
     """
     if isinstance(text.dtype, pd.CategoricalDtype):
         numbers = parse_number(pd.Series(text.cat.categories, dtype=object), decimal_comma).to_numpy()
-        return pd.Series(broadcast(numbers, text.cat.codes.to_numpy(), np.nan), index=text.index)
+        return pd.Series(broadcast(numbers, text.cat.codes.to_numpy(), np.nan), index=text.index, copy=False)
     text = text.astype(object)
     if decimal_comma:
         text = text.str.replace(",", ".", regex=False)
@@ -59,7 +59,7 @@ def parse_date(text: pd.Series) -> pd.Series:
     if isinstance(text.dtype, pd.CategoricalDtype):
         dates = parse_date(pd.Series(text.cat.categories, dtype=object)).to_numpy()
         return pd.Series(broadcast(dates, text.cat.codes.to_numpy(), np.datetime64("NaT", "ns")),
-                         index=text.index)
+                         index=text.index, copy=False)
     text = text.astype(object)
     well_formed = text.str.fullmatch(DATE_PATTERN).fillna(False).astype(bool)
     return pd.to_datetime(text.where(well_formed), format="%Y-%m-%d", errors="coerce").astype("datetime64[ns]")
@@ -78,7 +78,7 @@ def recode(column: pd.Series, transform=None) -> pd.Series:
     pandas.Index of text (e.g. lower case).
     """
     if not isinstance(column.dtype, pd.CategoricalDtype):
-        column = pd.Series(text_column(column.to_numpy(dtype=object)), index=column.index)
+        column = pd.Series(text_column(column.to_numpy(dtype=object)), index=column.index, copy=False)
     categories = pd.Index(column.cat.categories, dtype=object)
     codes = column.cat.codes.to_numpy()
     if transform is None:  # only drop the empty value: no re-hashing of (possibly a million) values
@@ -89,10 +89,12 @@ def recode(column: pd.Series, transform=None) -> pd.Series:
         keep[empty] = False
         remap = np.full(len(categories) + 1, -1, dtype=np.int64)
         remap[np.flatnonzero(keep)] = np.arange(keep.sum())
-        return pd.Series(categorical(remap[codes], categories[keep]), index=column.index, name=column.name)
+        return pd.Series(categorical(remap[codes], categories[keep]), index=column.index, name=column.name,
+                         copy=False)
     new = transform(categories).where(categories != "")
     remap, uniques = pd.factorize(np.asarray(new, dtype=object))
-    return pd.Series(categorical(np.append(remap, -1)[codes], uniques), index=column.index, name=column.name)
+    return pd.Series(categorical(np.append(remap, -1)[codes], uniques), index=column.index, name=column.name,
+                     copy=False)
 
 
 def strip_ids(column: pd.Series) -> pd.Series:
@@ -106,7 +108,7 @@ def strip_ids(column: pd.Series) -> pd.Series:
     if any(pair in joined for pair in (" \n", "\n ", "\t", "\r", "\xa0", "\u3000")):
         values = np.array([v.strip() for v in values], dtype=object)
         joined = "\n" + "\n".join(values.tolist()) + "\n"
-    out = pd.Series(values, index=column.index, name=column.name, dtype=object)
+    out = pd.Series(values, index=column.index, name=column.name, dtype=object, copy=False)
     return out.where(out != "") if "\n\n" in joined else out
 
 
@@ -161,7 +163,8 @@ def _unique_check() -> pa.Check:
         values = column.to_numpy(dtype=object)
         if pd.Index(values).is_unique:
             return pd.Series(True, index=column.index)
-        return pd.Series(~pd.Series(values).duplicated(keep="first").to_numpy(), index=column.index)
+        return pd.Series(~pd.Series(values, copy=False).duplicated(keep="first").to_numpy(), index=column.index,
+                         copy=False)
 
     return pa.Check(ok, error=UNIQUE_ID, name="unique")
 
@@ -171,8 +174,9 @@ def _per_value(ok_values, error: str, name: str) -> pa.Check:
     def ok(column: pd.Series) -> pd.Series:
         if isinstance(column.dtype, pd.CategoricalDtype):
             good = np.asarray(ok_values(pd.Series(column.cat.categories, dtype=object)), dtype=bool)
-            return pd.Series(broadcast(good, column.cat.codes.to_numpy(), True), index=column.index)
-        return pd.Series(np.asarray(ok_values(column.astype(object)), dtype=bool), index=column.index)
+            return pd.Series(broadcast(good, column.cat.codes.to_numpy(), True), index=column.index, copy=False)
+        return pd.Series(np.asarray(ok_values(column.astype(object)), dtype=bool), index=column.index,
+                         copy=False)
 
     return pa.Check(ok, error=error, name=name)
 

@@ -79,3 +79,29 @@ ids = st.text(alphabet=st.sampled_from(list("ab-_Z09é \x00")), min_size=0, max_
 @given(st.lists(ids, min_size=1, max_size=30), st.lists(ids, max_size=60))
 def test_lookup_matches_a_dictionary(patients, wanted):
     assert _positions(patients, wanted).tolist() == _reference(patients, wanted).tolist()
+
+
+def test_positions_of_byte_rows_of_another_width():
+    lookup = PatientLookup(pd.Series(["P1", "P22", "P333"], dtype=object))     # 8-byte rows
+    wide = byte_rows(np.array(["P22", "P1", "P333333333", "P4"], dtype=object))  # 16-byte rows
+    assert wide[0].shape[1] == 16
+    assert lookup.positions_of(*wide).tolist() == [1, 0, -1, -1]
+    narrow = PatientLookup(pd.Series(["P1", "P0123456789"], dtype=object))    # 16-byte rows
+    assert narrow.positions_of(*byte_rows(np.array(["P0123456789", "P1", "P2"], dtype=object))).tolist() == [1, 0, -1]
+
+
+def test_positions_of_when_patients_ids_are_not_bytes():
+    lookup = PatientLookup(pd.Series(["A\nB", "C"], dtype=object))
+    assert lookup.positions_of(*byte_rows(np.array(["C", "D", "é"], dtype=object))).tolist() == [1, -1, -1]
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.integers(1, 20), st.lists(st.text(alphabet="xyé\x00 ", min_size=0, max_size=20), min_size=1, max_size=40),
+       st.booleans())
+def test_byte_rows_hold_each_ids_bytes_then_zeros(size, texts, one_length):
+    if one_length:                                          # the strided fast path: ids of one length
+        texts = [(t + "x" * size)[:size] for t in texts]
+    matrix, lengths = byte_rows(np.array(texts, dtype=object))
+    for row, n, text in zip(matrix, lengths, texts):
+        encoded = text.encode("utf-8")
+        assert n == len(encoded) and bytes(row[:n]) == encoded and not row[n:].any()

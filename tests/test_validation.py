@@ -9,7 +9,8 @@ import pandas as pd
 import pytest
 
 from ketanb import InputError, load_params
-from ketanb.cleaning import validate
+from ketanb import cleaning
+from ketanb.cleaning import load, validate
 from ketanb.io import read_extract
 
 from .conftest import patient, protocol
@@ -202,3 +203,63 @@ def test_many_bad_rows_are_summarised(tmp_path):
     assert len(found) == 21
     assert found[-1] == ("patients.csv, column age: 10 more rows have the same problem "
                          "(a whole number from 18 to 110)")
+
+
+# --- load(): infusions.csv read in a second process gives the same tables and the same report ----
+
+def _every_bad_extract():
+    for table, row, change, _ in CELL_RULES:
+        yield f"{table}.{next(iter(change))}", spoil(table, row, **change)
+    for rule, change, _ in RELATION_RULES:
+        tables = good()
+        change(tables)
+        yield rule, tables
+    tables = spoil("patients", 0, age="17")                      # problems in all three files at once
+    tables["infusions"][0]["dose_mg"] = "-75"
+    tables["infusions"].append(dict(tables["infusions"][1], patient_id="p9"))
+    tables["adverse_events"][0]["severity"] = "bad"
+    yield "all three files", tables
+    tables = good()                                               # fine cells, unknown ids only
+    tables["infusions"].append(dict(tables["infusions"][1], patient_id="p9 "))
+    tables["adverse_events"].append(dict(AE, patient_id="p10"))
+    yield "unknown ids", tables
+
+
+def _report(call):
+    with pytest.raises(InputError) as info:
+        call()
+    return str(info.value)
+
+
+def test_load_in_two_processes_reports_exactly_as_validate(tmp_path):
+    for i, (case, tables) in enumerate(_every_bad_extract()):
+        folder = write(tmp_path / f"x{i}", tables)
+        expected = _report(lambda: validate(read_extract(folder)))
+        assert _report(lambda: load(folder, parallel=True)) == expected, case
+
+
+def test_load_in_two_processes_gives_the_same_tables(tmp_path):
+    from ketanb.synthetic import generate_extract, write_extract
+
+    folder = tmp_path / "synthetic"
+    write_extract(generate_extract(3000, 5), folder, n_patients=3000, seed=5)
+    one, two = validate(read_extract(folder)), load(folder, parallel=True)
+    for name in ("patients", "infusions", "adverse_events"):
+        pd.testing.assert_frame_equal(getattr(two, name), getattr(one, name), check_exact=True)
+    assert (two.source, two.synthetic, two.synthetic_notice) == (one.source, one.synthetic, one.synthetic_notice)
+
+
+def _mark_and_give_up(path):
+    """Stands in for the second process's work: leaves a mark next to the extract, returns None."""
+    (path.parent.parent / "second process ran").touch()
+
+
+def test_load_decides_by_size(tmp_path, monkeypatch):
+    folder = write(tmp_path / "x", good())
+    marker = tmp_path / "second process ran"
+    monkeypatch.setattr(cleaning, "_prepare_infusions", _mark_and_give_up)   # None: load falls back
+    assert len(load(folder).patients) == 2                        # a few hundred bytes: one process
+    assert not marker.exists()
+    monkeypatch.setattr(cleaning, "PARALLEL_BYTES", 10)
+    assert len(load(folder).patients) == 2                        # ten bytes is large: a second process
+    assert marker.exists()
