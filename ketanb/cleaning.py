@@ -23,7 +23,7 @@ import pandas as pd
 from . import schema
 from .contract import EXCLUSION_REASONS, IDENTIFYING_COLUMNS, TABLE_FILES, TABLES
 from .errors import InputError, Problem
-from .ids import PatientLookup, byte_rows, row_hash
+from .ids import IdBytes, PatientLookup
 from .io import LazyRawTable, RawExtract, RawTable, categorical, read_csv_table, read_extract
 from .params import Params
 from .schema import EXAMPLES_PER_CHECK, broadcast, parse_date, parse_number, recode
@@ -191,7 +191,7 @@ def _finish(raw: RawExtract, prepared: dict, out: _Collector, params: Params | N
     """The typed tables completed (optional columns), checked across tables, as an Extract.
 
     When a second process read infusions.csv (:func:`load`), ``infusion_ids``
-    (byte rows of its patient_id, see :mod:`ketanb.ids`) stand in for the
+    (its patient_id as :class:`~ketanb.ids.IdBytes`, and their hashes) stand in for the
     infusions' patient_id column, and the patients' ``lookup`` and the
     adverse events' patient rows (``event_rows``) come ready-made.
     """
@@ -334,12 +334,12 @@ def _taken_over(name: str | None):
 
 
 def _prepare_infusions(path) -> dict | None:
-    """In the second process: infusions.csv read, checked and typed, its ids as byte rows.
+    """In the second process: infusions.csv read, checked and typed, its ids in bytes.
 
     Returns None when the file cannot be read or an id cannot be put in bytes
     (the caller then does everything in one process). Otherwise the problems
-    found, the typed table without its patient_id column, the id byte rows
-    and what :class:`~ketanb.io.LazyRawTable` needs to quote cells later.
+    found, the typed table without its patient_id column, its ids as
+    :class:`~ketanb.ids.IdBytes` with their hashes, and what :class:`~ketanb.io.LazyRawTable` needs to quote cells later.
     """
     table = read_csv_table(path, [])
     if table is None:
@@ -349,10 +349,10 @@ def _prepare_infusions(path) -> dict | None:
     ids = None
     if prepared is not None:
         typed, text = prepared
-        ids = byte_rows(typed.pop("patient_id").to_numpy(dtype=object))
+        ids = IdBytes.of(typed.pop("patient_id").to_numpy(dtype=object))
         if ids is None:
             return None
-        ids = (*ids, row_hash(ids[0]))
+        ids = (ids, ids.hashes())
         prepared = (typed, None)
     return {"problems": out.problems, "prepared": prepared, "ids": ids,
             "table": (table.file, table.header, table.decimal_comma)}

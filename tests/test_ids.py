@@ -4,7 +4,7 @@ import pandas as pd
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from ketanb.ids import PatientLookup, byte_rows, row_hash
+from ketanb.ids import IdBytes, PatientLookup
 
 
 def _reference(patients, wanted):
@@ -20,32 +20,39 @@ def _positions(patients, wanted):
     return lookup.positions(pd.Series(wanted, dtype=object))
 
 
-def test_byte_rows_by_hand():
-    matrix, lengths = byte_rows(np.array(["AB", "C", "é"], dtype=object))
-    assert lengths.tolist() == [2, 1, 2]                    # é is two bytes in UTF-8
-    assert matrix.shape == (3, 8)                           # padded to one 64-bit word
-    assert matrix[0, :3].tolist() == [65, 66, 0]
-    assert matrix[1, :2].tolist() == [67, 0]
-    assert matrix[2, :3].tolist() == [0xC3, 0xA9, 0]
+def as_bytes(*values):
+    return IdBytes.of(np.array(values, dtype=object))
 
 
-def test_byte_rows_width_zeroes_longer_ids_but_keeps_their_length():
-    matrix, lengths = byte_rows(np.array(["ABCDEFGHIJ", "AB"], dtype=object), width=8)
-    assert lengths.tolist() == [10, 2]
-    assert matrix.shape == (2, 8)
-    assert not matrix[0].any()
-    assert bytes(matrix[1, :2]) == b"AB"
+def test_bytes_by_hand_ids_of_several_lengths():
+    got = as_bytes("AB", "C", "é")
+    assert got.lengths.tolist() == [2, 1, 2]                # é is two bytes in UTF-8
+    rows = got.rows()
+    assert rows.shape == (3, 8)                             # padded to one 64-bit word
+    assert rows[0, :3].tolist() == [65, 66, 0]
+    assert rows[1, :2].tolist() == [67, 0]
+    assert rows[2, :3].tolist() == [0xC3, 0xA9, 0]
+    assert got.word(0).tolist() == [65 + (66 << 8), 67, 0xC3 + (0xA9 << 8)]   # little-endian words
 
 
-def test_byte_rows_gives_up_on_line_breaks_and_non_text():
-    assert byte_rows(np.array(["A\nB", "C"], dtype=object)) is None
-    assert byte_rows(np.array(["A", np.nan], dtype=object)) is None
+def test_bytes_by_hand_ids_of_one_length_are_read_in_place():
+    got = as_bytes("SYN-0000001", "SYN-0000002")
+    assert got.lengths == 11 and got.words == 2             # one length, two words each
+    assert got.word(0).tolist() == [int.from_bytes(b"SYN-0000", "little")] * 2
+    assert got.word(1).tolist() == [int.from_bytes(b"001", "little"), int.from_bytes(b"002", "little")]
+    assert got.word(2).tolist() == [0, 0]                   # past the longest id: zero
+    assert got.text().tolist() == ["SYN-0000001", "SYN-0000002"]
 
 
-def test_equal_rows_equal_hashes_and_one_byte_changes_the_hash():
-    matrix, _ = byte_rows(np.array(["SYN-0000001", "SYN-0000001", "SYN-0000002"], dtype=object))
-    hashes = row_hash(matrix)
+def test_bytes_give_up_on_line_breaks_and_non_text():
+    assert as_bytes("A\nB", "C") is None
+    assert as_bytes("A", np.nan) is None
+
+
+def test_equal_ids_equal_hashes_and_one_byte_changes_the_hash():
+    hashes = as_bytes("SYN-0000001", "SYN-0000001", "SYN-0000002").hashes()
     assert hashes[0] == hashes[1] != hashes[2]
+    assert as_bytes("SYN-0000001", "X").hashes()[0] == hashes[0]   # the same id read either way
 
 
 def test_lookup_by_hand():
@@ -81,27 +88,31 @@ def test_lookup_matches_a_dictionary(patients, wanted):
     assert _positions(patients, wanted).tolist() == _reference(patients, wanted).tolist()
 
 
-def test_positions_of_byte_rows_of_another_width():
-    lookup = PatientLookup(pd.Series(["P1", "P22", "P333"], dtype=object))     # 8-byte rows
-    wide = byte_rows(np.array(["P22", "P1", "P333333333", "P4"], dtype=object))  # 16-byte rows
-    assert wide[0].shape[1] == 16
-    assert lookup.positions_of(*wide).tolist() == [1, 0, -1, -1]
-    narrow = PatientLookup(pd.Series(["P1", "P0123456789"], dtype=object))    # 16-byte rows
-    assert narrow.positions_of(*byte_rows(np.array(["P0123456789", "P1", "P2"], dtype=object))).tolist() == [1, 0, -1]
+def test_positions_of_ids_of_another_width():
+    lookup = PatientLookup(pd.Series(["P1", "P22", "P333"], dtype=object))     # one word
+    wide = as_bytes("P22", "P1", "P333333333", "P4")                                  # two words
+    assert lookup.positions_of(wide).tolist() == [1, 0, -1, -1]
+    assert lookup.positions_of(wide, wide.hashes()).tolist() == [1, 0, -1, -1]   # hashes of two words
+    narrow = PatientLookup(pd.Series(["P1", "P0123456789"], dtype=object))      # two words
+    assert narrow.positions_of(as_bytes("P0123456789", "P1", "P2")).tolist() == [1, 0, -1]
+    assert narrow.positions_of(as_bytes("P1", "P2")).tolist() == [0, -1]              # one word
 
 
 def test_positions_of_when_patients_ids_are_not_bytes():
     lookup = PatientLookup(pd.Series(["A\nB", "C"], dtype=object))
-    assert lookup.positions_of(*byte_rows(np.array(["C", "D", "é"], dtype=object))).tolist() == [1, -1, -1]
+    assert lookup.positions_of(as_bytes("C", "D", "é")).tolist() == [1, -1, -1]
+    assert lookup.positions_of(as_bytes("C", "D")).tolist() == [1, -1]               # one length
 
 
 @settings(max_examples=200, deadline=None)
 @given(st.integers(1, 20), st.lists(st.text(alphabet="xyé\x00 ", min_size=0, max_size=20), min_size=1, max_size=40),
        st.booleans())
-def test_byte_rows_hold_each_ids_bytes_then_zeros(size, texts, one_length):
-    if one_length:                                          # the strided fast path: ids of one length
+def test_bytes_hold_each_ids_bytes_then_zeros(size, texts, one_length):
+    if one_length:                                          # read in place: ids of one length
         texts = [(t + "x" * size)[:size] for t in texts]
-    matrix, lengths = byte_rows(np.array(texts, dtype=object))
-    for row, n, text in zip(matrix, lengths, texts):
+    got = IdBytes.of(np.array(texts, dtype=object))
+    lengths = np.broadcast_to(got.lengths, len(texts))
+    for row, n, text in zip(got.rows(), lengths, texts):
         encoded = text.encode("utf-8")
         assert n == len(encoded) and bytes(row[:n]) == encoded and not row[n:].any()
+    assert got.text().tolist() == texts
