@@ -15,6 +15,8 @@ in :mod:`ketanb.cleaning`, after these.
 """
 from __future__ import annotations
 
+import sys
+
 import numpy as np
 import pandas as pd
 import pandera.pandas as pa
@@ -26,10 +28,28 @@ from .io import RawTable, categorical, text_column
 __all__ = ["ID_PATTERN", "DATE_PATTERN", "EXAMPLES_PER_CHECK", "UNIQUE_ID", "normalise", "parse_number", "parse_date", "recode", "broadcast",
            "table_schema", "check_table"]
 
-# pandera registers its pandas backends on first use, which imports hypothesis
-# when it is installed (it is, for the tests): a fixed start-up cost, paid here
-# with the other imports rather than in the middle of the first validation.
-pa.DataFrameSchema.register_default_backends(pd.DataFrame)
+
+
+def _register_pandera_backends() -> None:
+    """Register pandera's pandas backends now, and without importing hypothesis.
+
+    pandera registers them on first use, and then imports hypothesis if it is
+    installed, for data synthesis that ketanb does not use. Here hypothesis is
+    installed for the tests only; importing it (and trio, which it pulls in)
+    would cost every validating process about 0.4 s and a subprocess. So it
+    is kept out, unless something has imported it already.
+    """
+    keep_out = "hypothesis" not in sys.modules
+    if keep_out:
+        sys.modules["hypothesis"] = None          # `import hypothesis` now raises ImportError
+    try:
+        pa.DataFrameSchema.register_default_backends(pd.DataFrame)
+    finally:
+        if keep_out:
+            del sys.modules["hypothesis"]
+
+
+_register_pandera_backends()
 
 ID_PATTERN = r"^[A-Za-z0-9_-]{1,32}$"
 DATE_PATTERN = r"^\d{4}-\d{2}-\d{2}$"
