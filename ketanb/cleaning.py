@@ -170,7 +170,11 @@ def validate(raw: RawExtract, params: Params | None = None) -> Extract:
 
 
 def _prepare(name: str, table: RawTable, out: _Collector, params: Params | None = None):
-    """One table checked column by column and typed: ``(typed, normalised text)``, or None if a cell fails."""
+    """One table checked column by column and typed, or None if a cell fails.
+
+    Returns ``(typed, normalised text, ids in bytes)``, the last as
+    :func:`ketanb.schema.normalise` gives them.
+    """
     group_by = params.group_by if params is not None else None
     extra = (group_by,) if name == "patients" and group_by else ()
     if not _check_columns(name, table, out, extra):
@@ -178,26 +182,26 @@ def _prepare(name: str, table: RawTable, out: _Collector, params: Params | None 
     if table.frame.empty and name != "adverse_events":
         out.whole(table.file, "at least one data row below the header", row=2)
         return None
-    problems, text = schema.check_table(name, table)
+    problems, text, id_bytes = schema.check_table(name, table)
     out.problems.extend(problems)
     if not all(p.expected == schema.UNIQUE_ID for p in problems):   # a cell that does not parse
         return None
-    return _typed(table, name, text), text
+    return _typed(table, name, text), text, id_bytes
 
 
 def _finish(raw: RawExtract, prepared: dict, out: _Collector, params: Params | None,
-            infusion_ids: tuple | None = None, lookup: PatientLookup | None = None,
-            event_rows: np.ndarray | None = None) -> Extract:
+            lookup: PatientLookup | None = None, event_rows: np.ndarray | None = None) -> Extract:
     """The typed tables completed (optional columns), checked across tables, as an Extract.
 
-    When a second process read infusions.csv (:func:`load`), ``infusion_ids``
-    (its patient_id as :class:`~ketanb.ids.IdBytes`, and their hashes) stand in for the
-    infusions' patient_id column, and the patients' ``lookup`` and the
-    adverse events' patient rows (``event_rows``) come ready-made.
+    When a second process read infusions.csv (:func:`load`), its typed table
+    comes without patient_id, its ids only in bytes, and the patients'
+    ``lookup`` and the adverse events' patient rows (``event_rows``) come
+    ready-made.
     """
     if any(prepared[name] is None for name in TABLES):
         raise InputError(out.problems, source=raw.source)
-    (patients, text), (infusions, _), (events, _) = (prepared[name] for name in TABLES)
+    (patients, text, patient_bytes), (infusions, _, infusion_bytes), (events, _, event_bytes) = (
+        prepared[name] for name in TABLES)
     if "serious" not in events:
         events["serious"] = pd.Series(pd.Categorical([None] * len(events), categories=["yes", "no"]))
     events["serious"] = events["serious"].eq("yes").to_numpy(dtype=bool)
@@ -211,13 +215,12 @@ def _finish(raw: RawExtract, prepared: dict, out: _Collector, params: Params | N
     group_by = params.group_by if params is not None else None
     if params is not None and params.group_edges and group_by not in {s.name for s in TABLES["patients"]}:
         _parse_group_column(raw.tables["patients"], patients, group_by, out)
-    if lookup is None:
-        lookup = PatientLookup(text["patient_id"])            # duplicates are reported by the schema
-    if infusion_ids is None:
-        infusions["patient"] = lookup.positions(infusions["patient_id"])
-    else:
-        infusions["patient"] = lookup.positions_of(*infusion_ids)
-    events["patient"] = lookup.positions(events["patient_id"]) if event_rows is None else event_rows
+    if lookup is None:                                        # duplicates are reported by the schema
+        lookup = PatientLookup(text["patient_id"], patient_bytes.get("patient_id"))
+    infusions["patient"] = lookup.positions(infusions.get("patient_id"), infusion_bytes.get("patient_id"))
+    if event_rows is None:
+        event_rows = lookup.positions(events["patient_id"], event_bytes.get("patient_id"))
+    events["patient"] = event_rows
     _check_relations(raw, lookup, infusions, events, out)
     if out.problems:
         raise InputError(out.problems, source=raw.source)
@@ -278,9 +281,11 @@ def load(data, params: Params | None = None, *, parallel: bool | None = None) ->
             prepared["adverse_events"] = _prepare("adverse_events", raw.tables["adverse_events"], out, params)
             lookup = event_rows = None
             if prepared["patients"] is not None:              # while the second process still works
-                lookup = PatientLookup(prepared["patients"][1]["patient_id"])
+                _, text, id_bytes = prepared["patients"]
+                lookup = PatientLookup(text["patient_id"], id_bytes.get("patient_id"))
                 if prepared["adverse_events"] is not None:
-                    event_rows = lookup.positions(prepared["adverse_events"][0]["patient_id"])
+                    events, _, id_bytes = prepared["adverse_events"]
+                    event_rows = lookup.positions(events["patient_id"], id_bytes.get("patient_id"))
         infusions = _taken_over(second.result())
     if raw is None or infusions is None:          # a file that cannot be read: reported as validate does
         return validate(read_extract(data), params)
@@ -288,8 +293,7 @@ def load(data, params: Params | None = None, *, parallel: bool | None = None) ->
     prepared["infusions"] = infusions["prepared"]
     raw.tables["infusions"] = LazyRawTable(infusions_file, *infusions["table"])
     raw.tables = {name: raw.tables[name] for name in TABLES}
-    return _finish(raw, {name: prepared[name] for name in TABLES}, out, params, infusions["ids"],
-                   lookup, event_rows)
+    return _finish(raw, {name: prepared[name] for name in TABLES}, out, params, lookup, event_rows)
 
 
 def _handed_over(path) -> str | None:
@@ -339,22 +343,25 @@ def _prepare_infusions(path) -> dict | None:
     Returns None when the file cannot be read or an id cannot be put in bytes
     (the caller then does everything in one process). Otherwise the problems
     found, the typed table without its patient_id column, its ids as
-    :class:`~ketanb.ids.IdBytes` with their hashes, and what :class:`~ketanb.io.LazyRawTable` needs to quote cells later.
+    :class:`~ketanb.ids.IdBytes` (hashed), and what
+    :class:`~ketanb.io.LazyRawTable` needs to quote cells later.
     """
     table = read_csv_table(path, [])
     if table is None:
         return None
     out = _Collector()
     prepared = _prepare("infusions", table, out)
-    ids = None
     if prepared is not None:
-        typed, text = prepared
-        ids = IdBytes.of(typed.pop("patient_id").to_numpy(dtype=object))
+        typed, _, id_bytes = prepared
+        column = typed.pop("patient_id")
+        ids = id_bytes.get("patient_id")
+        if ids is None:                                   # trimmed: the bytes of the trimmed ids
+            ids = IdBytes.of(column.to_numpy(dtype=object))
         if ids is None:
             return None
-        ids = (ids, ids.hashes())
-        prepared = (typed, None)
-    return {"problems": out.problems, "prepared": prepared, "ids": ids,
+        ids.hashes()                                      # computed here, on the second core
+        prepared = (typed, None, {"patient_id": ids})
+    return {"problems": out.problems, "prepared": prepared,
             "table": (table.file, table.header, table.decimal_comma)}
 
 
@@ -372,30 +379,43 @@ _DAY_OFFSET = 1 << 20
 
 
 def _date_key(positions: np.ndarray, dates: pd.Series) -> np.ndarray:
-    """One int64 per (patient, date): patient position and day number packed together."""
-    days = dates.to_numpy(dtype="datetime64[D]").astype(np.int64) + _DAY_OFFSET
-    return positions.astype(np.int64) * (2 * _DAY_OFFSET) + days
+    """One int64 per (patient, date): patient position and day number packed together.
+
+    Two arrays are made, not six: at a million patients every temporary of
+    four million rows costs time to allocate.
+    """
+    key = np.multiply(positions, 2 * _DAY_OFFSET, dtype=np.int64)
+    key += dates.to_numpy(dtype="datetime64[D]").view(np.int64)
+    key += _DAY_OFFSET
+    return key
+
+
+def _repeated(keys: np.ndarray) -> np.ndarray:
+    """Rows whose key appeared on an earlier row."""
+    order = np.argsort(keys, kind="stable")
+    ordered = keys[order]
+    repeat = np.zeros(len(keys), dtype=bool)
+    repeat[order[1:]] = ordered[1:] == ordered[:-1]
+    return repeat
 
 
 def _check_relations(raw, patients: PatientLookup, infusions, events, out: _Collector) -> None:
     """Rules across tables, on ``patient`` (row of patients.csv, -1 if unknown) of infusions and adverse events."""
     tp, ti, te = raw.tables["patients"], raw.tables["infusions"], raw.tables["adverse_events"]
-    unknown = infusions["patient"].to_numpy() < 0
+    rows = infusions["patient"].to_numpy()
+    unknown = rows < 0
     out.rows(ti, unknown, "patient_id", "a patient_id of patients.csv")
-    keys = _date_key(infusions["patient"].to_numpy(), infusions["date"])
-    order = np.argsort(keys, kind="stable")
-    ordered = keys[order]
-    repeat = np.zeros(len(keys), dtype=bool)           # a (patient, date) seen in an earlier row
-    repeat[order[1:]] = ordered[1:] == ordered[:-1]
-    dup = repeat & ~unknown
-    out.rows(ti, dup, "date", "one infusion per patient and date (this patient already has one that day)")
-    has_infusion = np.bincount(infusions["patient"].to_numpy()[~unknown], minlength=patients.rows) > 0
+    keys = _date_key(rows, infusions["date"])
+    known = np.sort(keys[~unknown] if unknown.any() else keys)     # (patient, date) of known patients
+    if len(known) and (known[1:] == known[:-1]).any():           # a repeat: which rows (rare, slower)
+        out.rows(ti, _repeated(keys) & ~unknown, "date",
+                 "one infusion per patient and date (this patient already has one that day)")
+    has_infusion = np.bincount(rows[~unknown], minlength=patients.rows) > 0
     out.rows(tp, ~has_infusion & ~patients.duplicate, "patient_id",
              "a patient with at least one infusion in infusions.csv")
     unknown_ae = events["patient"].to_numpy() < 0
     out.rows(te, unknown_ae, "patient_id", "a patient_id of patients.csv")
     if len(events):
-        known = ordered[~unknown[order]]
         wanted = _date_key(events["patient"].to_numpy(), events["date"])
         on_infusion = np.zeros(len(wanted), dtype=bool)
         if len(known):
@@ -436,7 +456,7 @@ def derive_cohort(extract: Extract, params: Params) -> pd.DataFrame:
     inf = extract.infusions
     n = len(extract.patients)
     pos = inf["patient"].to_numpy()
-    days = inf["date"].to_numpy(dtype="datetime64[D]").astype(np.int64)
+    days = inf["date"].to_numpy(dtype="datetime64[D]").view(np.int64)
     dose = inf["dose_mg"].to_numpy(dtype=float)
     first_day = np.full(n, np.iinfo(np.int64).max)   # validate: every patient has an infusion
     np.minimum.at(first_day, pos, days)
@@ -449,7 +469,7 @@ def derive_cohort(extract: Extract, params: Params) -> pd.DataFrame:
     any_not_racemic = np.bincount(pos, weights=not_racemic, minlength=n) > 0
     any_off_dose = np.bincount(pos, weights=off_dose, minlength=n) > 0
 
-    cohort = extract.patients.copy()
+    cohort = extract.patients.copy(deep=False)   # copy-on-write: new columns leave the extract as it was
     first_day[n_infusions == 0] = np.iinfo(np.int64).min  # NaT (none after validate)
     cohort["first_infusion"] = first_day.astype("datetime64[D]").astype("datetime64[ns]")
     cohort["n_infusions"] = n_infusions.astype("int64")

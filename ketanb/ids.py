@@ -24,6 +24,8 @@ __all__ = ["IdBytes", "PatientLookup"]
 
 _NEWLINE = 10
 _PAD = 8                                        # zero bytes after the last id: its last word may read them
+_EDGE = np.zeros(256, dtype=bool)               # bytes an id may begin and end with, trimming aside
+_EDGE[list(b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_")] = True
 _MULTIPLIER = np.uint64(0x9E3779B97F4A7C15)     # 2**64 / golden ratio, odd
 _SHIFT = np.uint64(29)
 
@@ -49,6 +51,7 @@ class IdBytes:
                  matrix: np.ndarray | None = None):
         self.n, self.lengths, self.words = n, lengths, words
         self._data, self._matrix = data, matrix
+        self._hashes: dict[int, np.ndarray] = {}
 
     @classmethod
     def of(cls, values: np.ndarray) -> "IdBytes | None":
@@ -79,6 +82,21 @@ class IdBytes:
             matrix[rows, :size] = buf[starts[rows, None] + np.arange(size)]
         return cls(n, lengths, words, matrix=matrix)
 
+    def plain(self) -> bool:
+        """Every id begins and ends with an ASCII letter, digit, '-' or '_' (so trimming changes none)."""
+        if not self.n:
+            return True
+        if self._matrix is None:
+            if self.lengths == 0:
+                return False
+            size = self.lengths + 1
+            first, last = self._data[0:-_PAD:size], self._data[self.lengths - 1:-_PAD:size]
+        else:
+            if self.lengths.min() < 1:
+                return False
+            first, last = self._matrix[:, 0], self._matrix[np.arange(self.n), self.lengths - 1]
+        return bool(_EDGE[first].all() and _EDGE[last].all())
+
     def word(self, k: int) -> np.ndarray:
         """Word ``k`` of every id (zero past an id's end), as uint64."""
         if k >= self.words:
@@ -94,13 +112,19 @@ class IdBytes:
         return np.stack([self.word(k) for k in range(self.words)], axis=1).astype("<u8").view(np.uint8)
 
     def hashes(self, words: int | None = None) -> np.ndarray:
-        """One int64 per id from its first ``words`` words (default: all); equal ids, equal hashes."""
-        hashed = np.zeros(self.n, dtype=np.uint64)
-        for k in range(self.words if words is None else words):
-            hashed ^= self.word(k)
-            hashed *= _MULTIPLIER
-            hashed ^= hashed >> _SHIFT
-        return hashed.view(np.int64)
+        """One int64 per id from its first ``words`` words (default: all); equal ids, equal hashes.
+
+        Kept once computed (and pickled with the ids).
+        """
+        words = self.words if words is None else words
+        if words not in self._hashes:
+            hashed = np.zeros(self.n, dtype=np.uint64)
+            for k in range(words):
+                hashed ^= self.word(k)
+                hashed *= _MULTIPLIER
+                hashed ^= hashed >> _SHIFT
+            self._hashes[words] = hashed.view(np.int64)
+        return self._hashes[words]
 
     def text(self) -> np.ndarray:
         """The ids back as str (slow: for the rare fallback only)."""
@@ -123,11 +147,11 @@ class PatientLookup:
         Rows whose id appeared on an earlier row; the first row wins.
     """
 
-    def __init__(self, ids: pd.Series):
+    def __init__(self, ids: pd.Series, id_bytes: IdBytes | None = None):
         self._ids = ids.to_numpy(dtype=object)
         self.rows = len(self._ids)
         self.duplicate = np.zeros(self.rows, dtype=bool)
-        self._bytes = IdBytes.of(self._ids)
+        self._bytes = id_bytes if id_bytes is not None else IdBytes.of(self._ids)
         self._hashes = self._text = None
         if self._bytes is not None:
             self._hashes = pd.Index(self._bytes.hashes())
@@ -150,23 +174,20 @@ class PatientLookup:
             found = np.where(found >= 0, self._first[found], -1)
         return found
 
-    def positions(self, column: pd.Series) -> np.ndarray:
-        """Row of patients.csv for each id of ``column``; -1 where no patient has that id."""
-        values = column.to_numpy(dtype=object)
-        if self._bytes is not None:
-            wanted = IdBytes.of(values)
-            if wanted is not None:
-                return self.positions_of(wanted)
-        return self._strings(values)
-
-    def positions_of(self, wanted: IdBytes, hashes: np.ndarray | None = None) -> np.ndarray:
-        """As :meth:`positions`, for ids already in bytes (``hashes``: their :meth:`IdBytes.hashes`)."""
+    def positions(self, column: pd.Series | None, id_bytes: IdBytes | None = None) -> np.ndarray:
+        """Row of patients.csv for each id of ``column`` (or ``id_bytes``); -1 where no patient has it."""
+        if id_bytes is None:
+            values = column.to_numpy(dtype=object)
+            if self._bytes is None:
+                return self._strings(values)
+            id_bytes = IdBytes.of(values)
+            if id_bytes is None:
+                return self._strings(values)
         if self._bytes is None:                             # patients' ids are not bytes: look up the text
-            return self._strings(wanted.text())
-        ours = self._bytes
-        if hashes is None or wanted.words != ours.words:    # hashes over as many words as the patients'
-            hashes = wanted.hashes(ours.words)              # (a longer id then differs in length)
-        found = self._hashes.get_indexer(hashes).astype(np.int64)
+            return self._strings(id_bytes.text())
+        ours, wanted = self._bytes, id_bytes
+        # hashes over as many words as the patients' ids have (a longer id then differs in length)
+        found = self._hashes.get_indexer(wanted.hashes(ours.words)).astype(np.int64)
         known = found >= 0
         every = known.all()                                 # the usual case: no selection to copy
         rows = found if every else found[known]

@@ -23,6 +23,7 @@ import pandera.pandas as pa
 
 from .contract import TABLES, ColumnSpec
 from .errors import Problem
+from .ids import IdBytes
 from .io import RawTable, categorical, text_column
 
 __all__ = ["ID_PATTERN", "DATE_PATTERN", "EXAMPLES_PER_CHECK", "UNIQUE_ID", "normalise", "parse_number", "parse_date", "recode", "broadcast",
@@ -117,39 +118,43 @@ def recode(column: pd.Series, transform=None) -> pd.Series:
                      copy=False)
 
 
-def strip_ids(column: pd.Series) -> pd.Series:
+def strip_ids(column: pd.Series) -> tuple[pd.Series, IdBytes | None]:
     """An id column as trimmed text, empty = missing; stays an object array (ids are mostly distinct).
 
-    Trimming is skipped, after one look at all ids joined, when no id has
-    surrounding white space.
+    Returns the column and, when no id needed trimming (checked on the ids'
+    bytes, which are kept for matching them later), the ids as
+    :class:`~ketanb.ids.IdBytes`; otherwise None.
     """
     values = column.to_numpy(dtype=object)
-    joined = "\n" + "\n".join(values.tolist()) + "\n" if len(values) else ""
-    if any(pair in joined for pair in (" \n", "\n ", "\t", "\r", "\xa0", "\u3000")):
-        values = np.array([v.strip() for v in values], dtype=object)
-        joined = "\n" + "\n".join(values.tolist()) + "\n"
+    ids = IdBytes.of(values)
+    if ids is not None and ids.plain():                    # the usual case: nothing to trim, none empty
+        return pd.Series(values, index=column.index, name=column.name, dtype=object, copy=False), ids
+    values = np.array([v.strip() for v in values], dtype=object)
     out = pd.Series(values, index=column.index, name=column.name, dtype=object, copy=False)
-    return out.where(out != "") if "\n\n" in joined else out
+    return out.where(out != ""), None
 
 
-def normalise(table: RawTable, specs: tuple[ColumnSpec, ...]) -> pd.DataFrame:
+def normalise(table: RawTable, specs: tuple[ColumnSpec, ...]) -> tuple[pd.DataFrame, dict[str, IdBytes]]:
     """The contract's columns of a table, trimmed, empty cells missing, codes in the contract's case.
 
     Ids stay object arrays; every other column becomes a categorical, so its
-    checks and parsing run once per distinct value.
+    checks and parsing run once per distinct value. Also returns, per id
+    column that needed no trimming, its ids as :class:`~ketanb.ids.IdBytes`.
     """
-    columns = {}
+    columns, id_bytes = {}, {}
     for spec in specs:
         if spec.name not in table.frame.columns:
             continue
         if spec.kind in ("id", "ref"):
-            columns[spec.name] = strip_ids(table.frame[spec.name])
+            columns[spec.name], ids = strip_ids(table.frame[spec.name])
+            if ids is not None:
+                id_bytes[spec.name] = ids
             continue
         fold = None
         if spec.kind == "code":
             fold = (lambda v: v.str.upper()) if spec.codes[0].isupper() else (lambda v: v.str.lower())
         columns[spec.name] = recode(table.frame[spec.name], fold)
-    return pd.DataFrame(columns, index=table.frame.index, copy=False)  # no consolidation copy
+    return pd.DataFrame(columns, index=table.frame.index, copy=False), id_bytes  # no consolidation copy
 
 
 _ID_BYTES = np.zeros(256, dtype=bool)
@@ -248,7 +253,7 @@ def table_schema(name: str, decimal_comma: bool = False) -> pa.DataFrameSchema:
     return pa.DataFrameSchema(columns, strict=False, name=name)
 
 
-def check_table(name: str, table: RawTable) -> tuple[list[Problem], pd.DataFrame]:
+def check_table(name: str, table: RawTable) -> tuple[list[Problem], pd.DataFrame, dict[str, IdBytes]]:
     """Every cell of ``table`` that breaks a per-column rule of the contract.
 
     Parameters
@@ -266,12 +271,14 @@ def check_table(name: str, table: RawTable) -> tuple[list[Problem], pd.DataFrame
         one line counting the rest.
     normalised : pandas.DataFrame
         The checked columns as :func:`normalise` made them (for parsing).
+    id_bytes : dict
+        Ids in bytes, as :func:`normalise` gives them.
     """
     specs = TABLES[name]
-    normalised = normalise(table, specs)
+    normalised, id_bytes = normalise(table, specs)
     try:
         table_schema(name, table.decimal_comma).validate(normalised, lazy=True)
-        return [], normalised
+        return [], normalised, id_bytes
     except pa.errors.SchemaErrors as exc:
         cases = exc.failure_cases
     order = {spec.name: i for i, spec in enumerate(specs)}
@@ -294,4 +301,4 @@ def check_table(name: str, table: RawTable) -> tuple[list[Problem], pd.DataFrame
             problems.append(Problem(table.file, None, column, None,
                                     f"{len(rows) - EXAMPLES_PER_CHECK} more rows have the same "
                                     f"problem ({expected})"))
-    return problems, normalised
+    return problems, normalised, id_bytes

@@ -1,4 +1,5 @@
 """Inclusion rules and their precedence; validation messages."""
+import pandas as pd
 import pytest
 
 from ketanb import InputError, load_params
@@ -67,3 +68,12 @@ def test_all_problems_reported_with_row_column_value():
     text = str(info.value)
     assert "patients.csv, row 3, column patient_id: value 'a'" in text
     assert "infusions.csv, row 5, column patient_id: value 'zz'" in text
+
+
+def test_derive_cohort_leaves_the_extract_as_it_was(make_extract):
+    extract = make_extract([patient("a"), patient("b", baseline="")], protocol("a") + protocol("b"))
+    before = extract.patients.copy(deep=True)
+    cohort = derive_cohort(extract, P)
+    assert list(cohort["exclusion_reason"]) == [None, "no_baseline_nrs"]
+    cohort.loc[0, "age"] = 99
+    pd.testing.assert_frame_equal(extract.patients, before)

@@ -44,6 +44,13 @@ def test_bytes_by_hand_ids_of_one_length_are_read_in_place():
     assert got.text().tolist() == ["SYN-0000001", "SYN-0000002"]
 
 
+def test_plain_ids_need_no_trimming():
+    assert as_bytes("SYN-1", "SYN-2").plain() and as_bytes("a", "b_2", "-c-").plain()
+    assert not as_bytes("SYN-1 ", "SYN-2 ").plain()          # one length, trailing space
+    assert not as_bytes("a", " b").plain() and not as_bytes("a", "").plain() and not as_bytes("", "").plain()
+    assert not as_bytes("é", "a").plain() and not as_bytes("a\xa0", "b").plain()
+
+
 def test_bytes_give_up_on_line_breaks_and_non_text():
     assert as_bytes("A\nB", "C") is None
     assert as_bytes("A", np.nan) is None
@@ -88,20 +95,21 @@ def test_lookup_matches_a_dictionary(patients, wanted):
     assert _positions(patients, wanted).tolist() == _reference(patients, wanted).tolist()
 
 
-def test_positions_of_ids_of_another_width():
+def test_positions_of_ids_in_bytes_of_another_width():
     lookup = PatientLookup(pd.Series(["P1", "P22", "P333"], dtype=object))     # one word
     wide = as_bytes("P22", "P1", "P333333333", "P4")                                  # two words
-    assert lookup.positions_of(wide).tolist() == [1, 0, -1, -1]
-    assert lookup.positions_of(wide, wide.hashes()).tolist() == [1, 0, -1, -1]   # hashes of two words
+    assert lookup.positions(None, wide).tolist() == [1, 0, -1, -1]
+    wide.hashes()                                                                # hashes of two words, kept
+    assert lookup.positions(None, wide).tolist() == [1, 0, -1, -1]
     narrow = PatientLookup(pd.Series(["P1", "P0123456789"], dtype=object))      # two words
-    assert narrow.positions_of(as_bytes("P0123456789", "P1", "P2")).tolist() == [1, 0, -1]
-    assert narrow.positions_of(as_bytes("P1", "P2")).tolist() == [0, -1]              # one word
+    assert narrow.positions(None, as_bytes("P0123456789", "P1", "P2")).tolist() == [1, 0, -1]
+    assert narrow.positions(None, as_bytes("P1", "P2")).tolist() == [0, -1]              # one word
 
 
-def test_positions_of_when_patients_ids_are_not_bytes():
+def test_positions_of_ids_in_bytes_when_patients_ids_are_not_bytes():
     lookup = PatientLookup(pd.Series(["A\nB", "C"], dtype=object))
-    assert lookup.positions_of(as_bytes("C", "D", "é")).tolist() == [1, -1, -1]
-    assert lookup.positions_of(as_bytes("C", "D")).tolist() == [1, -1]               # one length
+    assert lookup.positions(None, as_bytes("C", "D", "é")).tolist() == [1, -1, -1]
+    assert lookup.positions(None, as_bytes("C", "D")).tolist() == [1, -1]               # one length
 
 
 @settings(max_examples=200, deadline=None)
