@@ -442,7 +442,8 @@ def derive_cohort(extract: Extract, params: Params) -> pd.DataFrame:
         One row per patient, in the order of patients.csv: every column of
         ``extract.patients`` plus ``first_infusion`` (date of the earliest
         infusion), ``n_infusions``, ``exclusion_reason`` (the first reason that
-        applies, missing for included patients) and ``included`` (bool).
+        applies, a categorical of the reasons in order of precedence, missing
+        for included patients) and ``included`` (bool).
 
     Notes
     -----
@@ -464,10 +465,11 @@ def derive_cohort(extract: Extract, params: Params) -> pd.DataFrame:
     first_dose = np.full(n, np.nan)
     first_dose[pos[is_first]] = dose[is_first]
     not_racemic = (inf["formulation"] != "racemic").to_numpy(dtype=bool)
-    off_dose = ~is_first & ~np.isclose(dose, params.treatment_dose_mg, rtol=0, atol=_TOLERANCE)
+    off_dose = np.abs(dose - params.treatment_dose_mg) > _TOLERANCE
+    off_dose &= ~is_first
     n_infusions = np.bincount(pos, minlength=n)
-    any_not_racemic = np.bincount(pos, weights=not_racemic, minlength=n) > 0
-    any_off_dose = np.bincount(pos, weights=off_dose, minlength=n) > 0
+    any_not_racemic = np.bincount(pos[not_racemic], minlength=n) > 0
+    any_off_dose = np.bincount(pos[off_dose], minlength=n) > 0
 
     cohort = extract.patients.copy(deep=False)   # copy-on-write: new columns leave the extract as it was
     first_day[n_infusions == 0] = np.iinfo(np.int64).min  # NaT (none after validate)
@@ -485,7 +487,7 @@ def derive_cohort(extract: Extract, params: Params) -> pd.DataFrame:
         np.isnan(baseline) | (baseline == 0),
     ]
     reason = np.select(conditions, np.arange(1, len(EXCLUSION_REASONS) + 1), default=0)  # first that applies
-    cohort["exclusion_reason"] = np.array([None, *EXCLUSION_REASONS], dtype=object)[reason]
+    cohort["exclusion_reason"] = categorical(reason - 1, EXCLUSION_REASONS)   # missing when included
     cohort["included"] = reason == 0
     return cohort
 
