@@ -271,29 +271,57 @@ def load(data, params: Params | None = None, *, parallel: bool | None = None) ->
     with ProcessPoolExecutor(max_workers=1, mp_context=multiprocessing.get_context("fork")) as pool:
         second = pool.submit(_handed_over, infusions_file)
         try:
-            raw = read_extract(data, only=("patients", "adverse_events"))
-        except InputError:
-            raw = None
-        if raw is not None:
-            out = _Collector()
-            prepared = {"patients": _prepare("patients", raw.tables["patients"], out, params)}
-            patient_problems = len(out.problems)
-            prepared["adverse_events"] = _prepare("adverse_events", raw.tables["adverse_events"], out, params)
-            lookup = event_rows = None
-            if prepared["patients"] is not None:              # while the second process still works
-                _, text, id_bytes = prepared["patients"]
-                lookup = PatientLookup(text["patient_id"], id_bytes.get("patient_id"))
-                if prepared["adverse_events"] is not None:
-                    events, _, id_bytes = prepared["adverse_events"]
-                    event_rows = lookup.positions(events["patient_id"], id_bytes.get("patient_id"))
+            first = _prepare_beside(data, params)         # patients and adverse events, meanwhile
+        except BaseException:
+            _discard(second)
+            raise
         infusions = _taken_over(second.result())
-    if raw is None or infusions is None:          # a file that cannot be read: reported as validate does
+    if first is None or infusions is None:        # a file that cannot be read: reported as validate does
         return validate(read_extract(data), params)
-    out.problems[patient_problems:patient_problems] = infusions["problems"]   # the order of validate
+    raw, prepared, out = first["raw"], first["prepared"], first["out"]
+    at = first["patient_problems"]
+    out.problems[at:at] = infusions["problems"]   # in the order of validate: patients, infusions, events
     prepared["infusions"] = infusions["prepared"]
     raw.tables["infusions"] = LazyRawTable(infusions_file, *infusions["table"])
     raw.tables = {name: raw.tables[name] for name in TABLES}
-    return _finish(raw, {name: prepared[name] for name in TABLES}, out, params, lookup, event_rows)
+    return _finish(raw, {name: prepared[name] for name in TABLES}, out, params, first["lookup"],
+                   first["event_rows"])
+
+
+def _prepare_beside(data, params: Params | None) -> dict | None:
+    """What :func:`load` does while the second process reads infusions.csv.
+
+    Reads patients and adverse events, checks and types them, and builds the
+    patients' lookup with the adverse events' patient rows. None when one of
+    the two files cannot be read.
+    """
+    try:
+        raw = read_extract(data, only=("patients", "adverse_events"))
+    except InputError:
+        return None
+    out = _Collector()
+    prepared = {"patients": _prepare("patients", raw.tables["patients"], out, params)}
+    patient_problems = len(out.problems)
+    prepared["adverse_events"] = _prepare("adverse_events", raw.tables["adverse_events"], out, params)
+    lookup = event_rows = None
+    if prepared["patients"] is not None:
+        _, text, id_bytes = prepared["patients"]
+        lookup = PatientLookup(text["patient_id"], id_bytes.get("patient_id"))
+        if prepared["adverse_events"] is not None:
+            events, _, id_bytes = prepared["adverse_events"]
+            event_rows = lookup.positions(events["patient_id"], id_bytes.get("patient_id"))
+    return {"raw": raw, "prepared": prepared, "out": out, "patient_problems": patient_problems,
+            "lookup": lookup, "event_rows": event_rows}
+
+
+def _discard(second) -> None:
+    """Wait for the second process and delete what it handed over (the first one failed)."""
+    try:
+        name = second.result()
+    except Exception:  # noqa: BLE001 - the first process's error is the one to report
+        return
+    if name is not None:
+        Path(name).unlink(missing_ok=True)
 
 
 def _handed_over(path) -> str | None:

@@ -263,3 +263,20 @@ def test_load_decides_by_size(tmp_path, monkeypatch):
     monkeypatch.setattr(cleaning, "PARALLEL_BYTES", 10)
     assert len(load(folder).patients) == 2                        # ten bytes is large: a second process
     assert marker.exists()
+
+
+def test_load_leaves_no_handed_over_file_when_this_process_fails(tmp_path, monkeypatch):
+    import tempfile
+    from pathlib import Path
+
+    folder = write(tmp_path / "x", good())
+    shm = Path("/dev/shm") if Path("/dev/shm").is_dir() else Path(tempfile.gettempdir())
+    before = set(shm.glob("ketanb-*"))
+
+    def fail(data, params):
+        raise RuntimeError("first process failed")
+
+    monkeypatch.setattr(cleaning, "_prepare_beside", fail)
+    with pytest.raises(RuntimeError, match="first process failed"):
+        load(folder, parallel=True)
+    assert set(shm.glob("ketanb-*")) == before
