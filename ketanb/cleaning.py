@@ -3,8 +3,9 @@
 :func:`validate` turns a :class:`~ketanb.io.RawExtract` (text cells) into an
 :class:`Extract` of typed, normalised tables, or raises one
 :class:`~ketanb.errors.InputError` listing every problem found.
-:func:`derive_cohort` then applies the exclusion reasons of the contract,
-section 3, in their order of precedence.
+:func:`load` reads and validates in one call, reading a large infusions.csv
+in a second process. :func:`derive_cohort` then applies the exclusion reasons
+of the contract, section 3, in their order of precedence.
 """
 from __future__ import annotations
 
