@@ -10,10 +10,7 @@ of the contract, section 3, in their order of precedence.
 from __future__ import annotations
 
 import multiprocessing
-import os
-import pickle
 import re
-import tempfile
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
@@ -25,7 +22,7 @@ from . import schema
 from .contract import EXCLUSION_REASONS, IDENTIFYING_COLUMNS, TABLE_FILES, TABLES
 from .errors import InputError, Problem
 from .ids import IdBytes, PatientLookup
-from .io import LazyRawTable, RawExtract, RawTable, categorical, read_csv_table, read_extract
+from .io import LazyRawTable, RawExtract, RawTable, categorical, hand_over, read_csv_table, read_extract, take_over
 from .params import Params
 from .schema import EXAMPLES_PER_CHECK, broadcast, parse_date, parse_number, recode
 
@@ -276,7 +273,7 @@ def load(data, params: Params | None = None, *, parallel: bool | None = None) ->
         except BaseException:
             _discard(second)
             raise
-        infusions = _taken_over(second.result())
+        infusions = take_over(second.result())
     if first is None or infusions is None:        # a file that cannot be read: reported as validate does
         return validate(read_extract(data), params)
     raw, prepared, out = first["raw"], first["prepared"], first["out"]
@@ -326,44 +323,9 @@ def _discard(second) -> None:
 
 
 def _handed_over(path) -> str | None:
-    """In the second process: :func:`_prepare_infusions`, its result left in a file for :func:`_taken_over`.
-
-    The result holds a few large arrays (about 150 MB for 3.7 million
-    infusions). Pickled the usual way they would be copied several times
-    through a pipe; here they are written once, as they are (pickle protocol 5,
-    out of band), to a temporary file in memory (/dev/shm) when there is one.
-    """
+    """In the second process: :func:`_prepare_infusions`, handed back through :func:`ketanb.io.hand_over`."""
     result = _prepare_infusions(path)
-    if result is None:
-        return None
-    buffers = []
-    head = pickle.dumps(result, protocol=5, buffer_callback=buffers.append)
-    shm = Path("/dev/shm")
-    handle, name = tempfile.mkstemp(prefix="ketanb-", suffix=".pickle",
-                                    dir=shm if shm.is_dir() and os.access(shm, os.W_OK) else None)
-    with os.fdopen(handle, "wb") as file:
-        for part in [memoryview(head), *(buffer.raw() for buffer in buffers)]:
-            file.write(len(part).to_bytes(8, "little"))
-            file.write(part)
-    return name
-
-
-def _taken_over(name: str | None):
-    """Read back (and delete) what :func:`_handed_over` wrote."""
-    if name is None:
-        return None
-    try:
-        with open(name, "rb") as file:
-            data = bytearray(os.fstat(file.fileno()).st_size)   # writable: arrays made on it are too
-            file.readinto(data)
-    finally:
-        os.unlink(name)
-    view, parts, at = memoryview(data), [], 0
-    while at < len(data):
-        size = int.from_bytes(view[at:at + 8], "little")
-        parts.append(view[at + 8:at + 8 + size])
-        at += 8 + size
-    return pickle.loads(parts[0], buffers=parts[1:])
+    return None if result is None else hand_over(result)
 
 
 def _prepare_infusions(path) -> dict | None:

@@ -12,6 +12,8 @@ import io
 import json
 import math
 import os
+import pickle
+import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -22,8 +24,9 @@ from .contract import TABLE_FILES
 from .errors import InputError, Problem
 from .paths import resolve
 
-__all__ = ["RawTable", "LazyRawTable", "RawExtract", "read_extract", "read_csv_table", "text_column", "run_starts", "categorical", "write_bytes", "write_text", "write_json",
-           "write_csv", "read_json", "SYNTHETIC_MARKER", "to_jsonable"]
+__all__ = ["RawTable", "LazyRawTable", "RawExtract", "read_extract", "read_csv_table", "text_column",
+           "run_starts", "categorical", "write_bytes", "write_text", "write_json", "write_csv", "read_json",
+           "SYNTHETIC_MARKER", "to_jsonable", "hand_over", "take_over"]
 
 #: A folder extract holding this file (or a workbook holding a sheet of this
 #: name without ``.json``) was made by :mod:`ketanb.synthetic`.
@@ -361,3 +364,44 @@ def write_csv(path: str | os.PathLike, frame: pd.DataFrame, *, index: bool = Fal
     buffer = io.StringIO()
     frame.to_csv(buffer, index=index, lineterminator="\n", float_format="%.12g")
     return write_text(path, buffer.getvalue())
+
+
+# --------------------------------------------------------------------------- between processes
+
+def hand_over(obj) -> str:
+    """Leave ``obj`` in a temporary file for another process; returns the file's name (see :func:`take_over`).
+
+    Made for a few large arrays (about 150 MB for the infusions of a million
+    patients). Pickled the usual way and sent through a pipe they would be
+    copied several times; here they are written once, as they are (pickle
+    protocol 5, buffers out of band), to a file in memory (/dev/shm) when the
+    system has one.
+    """
+    buffers = []
+    head = pickle.dumps(obj, protocol=5, buffer_callback=buffers.append)
+    shm = Path("/dev/shm")
+    handle, name = tempfile.mkstemp(prefix="ketanb-", suffix=".pickle",
+                                    dir=shm if shm.is_dir() and os.access(shm, os.W_OK) else None)
+    with os.fdopen(handle, "wb") as file:
+        for part in [memoryview(head), *(buffer.raw() for buffer in buffers)]:
+            file.write(len(part).to_bytes(8, "little"))
+            file.write(part)
+    return name
+
+
+def take_over(name: str | None):
+    """The object :func:`hand_over` left in file ``name``, which is deleted; None for None."""
+    if name is None:
+        return None
+    try:
+        with open(name, "rb") as file:
+            data = bytearray(os.fstat(file.fileno()).st_size)   # writable: arrays made on it are too
+            file.readinto(data)
+    finally:
+        os.unlink(name)
+    view, parts, at = memoryview(data), [], 0
+    while at < len(data):
+        size = int.from_bytes(view[at:at + 8], "little")
+        parts.append(view[at + 8:at + 8 + size])
+        at += 8 + size
+    return pickle.loads(parts[0], buffers=parts[1:])
