@@ -25,7 +25,7 @@ from .errors import InputError, Problem
 from .paths import resolve
 
 __all__ = ["RawTable", "LazyRawTable", "RawExtract", "read_extract", "read_csv_table", "text_column",
-           "run_starts", "categorical", "write_bytes", "write_text", "write_json", "write_csv", "read_json",
+           "run_starts", "code_dtype", "categorical", "write_bytes", "write_text", "write_json", "write_csv", "read_json",
            "SYNTHETIC_MARKER", "to_jsonable", "hand_over", "take_over"]
 
 #: A folder extract holding this file (or a workbook holding a sheet of this
@@ -113,10 +113,23 @@ def _mostly_runs(values: np.ndarray, sample: int = 1000) -> bool:
     return (values[at] == values[at + 1]).mean() >= 0.4
 
 
+def code_dtype(n_categories: int) -> np.dtype:
+    """The integer type pandas keeps a categorical's codes in: the smallest that holds them (and -1)."""
+    for kind in (np.int8, np.int16, np.int32):
+        if n_categories < np.iinfo(kind).max:
+            return np.dtype(kind)
+    return np.dtype(np.int64)
+
+
 def categorical(codes: np.ndarray, categories) -> pd.Categorical:
-    """A categorical from codes and categories already known to be valid and distinct (no re-check)."""
-    dtype = pd.CategoricalDtype._from_fastpath(pd.Index(categories, dtype=object), False)
-    return pd.Categorical.from_codes(np.asarray(codes, dtype=np.int32), dtype=dtype, validate=False)
+    """A categorical from codes and categories already known to be valid and distinct (no re-check).
+
+    Codes already in :func:`code_dtype` are used as they are, not copied.
+    """
+    categories = pd.Index(categories, dtype=object)
+    dtype = pd.CategoricalDtype._from_fastpath(categories, False)
+    codes = np.asarray(codes, dtype=code_dtype(len(categories)))
+    return pd.Categorical.from_codes(codes, dtype=dtype, validate=False)
 
 
 def text_column(values) -> pd.Categorical:
@@ -132,15 +145,16 @@ def text_column(values) -> pd.Categorical:
     starts = run_starts(values) if _mostly_runs(values) else None
     if starts is not None and len(starts) < 0.6 * n:
         run_codes, uniques = pd.factorize(values[starts])
-        codes = np.repeat(run_codes, np.diff(np.r_[starts, n]))
+        codes = np.repeat(run_codes.astype(code_dtype(len(uniques))), np.diff(np.r_[starts, n]))
     else:
         codes, uniques = pd.factorize(values)
+        codes = codes.astype(code_dtype(len(uniques)), copy=False)   # a few categories: small codes
     uniques = np.asarray(uniques, dtype=object)
     if len(uniques):
         stripped = np.array([u.strip() for u in uniques], dtype=object)
         if (stripped != uniques).any():  # merge values that differ only in surrounding spaces
             remap, uniques = pd.factorize(stripped)
-            codes = remap[codes]
+            codes = remap.astype(code_dtype(len(uniques)))[codes]
     return categorical(codes, uniques)
 
 

@@ -24,7 +24,7 @@ import pandera.pandas as pa
 from .contract import TABLES, ColumnSpec
 from .errors import Problem
 from .ids import IdBytes
-from .io import RawTable, categorical, text_column
+from .io import RawTable, categorical, code_dtype, text_column
 
 __all__ = ["ID_PATTERN", "DATE_PATTERN", "EXAMPLES_PER_CHECK", "UNIQUE_ID", "normalise", "parse_number", "parse_date", "recode", "broadcast",
            "table_schema", "check_table"]
@@ -108,14 +108,14 @@ def recode(column: pd.Series, transform=None) -> pd.Series:
             return column
         keep = np.ones(len(categories), dtype=bool)
         keep[empty] = False
-        remap = np.full(len(categories) + 1, -1, dtype=np.int64)
+        remap = np.full(len(categories) + 1, -1, dtype=code_dtype(len(categories)))
         remap[np.flatnonzero(keep)] = np.arange(keep.sum())
         return pd.Series(categorical(remap[codes], categories[keep]), index=column.index, name=column.name,
                          copy=False)
     new = transform(categories).where(categories != "")
     remap, uniques = pd.factorize(np.asarray(new, dtype=object))
-    return pd.Series(categorical(np.append(remap, -1)[codes], uniques), index=column.index, name=column.name,
-                     copy=False)
+    remap = np.append(remap, -1).astype(code_dtype(len(uniques)))
+    return pd.Series(categorical(remap[codes], uniques), index=column.index, name=column.name, copy=False)
 
 
 def strip_ids(column: pd.Series) -> tuple[pd.Series, IdBytes | None]:
