@@ -182,7 +182,7 @@ def valid_ids(values: pd.Series) -> np.ndarray:
     return values.str.fullmatch(ID_PATTERN).fillna(False).to_numpy(dtype=bool)
 
 
-def _unique_check() -> pa.Check:
+def _unique_check(ignore_na: bool = True) -> pa.Check:
     """Each value once: every row after the first with a given value fails."""
     def ok(column: pd.Series) -> pd.Series:
         values = column.to_numpy(dtype=object)
@@ -191,10 +191,10 @@ def _unique_check() -> pa.Check:
         return pd.Series(~pd.Series(values, copy=False).duplicated(keep="first").to_numpy(), index=column.index,
                          copy=False)
 
-    return pa.Check(ok, error=UNIQUE_ID, name="unique")
+    return pa.Check(ok, error=UNIQUE_ID, name="unique", ignore_na=ignore_na)
 
 
-def _per_value(ok_values, error: str, name: str) -> pa.Check:
+def _per_value(ok_values, error: str, name: str, ignore_na: bool = True) -> pa.Check:
     """A pandera check evaluated once per distinct value of a categorical column."""
     def ok(column: pd.Series) -> pd.Series:
         if isinstance(column.dtype, pd.CategoricalDtype):
@@ -203,7 +203,7 @@ def _per_value(ok_values, error: str, name: str) -> pa.Check:
         return pd.Series(np.asarray(ok_values(column.astype(object)), dtype=bool), index=column.index,
                          copy=False)
 
-    return pa.Check(ok, error=error, name=name)
+    return pa.Check(ok, error=error, name=name, ignore_na=ignore_na)
 
 
 def _number_check(spec: ColumnSpec, decimal_comma: bool) -> pa.Check:
@@ -224,9 +224,9 @@ def _number_check(spec: ColumnSpec, decimal_comma: bool) -> pa.Check:
     return _per_value(ok, hint, "number")
 
 
-def _checks(spec: ColumnSpec, decimal_comma: bool) -> list[pa.Check]:
+def _checks(spec: ColumnSpec, decimal_comma: bool, complete: bool = False) -> list[pa.Check]:
     if spec.kind == "id":
-        return [_per_value(valid_ids, spec.expectation(), "id")]
+        return [_per_value(valid_ids, spec.expectation(), "id", ignore_na=not complete)]
     if spec.kind == "code":
         return [_per_value(lambda v: v.isin(spec.codes), spec.expectation(), "code")]
     if spec.kind == "date":
@@ -236,20 +236,26 @@ def _checks(spec: ColumnSpec, decimal_comma: bool) -> list[pa.Check]:
     return []
 
 
-def table_schema(name: str, decimal_comma: bool = False) -> pa.DataFrameSchema:
+def table_schema(name: str, decimal_comma: bool = False, complete=frozenset()) -> pa.DataFrameSchema:
     """The pandera schema of one input table (``"patients"``, ``"infusions"``, ``"adverse_events"``).
 
     Columns are text; a column the contract does not require may be absent;
     extra columns are allowed. ``patients.patient_id`` is unique.
+
+    ``complete`` names id columns already known to have a value in every row
+    (:func:`normalise` saw their bytes): for them pandera neither checks for
+    missing values nor drops them before the other checks, which would make
+    it scan millions of Python strings twice for nothing.
     """
-    columns = {
-        spec.name: pa.Column(
-            None, checks=_checks(spec, decimal_comma) + (
-                [_unique_check()] if name == "patients" and spec.name == "patient_id" else []),
-            nullable=not spec.value_required, required=spec.column_required, coerce=False,
-            description=spec.expectation())
-        for spec in TABLES[name]
-    }
+    columns = {}
+    for spec in TABLES[name]:
+        known = spec.name in complete
+        checks = _checks(spec, decimal_comma, known)
+        if name == "patients" and spec.name == "patient_id":
+            checks.append(_unique_check(ignore_na=not known))
+        columns[spec.name] = pa.Column(None, checks=checks, nullable=known or not spec.value_required,
+                                       required=spec.column_required, coerce=False,
+                                       description=spec.expectation())
     return pa.DataFrameSchema(columns, strict=False, name=name)
 
 
@@ -277,7 +283,7 @@ def check_table(name: str, table: RawTable) -> tuple[list[Problem], pd.DataFrame
     specs = TABLES[name]
     normalised, id_bytes = normalise(table, specs)
     try:
-        table_schema(name, table.decimal_comma).validate(normalised, lazy=True)
+        table_schema(name, table.decimal_comma, complete=frozenset(id_bytes)).validate(normalised, lazy=True)
         return [], normalised, id_bytes
     except pa.errors.SchemaErrors as exc:
         cases = exc.failure_cases

@@ -52,6 +52,14 @@ CELL_RULES = [
     # table, row index, change, expected report line (row = index + 2)
     ("patients", 0, {"patient_id": "Jan Peeters"},
      "patients.csv, row 2, column patient_id: value 'Jan Peeters': 1-32 characters of letters, digits, '-' or '_'"),
+    ("patients", 0, {"patient_id": ""},
+     "patients.csv, row 2, column patient_id: value '': a value is required: 1-32 characters of letters, "
+     "digits, '-' or '_'"),
+    ("infusions", 1, {"patient_id": ""},
+     "infusions.csv, row 3, column patient_id: value '': a value is required: a patient_id of patients.csv"),
+    ("adverse_events", 0, {"patient_id": "  "},
+     "adverse_events.csv, row 2, column patient_id: value '  ': a value is required: a patient_id of "
+     "patients.csv"),
     ("patients", 1, {"sex": "X"}, "patients.csv, row 3, column sex: value 'X': one of F, M"),
     ("patients", 0, {"sex": ""}, "patients.csv, row 2, column sex: value '': a value is required: one of F, M"),
     ("patients", 0, {"age": "17"}, "patients.csv, row 2, column age: value '17': a whole number from 18 to 110"),
