@@ -182,16 +182,23 @@ def valid_ids(values: pd.Series) -> np.ndarray:
     return values.str.fullmatch(ID_PATTERN).fillna(False).to_numpy(dtype=bool)
 
 
-def _unique_check(ignore_na: bool = True) -> pa.Check:
-    """Each value once: every row after the first with a given value fails."""
+def _unique_check(ids: IdBytes | None = None) -> pa.Check:
+    """Each value once: every row after the first with a given value fails.
+
+    With the column's ids in bytes (every row has one), distinct hashes prove
+    them distinct without hashing the strings; the hashes are kept for
+    matching the other tables' ids later.
+    """
     def ok(column: pd.Series) -> pd.Series:
         values = column.to_numpy(dtype=object)
+        if ids is not None and pd.Index(ids.hashes()).is_unique:
+            return pd.Series(True, index=column.index)
         if pd.Index(values).is_unique:
             return pd.Series(True, index=column.index)
         return pd.Series(~pd.Series(values, copy=False).duplicated(keep="first").to_numpy(), index=column.index,
                          copy=False)
 
-    return pa.Check(ok, error=UNIQUE_ID, name="unique", ignore_na=ignore_na)
+    return pa.Check(ok, error=UNIQUE_ID, name="unique", ignore_na=ids is None)
 
 
 def _per_value(ok_values, error: str, name: str, ignore_na: bool = True) -> pa.Check:
@@ -236,23 +243,24 @@ def _checks(spec: ColumnSpec, decimal_comma: bool, complete: bool = False) -> li
     return []
 
 
-def table_schema(name: str, decimal_comma: bool = False, complete=frozenset()) -> pa.DataFrameSchema:
+def table_schema(name: str, decimal_comma: bool = False, id_bytes=None) -> pa.DataFrameSchema:
     """The pandera schema of one input table (``"patients"``, ``"infusions"``, ``"adverse_events"``).
 
     Columns are text; a column the contract does not require may be absent;
     extra columns are allowed. ``patients.patient_id`` is unique.
 
-    ``complete`` names id columns already known to have a value in every row
-    (:func:`normalise` saw their bytes): for them pandera neither checks for
-    missing values nor drops them before the other checks, which would make
-    it scan millions of Python strings twice for nothing.
+    ``id_bytes`` holds, per id column known to have a value in every row, its
+    ids as :func:`normalise` gives them: for those columns pandera neither
+    checks for missing values nor drops them before the other checks, which
+    would make it scan millions of Python strings twice for nothing.
     """
+    id_bytes = id_bytes or {}
     columns = {}
     for spec in TABLES[name]:
-        known = spec.name in complete
+        known = spec.name in id_bytes
         checks = _checks(spec, decimal_comma, known)
         if name == "patients" and spec.name == "patient_id":
-            checks.append(_unique_check(ignore_na=not known))
+            checks.append(_unique_check(id_bytes.get(spec.name)))
         columns[spec.name] = pa.Column(None, checks=checks, nullable=known or not spec.value_required,
                                        required=spec.column_required, coerce=False,
                                        description=spec.expectation())
@@ -283,7 +291,7 @@ def check_table(name: str, table: RawTable) -> tuple[list[Problem], pd.DataFrame
     specs = TABLES[name]
     normalised, id_bytes = normalise(table, specs)
     try:
-        table_schema(name, table.decimal_comma, complete=frozenset(id_bytes)).validate(normalised, lazy=True)
+        table_schema(name, table.decimal_comma, id_bytes).validate(normalised, lazy=True)
         return [], normalised, id_bytes
     except pa.errors.SchemaErrors as exc:
         cases = exc.failure_cases
