@@ -1,13 +1,13 @@
-"""Table 1: baseline characteristics of the included patients, overall and by subgroup.
+"""Table 1: baseline characteristics by subgroup, and included against excluded patients.
 
-Built with tableone (median [Q1,Q3] for the skewed numeric variables, n (%)
-for categories, a count of missing values per variable). tableone's own tests
-use chi-squared for categories, which is unreliable with the small counts of a
-single-centre cohort, so the p-values here are ketanb's: the exact
-Fisher-Freeman-Halton test for a two-level category (groups x levels) and
-Kruskal-Wallis for numbers. Categories with more than two levels (diagnosis)
-are described, not tested. Patients without a group (unclassified) get their
-own column and are left out of the tests, as in the subgroup analysis.
+Built with tableone: median [Q1,Q3] for the skewed numeric variables, n (%)
+for categories, a count of missing values per variable. A column of fewer
+than ``min_group_size`` patients shows its count only (contract, section 5).
+No p-values by default: STROBE's explanation of item 14a advises against
+testing baseline differences. With ``p_values`` the tests are ketanb's
+(tableone's chi-squared is unreliable with small counts): the exact
+Fisher-Freeman-Halton test for a two-level category, Kruskal-Wallis for
+numbers; categories with more levels are described, not tested.
 """
 from __future__ import annotations
 
@@ -16,9 +16,9 @@ import warnings
 import pandas as pd
 
 from .stats import fisher_freeman_halton, kruskal_wallis
-from .subgroups import UNCLASSIFIED, assign_groups
+from .subgroups import UNCLASSIFIED
 
-__all__ = ["TABLE1_VARIABLES", "table1"]
+__all__ = ["TABLE1_VARIABLES", "table1", "included_vs_excluded"]
 
 #: Variables of Table 1: column -> (label, kind); "number" variables are shown as median [Q1,Q3].
 TABLE1_VARIABLES = {
@@ -32,90 +32,107 @@ TABLE1_VARIABLES = {
 
 
 def _p_value(values: pd.Series, groups: pd.Series, kind: str) -> tuple[float | None, str]:
+    """The test of one variable across the groups (patients without a group left out)."""
     known = groups.notna().to_numpy()
-    values, groups = values[known], groups[known]
-    names = list(groups.cat.categories)
+    values, groups = values[known], groups[known].astype(str)
+    names = sorted(set(groups))
     if kind == "number":
-        samples = [values[(groups == g).to_numpy()].dropna().to_numpy(dtype=float) for g in names]
-        return kruskal_wallis([s for s in samples if len(s)]).p_value, "Kruskal-Wallis"
+        return kruskal_wallis([values[(groups == g).to_numpy()].dropna() for g in names]).p_value, "Kruskal-Wallis"
     levels = sorted(values.dropna().unique())
     if len(levels) != 2:
         return None, "not tested (more than two categories)" if len(levels) > 2 else "not tested"
-    first = (values == levels[0]).to_numpy()
     present = values.notna().to_numpy()
-    counts = [int((first & present & (groups == g).to_numpy()).sum()) for g in names]
+    first = (values == levels[0]).to_numpy() & present
+    counts = [int((first & (groups == g).to_numpy()).sum()) for g in names]
     totals = [int((present & (groups == g).to_numpy()).sum()) for g in names]
-    keep = [i for i, t in enumerate(totals) if t]
-    result = fisher_freeman_halton([counts[i] for i in keep], [totals[i] for i in keep])
-    return result.p_value, "Fisher-Freeman-Halton exact"
+    return fisher_freeman_halton(counts, totals).p_value, "Fisher-Freeman-Halton exact"
 
 
-def table1(cohort: pd.DataFrame, *, group_by: str, edges=(), decimals: int = 1) -> pd.DataFrame:
-    """Baseline characteristics of the included patients, overall and by subgroup.
+def describe(patients: pd.DataFrame, columns: pd.Series, *, min_group_size: int = 1, p_values: bool = False,
+             decimals: int = 1) -> pd.DataFrame:
+    """The variables of :data:`TABLE1_VARIABLES`, overall and per value of ``columns``.
 
     Parameters
     ----------
-    cohort : pandas.DataFrame
-        As returned by :func:`ketanb.cleaning.derive_cohort`; only included
-        patients are described.
-    group_by, edges
-        The subgroups, as in :func:`ketanb.subgroups.assign_groups`.
-    decimals : int
-        Decimals of medians, quartiles and percentages.
+    patients : pandas.DataFrame
+        The patients described.
+    columns : pandas.Series
+        The column each patient belongs to (a categorical; missing values
+        form a column ``unclassified``).
+    min_group_size : int
+        A column with fewer patients shows its count only.
+    p_values : bool
+        Add ``p`` and ``test`` (across the columns, unclassified left out).
 
     Returns
     -------
     pandas.DataFrame
-        Columns ``variable``, ``level`` (category, empty for numbers),
-        ``missing`` (patients without a value), ``overall``, one column per
-        group (plus ``unclassified`` when some patient has no group), ``p``
-        and ``test``. The first row is ``n``.
+        Columns ``variable``, ``level`` (empty for numbers), ``missing``,
+        ``overall``, one per group, then ``p`` and ``test`` if asked; every
+        cell text; the first row is ``n``.
     """
     from tableone import TableOne
 
-    included = cohort[cohort["included"].to_numpy(dtype=bool)].reset_index(drop=True)
-    groups = assign_groups(included, group_by=group_by, edges=edges)
-    columns = [c for c in TABLE1_VARIABLES if c in included and c != group_by]
-    data = included[columns].copy()
-    for column in columns:
-        if TABLE1_VARIABLES[column][1] == "number":
-            data[column] = pd.to_numeric(data[column], errors="coerce").astype("float64")
-        else:
-            data[column] = data[column].astype(object).where(data[column].notna(), None)
-    order = [str(g) for g in groups.cat.categories]
-    label = groups.astype(object).where(groups.notna(), UNCLASSIFIED).astype(str)
+    data = patients.reset_index(drop=True)
+    groups = columns.reset_index(drop=True)
+    variables = [c for c in TABLE1_VARIABLES if c in data and c != groups.name]
+    frame = pd.DataFrame({c: pd.to_numeric(data[c], errors="coerce").astype("float64")
+                          if TABLE1_VARIABLES[c][1] == "number" else data[c].astype(object).where(data[c].notna(), None)
+                          for c in variables})
+    order = [str(g) for g in groups.cat.categories if (groups == g).any()]
     if groups.isna().any():
         order.append(UNCLASSIFIED)
-    data["__group"] = label.to_numpy()
-    empty = [c for c in columns if data[c].isna().all()]   # not recorded in this extract: one row, no summary
-    described = [c for c in columns if c not in empty]
+    frame["__group"] = groups.astype(object).where(groups.notna(), UNCLASSIFIED).astype(str).to_numpy()
+    if frame.empty:                                               # nobody to describe
+        return pd.DataFrame([{"variable": "n", "level": "", "missing": "", "overall": "0"}])
+    described = [c for c in variables if frame[c].notna().any()]
     numbers = [c for c in described if TABLE1_VARIABLES[c][1] == "number"]
-    categories = [c for c in described if TABLE1_VARIABLES[c][1] == "category"]
     with warnings.catch_warnings():  # tableone 0.9.6 inserts its n row with an idiom pandas 3 deprecates
         warnings.filterwarnings("ignore", message="Setting a new row on a DataFrame with a MultiIndex")
-        made = TableOne(data, columns=described, categorical=categories, continuous=numbers, nonnormal=numbers,
-                        groupby="__group", order={"__group": order}, missing=True, overall=True, pval=False,
-                        dip_test=False, normal_test=False, tukey_test=False, decimals=decimals,
-                        label_suffix=False).tableone
+        made = TableOne(frame, columns=described, categorical=[c for c in described if c not in numbers],
+                        continuous=numbers, nonnormal=numbers, groupby="__group", order={"__group": order},
+                        missing=False, overall=True, pval=False, dip_test=False, normal_test=False,
+                        tukey_test=False, decimals=decimals, label_suffix=False).tableone
     made.columns = [c[1] if isinstance(c, tuple) else c for c in made.columns]
     made = made.reset_index()
-    made.columns = ["variable", "level"] + list(made.columns[2:])
-    made = made.rename(columns={"Missing": "missing", "Overall": "overall"})
+    made.columns = ["variable", "level", *made.columns[2:]]
+    made = made.rename(columns={"Overall": "overall"})
     made["level"] = made["level"].astype(str).str.strip()
+    empty = [c for c in variables if c not in described]           # not recorded in this extract
     if empty:
-        rows = pd.DataFrame([{"variable": c, "level": "", "overall": "not recorded",
-                              **{g: "not recorded" for g in order}} for c in empty])
-        made = pd.concat([made, rows], ignore_index=True)
+        made = pd.concat([made, pd.DataFrame([{"variable": c, "level": "", "overall": "not recorded"} for c in empty])],
+                         ignore_index=True)
     first_row = ~made["variable"].duplicated().to_numpy()
-    missing = {c: int(data[c].isna().sum()) for c in columns}
-    made["missing"] = [str(missing[v]) if v in missing and first else ""
-                       for v, first in zip(made["variable"], first_row)]
-    tests = {c: _p_value(data[c], groups, TABLE1_VARIABLES[c][1]) for c in described}
-    made["p"] = [tests[v][0] if v in tests and first else None for v, first in zip(made["variable"], first_row)]
-    made["test"] = [tests[v][1] if v in tests and first else "" for v, first in zip(made["variable"], first_row)]
-    made["variable"] = [TABLE1_VARIABLES.get(v, (v,))[0] if v in TABLE1_VARIABLES else v
-                        for v in made["variable"]]
-    made = made[["variable", "level", "missing", "overall", *order, "p", "test"]]
-    text = ["variable", "level", "missing", "overall", *order]
-    made[text] = made[text].astype(str)
+    made.insert(2, "missing", [str(int(frame[v].isna().sum())) if v in frame and first else ""
+                               for v, first in zip(made["variable"], first_row)])
+    for group in order:                                           # a small column keeps its count only
+        size = int((frame["__group"] == group).sum())
+        if size < min_group_size:
+            made[group] = [str(size) if v == "n" else "" for v in made["variable"]]
+    made = made[["variable", "level", "missing", "overall", *order]].fillna("").astype(str)
+    if p_values:
+        tests = {c: _p_value(frame[c], groups, TABLE1_VARIABLES[c][1]) for c in described}
+        made["p"] = [tests[v][0] if v in tests and first else None for v, first in zip(made["variable"], first_row)]
+        made["test"] = [tests[v][1] if v in tests and first else "" for v, first in zip(made["variable"], first_row)]
+    made["variable"] = [TABLE1_VARIABLES[v][0] if v in TABLE1_VARIABLES else v for v in made["variable"]]
     return made
+
+
+def table1(outcomes: pd.DataFrame, groups: pd.Series, *, min_group_size: int = 1, p_values: bool = False,
+           decimals: int = 1) -> pd.DataFrame:
+    """Table 1: baseline characteristics of the included patients, overall and by subgroup.
+
+    ``outcomes`` are the included patients (:func:`ketanb.outcomes.derive_outcomes`),
+    ``groups`` their subgroups (:func:`ketanb.subgroups.assign_groups`). See :func:`describe`.
+    """
+    return describe(outcomes, groups, min_group_size=min_group_size, p_values=p_values, decimals=decimals)
+
+
+def included_vs_excluded(cohort: pd.DataFrame, *, min_group_size: int = 1, decimals: int = 1) -> pd.DataFrame:
+    """Are the patients analysed like those left out? The variables of Table 1, included vs excluded.
+
+    Returns the table of :func:`describe` with the columns ``included`` and ``excluded``.
+    """
+    status = pd.Series(pd.Categorical(cohort["included"].map({True: "included", False: "excluded"}),
+                                      categories=["included", "excluded"]), index=cohort.index, name="status")
+    return describe(cohort, status, min_group_size=min_group_size, decimals=decimals)

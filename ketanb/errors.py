@@ -75,7 +75,7 @@ class InputError(KetanbError):
     def _message(self) -> str:
         n = len(self.problems)
         head = (f"The extract {self.source} does not follow the data contract "
-                f"(../shared/data-contract.md): {n} problem{'s' if n != 1 else ''}. "
+                f"(docs/data-contract.md): {n} problem{'s' if n != 1 else ''}. "
                 "Nothing was analysed and no output was changed.")
         lines = [head] + [f"  - {p}" for p in self.problems[: self.max_listed]]
         if n > self.max_listed:

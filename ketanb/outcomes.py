@@ -1,80 +1,115 @@
-"""Stage 2, outcomes: pain reduction and the favorable outcome of included patients."""
+"""Stage 2, outcomes: pain reduction and the favorable outcome, with sensitivity analyses.
+
+:func:`is_favorable` is the one home of the contract's responder rule; every
+estimate here (main analysis, sensitivity analyses, responder curve) calls it.
+"""
 from __future__ import annotations
 
 import numpy as np
 import pandas as pd
 
+from .input.contract import TOLERANCE
 from .params import MISSING_FOLLOWUP_MODES, Params
-from .stats import proportion, wilson_ci
+from .stats import nrs_change, proportion
 
-__all__ = ["derive_outcomes", "outcome_summary", "responder_counts", "responder_curve", "sensitivity",
-           "sensitivity_table", "TOLERANCE", "SENSITIVITY_THRESHOLDS"]
+__all__ = ["is_favorable", "derive_outcomes", "outcome_summary", "responder_counts", "sensitivity",
+           "sensitivity_table", "responder_curve", "SENSITIVITY_THRESHOLDS"]
 
 #: Responder thresholds (percent) of the sensitivity analysis, the contract's 50 among them.
 SENSITIVITY_THRESHOLDS = (30, 50, 70)
 
-#: Absolute tolerance (percentage points) of the threshold comparison, so that
-#: floating-point rounding (7.4 -> 3.7 is 49.99999999999999 %) never flips an outcome.
-TOLERANCE = 1e-9
+
+def is_favorable(patients: pd.DataFrame, threshold: float, *, missing_followup: str = "nonresponder",
+                 side_effect_stops_unfavorable: bool = False) -> np.ndarray:
+    """The contract's favorable outcome, patient by patient.
+
+    Parameters
+    ----------
+    patients : pandas.DataFrame
+        Needs ``baseline_nrs``, ``followup_nrs`` (float, NaN when missing) and
+        ``discontinuation`` (text or missing).
+    threshold : float
+        Percent reduction from baseline that counts as a response.
+    missing_followup : {"nonresponder", "exclude", "favorable"}
+        ``favorable`` (the best case) counts a missing follow-up NRS as
+        favorable unless the patient stopped for lack of effect; otherwise it
+        is unfavorable (whether it stays in the denominator is
+        :func:`derive_outcomes`' business).
+    side_effect_stops_unfavorable : bool
+        Also a discontinuation for side effects makes the outcome unfavorable
+        (a sensitivity analysis; by the contract it does not).
+
+    Returns
+    -------
+    numpy.ndarray of bool
+
+    Notes
+    -----
+    reduction_pct = 100 (baseline - follow-up) / baseline. Favorable when the
+    follow-up NRS is present, reduction_pct >= threshold - 1e-9 (a reduction
+    of exactly the threshold counts, whatever floating point does) and the
+    patient did not discontinue for lack of effect.
+    """
+    reduction = reduction_pct(patients)
+    stops = ["lack_of_effect", "side_effects"] if side_effect_stops_unfavorable else ["lack_of_effect"]
+    stopped = patients["discontinuation"].isin(stops).to_numpy(dtype=bool)
+    missing = np.isnan(patients["followup_nrs"].to_numpy(dtype=float))
+    with np.errstate(invalid="ignore"):
+        reached = reduction >= threshold - TOLERANCE          # NaN (no follow-up, no baseline) is False
+    if missing_followup == "favorable":
+        reached |= missing
+    return reached & ~stopped
 
 
-def derive_outcomes(cohort: pd.DataFrame, *, threshold: float = 50.0,
-                    missing_followup: str = "nonresponder") -> pd.DataFrame:
+def reduction_pct(patients: pd.DataFrame) -> np.ndarray:
+    """100 x (baseline - follow-up) / baseline; NaN without follow-up, negative when pain got worse."""
+    baseline = patients["baseline_nrs"].to_numpy(dtype=float)
+    followup = patients["followup_nrs"].to_numpy(dtype=float)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        reduction = 100.0 * (baseline - followup) / baseline
+    return np.where(np.isfinite(reduction), reduction, np.nan)
+
+
+def derive_outcomes(cohort: pd.DataFrame, *, threshold: float = 50.0, missing_followup: str = "nonresponder",
+                    side_effect_stops_unfavorable: bool = False, all_treated: bool = False) -> pd.DataFrame:
     """Reduction in pain and favorable outcome for every included patient.
 
     Parameters
     ----------
     cohort : pandas.DataFrame
-        As returned by :func:`ketanb.cleaning.derive_cohort` (needs
-        ``included``, ``baseline_nrs``, ``followup_nrs``, ``discontinuation``).
-    threshold : float
-        Percent reduction from baseline that counts as a response.
-    missing_followup : {"nonresponder", "exclude"}
-        ``nonresponder``: an included patient without a follow-up NRS has an
-        unfavorable outcome; ``exclude``: such a patient is left out of the
-        outcome denominator.
+        As returned by :func:`ketanb.cleaning.derive_cohort`.
+    threshold, missing_followup, side_effect_stops_unfavorable
+        As in :func:`is_favorable`. Under ``exclude`` every included patient
+        without a follow-up NRS leaves the denominator (also one who stopped
+        for lack of effect: the contract keys the rule on the missing NRS).
+    all_treated : bool
+        Every treated patient instead of the included ones (a sensitivity
+        analysis): a missing or zero baseline, or a missing follow-up, is then
+        unfavorable.
 
     Returns
     -------
     pandas.DataFrame
-        The included patients only (cohort order), with the cohort's columns plus
-        ``reduction_pct`` (float, NaN without follow-up; negative when pain got
-        worse), ``has_followup`` (bool), ``favorable`` (bool) and
-        ``in_denominator`` (bool). The input is not modified.
-
-    Notes
-    -----
-    reduction_pct = 100 (baseline - follow-up) / baseline. Favorable when the
-    follow-up NRS is present, reduction_pct >= threshold - 1e-9 and
-    discontinuation is not ``lack_of_effect``; discontinuation for
-    ``side_effects`` or ``other`` does not by itself make an outcome unfavorable.
-    Under ``exclude`` every included patient without a follow-up NRS leaves the
-    denominator, also one who stopped for lack of effect (the contract keys the
-    rule on the missing NRS alone).
+        The patients analysed (cohort order), with the cohort's columns plus
+        ``reduction_pct`` (float, NaN without follow-up), ``has_followup``,
+        ``favorable`` and ``in_denominator`` (bool). The input is not modified.
     """
-    included = cohort["included"].to_numpy(dtype=bool)
-    arrays = _outcome_arrays(cohort, included, threshold, missing_followup)
-    out = cohort.loc[included].copy()
-    for name, values in arrays.items():
-        out[name] = values
+    if missing_followup not in MISSING_FOLLOWUP_MODES:
+        raise ValueError(f"missing_followup must be one of {MISSING_FOLLOWUP_MODES}, not {missing_followup!r}")
+    out = cohort.copy() if all_treated else cohort[cohort["included"].to_numpy(dtype=bool)].copy()
+    mode = "nonresponder" if all_treated else missing_followup
+    out["reduction_pct"] = reduction_pct(out)
+    out["has_followup"] = out["followup_nrs"].notna().to_numpy(dtype=bool)
+    out["favorable"] = is_favorable(out, threshold, missing_followup=mode,
+                                    side_effect_stops_unfavorable=side_effect_stops_unfavorable)
+    out["in_denominator"] = out["has_followup"] | (mode != "exclude")
     return out
 
 
-def _outcome_arrays(cohort: pd.DataFrame, included: np.ndarray, threshold: float,
-                    missing_followup: str) -> dict[str, np.ndarray]:
-    """The outcome columns of the included patients as arrays (the rule of :func:`derive_outcomes`)."""
-    if missing_followup not in MISSING_FOLLOWUP_MODES:
-        raise ValueError(f"missing_followup must be 'nonresponder' or 'exclude', not {missing_followup!r}")
-    baseline = cohort["baseline_nrs"].to_numpy(dtype=float)[included]
-    followup = cohort["followup_nrs"].to_numpy(dtype=float)[included]
-    has_followup = ~np.isnan(followup)
-    with np.errstate(invalid="ignore", divide="ignore"):
-        reduction = 100.0 * (baseline - followup) / baseline
-        reached = reduction >= threshold - TOLERANCE                  # NaN compares False
-    stopped_for_lack = (cohort["discontinuation"] == "lack_of_effect").to_numpy(dtype=bool)[included]
-    return {"has_followup": has_followup, "reduction_pct": reduction,
-            "favorable": has_followup & reached & ~stopped_for_lack,
-            "in_denominator": has_followup | (missing_followup == "nonresponder")}
+def _block(outcomes: pd.DataFrame, confidence: float) -> dict:
+    """``{n, favorable, proportion, ci_low, ci_high}`` of the outcome denominator."""
+    d = outcomes[outcomes["in_denominator"].to_numpy(dtype=bool)]
+    return proportion(int(d["favorable"].sum()), len(d), confidence).block()
 
 
 def outcome_summary(outcomes: pd.DataFrame, *, threshold: float, confidence: float = 0.95) -> dict:
@@ -84,16 +119,15 @@ def outcome_summary(outcomes: pd.DataFrame, *, threshold: float, confidence: flo
     -------
     dict
         ``threshold_pct``, ``n`` (denominator), ``favorable``, ``proportion``,
-        ``ci_low``, ``ci_high`` (Wilson, at ``confidence``) and
-        ``missing_followup`` (included patients without a follow-up NRS,
-        whichever way they are counted).
+        ``ci_low``, ``ci_high`` (Wilson), ``missing_followup`` (included
+        patients without a follow-up NRS) and ``nrs_change`` (the change in
+        pain of those with both NRS values, :func:`ketanb.stats.nrs_change`).
     """
-    denominator = outcomes["in_denominator"].to_numpy(dtype=bool)
-    favorable = int(outcomes["favorable"].to_numpy(dtype=bool)[denominator].sum())
-    p = proportion(favorable, int(denominator.sum()), confidence)
-    return {"threshold_pct": threshold, "n": p.n, "favorable": p.events, "proportion": p.proportion,
-            "ci_low": p.ci_low, "ci_high": p.ci_high,
-            "missing_followup": int((~outcomes["has_followup"].to_numpy(dtype=bool)).sum())}
+    both = outcomes["has_followup"].to_numpy(dtype=bool) & outcomes["baseline_nrs"].notna().to_numpy()
+    return {"threshold_pct": threshold, **_block(outcomes, confidence),
+            "missing_followup": int((~outcomes["has_followup"].to_numpy(dtype=bool)).sum()),
+            "nrs_change": nrs_change(outcomes.loc[both, "baseline_nrs"].to_numpy(float),
+                                     outcomes.loc[both, "followup_nrs"].to_numpy(float), confidence)}
 
 
 def responder_counts(outcomes: pd.DataFrame) -> pd.DataFrame:
@@ -102,91 +136,89 @@ def responder_counts(outcomes: pd.DataFrame) -> pd.DataFrame:
     Returns
     -------
     pandas.DataFrame
-        Columns ``outcome`` and ``patients``: favorable; unfavorable because the
-        reduction was below the threshold, because of stopping for lack of effect
-        (with or without reaching it), or because the follow-up NRS is missing.
-        The rows add up to the denominator.
+        Columns ``outcome`` and ``patients``; the rows add up to the denominator.
     """
     d = outcomes[outcomes["in_denominator"].to_numpy(dtype=bool)]
     lack = d["discontinuation"].eq("lack_of_effect").fillna(False).to_numpy(dtype=bool)
     fav = d["favorable"].to_numpy(dtype=bool)
     has = d["has_followup"].to_numpy(dtype=bool)
-    rows = [
-        ("favorable", fav),
-        ("unfavorable: reduction below threshold", ~fav & has & ~lack),
-        ("unfavorable: stopped for lack of effect", ~fav & lack),
-        ("unfavorable: follow-up NRS missing", ~fav & ~has & ~lack),
-    ]
-    table = pd.DataFrame({"outcome": [r[0] for r in rows],
-                          "patients": [int(np.sum(r[1])) for r in rows]})
-    return table
+    rows = {"favorable": fav,
+            "unfavorable: reduction below threshold": ~fav & has & ~lack,
+            "unfavorable: stopped for lack of effect": ~fav & lack,
+            "unfavorable: follow-up NRS missing": ~fav & ~has & ~lack}
+    return pd.DataFrame({"outcome": list(rows), "patients": [int(mask.sum()) for mask in rows.values()]})
 
 
-def sensitivity(cohort: pd.DataFrame, params: Params,
-                thresholds=SENSITIVITY_THRESHOLDS) -> dict:
+def sensitivity(cohort: pd.DataFrame, params: Params, thresholds=SENSITIVITY_THRESHOLDS) -> dict:
     """The ``sensitivity`` section of results.json: the outcome under other assumptions.
 
-    Each analysis changes one parameter and keeps every other as in ``params``.
-
-    Parameters
-    ----------
-    cohort : pandas.DataFrame
-        As returned by :func:`ketanb.cleaning.derive_cohort`.
-    params : Params
-        The run's parameters (threshold, missing_followup, confidence).
-    thresholds : sequence of float
-        Responder thresholds to try (percent).
+    Each analysis changes one assumption and keeps every other as in ``params``.
 
     Returns
     -------
     dict
-        ``{"responder_threshold": {"30": block, "50": block, "70": block},
-        "missing_followup": {"nonresponder": block, "exclude": block}}``, each
-        block ``{"n", "favorable", "proportion", "ci_low", "ci_high"}``.
+        ``responder_threshold`` (one block per threshold), ``missing_followup``
+        (one block per way of counting a missing follow-up NRS, the best case
+        ``favorable`` among them), ``side_effect_stops_unfavorable`` and
+        ``all_treated``; each block ``{n, favorable, proportion, ci_low, ci_high}``.
     """
-    included = cohort["included"].to_numpy(dtype=bool)
+    def block(**changes) -> dict:
+        rule = {"threshold": params.responder_threshold, "missing_followup": params.missing_followup, **changes}
+        return _block(derive_outcomes(cohort, **rule), params.confidence)
 
-    def block(threshold, mode):
-        a = _outcome_arrays(cohort, included, threshold, mode)
-        p = proportion(int(a["favorable"][a["in_denominator"]].sum()), int(a["in_denominator"].sum()),
-                       params.confidence)
-        return {"n": p.n, "favorable": p.events, "proportion": p.proportion, "ci_low": p.ci_low,
-                "ci_high": p.ci_high}
-
-    return {"responder_threshold": {f"{t:g}": block(t, params.missing_followup) for t in thresholds},
-            "missing_followup": {m: block(params.responder_threshold, m) for m in MISSING_FOLLOWUP_MODES}}
+    return {"responder_threshold": {f"{t:g}": block(threshold=t) for t in thresholds},
+            "missing_followup": {m: block(missing_followup=m) for m in MISSING_FOLLOWUP_MODES},
+            "side_effect_stops_unfavorable": block(side_effect_stops_unfavorable=True),
+            "all_treated": block(all_treated=True)}
 
 
-def sensitivity_table(section: dict, params: Params) -> pd.DataFrame:
-    """The sensitivity section as a table, one row per analysis, the main analysis marked."""
-    rows = []
-    for key, label in (("responder_threshold", "responder threshold {}%"),
-                       ("missing_followup", "missing follow-up: {}")):
-        for value, block in section[key].items():
-            main = (float(value) == params.responder_threshold if key == "responder_threshold"
-                    else value == params.missing_followup)
-            rows.append({"analysis": label.format(value), "main_analysis": main, **block})
-    return pd.DataFrame(rows)
+MISSING_LABELS = {"nonresponder": "missing follow-up NRS counted unfavorable",
+                  "exclude": "missing follow-up NRS left out of the denominator",
+                  "favorable": "missing follow-up NRS counted favorable (best case)"}
 
 
-def responder_curve(outcomes: pd.DataFrame, groups: pd.Series | None = None, *,
-                    thresholds=None, confidence: float = 0.95) -> pd.DataFrame:
-    """Share of patients with a favorable outcome at every threshold from 0 to 100 %.
+def sensitivity_table(outcome: dict, section: dict, params: Params) -> pd.DataFrame:
+    """The main analysis and every sensitivity analysis, one row each (the main analysis once).
 
-    At threshold X a patient responds when the follow-up NRS is present, the
-    reduction is at least X % (tolerance 1e-9) and they did not stop for lack
-    of effect: the contract's rule with X in place of responder_threshold, so
-    the curve passes through the main result at the study's threshold.
+    Returns
+    -------
+    pandas.DataFrame
+        Columns ``analysis`` (label), ``main_analysis`` (bool), ``n``,
+        ``favorable``, ``proportion``, ``ci_low``, ``ci_high``.
+    """
+    main = (f"main analysis: threshold {params.responder_threshold:g}%, "
+            f"{MISSING_LABELS[params.missing_followup].replace('missing follow-up NRS ', 'missing follow-up ')}")
+    rows = [(main, True, outcome)]
+    rows += [(f"responder threshold {t}%", False, b) for t, b in section["responder_threshold"].items()
+             if float(t) != params.responder_threshold]
+    rows += [(MISSING_LABELS[m], False, b) for m, b in section["missing_followup"].items()
+             if m != params.missing_followup]
+    rows += [("stops for side effects counted unfavorable", False, section["side_effect_stops_unfavorable"]),
+             ("all treated patients, excluded ones too", False, section["all_treated"])]
+    keys = ["n", "favorable", "proportion", "ci_low", "ci_high"]
+    return pd.DataFrame([{"analysis": label, "main_analysis": is_main, **{k: b[k] for k in keys}}
+                         for label, is_main, b in rows])
+
+
+def responder_curve(outcomes: pd.DataFrame, groups: pd.Series | None = None, *, thresholds=None,
+                    missing_followup: str = "nonresponder", confidence: float = 0.95) -> pd.DataFrame:
+    """Favorable outcome at every threshold from 0 to 100 %, overall and by subgroup.
+
+    At threshold X the rule of :func:`is_favorable` is applied with X in place
+    of responder_threshold, so the curve passes through the main result at the
+    study's threshold.
 
     Parameters
     ----------
     outcomes : pandas.DataFrame
         As returned by :func:`derive_outcomes` (the denominator is kept).
     groups : pandas.Series, optional
-        Subgroup of each row (e.g. :func:`ketanb.subgroups.assign_groups`);
-        adds one curve per group besides ``overall``.
+        Subgroup of each row (:func:`ketanb.subgroups.assign_groups`); adds one
+        curve per group besides ``overall`` (patients without a group get none).
     thresholds : sequence of float, optional
         Default 0, 1, ..., 100.
+    missing_followup : str
+        As in the run (the best case counts a missing follow-up as favorable).
 
     Returns
     -------
@@ -197,23 +229,15 @@ def responder_curve(outcomes: pd.DataFrame, groups: pd.Series | None = None, *,
     thresholds = np.arange(0, 101) if thresholds is None else np.asarray(thresholds, dtype=float)
     keep = outcomes["in_denominator"].to_numpy(dtype=bool)
     d = outcomes[keep]
-    reduction = d["reduction_pct"].to_numpy(dtype=float)
-    eligible = d["has_followup"].to_numpy(dtype=bool) & ~d["discontinuation"].eq("lack_of_effect").fillna(False).to_numpy(dtype=bool)
-    with np.errstate(invalid="ignore"):
-        responds = eligible[:, None] & (reduction[:, None] >= thresholds[None, :] - TOLERANCE)
     members = {"overall": np.ones(len(d), dtype=bool)}
     if groups is not None:
-        g = groups[keep]
-        for name in g.cat.categories:
-            if (g == name).any():
-                members[str(name)] = (g == name).to_numpy()
-    frames = []
-    for name, mask in members.items():
-        counts = responds[mask].sum(axis=0)
-        n = int(mask.sum())
-        cis = [wilson_ci(int(k), n, confidence) for k in counts]
-        frames.append(pd.DataFrame({
-            "group": name, "threshold_pct": thresholds, "n": n, "responders": counts.astype(int),
-            "proportion": counts / n if n else np.nan,
-            "ci_low": [c[0] for c in cis], "ci_high": [c[1] for c in cis]}))
-    return pd.concat(frames, ignore_index=True)
+        members.update({str(g): (groups[keep] == g).to_numpy() for g in groups.cat.categories})
+    rows = []
+    for threshold in thresholds:
+        favorable = is_favorable(d, threshold, missing_followup=missing_followup)
+        for group, mask in members.items():
+            p = proportion(int(favorable[mask].sum()), int(mask.sum()), confidence)
+            rows.append({"group": group, "threshold_pct": threshold, "n": p.n, "responders": p.events,
+                         "proportion": p.proportion, "ci_low": p.ci_low, "ci_high": p.ci_high})
+    return pd.DataFrame(rows).sort_values(["group"], key=lambda g: g.map(list(members).index),
+                                          kind="stable", ignore_index=True)

@@ -13,11 +13,12 @@ from dataclasses import asdict, dataclass, fields, replace
 import yaml
 
 from .errors import ParameterError
+from .input.contract import TABLES
 from .paths import resolve
 
 __all__ = ["Params", "DEFAULTS", "load_params", "MISSING_FOLLOWUP_MODES"]
 
-MISSING_FOLLOWUP_MODES = ("nonresponder", "exclude")
+MISSING_FOLLOWUP_MODES = ("nonresponder", "exclude", "favorable")
 
 
 @dataclass(frozen=True)
@@ -34,8 +35,10 @@ class Params:
         Dose of every later infusion.
     responder_threshold : float
         Percent pain reduction from baseline that counts as a response.
-    missing_followup : {"nonresponder", "exclude"}
-        How an included patient without a follow-up NRS is counted.
+    missing_followup : {"nonresponder", "exclude", "favorable"}
+        How an included patient without a follow-up NRS is counted:
+        unfavorable, left out of the denominator, or favorable unless they
+        stopped for lack of effect (the best case).
     group_by : str
         The patients.csv column that defines the subgroups.
     confidence : float
@@ -44,6 +47,15 @@ class Params:
         Cut points that turn a numeric ``group_by`` column into bands (not in
         the contract; ketanb's own). ``[40, 60]`` gives the groups ``<40``,
         ``40-<60`` and ``>=60``. Empty (the default): each value is a group.
+    min_group_size : int
+        Smallest group reported on its own (contract, section 5): smaller
+        groups are pooled into ``other`` or counted unclassified; 1 switches
+        pooling off.
+    reference_group : str or None
+        The group the others are compared with; None: the largest group.
+    table1_p_values : bool
+        Show p-values comparing the groups in Table 1 (default False, as
+        STROBE's explanation of item 14a advises).
     """
 
     study_start: dt.date = dt.date(2015, 1, 1)
@@ -55,6 +67,9 @@ class Params:
     group_by: str = "pain_mechanism"
     confidence: float = 0.95
     group_edges: tuple[float, ...] = ()
+    min_group_size: int = 5
+    reference_group: str | None = None
+    table1_p_values: bool = False
 
     def to_dict(self) -> dict:
         """JSON-ready mapping (dates as ISO text, whole numbers as int)."""
@@ -132,7 +147,21 @@ def check_params(params: Params) -> Params:
     edges = tuple(_as_number("group_edges", e) for e in edges)
     if any(b <= a for a, b in zip(edges, edges[1:])):
         raise ParameterError(f"parameter group_edges: {list(edges)} must be increasing")
-    return replace(p, group_by=p.group_by.strip(), group_edges=edges)
+    size = _as_number("min_group_size", p.min_group_size, low=1)
+    if not size.is_integer():
+        raise ParameterError(f"parameter min_group_size: {p.min_group_size!r} is not a whole number")
+    reference = p.reference_group
+    if reference is not None and (not isinstance(reference, (str, int, float)) or not str(reference).strip()):
+        raise ParameterError(f"parameter reference_group: {reference!r} is not a group name")
+    if not isinstance(p.table1_p_values, bool):
+        raise ParameterError(f"parameter table1_p_values: {p.table1_p_values!r} is not true or false")
+    group_by = p.group_by.strip().lower()                 # headers are matched ignoring case
+    numeric = {s.name for s in TABLES["patients"] if s.kind in ("integer", "number")} | {"n_infusions"}
+    if group_by in numeric and not edges:
+        raise ParameterError(f"parameter group_by: {group_by!r} is a number; give group_edges (cut points, "
+                             "e.g. [40, 60]) to make bands of it")
+    return replace(p, group_by=group_by, group_edges=edges, min_group_size=int(size),
+                   reference_group=None if reference is None else str(reference).strip())
 
 
 def load_params(path: str | os.PathLike | None = None, **overrides) -> Params:

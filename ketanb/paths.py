@@ -1,18 +1,16 @@
 """Where the project lives, so notebooks run from any working directory.
 
-Notebooks are executed by papermill and re-executed by nbval from ``reports/``;
-every relative path a notebook is given (``data/raw``, ``params.yaml``,
-``results/``) is read relative to the project root, never the kernel's working
-directory.
+Every relative path a notebook is given (``data/raw``, ``params.yaml``, an
+output folder) is read relative to the project root, never the kernel's
+working directory. Outputs never show an absolute path of the machine:
+:func:`shown_path` gives the name to print instead.
 """
 from __future__ import annotations
 
 import os
-import shutil
-import subprocess
 from pathlib import Path
 
-__all__ = ["ROOT", "resolve", "copy_project"]
+__all__ = ["ROOT", "resolve", "shown_path"]
 
 #: Project root: the folder holding the ``ketanb`` package (override with KETANB_ROOT).
 ROOT = Path(os.environ.get("KETANB_ROOT") or Path(__file__).resolve().parents[1])
@@ -24,17 +22,18 @@ def resolve(path: str | os.PathLike) -> Path:
     return p if p.is_absolute() else ROOT / p
 
 
-def copy_project(target: Path, skip: tuple[str, ...] = ()) -> Path:
-    """Copy the project's files (tracked, or new and not ignored) to ``target``, mtimes kept.
+def shown_path(path: str | os.PathLike) -> str:
+    """How a path is shown in outputs: relative to the project when inside it, else its last name.
 
-    Leaves out .venv and data/processed (ignored) and any path starting with one of ``skip``.
-    Used to run ``make`` on a throw-away copy (tests, ``make overhead``).
+    ``data/raw`` stays ``data/raw``; ``/home/anna/Pain clinic/Extract 2024``
+    becomes ``Extract 2024``, so no output names the user's folders. A link to
+    an extract (the build folder links extracts from outside the project) is
+    shown by the name of what it points to.
     """
-    files = subprocess.run(["git", "ls-files", "-z", "--cached", "--others", "--exclude-standard"],
-                           cwd=ROOT, capture_output=True, check=True).stdout.decode().split("\0")
-    for name in filter(None, files):
-        source = ROOT / name
-        if source.is_file() and not (skip and name.startswith(skip)):
-            (target / name).parent.mkdir(parents=True, exist_ok=True)
-            shutil.copy2(source, target / name)
-    return target
+    p = resolve(path)
+    if p.is_symlink():
+        return p.resolve().name
+    try:
+        return p.relative_to(ROOT).as_posix()
+    except ValueError:
+        return p.name

@@ -1,72 +1,89 @@
-"""Figures: one style for the whole paper, deterministic PNG files.
+"""Figures: one style for the whole paper, saved as reproducible PNG and SVG files.
 
-Every figure is a :class:`matplotlib.figure.Figure` made without pyplot (no
-global state, nothing shown twice in a notebook) and saved by :func:`save`,
-which writes byte-identical files for identical inputs and stamps a
-"synthetic data" notice on figures made from the synthetic extract.
+Each figure function returns a :class:`matplotlib.figure.Figure` made without pyplot
+(no global state) inside ``matplotlib.rc_context(STYLE)``, so the user's own matplotlib
+settings stay as they are. Proportions come in as fractions (0.511) and are drawn as
+percentages (51.1 %); ``confidence`` is the level of the intervals (0.95) and
+``threshold`` the responder threshold (% NRS reduction).
 """
 from __future__ import annotations
 
 import base64
+import dataclasses
+import functools
 import html
 import io
 import os
+import textwrap
+from pathlib import Path
 
 import matplotlib
 import numpy as np
 import pandas as pd
+import seaborn as sns
 from matplotlib.figure import Figure
-from matplotlib.patches import FancyBboxPatch
+from matplotlib.lines import Line2D
+from matplotlib.ticker import MaxNLocator
 
-from .contract import EXCLUSION_REASONS
-from .io import write_bytes
+__all__ = ["SYNTHETIC_LABEL", "STYLE", "MECHANISM_COLOURS", "OUTCOME_COLOURS", "REASON_LABELS", "SavedFigure",
+           "new_figure", "save", "flow_diagram", "paired_nrs", "reduction_distribution", "sensitivity_forest",
+           "responder_curves", "subgroup_proportions", "side_effect_bars", "risk_difference_forest",
+           "pooled_forest"]
 
-__all__ = ["STYLE", "MECHANISM_COLOURS", "OUTCOME_COLOURS", "new_figure", "save", "flow_diagram",
-           "paired_nrs", "reduction_distribution", "subgroup_proportions", "side_effect_bars", "responder_curves",
-           "sensitivity_forest", "SavedFigure"]
+SYNTHETIC_LABEL = "SYNTHETIC DATA - not patient records"
 
-STYLE = {
-    "font.family": "DejaVu Sans", "font.size": 9, "axes.titlesize": 10, "axes.labelsize": 9,
-    "xtick.labelsize": 8, "ytick.labelsize": 8, "legend.fontsize": 8, "legend.frameon": False,
-    "axes.spines.top": False, "axes.spines.right": False, "axes.grid": False,
-    "figure.dpi": 100, "savefig.dpi": 150, "svg.hashsalt": "ketanb", "path.simplify": True,
-}
-#: Colours of the pain mechanisms (Okabe-Ito, colour-blind safe), used by every figure.
-MECHANISM_COLOURS = {"neuropathic": "#0072B2", "nociceptive": "#E69F00", "nociplastic": "#009E73",
-                     "unclassified": "#999999"}
-OUTCOME_COLOURS = {"favorable": "#009E73", "unfavorable": "#D55E00", "neutral": "#555555"}
-_FALLBACK = ["#56B4E9", "#CC79A7", "#F0E442", "#0072B2", "#E69F00", "#009E73", "#D55E00"]
+#: Seaborn's "paper" context and "ticks" style, a fixed font, no top/right spines,
+#: 300 dpi and a fixed SVG id salt (the same file on every run).
+STYLE = {**sns.plotting_context("paper"), **sns.axes_style("ticks"),
+         "font.family": "sans-serif", "font.sans-serif": ["DejaVu Sans"], "axes.titlesize": 10,
+         "axes.spines.top": False, "axes.spines.right": False, "legend.frameon": False,
+         "figure.dpi": 100, "savefig.dpi": 300, "svg.hashsalt": "ketanb"}
+
+# Okabe-Ito colours (colour-blind safe); grey for "unclassified".
+MECHANISM_COLOURS = {"neuropathic": "#0072B2", "nociceptive": "#E69F00", "nociplastic": "#CC79A7",
+                     "other": "#56B4E9", "unclassified": "#999999"}
+OUTCOME_COLOURS = {"favorable": "#009E73", "unfavorable": "#D55E00"}
+_BLUE, _GREY = MECHANISM_COLOURS["neuropathic"], "0.35"
+# Colours of groups that are not pain mechanisms, by position.
+_OTHER_GROUPS = [*list(MECHANISM_COLOURS.values())[:4], *OUTCOME_COLOURS.values(), "#000000"]
+_DISC_AREA = 30  # points^2 per patient in the paired NRS plot
+
+#: Labels of the exclusion reasons, in the order of the participant flow.
 REASON_LABELS = {
-    "outside_study_period": "first infusion outside study period",
+    "outside_study_period": "first infusion outside the study period",
     "not_racemic": "not racemic ketamine",
     "no_test_dose": "no test dose",
-    "off_protocol_dose": "off-protocol dose",
+    "off_protocol_dose": "dose off protocol",
     "test_dose_only": "test dose only",
     "no_baseline_nrs": "no baseline NRS",
 }
 
 
-def group_colour(group: str, position: int) -> str:
-    """Colour of a subgroup: the mechanism colours, otherwise a fixed palette by position."""
-    return MECHANISM_COLOURS.get(group, _FALLBACK[position % len(_FALLBACK)])
+# --- style and files -----------------------------------------------------------------------------
+
+def _styled(make_figure):
+    """Decorator: run a whole figure function inside the project style (artists read it when made)."""
+    @functools.wraps(make_figure)
+    def styled(*args, **kwargs):
+        with matplotlib.rc_context(STYLE):
+            return make_figure(*args, **kwargs)
+    return styled
 
 
+@_styled
 def new_figure(width: float = 6.0, height: float = 4.0) -> Figure:
-    """A figure in the project's style (sizes in inches)."""
-    with matplotlib.rc_context(STYLE):
-        fig = Figure(figsize=(width, height), layout="constrained")
-    return fig
+    """An empty figure of ``width`` x ``height`` inches, constrained layout (add axes inside ``STYLE``)."""
+    return Figure(figsize=(width, height), layout="constrained")
 
 
+@dataclasses.dataclass(frozen=True)
 class SavedFigure:
-    """A saved figure as a notebook shows it: the PNG with its alt text and caption.
+    """A saved figure, shown in notebooks as HTML that the reports' index reads back (keep its structure)."""
 
-    Displayed as HTML (``<figure>`` with ``alt`` and ``<figcaption>``), so the
-    rendered reports carry both; the PNG bytes are those of the saved file.
-    """
-
-    def __init__(self, data: bytes, path: str, alt: str, caption: str):
-        self.data, self.path, self.alt, self.caption = data, path, alt, caption
+    data: bytes = dataclasses.field(repr=False)
+    path: str
+    alt: str
+    caption: str = ""
 
     def _repr_html_(self) -> str:
         encoded = base64.b64encode(self.data).decode("ascii")
@@ -76,249 +93,482 @@ class SavedFigure:
                 f'style="max-width:100%;height:auto">'
                 f"<figcaption><b>{html.escape(self.path)}</b>: {caption}</figcaption></figure>")
 
-    def __repr__(self) -> str:
-        return f"<figure {self.path}: {self.alt}>"
-
 
 def save(fig: Figure, path: str | os.PathLike, *, synthetic: bool, alt: str, caption: str = "") -> SavedFigure:
-    """Save a figure as PNG, byte-identical for identical content, and return it for display.
+    """Save a figure as a 300-dpi PNG and an SVG next to it, byte-identical across rebuilds.
 
     Parameters
     ----------
     fig : Figure
-    path : path-like
-        Target ``.png`` (relative to the project root).
+    path : str or path-like
+        Target ``.png``.
     synthetic : bool
-        Stamp "Synthetic data" in the bottom corner.
+        Stamp :data:`SYNTHETIC_LABEL` above the figure.
     alt : str
-        Alternative text: what the figure shows, for readers who cannot see it.
+        What the figure shows, for readers who cannot see it.
     caption : str, optional
-        Caption under the figure in the reports (default: the alt text).
+        Caption in the reports (default: ``alt``).
 
     Returns
     -------
     SavedFigure
-        The saved bytes with alt text and caption, so a notebook shows exactly
-        the committed file.
     """
-    if synthetic:  # a suptitle gets its own room in the constrained layout: it never covers data
-        fig.suptitle("SYNTHETIC DATA - not patient records", x=0.99, ha="right", fontsize=7,
-                     color="#B00020")
-    buffer = io.BytesIO()
     with matplotlib.rc_context(STYLE):
-        fig.savefig(buffer, format="png", metadata={"Software": None})
-    data = buffer.getvalue()
-    write_bytes(path, data)
-    return SavedFigure(data, str(path), alt, caption)
+        if synthetic:
+            fig.suptitle(SYNTHETIC_LABEL, x=0.99, ha="right", fontsize=7, color="#B00020")
+        png, svg = io.BytesIO(), io.BytesIO()
+        fig.savefig(png, format="png", metadata={"Software": None})  # no version or date in the files
+        fig.savefig(svg, format="svg", metadata={"Date": None})
+    for target, data in ((Path(path), png.getvalue()), (Path(path).with_suffix(".svg"), svg.getvalue())):
+        if target.is_file() and target.read_bytes() == data:
+            continue  # unchanged: keep the modification time, make sees nothing new
+        target.parent.mkdir(parents=True, exist_ok=True)
+        tmp = target.with_name(f".{target.name}.{os.getpid()}.tmp")  # write, then rename: never half a file
+        tmp.write_bytes(data)
+        os.replace(tmp, target)
+    return SavedFigure(png.getvalue(), os.fspath(path), alt, caption)
 
 
-def _box(ax, x, y, text, *, width=0.36, height=0.1, colour="#333333", face="white"):
-    ax.add_patch(FancyBboxPatch((x - width / 2, y - height / 2), width, height,
-                                boxstyle="round,pad=0.005,rounding_size=0.01",
-                                linewidth=1, edgecolor=colour, facecolor=face))
-    ax.text(x, y, text, ha="center", va="center", fontsize=8.5, wrap=True)
+# --- small helpers -------------------------------------------------------------------------------
+
+def _pct(value) -> float:
+    """A fraction as a percentage; None or NaN give NaN."""
+    return np.nan if pd.isna(value) else 100 * float(value)
 
 
-def _arrow(ax, x0, y0, x1, y1):
-    ax.annotate("", xy=(x1, y1), xytext=(x0, y0),
-                arrowprops={"arrowstyle": "-|>", "color": "#333333", "linewidth": 1})
+def _count(k, n, proportion, digits: int = 1) -> str:
+    """'23/45 (51.1%)', or '0/0 (-)' without a proportion."""
+    share = "-" if pd.isna(proportion) else f"{100 * proportion:.{digits}f}%"
+    return f"{int(k)}/{int(n)} ({share})"
 
 
+def _format_p(p) -> str:
+    if pd.isna(p):
+        return "not computable"
+    return "< 0.001" if p < 0.001 else f"{p:.3f}"
+
+
+def _note(ax, text: str) -> None:
+    """A message in the middle of the axes, e.g. "no data"."""
+    ax.text(0.5, 0.5, text, transform=ax.transAxes, ha="center", va="center", color=_GREY,
+            bbox={"facecolor": "white", "edgecolor": "none"})
+
+
+def _rows(ax, labels, width: int = 30) -> np.ndarray:
+    """Rows top to bottom with wrapped labels as y ticks; returns the y of each row."""
+    y = np.arange(len(labels))[::-1].astype(float)
+    ax.set_yticks(y, ["\n".join(textwrap.fill(line, width) for line in str(label).split("\n")) for label in labels])
+    ax.set_ylim(-0.6, max(len(labels), 1) - 0.4)
+    return y
+
+
+def _interval(ax, y, point, low, high, **style) -> None:
+    """A point with a horizontal interval (percent) in row ``y``; nothing when the point is missing."""
+    if not np.isnan(point):
+        ax.errorbar(point, y, xerr=[[point - low], [high - point]], capsize=3, **style)
+
+
+def _right_text(ax, y, text, weight="normal") -> None:
+    """Text at the right of the axes, in row ``y``."""
+    ax.text(1.02, y, text, transform=ax.get_yaxis_transform(), va="center", fontsize=8, fontweight=weight)
+
+
+def _group_colour(group: str, position: int) -> str:
+    """The mechanism colour of a group, otherwise a fixed colour by position."""
+    return MECHANISM_COLOURS.get(group, _OTHER_GROUPS[position % len(_OTHER_GROUPS)])
+
+
+# --- figures, in the order of the paper ----------------------------------------------------------
+
+@_styled
 def flow_diagram(flow: dict, outcome: dict, *, threshold: float, missing_followup: str) -> Figure:
-    """Participant flow: treated -> excluded by reason -> included -> favorable / unfavorable.
+    """Participant flow: treated, excluded by reason, included, analysed, favorable / unfavorable.
 
     Parameters
     ----------
     flow : dict
-        The ``cohort`` section (:func:`ketanb.cleaning.flow_counts`).
+        ``{"treated", "included", "excluded": {reason: count}}``, reasons in flow order.
     outcome : dict
-        The ``outcome`` section (:func:`ketanb.outcomes.outcome_summary`).
+        ``{"n", "favorable", "proportion" (None when n = 0), "missing_followup"}``.
+    threshold : float
+    missing_followup : str
+        "nonresponder" (missing follow-up NRS counted unfavorable) or "exclude".
     """
-    fig = new_figure(7.0, 5.2)
+    fig = new_figure(7.0, 5.8)
     ax = fig.add_subplot()
-    ax.set_xlim(0, 1)
-    ax.set_ylim(0, 1)
-    ax.axis("off")
-    excluded = sum(flow["excluded"].values())
-    _box(ax, 0.3, 0.92, f"Treated with ketamine infusions\nn = {flow['treated']}")
-    reasons = "\n".join(f"{REASON_LABELS[r]}: {flow['excluded'][r]}" for r in EXCLUSION_REASONS)
-    _box(ax, 0.77, 0.68, f"Excluded, n = {excluded}\n{reasons}", width=0.42, height=0.3)
-    _arrow(ax, 0.3, 0.87, 0.3, 0.5)
-    _arrow(ax, 0.3, 0.68, 0.56, 0.68)
-    _box(ax, 0.3, 0.45, f"Included: treated per protocol\nn = {flow['included']}")
-    not_evaluable = flow["included"] - outcome["n"]
-    y_out = 0.14
-    if not_evaluable:
-        _box(ax, 0.77, 0.3, f"Not evaluable: no follow-up NRS\nn = {not_evaluable}", width=0.42, height=0.1)
-        _arrow(ax, 0.3, 0.3, 0.56, 0.3)
-    unfavorable = outcome["n"] - outcome["favorable"]
-    pct = f"{100 * outcome['proportion']:.1f}%" if outcome["proportion"] is not None else "-"
-    _arrow(ax, 0.3, 0.4, 0.13, y_out + 0.06)
-    _arrow(ax, 0.3, 0.4, 0.49, y_out + 0.06)
-    _box(ax, 0.13, y_out, f"Favorable\n(>= {threshold:g}% NRS reduction)\nn = {outcome['favorable']} ({pct})",
-         width=0.25, height=0.12, colour=OUTCOME_COLOURS["favorable"])
-    missing_note = ("\nincl. missing follow-up" if missing_followup == "nonresponder"
-                    and outcome["missing_followup"] else "")
-    _box(ax, 0.49, y_out, f"Unfavorable\nn = {unfavorable}{missing_note}", width=0.25, height=0.12,
-         colour=OUTCOME_COLOURS["unfavorable"])
-    ax.set_title("Participant flow")
+    ax.set(xlim=(0, 1), ylim=(0, 1), title="Participant flow")
+    ax.set_axis_off()
+    pad = 5  # points between a box's text and its frame, and where arrows stop
+
+    def box(x, y, text, colour="0.2", ha="center", va="center"):
+        return ax.text(x, y, text, ha=ha, va=va, multialignment="center" if ha == "center" else "left",
+                       fontsize=8.5, bbox={"boxstyle": f"round,pad={pad / 8.5:.3f}", "facecolor": "white",
+                                           "edgecolor": colour, "linewidth": 1})
+
+    def arrow(start, end, start_at=(0.5, 0.0), end_at=(0.5, 1.0)):
+        """From box to box, ``*_at`` in fractions of the box; ``start="data"``: from the point ``start_at``."""
+        ax.annotate("", xy=end_at, xycoords=end, xytext=start_at, textcoords=start,
+                    arrowprops={"arrowstyle": "-|>", "color": "0.2", "linewidth": 0.9,
+                                "shrinkA": 0 if start == "data" else pad, "shrinkB": pad})
+
+    excluded = flow["excluded"]
+    reasons = "".join(f"\n{REASON_LABELS.get(key, key.replace('_', ' '))}: {n}" for key, n in excluded.items())
+    treated = box(0.3, 0.96, f"Treated with ketamine infusions\nn = {flow['treated']}")
+    excluded_box = box(0.55, 0.77, f"Excluded: n = {sum(excluded.values())}{reasons}", ha="left")
+    included = box(0.3, 0.58, f"Included: treated per protocol\nn = {flow['included']}")
+    arrow(treated, included)
+    arrow("data", excluded_box, start_at=(0.3, 0.77), end_at=(0.0, 0.5))
+
+    n = outcome["n"]
+    if flow["included"] > n:
+        not_analysed = box(0.55, 0.46, f"Not analysed: no follow-up NRS\nn = {flow['included'] - n}", ha="left")
+        arrow("data", not_analysed, start_at=(0.3, 0.46), end_at=(0.0, 0.5))
+    counted = outcome["missing_followup"] if missing_followup == "nonresponder" else 0
+    note = f"\n{counted} without follow-up NRS counted unfavorable" if counted else ""
+    analysed = box(0.3, 0.34, f"Analysed\nn = {n}{note}")
+    arrow(included, analysed)
+    if n == 0:
+        ax.text(0.3, 0.1, "no included patients: no outcome", ha="center", va="center", color=_GREY)
+        return fig
+
+    favorable = box(0.15, 0.19, f"Favorable outcome\n(≥ {threshold:g}% NRS reduction,\nno stop for lack of effect)"
+                    f"\nn = {_count(outcome['favorable'], n, outcome['proportion'])}",
+                    colour=OUTCOME_COLOURS["favorable"], va="top")
+    unfavorable = box(0.45, 0.19, f"Unfavorable outcome\nn = {_count(n - outcome['favorable'], n, 1 - outcome['proportion'])}",
+                      colour=OUTCOME_COLOURS["unfavorable"], va="top")
+    arrow(analysed, favorable, start_at=(0.4, 0.0))
+    arrow(analysed, unfavorable, start_at=(0.6, 0.0))
     return fig
 
 
-def paired_nrs(outcomes: pd.DataFrame) -> Figure:
-    """Baseline vs follow-up NRS of the included patients with a follow-up, as counts per pair.
+@_styled
+def paired_nrs(outcomes: pd.DataFrame, *, threshold: float, min_group_size: int = 5) -> Figure:
+    """Baseline against follow-up NRS: one disc per pair, its area by patients, its colour by outcome.
 
-    Each disc is a (baseline, follow-up) pair, its area proportional to the
-    number of patients with it (no individual is identifiable); colour shows
-    the outcome. The dashed line is no change, the dotted line a 50 % reduction.
+    Parameters
+    ----------
+    outcomes : DataFrame
+        One row per included patient: ``baseline_nrs``, ``followup_nrs``, ``has_followup``,
+        ``favorable``, ``discontinuation`` ("lack_of_effect": drawn as a ring).
+    threshold : float
+    min_group_size : int, optional
+        With fewer patients with a follow-up, no marks are drawn.
     """
-    d = outcomes[outcomes["has_followup"].to_numpy(dtype=bool)]
-    fig = new_figure(5.2, 4.6)
+    followed = outcomes[outcomes["has_followup"].to_numpy(bool)]
+    fig = new_figure(5.6, 5.4)
     ax = fig.add_subplot()
-    lack = d["discontinuation"].eq("lack_of_effect").fillna(False).to_numpy(dtype=bool)
-    kinds = np.where(d["favorable"].to_numpy(dtype=bool), "favorable",
-                     np.where(lack, "stopped for lack of effect", "unfavorable"))
-    styles = {"favorable": OUTCOME_COLOURS["favorable"], "unfavorable": OUTCOME_COLOURS["unfavorable"],
-              "stopped for lack of effect": "#7F3C8D"}
-    pairs = pd.DataFrame({"b": d["baseline_nrs"].to_numpy(float), "f": d["followup_nrs"].to_numpy(float),
-                          "k": kinds}).value_counts().rename("n").reset_index()
-    for kind, colour in styles.items():
-        sub = pairs[pairs["k"] == kind]
-        if len(sub):
-            ax.scatter(sub["b"], sub["f"], s=30 * sub["n"], color=colour, alpha=0.65, edgecolor="white",
-                       linewidth=0.5, label=f"{kind} (n = {int(sub['n'].sum())})")
-    ax.plot([0, 10], [0, 10], ls="--", color="#777777", lw=0.8)
-    ax.plot([0, 10], [0, 5], ls=":", color="#333333", lw=0.8)
-    ax.text(9.9, 9.6, "no change", ha="right", fontsize=7, color="#555555")
-    ax.text(9.9, 4.5, "50% reduction", ha="right", fontsize=7, color="#333333")
-    ax.set_xlim(-0.3, 10.3)
-    ax.set_ylim(-0.3, 10.3)
-    ax.set_xticks(range(0, 11))
-    ax.set_yticks(range(0, 11))
-    ax.set_xlabel("Baseline pain (NRS, 0-10)")
-    ax.set_ylabel("Follow-up pain (NRS, 0-10)")
-    ax.set_title(f"Pain before and after the infusion series\n(included patients with a follow-up NRS, n = {len(d)})")
-    ax.legend(loc="upper left", markerscale=0.5)
+    ax.set(xlim=(-0.5, 10.5), ylim=(-0.5, 10.5), xticks=range(11), yticks=range(11), aspect="equal",
+           xlabel="Baseline pain (NRS, 0-10 points)", ylabel="Follow-up pain (NRS, 0-10 points)")
+    ax.set_title(f"Pain before and after the infusion series\n"
+                 f"included patients with a follow-up NRS (n = {len(followed)})")
+    if len(outcomes) == 0 or len(followed) < min_group_size:
+        _note(ax, "no included patients" if len(outcomes) == 0 else
+                  f"fewer than {min_group_size} patients with a follow-up NRS: not shown")
+        return fig
+
+    stopped = followed["discontinuation"].eq("lack_of_effect")
+    kind = np.where(followed["favorable"], "favorable", np.where(stopped, "stopped for lack of effect", "unfavorable"))
+    pairs = followed.assign(kind=kind).value_counts(["baseline_nrs", "followup_nrs", "kind"]).reset_index(name="patients")
+    disc = {"alpha": 0.7, "edgecolor": "white", "linewidth": 0.5}
+    for name, style in {"favorable": {"color": OUTCOME_COLOURS["favorable"], **disc},
+                        "unfavorable": {"color": OUTCOME_COLOURS["unfavorable"], **disc},
+                        "stopped for lack of effect": {"facecolor": "none", "linewidth": 1.4,
+                                                       "edgecolor": OUTCOME_COLOURS["unfavorable"]}}.items():
+        group = pairs[pairs["kind"] == name]
+        if len(group):
+            ax.scatter(group["baseline_nrs"], group["followup_nrs"], s=_DISC_AREA * group["patients"],
+                       label=f"{name} (n = {group['patients'].sum()})", **style)
+
+    responder_end = 10 * (1 - threshold / 100)
+    ax.plot([0, 10], [0, 10], ls="--", color=_GREY, lw=0.8)
+    ax.plot([0, 10], [0, responder_end], ls=":", color="0.1", lw=1)
+    ax.text(10.6, 10, "no change", va="center", fontsize=8, color=_GREY)
+    ax.text(10.6, responder_end, f"{threshold:g}% reduction", va="center", fontsize=8)
+    sizes = [Line2D([], [], ls="", marker="o", color="0.6", markersize=np.sqrt(_DISC_AREA * k)) for k in (1, 3, 5)]
+    handles, labels = ax.get_legend_handles_labels()
+    fig.legend(handles + sizes, labels + ["1 patient", "3 patients", "5 patients"], loc="outside lower center",
+               ncols=2)
     return fig
 
 
+@_styled
 def reduction_distribution(outcomes: pd.DataFrame, *, threshold: float) -> Figure:
-    """Histogram of the percent NRS reduction, the responder threshold marked."""
-    values = outcomes.loc[outcomes["has_followup"].to_numpy(dtype=bool), "reduction_pct"].to_numpy(float)
-    fig = new_figure(6.0, 3.6)
+    """Histogram of the percent NRS reduction, the responder threshold marked.
+
+    Colours follow ``favorable``, not the reduction (a stop for lack of effect is unfavorable).
+
+    Parameters
+    ----------
+    outcomes : DataFrame
+        One row per included patient: ``reduction_pct``, ``has_followup``, ``favorable``.
+    threshold : float
+    """
+    has = outcomes["has_followup"].to_numpy(bool)
+    favorable = outcomes["favorable"].to_numpy(bool)[has]
+    labels = [f"favorable (n = {favorable.sum()})", f"not favorable (n = {(~favorable).sum()})"]
+    data = pd.DataFrame({"reduction": outcomes["reduction_pct"].to_numpy(float)[has],
+                         "outcome": np.where(favorable, labels[0], labels[1])})
+    fig = new_figure(6.0, 3.8)
     ax = fig.add_subplot()
-    low = min(-50.0, np.floor(values.min() / 10) * 10) if len(values) else -50.0
-    bins = np.arange(low, 110, 10)
-    ax.hist(values[values < threshold - 1e-9], bins=bins, color=OUTCOME_COLOURS["unfavorable"], alpha=0.8,
-            label=f"below {threshold:g}%")
-    ax.hist(values[values >= threshold - 1e-9], bins=bins, color=OUTCOME_COLOURS["favorable"], alpha=0.8,
-            label=f"{threshold:g}% or more")
-    ax.axvline(threshold, color="#222222", ls="--", lw=1)
-    ax.text(threshold, ax.get_ylim()[1] * 0.97, f" threshold {threshold:g}%", va="top", fontsize=8)
-    ax.axvline(0, color="#999999", lw=0.8)
-    ax.set_xlabel("Reduction in pain from baseline (%; negative = worse)")
-    ax.set_ylabel("Patients")
-    missing = int((~outcomes["has_followup"].to_numpy(dtype=bool)).sum())
-    ax.set_title(f"Pain reduction, included patients with follow-up\n(n = {len(values)}; "
-                 f"{missing} without follow-up not shown)")
-    ax.legend(loc="upper left")
+    ax.set(xlabel="Reduction in pain from baseline (%; negative = more pain)", ylabel="Patients (n)")
+    ax.set_title(f"Pain reduction, included patients with a follow-up NRS (n = {len(data)})\n"
+                 f"{len(outcomes) - len(data)} without a follow-up NRS not shown")
+    ax.yaxis.set_major_locator(MaxNLocator(integer=True))
+    if data["reduction"].isna().all():
+        ax.set(xlim=(-50, 100), yticks=[])
+        _note(ax, "no included patients" if len(outcomes) == 0 else "no data")
+        return fig
+
+    # 10 % bins with an edge at the threshold (no bar straddles it), from -50 % or less up to 100 %.
+    start = threshold - 10 * np.ceil((threshold - min(data["reduction"].min(), -50)) / 10)
+    stop = threshold + 10 * np.ceil((100 - threshold) / 10)
+    sns.histplot(data, x="reduction", hue="outcome", hue_order=labels, multiple="stack", alpha=0.85,
+                 bins=np.arange(start, stop + 5, 10), palette=dict(zip(labels, OUTCOME_COLOURS.values())), ax=ax)
+    sns.move_legend(ax, "upper left", title=None)
+    ax.set_ylim(0, ax.get_ylim()[1] * 1.25)  # room for the legend and the threshold label
+    ax.axvline(0, color="0.6", lw=0.8)
+    ax.axvline(threshold, color="0.1", ls="--", lw=1)
+    ax.text(threshold, 0.97, f" threshold: {threshold:g}% reduction", transform=ax.get_xaxis_transform(),
+            va="top", fontsize=8)
     return fig
 
 
-def subgroup_proportions(table: pd.DataFrame, overall: dict, *, group_by: str, confidence: float,
-                         p_value: float | None) -> Figure:
-    """Proportion favorable per subgroup with Wilson CI bars and the overall proportion."""
-    fig = new_figure(6.0, 0.9 + 0.55 * max(len(table), 2))
-    ax = fig.add_subplot()
-    y = np.arange(len(table))[::-1]
-    for i, row in enumerate(table.itertuples(index=False)):
-        colour = group_colour(row.group, i)
-        ax.errorbar(100 * row.proportion, y[i],
-                    xerr=[[100 * (row.proportion - row.ci_low)], [100 * (row.ci_high - row.proportion)]],
-                    fmt="o", color=colour, capsize=3, markersize=6)
-        ax.text(101, y[i], f"{row.favorable}/{row.n} ({100 * row.proportion:.0f}%)", va="center", fontsize=8)
-    if overall.get("proportion") is not None:
-        ax.axvline(100 * overall["proportion"], color="#555555", ls="--", lw=0.8)
-        ax.text(100 * overall["proportion"], len(table) - 0.45,
-                f"overall {100 * overall['proportion']:.1f}%", ha="center", fontsize=7, color="#555555")
-    ax.set_yticks(y, table["group"].tolist())
-    ax.set_xlim(0, 125)
-    ax.set_xticks(range(0, 101, 20))
-    ax.set_ylim(-0.6, len(table) - 0.3)
-    ax.set_xlabel(f"Favorable outcome (%), with {100 * confidence:g}% Wilson confidence interval")
-    ax.set_ylabel(group_by.replace("_", " "))
-    p_text = "not computable" if p_value is None else f"{p_value:.3f}"
-    ax.set_title(f"Favorable outcome by {group_by.replace('_', ' ')}\n"
-                 f"(Fisher-Freeman-Halton p = {p_text})")
-    return fig
-
-
-def side_effect_bars(table: pd.DataFrame, *, confidence: float) -> Figure:
-    """Share of patients with each side effect, treated vs included population, with Wilson CIs."""
-    t = table[table["event"] != "any event"]
-    events = [e for e in t["event"].unique()]
-    fig = new_figure(6.2, 1.0 + 0.32 * max(len(events), 3))
-    ax = fig.add_subplot()
-    y = np.arange(len(events))[::-1]
-    for offset, (population, colour) in zip((0.18, -0.18), (("treated", "#56B4E9"), ("included", "#0072B2"))):
-        sub = t[t["population"] == population].set_index("event").reindex(events)
-        p = sub["proportion"].fillna(0).to_numpy(float) * 100
-        low = sub["ci_low"].fillna(0).to_numpy(float) * 100
-        high = sub["ci_high"].fillna(0).to_numpy(float) * 100
-        ax.barh(y + offset, p, height=0.34, color=colour, label=population)
-        ax.errorbar(p, y + offset, xerr=[p - low, high - p], fmt="none", ecolor="#333333", lw=0.7, capsize=2)
-    ax.set_yticks(y, [e.replace("_", " ") for e in events])
-    ax.set_xlabel(f"Patients with the side effect (%), with {100 * confidence:g}% Wilson CI")
-    ax.set_title("Side effects during or after the infusions")
-    ax.legend(loc="lower right")
-    return fig
-
-
-def responder_curves(curve: pd.DataFrame, *, threshold: float, confidence: float) -> Figure:
-    """Share of patients responding at each threshold, overall (with CI band) and by subgroup."""
-    fig = new_figure(6.2, 4.0)
-    ax = fig.add_subplot()
-    overall = curve[curve["group"] == "overall"]
-    x = overall["threshold_pct"].to_numpy(float)
-    ax.fill_between(x, 100 * overall["ci_low"].to_numpy(float), 100 * overall["ci_high"].to_numpy(float),
-                    step="post", color="#333333", alpha=0.12, lw=0,
-                    label=f"overall, {100 * confidence:g}% Wilson CI")
-    groups = [g for g in curve["group"].unique() if g != "overall"]
-    for i, group in enumerate(groups):
-        sub = curve[curve["group"] == group]
-        ax.step(sub["threshold_pct"], 100 * sub["proportion"], where="post", color=group_colour(group, i),
-                lw=1.2, label=f"{group} (n = {int(sub['n'].iloc[0])})")
-    ax.step(x, 100 * overall["proportion"].to_numpy(float), where="post", color="#111111", lw=2,
-            label=f"overall (n = {int(overall['n'].iloc[0])})")
-    ax.axvline(threshold, color="#222222", ls="--", lw=1)
-    at = overall[np.isclose(overall["threshold_pct"], threshold)]
-    if len(at):
-        ax.text(threshold + 1, 98, f"threshold {threshold:g}%: {int(at['responders'].iloc[0])}/"
-                f"{int(at['n'].iloc[0])} ({100 * float(at['proportion'].iloc[0]):.1f}%)", va="top", fontsize=8)
-    ax.set_xlim(0, 100)
-    ax.set_ylim(0, 100)
-    ax.set_xlabel("Threshold: reduction in pain from baseline (%)")
-    ax.set_ylabel("Patients with at least that reduction (%)")
-    ax.set_title("Responder analysis: favorable outcome at every threshold")
-    ax.legend(loc="lower left")
-    return fig
-
-
+@_styled
 def sensitivity_forest(table: pd.DataFrame, *, confidence: float) -> Figure:
-    """Favorable proportion under each sensitivity analysis, main analysis in bold."""
-    fig = new_figure(6.2, 1.0 + 0.45 * len(table))
+    """Favorable outcome under each sensitivity analysis; the main analysis in bold black.
+
+    Parameters
+    ----------
+    table : DataFrame
+        One row per analysis: ``analysis`` (label), ``main_analysis`` (bool), ``n``,
+        ``favorable``, ``proportion``, ``ci_low``, ``ci_high`` (NaN when n = 0).
+    confidence : float
+    """
+    fig = new_figure(6.4, 1.6 + 0.45 * max(len(table), 1))
     ax = fig.add_subplot()
-    y = np.arange(len(table))[::-1]
-    for i, row in enumerate(table.itertuples(index=False)):
-        colour = "#111111" if row.main_analysis else "#0072B2"
-        ax.errorbar(100 * row.proportion, y[i],
-                    xerr=[[100 * (row.proportion - row.ci_low)], [100 * (row.ci_high - row.proportion)]],
-                    fmt="s" if row.main_analysis else "o", color=colour, capsize=3, markersize=6)
-        ax.text(101, y[i], f"{row.favorable}/{row.n} ({100 * row.proportion:.1f}%)", va="center", fontsize=8)
-    labels = [f"{a} (main)" if m else a for a, m in zip(table["analysis"], table["main_analysis"])]
-    ax.set_yticks(y, labels)
-    ax.set_xlim(0, 125)
-    ax.set_xticks(range(0, 101, 20))
-    ax.set_xlabel(f"Favorable outcome (%), with {100 * confidence:g}% Wilson confidence interval")
-    ax.set_title("Sensitivity analyses\n(one assumption changed at a time)")
+    y = _rows(ax, table["analysis"])
+    for yi, row, tick in zip(y, table.itertuples(), ax.get_yticklabels()):
+        main = bool(row.main_analysis)
+        _interval(ax, yi, _pct(row.proportion), _pct(row.ci_low), _pct(row.ci_high),
+                  fmt="D" if main else "o", color="black" if main else _BLUE, markersize=6 if main else 5)
+        if main and not pd.isna(row.proportion):
+            ax.axvline(_pct(row.proportion), color=_GREY, ls=":", lw=0.8, zorder=0)
+        tick.set_fontweight("bold" if main else "normal")
+        _right_text(ax, yi, _count(row.favorable, row.n, row.proportion), tick.get_fontweight())
+    ax.set(xlim=(0, 100), xlabel=f"Favorable outcome (%), {100 * confidence:g}% Wilson confidence interval")
+    ax.set_title("Sensitivity analyses: one assumption changed at a time\n(main analysis in bold)")
+    if table["proportion"].isna().all():
+        _note(ax, "no data")
+    return fig
+
+
+@_styled
+def responder_curves(curve: pd.DataFrame, *, threshold: float, confidence: float) -> Figure:
+    """Favorable outcome at every responder threshold, overall (with confidence band) and by group.
+
+    Parameters
+    ----------
+    curve : DataFrame
+        ``group`` ("overall" and the groups), ``threshold_pct`` (0-100), ``n``,
+        ``responders``, ``proportion``, ``ci_low``, ``ci_high``.
+    threshold, confidence : float
+    """
+    fig = new_figure(6.4, 4.2)
+    ax = fig.add_subplot()
+    ax.set(xlim=(0, 100), ylim=(0, 100), xlabel="Responder threshold: reduction in pain from baseline (%)",
+           ylabel="Favorable outcome (%)\nreduction ≥ threshold, no stop for lack of effect")
+    ax.set_title("Responder analysis: favorable outcome at every threshold")
+    overall = curve[curve["group"] == "overall"].sort_values("threshold_pct")
+    if overall["proportion"].isna().all():
+        _note(ax, "no data")
+        return fig
+
+    x = overall["threshold_pct"]
+    ax.step(x, 100 * overall["proportion"], where="post", color="black", lw=2, zorder=3,
+            label=f"overall (n = {int(overall['n'].iloc[0])})")
+    ax.fill_between(x, 100 * overall["ci_low"], 100 * overall["ci_high"], step="post", color="0.2", alpha=0.15,
+                    lw=0, label=f"overall, {100 * confidence:g}% Wilson CI")
+    for i, group in enumerate(curve.loc[curve["group"] != "overall", "group"].unique()):
+        rows = curve[curve["group"] == group].sort_values("threshold_pct")
+        ax.step(rows["threshold_pct"], 100 * rows["proportion"], where="post", color=_group_colour(group, i),
+                lw=1.2, label=f"{group} (n = {int(rows['n'].iloc[0])})")
+    ax.axvline(threshold, color="0.1", ls="--", lw=1)
+    at = overall[np.isclose(x, threshold)]
+    if len(at):
+        row = at.iloc[0]
+        ax.text(threshold + 1.5, 97, f"threshold {threshold:g}%:\n"
+                f"{_count(row['responders'], row['n'], row['proportion'])}", va="top", fontsize=8)
+    fig.legend(loc="outside lower center", ncols=3)
+    return fig
+
+
+@_styled
+def subgroup_proportions(table: pd.DataFrame, overall: dict, *, group_by: str, confidence: float,
+                         p_value: float | None, unclassified: int = 0, min_group_size: int = 5) -> Figure:
+    """Favorable outcome per subgroup with Wilson intervals, the overall proportion as a dashed line.
+
+    Parameters
+    ----------
+    table : DataFrame
+        One row per group, top to bottom: ``group``, ``n``, ``favorable``, ``proportion``,
+        ``ci_low``, ``ci_high``.
+    overall : dict
+        ``{"n", "favorable", "proportion"}`` of all analysed patients.
+    group_by : str
+        The grouping variable ("pain_mechanism").
+    confidence : float
+    p_value : float or None
+        Fisher-Freeman-Halton p across the groups.
+    unclassified, min_group_size : int, optional
+        Patients without a group get a note when fewer than ``min_group_size``
+        (more are a row of ``table``).
+    """
+    name = group_by.replace("_", " ")
+    fig = new_figure(6.4, 1.9 + 0.45 * max(len(table), 2))
+    ax = fig.add_subplot()
+    y = _rows(ax, table["group"])
+    for i, (yi, row) in enumerate(zip(y, table.itertuples())):
+        _interval(ax, yi, _pct(row.proportion), _pct(row.ci_low), _pct(row.ci_high), fmt="o",
+                  color=_group_colour(str(row.group), i), markersize=6)
+        _right_text(ax, yi, _count(row.favorable, row.n, row.proportion, digits=0))
+    ax.set(xlim=(0, 100), xlabel=f"Favorable outcome (%), {100 * confidence:g}% Wilson confidence interval",
+           ylabel=name)
+    ax.set_title(f"Favorable outcome by {name}\nFisher-Freeman-Halton p = {_format_p(p_value)}")
+    if table["proportion"].isna().all():
+        _note(ax, "no data")
+    if not pd.isna(overall["proportion"]):
+        line = ax.axvline(_pct(overall["proportion"]), color=_GREY, ls="--", lw=0.9, zorder=0)
+        label = f"all analysed patients: {_count(overall['favorable'], overall['n'], overall['proportion'])}"
+        fig.legend([line], [label], loc="outside lower left")
+    if 0 < unclassified < min_group_size:
+        ax.annotate(f"unclassified: n = {unclassified} (fewer than {min_group_size}: no estimate shown)",
+                    xy=(0, 0), xycoords=ax.xaxis.label, xytext=(0, -4), textcoords="offset points",
+                    va="top", fontsize=8, color=_GREY)
+    return fig
+
+
+@_styled
+def side_effect_bars(table: pd.DataFrame, *, confidence: float, population_sizes: dict) -> Figure:
+    """Share of patients with each side effect, all treated and included patients, with Wilson intervals.
+
+    Parameters
+    ----------
+    table : DataFrame
+        ``population`` ("treated" / "included"), ``event``, ``patients``, ``proportion``,
+        ``ci_low``, ``ci_high``; the row "any event" of each population goes in the title.
+    confidence : float
+    population_sizes : dict
+        Patients per population, ``{"treated": 74, "included": 45}``.
+    """
+    populations = {"treated": ("all treated", "#56B4E9", 0.2), "included": ("included", _BLUE, -0.2)}
+    events = table[table["event"] != "any event"]
+    treated = events[events["population"] == "treated"].set_index("event")["proportion"]
+    order = sorted(events["event"].unique(), key=lambda event: (-treated.get(event, 0), event))  # most frequent first
+    fig = new_figure(6.4, 1.8 + 0.34 * max(len(order), 3))
+    ax = fig.add_subplot()
+    y = _rows(ax, [event.replace("_", " ") for event in order])
+    for population, (label, colour, offset) in populations.items():
+        rows = events[events["population"] == population].set_index("event").reindex(order)
+        p, low, high = (100 * rows[key].fillna(0) for key in ("proportion", "ci_low", "ci_high"))  # 0: no such event
+        ax.barh(y + offset, p, height=0.38, color=colour, label=f"{label} (n = {population_sizes[population]})")
+        ax.errorbar(p, y + offset, xerr=[p - low, high - p], fmt="none", ecolor="0.2", lw=0.7, capsize=2)
+    ax.set(xlim=(0, None if order else 100),
+           xlabel=f"Patients with the event (%), {100 * confidence:g}% Wilson confidence interval")
+    summary = "; ".join(f"{populations[r.population][0]} {_count(r.patients, population_sizes[r.population], r.proportion)}"
+                        for r in table[table["event"] == "any event"].itertuples())
+    ax.set_title("Side effects during or after the infusions" + (f"\nany event: {summary}" if summary else ""))
+    if order:
+        ax.legend(loc="lower right")
+    else:
+        _note(ax, "no data")
+    return fig
+
+
+@_styled
+def risk_difference_forest(subgroups: dict, *, confidence: float) -> Figure:
+    """Exploratory risk differences of a favorable outcome against a reference group (Newcombe intervals).
+
+    Parameters
+    ----------
+    subgroups : dict
+        ``{"reference": name, "groups": {name: {"n", "favorable", "proportion", ...,
+        "vs_reference": {"risk_difference", "rd_ci_low", "rd_ci_high", "odds_ratio",
+        "or_ci_low", "or_ci_high", "fisher_p"}}}}``; the reference has no
+        "vs_reference"; risk differences are fractions; any value may be None.
+    confidence : float
+    """
+    reference, groups = subgroups["reference"], subgroups["groups"]
+    compared = {name: g for name, g in groups.items() if name != reference and g.get("vs_reference")}
+    fig = new_figure(6.4, 1.9 + 0.55 * max(len(compared), 2))
+    ax = fig.add_subplot()
+    y = _rows(ax, [f"{name}\n{g['favorable']}/{g['n']}" for name, g in compared.items()])
+    for i, (yi, (name, g)) in enumerate(zip(y, compared.items())):
+        vs = g["vs_reference"]
+        rd, low, high = _pct(vs["risk_difference"]), _pct(vs["rd_ci_low"]), _pct(vs["rd_ci_high"])
+        _interval(ax, yi, rd, low, high, fmt="o", color=_group_colour(name, i + 1), markersize=6)
+        odds = "-" if pd.isna(vs["odds_ratio"]) else f"{vs['odds_ratio']:.2g}"
+        if not (pd.isna(vs["or_ci_low"]) or pd.isna(vs["or_ci_high"])):
+            odds += f" ({vs['or_ci_low']:.2g} to {vs['or_ci_high']:.2g})"
+        _right_text(ax, yi, ("not computable" if np.isnan(rd) else f"{rd:+.1f} pp ({low:+.1f} to {high:+.1f})")
+                    + f"\nOR {odds}, Fisher p = {_format_p(vs['fisher_p'])}")
+    ax.axvline(0, color=_GREY, lw=0.9, zorder=0)
+    ax.set(xlim=(-100, 100), xticks=range(-100, 101, 25),
+           xlabel=f"Risk difference vs {reference} (percentage points)\n"
+                  f"{100 * confidence:g}% Newcombe confidence interval")
+    base = groups.get(reference)
+    base_text = f"\nreference {reference}: {_count(base['favorable'], base['n'], base['proportion'])}" if base else ""
+    ax.set_title(f"Exploratory: favorable outcome compared with {reference}{base_text}")
+    if not compared:
+        _note(ax, "only one group: no comparison" if groups else "no data")
+    return fig
+
+
+@_styled
+def pooled_forest(pooled: dict, *, confidence: float | None = None) -> Figure:
+    """Favorable outcome per clinic and the random-effects pooled estimate.
+
+    Parameters
+    ----------
+    pooled : dict
+        ``{"confidence", "n", "favorable", "sites": {name: {"n", "favorable", "proportion",
+        "ci_low", "ci_high"}}, "random_effects": {"proportion", "ci_low", "ci_high", "tau2",
+        "i2", "prediction_low", "prediction_high", ...}}``; ``i2`` is a fraction;
+        ``random_effects`` is None without sites, the prediction limits None with two.
+    confidence : float, optional
+        Default ``pooled["confidence"]``.
+    """
+    confidence = pooled["confidence"] if confidence is None else confidence
+    sites, effects = pooled["sites"], pooled["random_effects"] or {}
+    fig = new_figure(6.4, 2.2 + 0.4 * (len(sites) + 1))
+    ax = fig.add_subplot()
+    y = _rows(ax, [*sites, "pooled (random effects)"])  # the pooled row is at y = 0
+    ax.set_ylim(-0.9, len(sites) + 0.6)
+    largest = max((site["n"] for site in sites.values()), default=1)
+    for yi, site in zip(y, sites.values()):
+        point = _pct(site["proportion"])
+        _interval(ax, yi, point, _pct(site["ci_low"]), _pct(site["ci_high"]), fmt="none", ecolor="black", lw=1)
+        if not np.isnan(point):  # square area proportional to the clinic's patients
+            ax.scatter(point, yi, marker="s", s=150 * site["n"] / largest, color=_BLUE, zorder=3)
+        _right_text(ax, yi, _count(site["favorable"], site["n"], site["proportion"]))
+
+    point, low, high = (_pct(effects.get(key)) for key in ("proportion", "ci_low", "ci_high"))
+    pooled_text = f"{pooled['favorable']}/{pooled['n']}"
+    if not np.isnan(point):
+        ax.fill([low, point, high, point], [0, 0.25, 0, -0.25], color="black")  # the diamond
+        ax.axvline(point, color=_GREY, ls=":", lw=0.8, zorder=0)
+        pooled_text += f"; {point:.1f}% ({low:.1f} to {high:.1f})"
+    _right_text(ax, 0, pooled_text)
+    pred_low, pred_high = _pct(effects.get("prediction_low")), _pct(effects.get("prediction_high"))
+    if not np.isnan(pred_low):
+        ax.plot([pred_low, pred_high], [-0.5, -0.5], color="black", lw=0.8)
+        _right_text(ax, -0.5, f"prediction interval {pred_low:.1f} to {pred_high:.1f}%")
+
+    ax.set(xlim=(0, 100), xlabel=f"Favorable outcome (%), {100 * confidence:g}% confidence interval")
+    i2, tau2 = effects.get("i2"), effects.get("tau2")
+    i2 = "-" if pd.isna(i2) else f"{100 * i2:.0f}%"
+    tau2 = "-" if pd.isna(tau2) else f"{tau2:.3g}"
+    ax.set_title(f"Favorable outcome by clinic and pooled (random effects)\n"
+                 f"{len(sites)} clinics; heterogeneity I² = {i2}, tau² = {tau2}")
+    if not sites:
+        _note(ax, "no data")
     return fig

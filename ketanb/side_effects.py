@@ -4,8 +4,8 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from .contract import EVENTS, SEVERITIES
-from .stats import proportion
+from .input.contract import EVENTS, SEVERITIES
+from .stats import clopper_pearson, proportion
 
 __all__ = ["POPULATIONS", "population_mask", "side_effect_summary", "side_effect_table",
            "severity_table", "treatment_table"]
@@ -32,8 +32,8 @@ def _ordered_events(present) -> list[str]:
     return [e for e in EVENTS if e in set(present)]
 
 
-def side_effect_summary(cohort: pd.DataFrame, infusions: pd.DataFrame,
-                        adverse_events: pd.DataFrame) -> dict:
+def side_effect_summary(cohort: pd.DataFrame, infusions: pd.DataFrame, adverse_events: pd.DataFrame, *,
+                        confidence: float = 0.95) -> dict:
     """The ``side_effects`` section of results.json.
 
     Returns
@@ -42,34 +42,47 @@ def side_effect_summary(cohort: pd.DataFrame, infusions: pd.DataFrame,
         For ``treated`` and ``included``: ``patients`` (in the population),
         ``infusions`` (sessions of that population), ``patients_with_any``
         (distinct patients with at least one event), ``serious`` (rows with
-        serious = yes), ``events`` (``{event: {patients, occurrences}}`` for
-        every event that occurs at least once, in the contract's order) and
+        serious = yes), ``any`` and ``serious_patients`` (``{patients,
+        proportion, ci_low, ci_high}`` of patients with at least one event,
+        Wilson, and with at least one serious event, Clopper-Pearson, so that
+        0 of 74 still has an upper bound), ``events`` (``{event: {patients,
+        occurrences, proportion, ci_low, ci_high}}`` for every event that
+        occurs, in the contract's order; proportions of patients, Wilson) and
         ``severity`` (occurrences by severity, all three listed).
     """
     section = {}
     for population in POPULATIONS:
         members = population_mask(cohort, population)
+        n = int(members.sum())
         ae = _in_population(adverse_events, members)
-        event = ae["event"].astype(pd.CategoricalDtype(list(EVENTS))).cat.codes.to_numpy()
-        patient = ae["patient"].to_numpy()
-        had = np.zeros((len(cohort), len(EVENTS)), dtype=bool)   # patient had this event at least once
-        had[patient, event] = True
-        patients = had.sum(axis=0)
-        occurrences = np.bincount(event, minlength=len(EVENTS))
-        severity = ae["severity"].value_counts()
+        patients = ae.drop_duplicates(["patient", "event"])["event"].value_counts()
+        occurrences = ae["event"].value_counts()
+        with_any = ae["patient"].nunique()
+        serious = ae.loc[ae["serious"].to_numpy(dtype=bool), "patient"].nunique()
+        low, high = clopper_pearson(serious, n, confidence)
         section[population] = {
-            "patients": int(members.sum()),
+            "patients": n,
             "infusions": int(members[infusions["patient"].to_numpy()].sum()),
-            "patients_with_any": int(had.any(axis=1).sum()),
-            "serious": int(ae["serious"].to_numpy(dtype=bool).sum()),
-            "events": {e: {"patients": int(patients[i]), "occurrences": int(occurrences[i])}
-                       for i, e in enumerate(EVENTS) if occurrences[i]},
-            "severity": {s: int(severity.get(s, 0)) for s in SEVERITIES},
+            "patients_with_any": int(with_any),
+            "serious": int(ae["serious"].sum()),
+            "any": _harm(proportion(with_any, n, confidence)),
+            "serious_patients": {"patients": int(serious), "proportion": serious / n if n else None,
+                                 "ci_low": low, "ci_high": high},
+            "events": {e: {"patients": int(patients[e]), "occurrences": int(occurrences[e]),
+                           **_harm(proportion(int(patients[e]), n, confidence), counts=False)}
+                       for e in EVENTS if e in occurrences.index},
+            "severity": {s: int((ae["severity"] == s).sum()) for s in SEVERITIES},
         }
     return section
 
 
-def side_effect_table(summary: dict, *, confidence: float = 0.95) -> pd.DataFrame:
+def _harm(p, counts: bool = True) -> dict:
+    """``{patients, proportion, ci_low, ci_high}`` of a proportion of patients (without ``patients``: counts False)."""
+    block = {"patients": p.events} if counts else {}
+    return {**block, "proportion": p.proportion, "ci_low": p.ci_low, "ci_high": p.ci_high}
+
+
+def side_effect_table(summary: dict) -> pd.DataFrame:
     """Per event and population: patients, % of patients with a Wilson CI, occurrences, per 100 infusions.
 
     Parameters
@@ -80,21 +93,18 @@ def side_effect_table(summary: dict, *, confidence: float = 0.95) -> pd.DataFram
     Returns
     -------
     pandas.DataFrame
-        Columns ``population``, ``event``, ``patients``, ``proportion``,
+        Columns ``population``, ``event``, ``n`` (patients in the population), ``patients``, ``proportion``,
         ``ci_low``, ``ci_high``, ``occurrences``, ``per_100_infusions``; an
         ``any event`` row first in each population.
     """
     rows = []
     for population in POPULATIONS:
         s = summary[population]
-        items = [("any event", s["patients_with_any"], sum(v["occurrences"] for v in s["events"].values()))]
-        items += [(e, v["patients"], v["occurrences"]) for e, v in s["events"].items()]
-        for event, patients, occurrences in items:
-            p = proportion(patients, s["patients"], confidence)
-            rows.append({"population": population, "event": event, "patients": patients,
-                         "proportion": p.proportion, "ci_low": p.ci_low, "ci_high": p.ci_high,
-                         "occurrences": occurrences,
-                         "per_100_infusions": 100 * occurrences / s["infusions"] if s["infusions"] else None})
+        every = {**s["any"], "occurrences": sum(v["occurrences"] for v in s["events"].values())}
+        for event, v in [("any event", every), *s["events"].items()]:
+            rows.append({"population": population, "event": event, "n": s["patients"],
+                         **{k: v[k] for k in ("patients", "proportion", "ci_low", "ci_high", "occurrences")},
+                         "per_100_infusions": 100 * v["occurrences"] / s["infusions"] if s["infusions"] else None})
     return pd.DataFrame(rows)
 
 

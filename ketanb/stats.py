@@ -1,7 +1,8 @@
-"""Statistics used across stages: Wilson intervals and the tests across subgroups.
+"""Statistics used across stages: intervals for proportions, effect sizes between
+two groups, the tests across subgroups and the change in pain.
 
-Every function takes plain counts or arrays and returns plain Python numbers,
-so that results.json and the tests see exactly what the notebooks show.
+Every function takes plain counts or arrays and returns plain Python numbers
+(``None`` where a value cannot be computed). This module imports nothing from ketanb.
 """
 from __future__ import annotations
 
@@ -10,28 +11,32 @@ from dataclasses import dataclass
 
 import numpy as np
 from scipy import special, stats
+from scipy.stats.contingency import odds_ratio as conditional_odds_ratio
+from statsmodels.stats.proportion import confint_proportions_2indep, proportion_confint
 
-__all__ = ["Proportion", "wilson_ci", "proportion", "TestResult", "fisher_freeman_halton",
-           "kruskal_wallis", "EXACT_TABLE_LIMIT"]
+__all__ = ["Proportion", "wilson_ci", "proportion", "clopper_pearson", "newcombe_difference",
+           "odds_ratio_exact", "TestResult", "fisher_freeman_halton", "kruskal_wallis",
+           "nrs_change", "EXACT_TABLE_LIMIT"]
 
-#: Largest number of tables the exact Fisher-Freeman-Halton test enumerates;
-#: above it the p-value comes from Pearson's chi-squared test (see fisher_freeman_halton).
+#: Largest number of partial tables (per half) the exact Fisher-Freeman-Halton test enumerates.
 EXACT_TABLE_LIMIT = 5_000_000
-#: Relative tolerance of "as probable as the observed table" (as R's fisher.test).
-FFH_RELATIVE_TOLERANCE = 1e-7
+#: From this many pairs on, :func:`nrs_change` approximates its critical value (as R's wilcox.test).
+SIGNED_RANK_EXACT_BELOW = 50
+
+
+def _check_counts(events: int, n: int) -> None:
+    if n < 0 or events < 0 or events > n:
+        raise ValueError(f"need 0 <= events <= n, got events={events}, n={n}")
+
+
+def _check_confidence(confidence: float) -> None:
+    if not 0 < confidence < 1:
+        raise ValueError(f"confidence must be between 0 and 1, got {confidence}")
 
 
 @dataclass(frozen=True)
 class Proportion:
-    """A proportion with its Wilson score interval.
-
-    Attributes
-    ----------
-    n, events : int
-        Denominator and numerator.
-    proportion, ci_low, ci_high : float or None
-        Fractions in [0, 1]; ``None`` when ``n`` is 0.
-    """
+    """A proportion with its Wilson score interval (fractions; ``None`` when ``n`` is 0)."""
 
     n: int
     events: int
@@ -39,16 +44,22 @@ class Proportion:
     ci_low: float | None
     ci_high: float | None
 
+    def block(self, events_key: str = "favorable") -> dict:
+        """The result block ``{n, <events_key>, proportion, ci_low, ci_high}`` of the data contract
+        (``../shared/data-contract.md``, sections 4 and 6), keys in this order."""
+        if events_key in ("n", "proportion", "ci_low", "ci_high"):
+            raise ValueError(f"events_key {events_key!r} would overwrite another key")
+        return {"n": self.n, events_key: self.events, "proportion": self.proportion,
+                "ci_low": self.ci_low, "ci_high": self.ci_high}
+
 
 def wilson_ci(events: int, n: int, confidence: float = 0.95) -> tuple[float, float] | tuple[None, None]:
     """Wilson score interval for a binomial proportion, without continuity correction.
 
     Parameters
     ----------
-    events : int
-        Number of successes, 0 <= events <= n.
-    n : int
-        Number of trials.
+    events, n : int
+        Successes and trials, 0 <= events <= n.
     confidence : float
         Two-sided level, e.g. 0.95.
 
@@ -63,6 +74,10 @@ def wilson_ci(events: int, n: int, confidence: float = 0.95) -> tuple[float, flo
 
     .. math:: \\frac{\\hat p + z^2/(2n) \\pm z\\sqrt{\\hat p(1-\\hat p)/n + z^2/(4n^2)}}{1 + z^2/n}
 
+    computed by statsmodels ``proportion_confint(method="wilson")``, which can
+    leave about 1e-18 where the bound is 0 (x = 0) or 1 (x = n): those ends are
+    set exactly. Same values as R's ``prop.test(x, n, correct = FALSE)$conf.int``.
+
     References
     ----------
     Wilson EB. Probable inference, the law of succession, and statistical
@@ -70,43 +85,154 @@ def wilson_ci(events: int, n: int, confidence: float = 0.95) -> tuple[float, flo
     Newcombe RG. Two-sided confidence intervals for the single proportion:
     comparison of seven methods. Stat Med 1998;17:857-872.
     """
-    if n < 0 or events < 0 or events > n:
-        raise ValueError(f"need 0 <= events <= n, got events={events}, n={n}")
+    _check_counts(events, n)
+    _check_confidence(confidence)
     if n == 0:
         return None, None
-    z = float(special.ndtri(1 - (1 - confidence) / 2))
-    p = events / n
-    denominator = 1 + z * z / n
-    centre = (p + z * z / (2 * n)) / denominator
-    half = z * math.sqrt(p * (1 - p) / n + z * z / (4 * n * n)) / denominator
-    low, high = max(0.0, centre - half), min(1.0, centre + half)
-    if events == 0:
-        low = 0.0
-    if events == n:
-        high = 1.0
-    return low, high
+    low, high = proportion_confint(events, n, alpha=1 - confidence, method="wilson")
+    return (0.0 if events == 0 else float(low)), (1.0 if events == n else float(high))
 
 
 def proportion(events: int, n: int, confidence: float = 0.95) -> Proportion:
-    """``events / n`` with its Wilson interval (see :func:`wilson_ci`)."""
+    """``events / n`` with its Wilson interval (:func:`wilson_ci`); ``None`` values when ``n`` is 0."""
     low, high = wilson_ci(int(events), int(n), confidence)
     return Proportion(int(n), int(events), events / n if n else None, low, high)
 
 
+def clopper_pearson(events: int, n: int, confidence: float = 0.95) -> tuple[float, float] | tuple[None, None]:
+    """Clopper-Pearson ("exact") interval for a binomial proportion.
+
+    Parameters and return as :func:`wilson_ci`.
+
+    Notes
+    -----
+    With :math:`\\alpha = 1 - c`, the bounds are beta quantiles,
+
+    .. math:: \\text{low} = B_{\\alpha/2}(x, n - x + 1), \\qquad
+              \\text{high} = B_{1-\\alpha/2}(x + 1, n - x),
+
+    with low = 0 when x = 0 and high = 1 when x = n (so 0 of 74 still has an
+    upper bound, :math:`1 - (\\alpha/2)^{1/n}` = 0.0486 at 95 %). Computed by
+    scipy ``binomtest(x, n).proportion_ci(method="exact")``; same values as R's
+    ``binom.test(x, n)$conf.int``.
+
+    References
+    ----------
+    Clopper CJ, Pearson ES. The use of confidence or fiducial limits illustrated
+    in the case of the binomial. Biometrika 1934;26:404-413.
+    """
+    _check_counts(events, n)
+    _check_confidence(confidence)
+    if n == 0:
+        return None, None
+    interval = stats.binomtest(int(events), int(n)).proportion_ci(confidence_level=confidence, method="exact")
+    return float(interval.low), float(interval.high)
+
+
+def newcombe_difference(x1: int, n1: int, x2: int, n2: int,
+                        confidence: float = 0.95) -> tuple[float, float, float] | tuple[None, None, None]:
+    """Risk difference p1 - p2 with Newcombe's hybrid score interval (his method 10).
+
+    Parameters
+    ----------
+    x1, n1, x2, n2 : int
+        Events and size of the group (1) and of the reference group (2).
+    confidence : float
+        Two-sided level, e.g. 0.95.
+
+    Returns
+    -------
+    (difference, low, high) : tuple of float
+        In [-1, 1]; ``(None, None, None)`` when either group is empty.
+
+    Notes
+    -----
+    With :math:`d = \\hat p_1 - \\hat p_2` and :math:`(l_i, u_i)` the Wilson
+    interval of group i,
+
+    .. math:: \\text{low} = d - \\sqrt{(\\hat p_1 - l_1)^2 + (u_2 - \\hat p_2)^2}, \\qquad
+              \\text{high} = d + \\sqrt{(u_1 - \\hat p_1)^2 + (\\hat p_2 - l_2)^2}.
+
+    Computed by statsmodels ``confint_proportions_2indep(method="newcomb",
+    compare="diff")`` (checked in the tests against this formula and Newcombe's
+    worked examples, e.g. 56/70 vs 48/80: 0.2000 (0.0524, 0.3339)).
+
+    References
+    ----------
+    Newcombe RG. Interval estimation for the difference between independent
+    proportions: comparison of eleven methods. Stat Med 1998;17:873-890.
+    """
+    _check_counts(x1, n1)
+    _check_counts(x2, n2)
+    _check_confidence(confidence)
+    if n1 == 0 or n2 == 0:
+        return None, None, None
+    low, high = confint_proportions_2indep(int(x1), int(n1), int(x2), int(n2), method="newcomb",
+                                           compare="diff", alpha=1 - confidence)
+    return x1 / n1 - x2 / n2, float(low), float(high)
+
+
+def odds_ratio_exact(a: int, b: int, c: int, d: int, confidence: float = 0.95) -> dict:
+    """Conditional odds ratio, its exact interval and Fisher's exact test of a 2 x 2 table.
+
+    Parameters
+    ----------
+    a, b, c, d : int
+        Favorable and unfavorable counts of the group (a, b) and of the reference group (c, d).
+    confidence : float
+        Two-sided level of the interval.
+
+    Returns
+    -------
+    dict
+        ``odds_ratio`` (conditional maximum likelihood estimate), ``or_ci_low``,
+        ``or_ci_high`` (exact conditional interval), ``fisher_p`` (two-sided).
+        An infinite value (``b`` or ``c`` is 0) is ``None``; an estimate of 0
+        stays 0. With a row or column total of 0 every value is ``None`` (R
+        would print an odds ratio of 0 and p = 1).
+
+    Notes
+    -----
+    Given the margins of :math:`[[a, b], [c, d]]`, :math:`a` follows Fisher's
+    noncentral hypergeometric distribution with odds ratio :math:`\\psi`,
+
+    .. math:: P(a = x \\mid \\psi) = \\frac{\\binom{a+b}{x}\\binom{c+d}{a+c-x}\\psi^x}
+              {\\sum_y \\binom{a+b}{y}\\binom{c+d}{a+c-y}\\psi^y}.
+
+    The estimate maximises this likelihood; the interval's bounds solve
+    :math:`P(A \\ge a \\mid \\psi) = \\alpha/2` and
+    :math:`P(A \\le a \\mid \\psi) = \\alpha/2`; the p-value sums
+    :math:`P(x \\mid 1)` over every :math:`x` no more probable than the
+    observed table (relative tolerance 1e-7). Computed by scipy
+    ``contingency.odds_ratio(kind="conditional")`` and ``fisher_exact``: R's
+    ``fisher.test``, whose bounds are only good to about four digits.
+
+    References
+    ----------
+    Fisher RA. On the interpretation of chi-squared from contingency tables, and
+    the calculation of P. J R Stat Soc 1922;85:87-94.
+    Cornfield J. A statistical problem arising from retrospective studies. In:
+    Proc Third Berkeley Symp Math Stat Prob 1956;4:135-148.
+    Agresti A. Categorical Data Analysis, 3rd ed. Wiley 2013, section 16.6.
+    """
+    if min(a, b, c, d) < 0:
+        raise ValueError(f"counts must be >= 0, got {(a, b, c, d)}")
+    _check_confidence(confidence)
+    if min(a + b, c + d, a + c, b + d) == 0:
+        return {"odds_ratio": None, "or_ci_low": None, "or_ci_high": None, "fisher_p": None}
+    table = [[int(a), int(b)], [int(c), int(d)]]
+    estimate = conditional_odds_ratio(table, kind="conditional")
+    interval = estimate.confidence_interval(confidence_level=confidence)
+    values = (estimate.statistic, interval.low, interval.high)
+    finite = [float(v) if math.isfinite(v) else None for v in values]          # infinity -> None
+    return {"odds_ratio": finite[0], "or_ci_low": finite[1], "or_ci_high": finite[2],
+            "fisher_p": float(stats.fisher_exact(table).pvalue)}
+
+
 @dataclass(frozen=True)
 class TestResult:
-    """Result of a test across groups.
-
-    Attributes
-    ----------
-    p_value : float or None
-        ``None`` when the test cannot be computed (fewer than two groups, all values tied).
-    statistic : float or None
-        The test statistic (H for Kruskal-Wallis, chi-squared for the large-sample
-        fallback; ``None`` for the exact test, which has none).
-    method : str
-        How the p-value was obtained, or why there is none.
-    """
+    """Result of a test across groups: ``p_value`` (``None`` when it cannot be computed),
+    ``statistic`` (H or chi-squared; ``None`` for the exact test) and ``method`` (how, or why not)."""
 
     p_value: float | None
     statistic: float | None
@@ -131,8 +257,7 @@ def _half_tables(sizes: list[int], total: int) -> tuple[np.ndarray, np.ndarray]:
 
 
 def _half_count(sizes: list[int], total: int) -> float:
-    """How many partial tables :func:`_half_tables` makes: a convolution of box functions,
-    each done with one cumulative sum, so O(groups x K) time however large the groups are."""
+    """How many partial tables :func:`_half_tables` makes (a convolution of boxes, O(groups x total))."""
     ways = np.zeros(total + 1)
     ways[0] = 1.0
     for n in sizes:
@@ -142,61 +267,39 @@ def _half_count(sizes: list[int], total: int) -> float:
     return float(ways.sum())
 
 
-def _split(sizes: list[int]) -> tuple[list[int], list[int]]:
-    """Two halves of the groups with about equal numbers of partial tables (largest first, greedy)."""
-    halves: tuple[list[int], list[int]] = ([], [])
-    work = [0.0, 0.0]
-    for n in sorted(sizes, reverse=True):
-        side = 0 if work[0] <= work[1] else 1
-        halves[side].append(n)
-        work[side] += math.log(n + 1)
-    return halves
-
-
 def fisher_freeman_halton(favorable, n, *, limit: int = EXACT_TABLE_LIMIT) -> TestResult:
     """Fisher-Freeman-Halton exact test of an R x 2 table (groups x favorable/unfavorable).
 
     Parameters
     ----------
-    favorable : sequence of int
-        Number of favorable outcomes in each group.
-    n : sequence of int
-        Group sizes (favorable + unfavorable), same order.
+    favorable, n : sequence of int
+        Favorable outcomes and size of each group.
     limit : int
-        Largest number of partial tables (per half, see Notes) to enumerate
-        exactly (default :data:`EXACT_TABLE_LIMIT`).
+        Largest number of partial tables per half to enumerate exactly.
 
     Returns
     -------
     TestResult
-        ``method`` is ``"exact"`` for the enumeration, ``"chi-squared"`` for the
-        large-table fallback; ``p_value`` is ``None`` with fewer than two groups
-        or when every outcome is the same (all favorable or all unfavorable).
+        ``method`` is ``"exact"``, or ``"chi-squared"`` for the large-table
+        fallback; ``p_value`` is ``None`` with fewer than two groups or when
+        every outcome is the same.
 
     Notes
     -----
-    Under independence with both margins fixed, a table with ``x_i`` favorable
-    out of ``n_i`` in group i has probability
+    With both margins fixed, a table with ``x_i`` favorable out of ``n_i`` in
+    group i has probability
 
     .. math:: P(x) = \\prod_i \\binom{n_i}{x_i} \\Big/ \\binom{N}{K}.
 
-    The two-sided p-value is the sum of :math:`P(y)` over every table ``y``
-    with the same margins and :math:`P(y) \\le P(x_{obs})(1 + 10^{-7})`, the
-    definition of R's ``fisher.test``.
+    The two-sided p-value sums :math:`P(y)` over every table ``y`` with
+    :math:`P(y) \\le P(x_{obs})(1 + 10^{-7})`, as R's ``fisher.test``.
 
-    The sum is exact and found by meeting in the middle: the groups are split
-    in two halves; every partial table of each half is enumerated (favorable
-    sum and log-probability, sums above K pruned); the halves' partial tables
-    are joined on sums that add up to K, and for each partial table of one half
-    the qualifying ones of the other are summed at once (sorted log-probabilities
-    and cumulative sums). Work and memory grow with the square root of the
-    number of tables, so 15 diagnoses of a 45-patient cohort (6 x 10^7 tables)
-    take milliseconds. The halves' sizes are counted beforehand in O(R x K)
-    time; when one would exceed ``limit`` (two or more groups of several
-    thousand patients), Pearson's chi-squared test with R - 1 degrees of
-    freedom is used instead: with groups that large every expected count is
-    large and the two agree closely. ``method`` says which gave the p-value,
-    and warns when an expected count is below 5.
+    The sum is exact, by meeting in the middle: every partial table of each
+    half of the groups is enumerated (favorable sum, log-probability) and the
+    halves are joined on sums adding up to K, so work grows with the square
+    root of the number of tables (6 x 10^7 tables take milliseconds). When a
+    half exceeds ``limit`` partial tables (groups of thousands), Pearson's
+    chi-squared test on R - 1 degrees of freedom is used instead.
 
     References
     ----------
@@ -209,15 +312,19 @@ def fisher_freeman_halton(favorable, n, *, limit: int = EXACT_TABLE_LIMIT) -> Te
     sizes = np.asarray(n, dtype=np.int64)
     if x.shape != sizes.shape or (x < 0).any() or (x > sizes).any():
         raise ValueError("need 0 <= favorable <= n in every group")
-    keep = sizes > 0
-    x, sizes = x[keep], sizes[keep]
+    x, sizes = x[sizes > 0], sizes[sizes > 0]
     total_n, total_fav = int(sizes.sum()), int(x.sum())
     if len(sizes) < 2:
         return TestResult(None, None, "not computed: fewer than two groups")
     if total_fav == 0 or total_fav == total_n:
         return TestResult(None, None, "not computed: every outcome is the same")
-    first, second = _split([int(v) for v in sizes])
-    if max(_half_count(first, total_fav), _half_count(second, total_fav)) > limit:
+
+    halves, work = ([], []), [0.0, 0.0]           # about equal numbers of partial tables, largest first
+    for size in sorted(sizes.tolist(), reverse=True):
+        side = 0 if work[0] <= work[1] else 1
+        halves[side].append(size)
+        work[side] += math.log(size + 1)
+    if max(_half_count(half, total_fav) for half in halves) > limit:
         expected = np.outer(sizes, [total_fav, total_n - total_fav]) / total_n
         observed = np.column_stack([x, sizes - x])
         chi2 = float(((observed - expected) ** 2 / expected).sum())
@@ -226,40 +333,32 @@ def fisher_freeman_halton(favorable, n, *, limit: int = EXACT_TABLE_LIMIT) -> Te
         return TestResult(p, chi2, method)
 
     log_total = float(_log_choose(total_n, total_fav))
-    bound = float(_log_choose(sizes, x).sum()) + math.log1p(FFH_RELATIVE_TOLERANCE)
-    sum_a, log_a = _half_tables(first, total_fav)
-    sum_b, log_b = _half_tables(second, total_fav)
-    order = np.lexsort((log_b, sum_b))                  # by sum, then log-probability
+    bound = float(_log_choose(sizes, x).sum()) + math.log1p(1e-7)      # R's relative tolerance
+    sum_a, log_a = _half_tables(halves[0], total_fav)
+    sum_b, log_b = _half_tables(halves[1], total_fav)
+    order = np.lexsort((log_b, sum_b))                                  # by sum, then log-probability
     sum_b, log_b = sum_b[order], log_b[order]
     p = 0.0
     for s in np.unique(sum_b):
-        lo, hi = np.searchsorted(sum_b, [s, s + 1])
-        bucket = log_b[lo:hi]                            # ascending
-        top = bucket[-1]
-        cumulative = np.cumsum(np.exp(bucket - top))
         partners = sum_a == total_fav - s
         if not partners.any():
             continue
+        lo, hi = np.searchsorted(sum_b, [s, s + 1])
+        bucket = log_b[lo:hi]                                           # ascending
+        cumulative = np.cumsum(np.exp(bucket - bucket[-1]))
         la = log_a[partners]
         count = np.searchsorted(bucket, bound - la, side="right")
         hit = count > 0
-        p += float(np.sum(np.exp(la[hit] + top - log_total) * cumulative[count[hit] - 1]))
+        p += float(np.sum(np.exp(la[hit] + bucket[-1] - log_total) * cumulative[count[hit] - 1]))
     return TestResult(min(1.0, p), None, "exact")
 
 
 def kruskal_wallis(samples) -> TestResult:
     """Kruskal-Wallis H test across groups, with the correction for ties.
 
-    Parameters
-    ----------
-    samples : sequence of array-like
-        One array of values per group; empty groups are ignored.
-
-    Returns
-    -------
-    TestResult
-        ``p_value`` is ``None`` with fewer than two non-empty groups or when
-        every value is the same.
+    ``samples`` holds one array of values per group (NaN and empty groups
+    ignored); ``p_value`` is ``None`` with fewer than two groups or when every
+    value is the same.
 
     Notes
     -----
@@ -272,8 +371,7 @@ def kruskal_wallis(samples) -> TestResult:
     Kruskal WH, Wallis WA. Use of ranks in one-criterion variance analysis.
     J Am Stat Assoc 1952;47:583-621.
     """
-    groups = [np.asarray(s, dtype=float) for s in samples]
-    groups = [g[~np.isnan(g)] for g in groups]
+    groups = [g[~np.isnan(g)] for g in (np.asarray(s, dtype=float) for s in samples)]
     groups = [g for g in groups if len(g)]
     if len(groups) < 2:
         return TestResult(None, None, "not computed: fewer than two groups with values")
@@ -282,3 +380,125 @@ def kruskal_wallis(samples) -> TestResult:
         return TestResult(None, None, "not computed: all values tied")
     h, p = stats.kruskal(*groups)
     return TestResult(float(p), float(h), "chi-squared approximation, tie-corrected")
+
+
+def _signed_rank_critical_value(n: int, confidence: float) -> int:
+    """The k of the interval [W_(k), W_(M+1-k)] (R's qsignrank(alpha/2, n)); 0 if none reaches it."""
+    half_alpha = (1 - confidence) / 2
+    if n < SIGNED_RANK_EXACT_BELOW:
+        ways = np.zeros(n * (n + 1) // 2 + 1)          # ways[w]: subsets of {1..n} with rank sum w
+        ways[0] = 1.0
+        for rank in range(1, n + 1):
+            with_rank = np.zeros_like(ways)
+            with_rank[rank:] = ways[:-rank]
+            ways = ways + with_rank
+        cdf = np.cumsum(ways) / 2.0 ** n
+        # first q with cdf[q] >= alpha/2; the tolerance keeps rounding in 1 - confidence from moving q
+        return int(np.searchsorted(cdf, half_alpha - 1e-12))
+    mean = n * (n + 1) / 4
+    sd = math.sqrt(n * (n + 1) * (2 * n + 1) / 24)
+    return max(0, math.ceil(mean - 0.5 - float(special.ndtri(1 - half_alpha)) * sd))
+
+
+def nrs_change(baseline, followup, confidence: float = 0.95) -> dict:
+    """Change in pain between paired NRS scores: medians, Hodges-Lehmann estimate, Wilcoxon test.
+
+    Parameters
+    ----------
+    baseline, followup : array-like of float
+        Paired scores, same length; a pair with a missing value (NaN, None,
+        pandas NA) is dropped.
+    confidence : float
+        Two-sided level of the interval.
+
+    Returns
+    -------
+    dict
+        ``n`` (complete pairs), ``median_baseline``, ``median_followup``,
+        ``median_change`` (of d = followup - baseline), ``hodges_lehmann``,
+        ``ci_low``, ``ci_high`` (``None`` below 6 pairs at 95 %), ``ci_method``
+        and ``wilcoxon_p`` (``None`` when every d is 0); with n = 0 all ``None``.
+
+    Notes
+    -----
+    *Estimate.* The median of the M = n(n+1)/2 Walsh averages
+    :math:`W = (d_i + d_j)/2, i \\le j`, zero differences kept.
+
+    *Interval* (Tukey): :math:`[W_{(k)}, W_{(M+1-k)}]`, k the smallest q with
+    :math:`P(T^+ \\le q) \\ge \\alpha/2` for the signed-rank statistic
+    :math:`T^+` of n differences under the null hypothesis; exact for n < 50,
+    from 50 pairs on
+
+    .. math:: k = \\lceil n(n+1)/4 - 0.5 - z_{1-\\alpha/2}\\sqrt{n(n+1)(2n+1)/24}\\,\\rceil
+
+    Without ties or zeros and n < 50 this is R's ``wilcox.test(followup,
+    baseline, paired = TRUE, conf.int = TRUE, exact = TRUE)``; with them R
+    drops the zeros and approximates, so it differs (coverage here is then
+    approximate).
+
+    *Test.* Zero differences dropped; :math:`T^+` the sum of the (mid)ranks of
+    :math:`|d|` of positive d, m the number of non-zero d, and
+
+    .. math:: z = \\frac{T^+ - m(m+1)/4 - 0.5\\,\\mathrm{sign}(T^+ - m(m+1)/4)}
+                       {\\sqrt{m(m+1)(2m+1)/24 - \\sum_t (t^3 - t)/48}}
+
+    with t the sizes of tied groups; p = 2(1 - Φ(|z|)). Computed by scipy
+    ``wilcoxon(d, zero_method="wilcox", correction=True, method="approx")``;
+    same as R's ``wilcox.test(followup, baseline, paired = TRUE, exact = FALSE,
+    correct = TRUE)``.
+
+    References
+    ----------
+    Wilcoxon F. Individual comparisons by ranking methods. Biometrics Bull
+    1945;1:80-83.
+    Hodges JL, Lehmann EL. Estimates of location based on rank tests. Ann Math
+    Stat 1963;34:598-611.
+    Tukey JW. The simplest signed-rank tests. Memorandum Report 17, Statistical
+    Research Group, Princeton University, 1949.
+    Bauer DF. Constructing confidence sets using rank statistics. J Am Stat
+    Assoc 1972;67:687-690.
+    Hollander M, Wolfe DA, Chicken E. Nonparametric Statistical Methods, 3rd ed.
+    Wiley 2014, chapter 3.
+    """
+    _check_confidence(confidence)
+    before = np.asarray(baseline, dtype=float)
+    after = np.asarray(followup, dtype=float)
+    if before.shape != after.shape or before.ndim != 1:
+        raise ValueError("baseline and followup must be 1-d arrays of the same length")
+    complete = ~np.isnan(before) & ~np.isnan(after)
+    before, after = before[complete], after[complete]
+    d = after - before
+    n = len(d)
+    result = {"n": n, **dict.fromkeys(["median_baseline", "median_followup", "median_change",
+                                       "hodges_lehmann", "ci_low", "ci_high", "ci_method", "wilcoxon_p"])}
+    if n == 0:
+        return result
+    result["median_baseline"] = float(np.median(before))
+    result["median_followup"] = float(np.median(after))
+    result["median_change"] = float(np.median(d))
+
+    # The Walsh averages by distinct values of d (NRS differences take few): values u < v that
+    # occur c_u and c_v times give (u + v)/2 c_u c_v times, u with itself c_u (c_u + 1)/2 times.
+    values, counts = np.unique(d, return_counts=True)
+    i, j = np.triu_indices(len(values))
+    averages = (values[i] + values[j]) / 2
+    times = np.where(i == j, counts[i] * (counts[i] + 1) // 2, counts[i] * counts[j])
+    order = np.argsort(averages, kind="stable")
+    averages, cumulative = averages[order], np.cumsum(times[order])
+
+    def walsh(k: int) -> float:                     # the k-th smallest Walsh average, k = 1, 2, ...
+        return float(averages[np.searchsorted(cumulative, k)])
+
+    m = n * (n + 1) // 2
+    result["hodges_lehmann"] = walsh((m + 1) // 2) if m % 2 else (walsh(m // 2) + walsh(m // 2 + 1)) / 2
+    k = _signed_rank_critical_value(n, confidence)
+    if k == 0:
+        result["ci_method"] = f"not computed: {n} pairs cannot reach {100 * confidence:g}% confidence"
+    else:
+        result["ci_low"], result["ci_high"] = walsh(k), walsh(m + 1 - k)
+        kind = "exact" if n < SIGNED_RANK_EXACT_BELOW else "normal approximation"
+        result["ci_method"] = f"Walsh averages, Wilcoxon signed-rank critical value ({kind})"
+    if np.any(d != 0):
+        test = stats.wilcoxon(d, zero_method="wilcox", correction=True, method="approx")
+        result["wilcoxon_p"] = float(test.pvalue)
+    return result

@@ -1,20 +1,25 @@
-"""Stage 3, subgroups: outcome by the ``group_by`` column and tests across groups."""
+"""Stage 3, subgroups: outcome by the ``group_by`` column, tests across groups, effect sizes.
+
+Small groups are pooled first (contract, section 5): a value held by fewer
+than ``min_group_size`` patients of the outcome denominator is not reported on
+its own; those patients form the group ``other``, or are counted as
+``unclassified`` when ``other`` would itself be too small. Every table and
+figure uses the groups of :func:`assign_groups`, so no output points at one patient.
+"""
 from __future__ import annotations
 
 import numpy as np
 import pandas as pd
 
-from .contract import PAIN_MECHANISMS
 from .errors import ParameterError
-from .stats import fisher_freeman_halton, kruskal_wallis, proportion
+from .input.contract import PAIN_MECHANISMS
+from .stats import fisher_freeman_halton, kruskal_wallis, newcombe_difference, odds_ratio_exact, proportion
 
-__all__ = ["assign_groups", "band_labels", "subgroup_table", "subgroup_summary", "UNCLASSIFIED",
-           "NUMERIC_COLUMNS"]
-
-#: Numeric columns of patients.csv: a group_by on one of them needs group_edges.
-NUMERIC_COLUMNS = ("age", "pain_duration_months", "baseline_nrs", "followup_nrs", "n_infusions")
+__all__ = ["assign_groups", "band_labels", "subgroup_table", "subgroup_summary", "reference_group",
+           "UNCLASSIFIED", "OTHER"]
 
 UNCLASSIFIED = "unclassified"
+OTHER = "other"
 
 
 def band_labels(edges) -> list[str]:
@@ -23,113 +28,140 @@ def band_labels(edges) -> list[str]:
     return [f"<{e[0]}"] + [f"{a}-<{b}" for a, b in zip(e, e[1:])] + [f">={e[-1]}"]
 
 
-def assign_groups(frame: pd.DataFrame, *, group_by: str, edges=()) -> pd.Series:
-    """The subgroup of each patient: an ordered categorical, missing for an empty value.
-
-    Parameters
-    ----------
-    frame : pandas.DataFrame
-        Patients (cohort or outcomes), with the ``group_by`` column.
-    group_by : str
-        Column that defines the groups: a code (pain_mechanism, sex), free
-        text (diagnosis) or a number cut into bands by ``edges``.
-    edges : sequence of float, optional
-        Cut points of the bands, each band closed on the left: ``[40, 60]``
-        gives ``<40``, ``40-<60`` and ``>=60``.
-
-    Returns
-    -------
-    pandas.Series
-        Categorical, categories in a meaningful order: pain mechanisms in the
-        contract's order, bands in the order of the edges, other values sorted.
-
-    Raises
-    ------
-    ParameterError
-        ``group_by`` is a numeric column of the contract and no ``edges`` are
-        given (each distinct age would be a group).
-    """
+def _labels(frame: pd.DataFrame, group_by: str, edges) -> tuple[pd.Series, list[str]]:
+    """Each patient's value of ``group_by`` as text (missing when empty), and the values in display order."""
     if group_by not in frame.columns:
         raise ParameterError(f"parameter group_by: {group_by!r} is not a column of patients.csv")
     values = frame[group_by]
     if len(edges):
         numbers = pd.to_numeric(values, errors="coerce").astype("float64")
-        bins = [-np.inf, *edges, np.inf]
-        return pd.Series(pd.cut(numbers, bins, right=False, labels=band_labels(edges)), index=frame.index,
-                         name=group_by)
-    if group_by in NUMERIC_COLUMNS:
-        raise ParameterError(f"parameter group_by: {group_by!r} is a number; give group_edges "
-                             "(cut points, e.g. [40, 60]) to make bands of it")
-    codes, uniques = pd.factorize(values.to_numpy(dtype=object))  # work on the distinct values only
-    labels = pd.Index(uniques, dtype=object).astype(str).str.strip()
-    labels = labels.where(labels != "")
-    present = sorted(set(labels.dropna()))
-    if group_by == "pain_mechanism":
-        known = [m for m in PAIN_MECHANISMS if m in present]
-        present = known + [v for v in present if v not in known]
-    position = pd.Index(present, dtype=object).get_indexer(labels)       # -1 for missing
-    group_codes = np.append(position, -1)[codes]
-    return pd.Series(pd.Categorical.from_codes(group_codes, categories=present, ordered=True),
-                     index=frame.index, name=group_by)
+        bands = pd.cut(numbers, [-np.inf, *edges, np.inf], right=False, labels=band_labels(edges))
+        return pd.Series(bands, index=frame.index).astype("str").where(numbers.notna()), band_labels(edges)
+    text = values.astype("str").str.strip()
+    text = text.where(values.notna() & (text != ""))
+    present = sorted(text.dropna().unique())
+    known = [m for m in PAIN_MECHANISMS if m in present] if group_by == "pain_mechanism" else []
+    return text, known + [v for v in present if v not in known]
 
 
-def subgroup_table(outcomes: pd.DataFrame, *, group_by: str, confidence: float = 0.95,
-                   edges=()) -> pd.DataFrame:
+def assign_groups(frame: pd.DataFrame, *, group_by: str, edges=(), min_group_size: int = 1) -> pd.Series:
+    """The subgroup of each patient after the small-group rule: a categorical, missing = unclassified.
+
+    Parameters
+    ----------
+    frame : pandas.DataFrame
+        Patients (cohort or outcomes) with the ``group_by`` column. Group
+        sizes are counted among the patients with ``in_denominator`` True
+        when the column is there, otherwise among all rows.
+    group_by : str
+        Column that defines the groups: a code, free text or a number cut
+        into bands by ``edges`` (``[40, 60]``: ``<40``, ``40-<60``, ``>=60``).
+    min_group_size : int
+        Values held by fewer patients go to ``other``; if ``other`` would
+        hold fewer than this, its patients are unclassified instead.
+
+    Returns
+    -------
+    pandas.Series
+        Categorical; categories in a meaningful order (pain mechanisms in the
+        contract's order, bands in order, other values sorted, ``other``
+        last); only categories that keep patients.
+    """
+    labels, order = _labels(frame, group_by, edges)
+    counted = labels[frame["in_denominator"].to_numpy(dtype=bool)] if "in_denominator" in frame else labels
+    counts = counted.value_counts()
+    small = [v for v in order if counts.get(v, 0) < min_group_size]
+    other_size = sum(counts.get(v, 0) for v in small)
+    pooled = labels.where(~labels.isin(small), OTHER if other_size >= min_group_size else None)
+    categories = [v for v in order if v not in small] + ([OTHER] if other_size >= min_group_size else [])
+    return pd.Series(pd.Categorical(pooled, categories=categories, ordered=True), index=frame.index, name=group_by)
+
+
+def pooled_values(frame: pd.DataFrame, *, group_by: str, edges=(), min_group_size: int = 1) -> int:
+    """How many values of ``group_by`` were held by fewer than ``min_group_size`` patients (a count only)."""
+    labels, order = _labels(frame, group_by, edges)
+    counted = labels[frame["in_denominator"].to_numpy(dtype=bool)] if "in_denominator" in frame else labels
+    counts = counted.value_counts()
+    return sum(1 for v in order if 0 < counts.get(v, 0) < min_group_size)
+
+
+def subgroup_table(outcomes: pd.DataFrame, groups: pd.Series, *, confidence: float = 0.95) -> pd.DataFrame:
     """Favorable outcome by subgroup, patients in the outcome denominator.
-
-    Groups are made by :func:`assign_groups` (``edges`` cut a numeric column
-    into bands); a group with no patient in the denominator gets no row.
 
     Returns
     -------
     pandas.DataFrame
-        One row per group (in the order of :func:`assign_groups`), columns ``group``, ``n``, ``favorable``, ``proportion``,
-        ``ci_low``, ``ci_high``, ``n_followup`` (patients with a follow-up NRS)
-        and ``median_reduction_pct`` (among them). Unclassified patients are
-        not in the table (see :func:`subgroup_summary`).
+        One row per group (in category order, groups without a patient in the
+        denominator left out): ``group``, ``n``, ``favorable``, ``proportion``,
+        ``ci_low``, ``ci_high`` (Wilson), ``n_followup`` and
+        ``median_reduction_pct`` (among those with a follow-up NRS).
     """
-    d = outcomes[outcomes["in_denominator"].to_numpy(dtype=bool)]
-    labels = assign_groups(d, group_by=group_by, edges=edges)
+    keep = outcomes["in_denominator"].to_numpy(dtype=bool)
+    d, g = outcomes[keep], groups[keep]
     rows = []
-    for group in labels.cat.categories:
-        members = d[(labels == group).to_numpy()]
-        if members.empty:  # a band nobody falls in
+    for group in g.cat.categories:
+        members = d[(g == group).to_numpy()]
+        if members.empty:                          # a band nobody falls in
             continue
-        p = proportion(int(members["favorable"].sum()), len(members), confidence)
         reductions = members["reduction_pct"].dropna()
-        rows.append({"group": group, "n": p.n, "favorable": p.events, "proportion": p.proportion,
-                     "ci_low": p.ci_low, "ci_high": p.ci_high, "n_followup": int(len(reductions)),
+        rows.append({"group": group, **proportion(int(members["favorable"].sum()), len(members), confidence).block(),
+                     "n_followup": len(reductions),
                      "median_reduction_pct": float(reductions.median()) if len(reductions) else None})
-    columns = ["group", "n", "favorable", "proportion", "ci_low", "ci_high", "n_followup",
-               "median_reduction_pct"]
+    columns = ["group", "n", "favorable", "proportion", "ci_low", "ci_high", "n_followup", "median_reduction_pct"]
     return pd.DataFrame(rows, columns=columns)
 
 
-def subgroup_summary(outcomes: pd.DataFrame, *, group_by: str, confidence: float = 0.95,
-                     edges=()) -> dict:
+def reference_group(table: pd.DataFrame, wanted: str | None) -> str | None:
+    """The group the others are compared with: ``wanted``, else the largest (ties: alphabetical)."""
+    if wanted is not None:
+        if wanted not in set(table["group"]):
+            raise ParameterError(f"parameter reference_group: {wanted!r} is not one of the groups "
+                                 f"({', '.join(map(str, table['group'])) or 'none'})")
+        return wanted
+    if table.empty:
+        return None
+    return table.sort_values(["n", "group"], ascending=[False, True])["group"].iloc[0]
+
+
+def _versus(group: pd.Series, reference: pd.Series, confidence: float) -> dict:
+    """Risk difference (Newcombe) and odds ratio (conditional MLE, exact) of a group vs the reference."""
+    rd, low, high = newcombe_difference(group["favorable"], group["n"], reference["favorable"], reference["n"],
+                                        confidence)
+    a, c = group["favorable"], reference["favorable"]
+    return {"risk_difference": rd, "rd_ci_low": low, "rd_ci_high": high,
+            **odds_ratio_exact(a, group["n"] - a, c, reference["n"] - c, confidence)}
+
+
+def subgroup_summary(outcomes: pd.DataFrame, groups: pd.Series, *, group_by: str, confidence: float = 0.95,
+                     edges=(), min_group_size: int = 1, reference: str | None = None) -> dict:
     """The ``subgroups`` section of results.json.
 
     Returns
     -------
     dict
-        ``group_by``, ``unclassified`` (denominator patients with an empty
-        value), ``groups`` (``{group: {n, favorable, proportion, ci_low,
-        ci_high}}``), ``fisher_freeman_halton_p`` and ``kruskal_wallis_p``
-        (``None`` when not computable), plus ``fisher_freeman_halton_method``,
-        ``kruskal_wallis_h`` and ``kruskal_wallis_n``.
+        ``group_by``, ``group_edges``, ``min_group_size``, ``unclassified``
+        (denominator patients without a group), ``pooled_values``, ``groups``
+        (``{group: {n, favorable, proportion, ci_low, ci_high[, vs_reference]}}``),
+        ``reference``, ``fisher_freeman_halton_p``, ``kruskal_wallis_p``
+        (None when not computable) and how each test was done.
     """
-    d = outcomes[outcomes["in_denominator"].to_numpy(dtype=bool)]
-    labels = assign_groups(d, group_by=group_by, edges=edges)
-    table = subgroup_table(outcomes, group_by=group_by, confidence=confidence, edges=edges)
+    keep = outcomes["in_denominator"].to_numpy(dtype=bool)
+    table = subgroup_table(outcomes, groups, confidence=confidence)
     ffh = fisher_freeman_halton(table["favorable"].tolist(), table["n"].tolist())
-    samples = [d.loc[(labels == g).to_numpy(), "reduction_pct"].dropna().to_numpy()
+    with_followup = keep & outcomes["has_followup"].to_numpy(dtype=bool)
+    samples = [outcomes.loc[with_followup & (groups == g).to_numpy(), "reduction_pct"].to_numpy()
                for g in table["group"]]
     kw = kruskal_wallis(samples)
-    groups = {row.group: {"n": int(row.n), "favorable": int(row.favorable), "proportion": row.proportion,
-                          "ci_low": row.ci_low, "ci_high": row.ci_high}
-              for row in table.itertuples(index=False)}
-    return {"group_by": group_by, "group_edges": [float(e) for e in edges],
-            "unclassified": int(labels.isna().sum()), "groups": groups,
+    ref = reference_group(table, reference)
+    blocks = {row["group"]: {k: row[k] for k in ("n", "favorable", "proportion", "ci_low", "ci_high")}
+              for row in table.to_dict("records")}
+    for name, block in blocks.items():
+        if name != ref:
+            block["vs_reference"] = _versus(pd.Series(block), pd.Series(blocks[ref]), confidence)
+    return {"group_by": group_by, "group_edges": [float(e) for e in edges], "min_group_size": min_group_size,
+            "unclassified": int(groups[keep].isna().sum()),
+            "pooled_values": pooled_values(outcomes, group_by=group_by, edges=edges, min_group_size=min_group_size),
+            "groups": blocks, "reference": ref,
             "fisher_freeman_halton_p": ffh.p_value, "kruskal_wallis_p": kw.p_value,
             "fisher_freeman_halton_method": ffh.method, "kruskal_wallis_h": kw.statistic,
             "kruskal_wallis_n": int(sum(len(s) for s in samples))}

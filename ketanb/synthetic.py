@@ -20,8 +20,9 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from .contract import PAIN_MECHANISMS
-from .io import SYNTHETIC_MARKER, write_bytes, write_csv, write_text
+from .compendium.files import write_bytes, write_csv, write_text
+from .input.contract import PAIN_MECHANISMS
+from .input.read import SYNTHETIC_MARKER
 from .paths import resolve
 
 __all__ = ["SEED", "PUBLISHED_SIZE", "COMPOSITION", "generate_extract", "write_extract",
@@ -119,7 +120,8 @@ def _kinds(rng, counts: dict, slots: int) -> np.ndarray:
     return rng.permutation(kinds)
 
 
-def generate_extract(n_patients: int = PUBLISHED_SIZE, seed: int = SEED) -> dict[str, pd.DataFrame]:
+def generate_extract(n_patients: int = PUBLISHED_SIZE, seed: int = SEED, *,
+                     favorable_share: float | None = None) -> dict[str, pd.DataFrame]:
     """Make a synthetic extract in the format of the data contract.
 
     Parameters
@@ -128,6 +130,16 @@ def generate_extract(n_patients: int = PUBLISHED_SIZE, seed: int = SEED) -> dict
         Number of treated patients (74 reproduces the published counts exactly).
     seed : int
         Seed of the random detail; the composition does not depend on it.
+    favorable_share : float or None
+        ``None`` (default) keeps the published composition exactly. A number in
+        [0, 1] re-splits the included patients of each pain mechanism into
+        favorable and unfavorable so that about that share of the included
+        patients is favorable: a clinic with another true response rate, for
+        demonstrations of pooling (:mod:`ketanb.pooling`). The total favorable
+        is ``share * included`` rounded half up; it is spread over the
+        mechanisms by the largest-remainder method of ``share * included of
+        the mechanism`` (ties to the mechanism listed first in
+        :data:`COMPOSITION`). The exclusions do not change.
 
     Returns
     -------
@@ -151,6 +163,19 @@ def generate_extract(n_patients: int = PUBLISHED_SIZE, seed: int = SEED) -> dict
         raise ValueError("n_patients must be at least 1")
     rng = np.random.default_rng(seed)
     comp = scale_counts(COMPOSITION, n_patients)
+    if favorable_share is not None:  # another true response rate: re-split each mechanism
+        share = float(favorable_share)
+        if not 0 <= share <= 1:
+            raise ValueError(f"favorable_share must be in [0, 1], not {favorable_share!r}")
+        mechs = list(dict.fromkeys(c[1] for c in comp if c[0] == "included"))
+        sizes = np.array([comp[("included", m, True)] + comp[("included", m, False)] for m in mechs])
+        quota = np.round(share * sizes, 9)
+        fav = np.floor(quota).astype(int)
+        extra = int(np.floor(round(share * sizes.sum(), 9) + 0.5)) - int(fav.sum())
+        order = sorted(range(len(mechs)), key=lambda i: (-round(quota[i] - fav[i], 12), i))
+        fav[order[:extra]] += 1
+        for m, f, size in zip(mechs, fav.tolist(), sizes.tolist()):
+            comp[("included", m, True)], comp[("included", m, False)] = f, size - f
     categories = list(comp)
     cat = rng.permutation(np.repeat(np.arange(len(categories)), list(comp.values())))
     n = n_patients
@@ -281,33 +306,41 @@ def generate_extract(n_patients: int = PUBLISHED_SIZE, seed: int = SEED) -> dict
     return {"patients": patients, "infusions": infusions, "adverse_events": adverse_events}
 
 
-def _readme(n_patients: int, seed: int) -> str:
+def _readme(n_patients: int, seed: int, favorable_share: float | None) -> str:
+    excluded = {c[1]: k for c, k in COMPOSITION.items() if c[0] == "excluded"}
+    included = sum(k for c, k in COMPOSITION.items() if c[0] == "included")
+    favorable = sum(k for c, k in COMPOSITION.items() if c[0] == "included" and c[2])
+    reasons = ", ".join(f"{k} {reason.replace('_', ' ')}" for reason, k in excluded.items())
+    call = f"n_patients={n_patients}, seed={seed}" + (f", favorable_share={favorable_share:g}"
+                                                       if favorable_share is not None else "")
     return f"""# Synthetic extract (not patient data)
 
 {NOTICE}
 
-Made by `ketanb.synthetic.generate_extract(n_patients={n_patients}, seed={seed})`;
-`make data` writes it again byte for byte. The files follow
-`../shared/data-contract.md`, section 1; `synthetic.json` marks the folder as
+Made by `ketanb.synthetic.generate_extract({call})`; `python -m ketanb data`
+with the same arguments writes it again byte for byte. The files follow
+`docs/data-contract.md`, section 1; `synthetic.json` marks the folder as
 synthetic so that every notebook and figure made from it says so.
 
-At 74 patients the composition is fixed by construction (see
-`ketanb.synthetic.COMPOSITION`): 74 treated, 29 excluded (4 outside the study
-period, 3 not racemic, 5 without the 75 mg test dose, 6 off-protocol doses,
-8 test dose only, 3 without a baseline NRS), 45 included, 23/45 favorable.
+At {PUBLISHED_SIZE} patients and the published response rate the composition is fixed by
+construction (`ketanb.synthetic.COMPOSITION`): {PUBLISHED_SIZE} treated, {sum(excluded.values())}
+excluded ({reasons}), {included} included, {favorable}/{included} favorable. Other sizes scale it;
+`favorable_share` changes the share of favorable outcomes (further synthetic clinics).
 """
 
 
 def write_extract(frames: dict[str, pd.DataFrame], folder: str | os.PathLike, *,
-                  n_patients: int, seed: int) -> Path:
+                  n_patients: int, seed: int, favorable_share: float | None = None) -> Path:
     """Write a synthetic extract as a folder of CSV files, with its synthetic marker and README."""
     target = resolve(folder)
     for name, frame in frames.items():
         write_csv(target / f"{name}.csv", frame)
     marker = {"generator": "ketanb.synthetic.generate_extract", "n_patients": n_patients,
               "seed": seed, "notice": NOTICE}
+    if favorable_share is not None:
+        marker["favorable_share"] = favorable_share
     write_text(target / SYNTHETIC_MARKER, json.dumps(marker, indent=2) + "\n")
-    write_text(target / "README.md", _readme(n_patients, seed))
+    write_text(target / "README.md", _readme(n_patients, seed, favorable_share))
     return target
 
 

@@ -1,8 +1,8 @@
 import pandas as pd
 import pytest
 
-from ketanb.cleaning import validate
-from ketanb.io import RawExtract, RawTable
+from ketanb.input.read import RawExtract, RawTable
+from ketanb.input.validate import validate
 
 
 def raw_extract(patients, infusions, adverse_events=None):
@@ -40,11 +40,27 @@ def make_extract():
 # --- running the real pipeline (make) on a copy of the project -------------------------------
 import hashlib
 import os
+import shutil
 import subprocess
+from pathlib import Path
 
 from ketanb.paths import ROOT
 
 OUTPUT_DIRS = ("results", "figures", "reports")
+
+
+def copy_project(target: Path) -> Path:
+    """Copy the project's files (tracked, or new and not ignored) to ``target``, dates kept.
+
+    Leaves out .venv and the build folders (ignored); ``make`` is then run on the throw-away copy.
+    """
+    files = subprocess.run(["git", "ls-files", "-z", "--cached", "--others", "--exclude-standard"],
+                           cwd=ROOT, capture_output=True, check=True).stdout.decode().split("\0")
+    for name in filter(None, files):
+        if (ROOT / name).is_file():
+            (target / name).parent.mkdir(parents=True, exist_ok=True)
+            shutil.copy2(ROOT / name, target / name)
+    return target
 
 
 def run_make(project, *args, timeout=600):
@@ -59,7 +75,7 @@ def output_digests(project):
     digests = {}
     for folder in OUTPUT_DIRS:
         for path in sorted((project / folder).rglob("*")):
-            if path.is_file() and ".staging" not in path.parts:
+            if path.is_file() and ".screenshots" not in path.parts:
                 digests[str(path.relative_to(project))] = hashlib.sha256(path.read_bytes()).hexdigest()
     return digests
 

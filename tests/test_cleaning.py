@@ -5,8 +5,9 @@ import pytest
 from ketanb import InputError, load_params
 from ketanb.cleaning import derive_cohort, flow_counts
 
+from ketanb.input.validate import validate
+
 from .conftest import patient, protocol, raw_extract
-from ketanb.cleaning import validate
 
 P = load_params()
 

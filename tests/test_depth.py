@@ -35,9 +35,12 @@ def test_sensitivity_thresholds_and_missing_followup(cohort):
     # >= 30 %: r100 r75 r60 r50 r40 = 5/9; >= 50 %: 4/9; >= 70 %: r100 r75 = 2/9 (lack never counts)
     got = {k: (b["favorable"], b["n"]) for k, b in s["responder_threshold"].items()}
     assert got == {"30": (5, 9), "50": (4, 9), "70": (2, 9)}
-    # exclude: the patient without follow-up leaves the denominator (4/8)
+    # exclude: the patient without follow-up leaves the denominator (4/8); best case: "missing" is
+    # favorable (5/9); "lack" stays unfavorable whatever happens
     got = {k: (b["favorable"], b["n"]) for k, b in s["missing_followup"].items()}
-    assert got == {"nonresponder": (4, 9), "exclude": (4, 8)}
+    assert got == {"nonresponder": (4, 9), "exclude": (4, 8), "favorable": (5, 9)}
+    # nobody stopped for side effects here: the same 4/9; all treated = the 9 included ones
+    assert (s["side_effect_stops_unfavorable"]["favorable"], s["all_treated"]["n"]) == (4, 9)
     # Wilson 95 % CI of 4/9, by hand: centre (4/9 + z^2/18) / (1 + z^2/9) = 0.4663,
     # half-width z sqrt(p(1-p)/9 + z^2/324) / (1 + z^2/9) = 0.2780 -> 0.1888 to 0.7333
     block = s["responder_threshold"]["50"]
@@ -78,15 +81,18 @@ def test_bands_close_on_the_left(cohort):
     by_patient = dict(zip(cohort["patient_id"], groups))
     assert by_patient["r75"] == "<40" and by_patient["r60"] == "40-<60"          # 39 and 40
     assert by_patient["r50"] == "40-<60" and by_patient["r40"] == ">=60"         # 59 and 60
-    summary = subgroup_summary(derive_outcomes(cohort, threshold=50), group_by="age", edges=(40, 60))
+    out = derive_outcomes(cohort, threshold=50)
+    summary = subgroup_summary(out, assign_groups(out, group_by="age", edges=(40, 60)), group_by="age",
+                               edges=(40, 60))
     assert list(summary["groups"]) == ["<40", "40-<60", ">=60"]                 # in band order
     assert {k: (g["favorable"], g["n"]) for k, g in summary["groups"].items()} == {
         "<40": (2, 3), "40-<60": (2, 3), ">=60": (0, 3)}
 
 
-def test_numeric_group_without_edges_is_refused(cohort):
+def test_numeric_group_without_edges_is_refused_when_the_parameters_are_read():
     with pytest.raises(ParameterError, match="give group_edges"):
-        assign_groups(cohort, group_by="age")
+        load_params(group_by="age")
+    assert load_params(group_by=" Diagnosis ").group_by == "diagnosis"      # headers match ignoring case
 
 
 @pytest.mark.parametrize("group_by, groups", [("sex", {"F", "M"}), ("diagnosis", None)])
@@ -95,8 +101,10 @@ def test_any_categorical_group(group_by, groups):
     got = r["subgroups"]["groups"]
     if groups:
         assert set(got) == groups
-    else:
-        assert len(got) > 3                                                     # many diagnoses
+    else:       # 15 diagnoses of 2-5 patients: only those of >= 5 stand alone, the rest pool into "other"
+        assert set(got) == {"irritable bowel syndrome", "painful diabetic polyneuropathy", "other"}
+        assert r["subgroups"]["pooled_values"] == 13
+        assert all(g["n"] >= 5 for g in got.values())
     assert sum(g["n"] for g in got.values()) + r["subgroups"]["unclassified"] == r["outcome"]["n"]
 
 
@@ -105,14 +113,16 @@ def test_extra_numeric_column_with_edges(make_extract):
     params = load_params(group_by="bmi", group_edges=[25, 30])
     extract = make_extract(pts, [r for i in range(3) for r in protocol(f"p{i}")], params=params)
     assert extract.patients["bmi"].tolist()[:2] == [22.5, 31.0] and np.isnan(extract.patients["bmi"][2])
-    summary = subgroup_summary(derive_outcomes(derive_cohort(extract, params), threshold=50),
-                               group_by="bmi", edges=params.group_edges)
+    out = derive_outcomes(derive_cohort(extract, params), threshold=50)
+    summary = subgroup_summary(out, assign_groups(out, group_by="bmi", edges=params.group_edges), group_by="bmi",
+                               edges=params.group_edges)
     assert {k: g["n"] for k, g in summary["groups"].items()} == {"<25": 1, ">=30": 1}
     assert summary["unclassified"] == 1
 
 
 def test_table1_by_hand(cohort):
-    t = table1(cohort, group_by="sex").set_index(["variable", "level"])
+    out = derive_outcomes(cohort, threshold=50)
+    t = table1(out, assign_groups(out, group_by="sex"), p_values=True).set_index(["variable", "level"])
     assert t.loc[("n", ""), ["overall", "F", "M"]].tolist() == ["9", "4", "5"]
     # ages F: 25 39 40 59 -> median 39.5, quartiles (numpy linear) 35.5 and 44.75 -> 44.8
     assert t.loc[("Age, years", ""), "F"] == "39.5 [35.5,44.8]"
@@ -126,6 +136,7 @@ def test_table1_exact_test_for_two_level_category(cohort):
     # by age band <50 / >=50: F = r100 r75 r60 (<50) and r50 (>=50); M: lack 33, missing 45 (<50),
     # r40 r20 worse (>=50). Table <50: 3 F of 5; >=50: 1 F of 4.
     # R: fisher.test(matrix(c(3, 2, 1, 3), 2)) p-value = 0.5238095
-    t = table1(cohort, group_by="age", edges=(50,)).set_index(["variable", "level"])
+    out = derive_outcomes(cohort, threshold=50)
+    t = table1(out, assign_groups(out, group_by="age", edges=(50,)), p_values=True).set_index(["variable", "level"])
     assert t.loc[("Sex", "F"), "p"] == pytest.approx(0.5238095, abs=1e-7)
     assert t.loc[("Sex", "F"), "test"] == "Fisher-Freeman-Halton exact"

@@ -1,16 +1,8 @@
-"""Inputs as clinics have them: comma CSV, European semicolon CSV, .xlsx; all give the same results.
-And the hand-over of large arrays between processes."""
-import multiprocessing
-from pathlib import Path
-
-import numpy as np
-import pandas as pd
+"""Inputs as clinics have them: comma CSV, European semicolon CSV, .xlsx; all give the same results."""
 import pytest
 
 from ketanb import load_params
-from ketanb.ids import IdBytes
-from ketanb.io import categorical, hand_over, take_over
-from ketanb.io import read_extract
+from ketanb.input.read import read_extract
 from ketanb.analysis import analyse
 from ketanb.synthetic import generate_extract, write_european_csv, write_extract, write_workbook
 
@@ -60,20 +52,3 @@ def test_workbook_marks_synthetic_data(frames, tmp_path):
     plain = read_extract(write_workbook(frames, tmp_path / "b.xlsx", synthetic=False))
     assert marked.synthetic and not plain.synthetic
     assert marked.tables["patients"].file == "a.xlsx, sheet patients"
-
-
-def test_hand_over_and_take_over_between_processes():
-    frame = pd.DataFrame({"date": pd.to_datetime(["2016-03-01", "2016-03-31"]), "dose_mg": [75.0, 150.0],
-                          "formulation": categorical([0, 0], ["racemic"])})
-    ids = IdBytes.of(np.array(["SYN-0000001", "SYN-0000002"], dtype=object))
-    ids.hashes()
-    with multiprocessing.get_context("fork").Pool(1) as pool:          # written by another process
-        name = pool.apply(hand_over, ({"frame": frame, "ids": ids},))
-    assert Path(name).is_file()
-    got = take_over(name)
-    assert not Path(name).exists()                                      # deleted once read
-    pd.testing.assert_frame_equal(got["frame"], frame, check_exact=True)
-    assert got["ids"].text().tolist() == ["SYN-0000001", "SYN-0000002"]
-    assert (got["ids"].hashes() == ids.hashes()).all()
-    got["frame"].loc[0, "dose_mg"] = 1.0                                # arrays made on the file are writable
-    assert take_over(None) is None

@@ -1,20 +1,32 @@
-"""The real pipeline (`make all`) on copies of the project: bad input, another extract, privacy.
+"""The real pipeline (`make all`) on copies of the project: bad input, other extracts, privacy,
+content-based rebuilds, all-or-nothing publishing, one run at a time, empty cohorts.
 
 These run papermill end to end, so each takes a few seconds to half a minute.
 """
 import json
+import os
+import signal
+import subprocess
+import time
 
 import pytest
 
 from ketanb import load_params
 from ketanb.analysis import analyse
-from ketanb.io import read_json, to_jsonable
-from ketanb.paths import copy_project
-from ketanb.synthetic import generate_extract, write_european_csv
+from ketanb.compendium.files import read_json, to_jsonable
+from ketanb.paths import ROOT
+from ketanb.synthetic import generate_extract, write_european_csv, write_extract
 
-from .conftest import output_digests, run_make
+from .conftest import copy_project, output_digests, run_make
 
 pytestmark = pytest.mark.usefixtures("venv_ready")
+STAGES = ("01-cleaning", "02-outcomes", "03-subgroups", "04-side-effects")
+
+
+def planned(project, *args):
+    """The stages a `make all` would run now."""
+    out = run_make(project, "-n", "outputs", *args).stdout
+    return [s for s in STAGES if f"notebooks/{s}.ipynb" in out]
 
 
 def test_invalid_extract_changes_no_output(tmp_path):
@@ -32,33 +44,40 @@ def test_invalid_extract_changes_no_output(tmp_path):
     assert output_digests(project) == before
 
 
-def test_invalid_parameters_change_no_output(tmp_path):
+@pytest.mark.parametrize("params, message", [
+    ("responder_threshold: 150\n", "responder_threshold"),
+    ("group_by: age\n", "give group_edges"),                        # refused before any stage writes
+    ("reference_group: visceral\n", "reference_group: 'visceral' is not one of the groups"),
+])
+def test_refused_parameters_change_no_output(tmp_path, params, message):
     project = copy_project(tmp_path / "project")
     before = output_digests(project)
-    (tmp_path / "p.yaml").write_text("responder_threshold: 150\n")
+    (tmp_path / "p.yaml").write_text(params)
     run = run_make(project, "all", f"PARAMS={tmp_path / 'p.yaml'}")
-    assert run.returncode != 0 and "responder_threshold" in run.stderr and "Traceback" not in run.stderr
+    assert run.returncode != 0 and message in run.stderr and "Traceback" not in run.stderr
     assert output_digests(project) == before
 
 
 RUNS = {
     "sex, threshold 30, exclude": ("responder_threshold: 30\nmissing_followup: exclude\ngroup_by: sex\n",
                                    {"F", "M"}),
-    "age bands": ("group_by: age\ngroup_edges: [40, 50, 60]\n", {"<40", "40-<50", "50-<60", ">=60"}),
-    "diagnosis": ("group_by: diagnosis\n", None),
+    "age bands, best case": ("group_by: age\ngroup_edges: [40, 50, 60]\nmissing_followup: favorable\n",
+                             {"<40", "40-<50", "50-<60", ">=60"}),
+    "diagnosis: many small groups": ("group_by: Diagnosis\nreference_group: other\n", None),
 }
 
 
 @pytest.mark.parametrize("name", RUNS)
-def test_other_extract_and_parameters_without_any_patient_id_in_outputs(tmp_path, name):
-    """DATA= and PARAMS= on a clinic-style extract with distinctive ids; no id reaches any output."""
+def test_other_extract_and_parameters_show_no_patient(tmp_path, name):
+    """DATA= (a path with spaces, outside the project) and PARAMS= on a clinic-style extract with
+    distinctive ids: results agree with the package, no id and no path of the machine reaches any
+    output, and no group of fewer than min_group_size patients gets a statistic."""
     project = copy_project(tmp_path / "project")
     frames = generate_extract(120, seed=11)
-    ids = [f"ZQPID{i:05d}X" for i in range(120)]
-    mapping = dict(zip(frames["patients"]["patient_id"], ids))
+    mapping = {old: f"ZQPID{i:05d}X" for i, old in enumerate(frames["patients"]["patient_id"])}
     for frame in frames.values():
         frame["patient_id"] = frame["patient_id"].map(mapping)
-    data = write_european_csv(frames, tmp_path / "clinic")
+    data = write_european_csv(frames, tmp_path / "Pain clinic" / "Extract 2024")
     params = tmp_path / "params.yaml"
     text, expected_groups = RUNS[name]
     params.write_text(text)
@@ -66,29 +85,37 @@ def test_other_extract_and_parameters_without_any_patient_id_in_outputs(tmp_path
     assert run.returncode == 0, run.stderr[-3000:]
 
     results = read_json(project / "results" / "results.json")
-    assert results == json.loads(json.dumps(to_jsonable(
-        analyse(data, load_params(params)))))  # the notebooks agree with the package
-    assert results["parameters"] == load_params(params).to_dict()
+    fresh = json.loads(json.dumps(to_jsonable(analyse(data, load_params(params)))))
+    assert results == fresh                                               # the notebooks agree with the package
+    assert results["data"] == {"source": "Extract 2024", "synthetic": False}
     groups = results["subgroups"]["groups"]
-    assert set(groups) == expected_groups if expected_groups else len(groups) > 4
+    assert set(groups) == expected_groups if expected_groups else "other" in groups
+    assert all(g["n"] >= 5 for g in groups.values())
+    if expected_groups is None:                                           # 15 diagnoses, most of 2-5 patients
+        assert results["subgroups"]["pooled_values"] > 5
+        assert results["subgroups"]["reference"] == "other" and "vs_reference" not in groups["other"]
     table1 = (project / "results" / "table1.csv").read_text()
-    assert all(g in table1 for g in groups)                         # Table 1 has a column per group
-    assert results["data"]["synthetic"] is False
+    header = table1.splitlines()[0].split(",")
+    assert all(g in header for g in groups)                               # Table 1 has a column per group
+    curve_groups = {line.split(",")[0] for line in (project / "results" / "responder_curve.csv").read_text()
+                    .splitlines()[1:]}
+    assert curve_groups == {"overall", *groups}
 
     leaks = []
     for folder in ("results", "figures", "reports"):
         for path in (project / folder).rglob("*"):
             if path.is_file():
                 text = path.read_bytes().decode("latin-1")
-                if "ZQPID" in text:
-                    leaks.append(str(path.relative_to(project)))
+                leaks += [(str(path.relative_to(project)), token) for token in ("ZQPID", str(tmp_path), "Pain clinic")
+                          if token in text]
     assert leaks == []
 
 
-def test_rebuild_from_nothing_is_byte_identical_and_incremental(tmp_path):
-    """Every committed output comes back byte for byte; then make is up to date and only re-runs what changed."""
+def test_rebuilds_follow_content_not_dates(tmp_path):
+    """Every committed output comes back byte for byte; then only a changed content re-runs a stage."""
     project = copy_project(tmp_path / "project")
     committed = output_digests(project)
+    extract = write_extract(generate_extract(74), tmp_path / "extract", n_patients=74, seed=20240501)
     for folder in ("results", "figures", "reports"):
         for path in (project / folder).iterdir():
             if path.is_file():
@@ -96,14 +123,68 @@ def test_rebuild_from_nothing_is_byte_identical_and_incremental(tmp_path):
     run = run_make(project, "all")
     assert run.returncode == 0, run.stderr[-3000:]
     assert output_digests(project) == committed
+    assert run_make(project, "-q", "outputs").returncode == 0            # nothing left to do
 
-    assert run_make(project, "-q", "all").returncode == 0            # nothing left to do
-    (project / "notebooks" / "04-side-effects.ipynb").touch()
-    planned = run_make(project, "-n", "all").stdout
-    assert "04-side-effects" in planned and "01-cleaning" not in planned and "02-outcomes" not in planned
-    (project / "ketanb" / "baseline.py").touch()                     # used by stage 03 only
-    planned = run_make(project, "-n", "all").stdout
-    assert "03-subgroups" in planned and "02-outcomes" not in planned
-    (project / "params.yaml").touch()                                # every stage reads the parameters
-    planned = run_make(project, "-n", "all").stdout
-    assert all(f"reports/{s}" in planned for s in ("01-cleaning", "02-outcomes", "03-subgroups", "04-side-effects"))
+    future = time.time() + 3600                                           # new dates, same content
+    for path in [project / "params.yaml", project / "ketanb" / "baseline.py",
+                 project / "notebooks" / "04-side-effects.ipynb", *(project / "data" / "raw").iterdir()]:
+        os.utime(path, (future, future))
+    assert planned(project) == []
+
+    notebook = project / "notebooks" / "04-side-effects.ipynb"
+    nb = json.loads(notebook.read_text())
+    nb["cells"][0]["source"] += "\n"
+    notebook.write_text(json.dumps(nb, indent=1))
+    assert planned(project) == ["04-side-effects"]
+    assert run_make(project, "all").returncode == 0
+
+    # another extract, then a corrected patients.csv copied in with an OLD date: everything re-runs
+    assert run_make(project, "all", f"DATA={extract}").returncode == 0
+    patients = extract / "patients.csv"
+    old = patients.stat().st_mtime - 86400
+    patients.write_text(patients.read_text().replace("SYN-0001,F,", "SYN-0001,M,", 1)
+                        if "SYN-0001,F," in patients.read_text()
+                        else patients.read_text().replace("SYN-0001,M,", "SYN-0001,F,", 1))
+    os.utime(patients, (old, old))
+    assert planned(project, f"DATA={extract}") == list(STAGES)
+
+
+def test_a_second_run_stops_and_a_killed_run_publishes_nothing(tmp_path):
+    project = copy_project(tmp_path / "project")
+    before = output_digests(project)
+    (tmp_path / "t30.yaml").write_text("responder_threshold: 30\n")
+    env = dict(os.environ, MAKEFLAGS="")
+    first = subprocess.Popen(["make", "-s", f"VENV={ROOT / '.venv'}", "all", f"PARAMS={tmp_path / 't30.yaml'}"],
+                             cwd=project, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                             start_new_session=True)
+    time.sleep(4)
+    second = run_make(project, "all")
+    assert second.returncode != 0
+    assert "another run is in progress (pid" in second.stderr and "Traceback" not in second.stderr
+    os.killpg(first.pid, signal.SIGTERM)                                  # killed half-way
+    first.communicate(timeout=60)
+    assert output_digests(project) == before                             # nothing published
+    run = run_make(project, "all")                                        # and the next run finishes
+    assert run.returncode == 0, run.stderr[-3000:]
+    assert output_digests(project) == before
+
+
+@pytest.mark.parametrize("case", ["no patient included", "no follow-up NRS at all"])
+def test_tiny_cohorts_finish(tmp_path, case):
+    project = copy_project(tmp_path / "project")
+    frames = generate_extract(12, seed=4)
+    params = tmp_path / "p.yaml"
+    if case == "no patient included":
+        params.write_text("test_dose_mg: 60\n")                           # nobody had a 60 mg test dose
+    else:
+        params.write_text("missing_followup: exclude\n")
+        frames["patients"]["followup_nrs"] = ""
+    data = write_european_csv(frames, tmp_path / "tiny")
+    run = run_make(project, "all", f"DATA={data}", f"PARAMS={params}")
+    assert run.returncode == 0, run.stderr[-3000:]
+    results = read_json(project / "results" / "results.json")
+    assert results["outcome"]["n"] == 0
+    assert results["outcome"]["proportion"] is None and results["outcome"]["ci_low"] is None
+    assert len(list((project / "figures").glob("*.png"))) == len(list((ROOT / "figures").glob("*.png")))
+    assert (project / "reports" / "index.html").is_file()
+    assert sorted(p.name for p in (project / "reports").glob("*.ipynb")) == [f"{s}.ipynb" for s in STAGES]

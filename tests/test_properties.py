@@ -3,11 +3,12 @@ import numpy as np
 from hypothesis import HealthCheck, given, settings, strategies as st
 
 from ketanb import load_params
-from ketanb.cleaning import derive_cohort, flow_counts, validate
-from ketanb.io import RawExtract, RawTable, read_extract
+from ketanb.cleaning import derive_cohort, flow_counts
+from ketanb.input.read import RawExtract, RawTable, read_extract
+from ketanb.input.validate import validate
 from ketanb.outcomes import derive_outcomes, outcome_summary
 from ketanb.side_effects import side_effect_summary
-from ketanb.subgroups import subgroup_summary
+from ketanb.subgroups import assign_groups, subgroup_summary
 from ketanb.synthetic import generate_extract
 
 P = load_params()
@@ -37,7 +38,7 @@ def test_generated_extracts_are_valid_and_add_up(n, seed):
     assert flow["included"] + sum(flow["excluded"].values()) == n
     summary = outcome_summary(out, threshold=50)
     assert summary["n"] == flow["included"] and 0 <= summary["favorable"] <= summary["n"]
-    groups = subgroup_summary(out, group_by="pain_mechanism")
+    groups = subgroup_summary(out, assign_groups(out, group_by="pain_mechanism"), group_by="pain_mechanism")
     assert sum(g["n"] for g in groups["groups"].values()) + groups["unclassified"] == summary["n"]
     assert sum(g["favorable"] for g in groups["groups"].values()) <= summary["favorable"]
     effects = side_effect_summary(cohort, extract.infusions, extract.adverse_events)
@@ -68,4 +69,5 @@ def test_row_order_case_and_spaces_do_not_matter(tmp_path_factory, n, seed, shuf
     _, cohort_b, out_b = analyse(read_extract(folder).tables)
     assert flow_counts(cohort_a) == flow_counts(cohort_b)
     assert outcome_summary(out_a, threshold=50) == outcome_summary(out_b, threshold=50)
-    assert subgroup_summary(out_a, group_by="pain_mechanism") == subgroup_summary(out_b, group_by="pain_mechanism")
+    assert (subgroup_summary(out_a, assign_groups(out_a, group_by="pain_mechanism"), group_by="pain_mechanism")
+            == subgroup_summary(out_b, assign_groups(out_b, group_by="pain_mechanism"), group_by="pain_mechanism"))

@@ -2,7 +2,7 @@
 import pytest
 
 from ketanb import load_params
-from ketanb.io import read_json, to_jsonable
+from ketanb.compendium.files import read_json, to_jsonable
 from ketanb.paths import ROOT
 from ketanb.analysis import analyse
 from ketanb.synthetic import PUBLISHED_SIZE, SEED, generate_extract, write_extract

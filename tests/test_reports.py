@@ -4,11 +4,15 @@ import re
 
 import pytest
 
-from ketanb.index import TABLES, figures_in_reports
+from ketanb.compendium.index import PUBLISHED, TABLES, figures_in_reports
 from ketanb.paths import ROOT
 
 REPORTS = ROOT / "reports"
 pytestmark = pytest.mark.skipif(not (REPORTS / "index.html").exists(), reason="run `make all` first")
+
+
+def results():
+    return json.loads((ROOT / "results" / "results.json").read_text())
 
 
 def test_every_table_is_described_on_the_index():
@@ -18,28 +22,60 @@ def test_every_table_is_described_on_the_index():
     assert all(f"results/{name}" in index for name in tables)
 
 
-def test_every_figure_is_on_the_index_with_caption_and_alt_text():
+def test_every_figure_is_on_the_index_with_caption_alt_text_and_vector_copy():
     figures = figures_in_reports(REPORTS)
     assert sorted(f["path"] for f in figures) == sorted(f"figures/{p.name}" for p in (ROOT / "figures").glob("*.png"))
     index = (REPORTS / "index.html").read_text(encoding="utf-8")
     for f in figures:
         assert f["alt"].strip() and f["caption"].strip()
         assert f'<img src="../{f["path"]}" alt="' in index
+        assert (ROOT / f["vector"]).is_file() and f'href="../{f["vector"]}"' in index
 
 
-def test_index_summary_numbers_come_from_results_json():
-    results = json.loads((ROOT / "results" / "results.json").read_text())
+def test_index_opens_with_published_beside_reproduced():
     index = (REPORTS / "index.html").read_text(encoding="utf-8")
-    o = results["outcome"]
-    assert f"{o['favorable']}/{o['n']} ({100 * o['proportion']:.1f}%" in index
-    assert f"{results['cohort']['treated']} patients treated" in index
-    assert "SYNTHETIC DATA" in index
+    table = index[index.index('id="published-vs-reproduced"'):index.index("</table>", index.index("published-vs"))]
+    r = results()
+    # the paper: 74 treated, 45 analysed, 23/45 (51.1%) favorable; the shipped run reproduces each
+    assert PUBLISHED == {"treated": 74, "included": 45, "favorable": 23, "n": 45}
+    assert f"<td>{r['cohort']['treated']}</td>" in table and f"<td>{r['cohort']['included']}</td>" in table
+    assert "23/45 (51.1%)" in table
+    assert table.count('class="same"') == 5 and 'class="different"' not in table
+    assert "set to match the paper" in index and "invented by the generator" in index
+
+
+def test_index_numbers_come_from_results_json():
+    r = results()
+    index = (REPORTS / "index.html").read_text(encoding="utf-8")
+    o = r["outcome"]
+    assert f"{o['favorable']}/{o['n']} ({100 * o['proportion']:.1f}%; 95% CI {100 * o['ci_low']:.1f}-" in index
+    serious = r["side_effects"]["treated"]["serious_patients"]
+    # 0 of 74 with the exact upper bound: R binom.test(0, 74)$conf.int[2] = 0.04862762
+    assert serious["patients"] == 0 and round(serious["ci_high"], 4) == 0.0486
+    assert f"0 of 74 treated patients (0.0%; 95% CI 0.0% to {100 * serious['ci_high']:.1f}%" in index
+    assert "SYNTHETIC DATA" in index and "exploratory" in index
 
 
 @pytest.mark.parametrize("report", sorted(p.name for p in REPORTS.glob("[0-9]*.html")))
-def test_reports_open_offline_with_code_folded(report):
+def test_reports_open_offline_with_code_folded_and_one_parameters_cell(report):
     html = (REPORTS / report).read_text(encoding="utf-8")
     assert not re.search(r"<script[^>]+src=\"https?://", html), "a script from the network"
     assert '<details class="ketanb-code"><summary>Show code</summary>' in html
-    assert "SYNTHETIC DATA" in html
-    assert 'href="index.html"' in html
+    assert html.count("Parameters of this run") == 1
+    assert "SYNTHETIC DATA" in html and 'href="index.html"' in html
+    assert "<strong>Result" in html                                # a results paragraph
+
+
+def test_reports_show_formatted_tables():
+    html = (REPORTS / "02-outcomes.html").read_text(encoding="utf-8")
+    r = results()
+    o = r["outcome"]
+    assert f"{o['favorable']}/{o['n']} ({100 * o['proportion']:.1f}%; 95% CI" in html
+    assert "<caption>Sensitivity analyses</caption>" in html
+    assert "0.5111" not in html and "main_analysis" not in html    # no raw fractions, no snake_case header
+
+
+def test_no_absolute_path_of_the_machine_in_any_output():
+    leaks = [str(p.relative_to(ROOT)) for folder in ("results", "figures", "reports")
+             for p in (ROOT / folder).rglob("*") if p.is_file() and str(ROOT) in p.read_bytes().decode("latin-1")]
+    assert leaks == []

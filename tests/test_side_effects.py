@@ -1,4 +1,6 @@
 """Side-effect counts per patient and per occurrence, worked out by hand."""
+import pytest
+
 from ketanb import load_params
 from ketanb.cleaning import derive_cohort
 from ketanb.side_effects import side_effect_summary
@@ -21,11 +23,40 @@ def test_patients_and_occurrences_in_both_populations(make_extract):
     extract = make_extract([patient(p) for p in "abcd"], infusions, events)
     cohort = derive_cohort(extract, load_params())
     got = side_effect_summary(cohort, extract.infusions, extract.adverse_events)
-    assert got["treated"] == {
+    treated, included = got["treated"], got["included"]
+    assert {k: treated[k] for k in ("patients", "infusions", "patients_with_any", "serious", "severity")} == {
         "patients": 4, "infusions": 12, "patients_with_any": 3, "serious": 1,
-        "events": {"nausea": {"patients": 3, "occurrences": 4}, "dizziness": {"patients": 1, "occurrences": 1}},
         "severity": {"mild": 3, "moderate": 1, "severe": 1}}
-    assert got["included"] == {
+    assert {e: (v["patients"], v["occurrences"]) for e, v in treated["events"].items()} == {
+        "nausea": (3, 4), "dizziness": (1, 1)}
+    assert {k: included[k] for k in ("patients", "infusions", "patients_with_any", "serious", "severity")} == {
         "patients": 3, "infusions": 9, "patients_with_any": 2, "serious": 0,
-        "events": {"nausea": {"patients": 2, "occurrences": 3}, "dizziness": {"patients": 1, "occurrences": 1}},
         "severity": {"mild": 3, "moderate": 1, "severe": 0}}
+    assert {e: (v["patients"], v["occurrences"]) for e, v in included["events"].items()} == {
+        "nausea": (2, 3), "dizziness": (1, 1)}
+
+
+def test_harms_with_bounds(make_extract):
+    """Any side effect (Wilson), serious ones (Clopper-Pearson), each event (Wilson), against R."""
+    infusions = protocol("a") + protocol("b") + protocol("d")
+    infusions += [dict(r, formulation="esketamine") for r in protocol("c")]
+    events = [ae("a", "2016-03-01", "nausea"), ae("b", "2016-04-30", "nausea"),
+              ae("c", "2016-03-01", "nausea", "severe", serious="yes")]
+    extract = make_extract([patient(p) for p in "abcd"], infusions, events)
+    got = side_effect_summary(derive_cohort(extract, load_params()), extract.infusions, extract.adverse_events)
+    treated, included = got["treated"], got["included"]
+    # 3 of 4 treated had one. R: prop.test(3, 4, correct = FALSE)$conf.int = 0.3006418426 0.9544127392
+    assert treated["any"]["patients"] == 3 and treated["any"]["proportion"] == 0.75
+    assert (treated["any"]["ci_low"], treated["any"]["ci_high"]) == pytest.approx((0.3006418426, 0.9544127392))
+    assert treated["events"]["nausea"]["ci_low"] == pytest.approx(0.3006418426)
+    # 1 of 4 serious. R: binom.test(1, 4)$conf.int = 0.00630946321 0.80587955032
+    s = treated["serious_patients"]
+    assert (s["patients"], s["proportion"]) == (1, 0.25)
+    assert (s["ci_low"], s["ci_high"]) == pytest.approx((0.00630946321, 0.80587955032))
+    # none of the 3 included. R: binom.test(0, 3)$conf.int = 0.0000000000 0.7075982262
+    s = included["serious_patients"]
+    assert (s["patients"], s["proportion"], s["ci_low"]) == (0, 0.0, 0.0)
+    assert s["ci_high"] == pytest.approx(0.7075982262)
+    # 2 of 3 included had nausea. R: prop.test(2, 3, correct = FALSE)$conf.int = 0.2076596008 0.9385080553
+    assert (included["events"]["nausea"]["ci_low"], included["events"]["nausea"]["ci_high"]) == pytest.approx(
+        (0.2076596008, 0.9385080553))

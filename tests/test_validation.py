@@ -9,9 +9,8 @@ import pandas as pd
 import pytest
 
 from ketanb import InputError, load_params
-from ketanb import cleaning
-from ketanb.cleaning import load, validate
-from ketanb.io import read_extract
+from ketanb.input.read import read_extract
+from ketanb.input.validate import validate
 
 from .conftest import patient, protocol
 
@@ -79,7 +78,8 @@ CELL_RULES = [
      "patients.csv, row 2, column discontinuation: value 'moved': one of lack_of_effect, side_effects, "
      "other (or empty)"),
     ("infusions", 1, {"date": "2016/03/31"}, "infusions.csv, row 3, column date: value '2016/03/31': a date YYYY-MM-DD"),
-    ("infusions", 1, {"date": "2016-02-30"}, "infusions.csv, row 3, column date: value '2016-02-30': a date YYYY-MM-DD"),
+    ("infusions", 1, {"date": "2016-02-30"},
+     "infusions.csv, row 3, column date: value '2016-02-30': a date YYYY-MM-DD (there is no such date)"),
     ("infusions", 2, {"dose_mg": "0"}, "infusions.csv, row 4, column dose_mg: value '0': a number > 0"),
     ("infusions", 2, {"dose_mg": ""}, "infusions.csv, row 4, column dose_mg: value '': a value is required: a number > 0"),
     ("infusions", 0, {"formulation": "s-ketamine"},
@@ -213,78 +213,53 @@ def test_many_bad_rows_are_summarised(tmp_path):
                          "(a whole number from 18 to 110)")
 
 
-# --- load(): infusions.csv read in a second process gives the same tables and the same report ----
+# --- extracts as clinic PCs write them (issue: safe on a clinic's real extract) --------------------
 
-def _every_bad_extract():
-    for table, row, change, _ in CELL_RULES:
-        yield f"{table}.{next(iter(change))}", spoil(table, row, **change)
-    for rule, change, _ in RELATION_RULES:
-        tables = good()
-        change(tables)
-        yield rule, tables
-    tables = spoil("patients", 0, age="17")                      # problems in all three files at once
-    tables["infusions"][0]["dose_mg"] = "-75"
-    tables["infusions"].append(dict(tables["infusions"][1], patient_id="p9"))
-    tables["adverse_events"][0]["severity"] = "bad"
-    yield "all three files", tables
-    tables = good()                                               # fine cells, unknown ids only
-    tables["infusions"].append(dict(tables["infusions"][1], patient_id="p9 "))
-    tables["adverse_events"].append(dict(AE, patient_id="p10"))
-    yield "unknown ids", tables
-
-
-def _report(call):
-    with pytest.raises(InputError) as info:
-        call()
-    return str(info.value)
-
-
-def test_load_in_two_processes_reports_exactly_as_validate(tmp_path):
-    for i, (case, tables) in enumerate(_every_bad_extract()):
-        folder = write(tmp_path / f"x{i}", tables)
-        expected = _report(lambda: validate(read_extract(folder)))
-        assert _report(lambda: load(folder, parallel=True)) == expected, case
-
-
-def test_load_in_two_processes_gives_the_same_tables(tmp_path):
-    from ketanb.synthetic import generate_extract, write_extract
-
-    folder = tmp_path / "synthetic"
-    write_extract(generate_extract(3000, 5), folder, n_patients=3000, seed=5)
-    one, two = validate(read_extract(folder)), load(folder, parallel=True)
+def test_utf16_unicode_text_and_tab_separated_files_are_read(tmp_path):
+    """Excel's "Unicode Text" is UTF-16 with a byte-order mark and tabs: read like the comma CSV."""
+    plain = write(tmp_path / "plain", good())
+    unicode_text = tmp_path / "unicode"
+    unicode_text.mkdir()
     for name in ("patients", "infusions", "adverse_events"):
-        pd.testing.assert_frame_equal(getattr(two, name), getattr(one, name), check_exact=True)
-    assert (two.source, two.synthetic, two.synthetic_notice) == (one.source, one.synthetic, one.synthetic_notice)
+        text = (plain / f"{name}.csv").read_text(encoding="utf-8").replace(",", "\t")
+        (unicode_text / f"{name}.csv").write_bytes(text.encode("utf-16"))     # BOM + UTF-16 LE
+    a, b = validate(read_extract(plain)), validate(read_extract(unicode_text))
+    assert read_extract(unicode_text).tables["patients"].separator == "tab"
+    for name in ("patients", "infusions", "adverse_events"):
+        pd.testing.assert_frame_equal(getattr(a, name), getattr(b, name))
 
 
-def _mark_and_give_up(path):
-    """Stands in for the second process's work: leaves a mark next to the extract, returns None."""
-    (path.parent.parent / "second process ran").touch()
-
-
-def test_load_decides_by_size(tmp_path, monkeypatch):
+def test_utf16_without_bom_is_refused_naming_the_encoding(tmp_path):
     folder = write(tmp_path / "x", good())
-    marker = tmp_path / "second process ran"
-    monkeypatch.setattr(cleaning, "_prepare_infusions", _mark_and_give_up)   # None: load falls back
-    assert len(load(folder).patients) == 2                        # a few hundred bytes: one process
-    assert not marker.exists()
-    monkeypatch.setattr(cleaning, "PARALLEL_BYTES", 10)
-    assert len(load(folder).patients) == 2                        # ten bytes is large: a second process
-    assert marker.exists()
+    path = folder / "patients.csv"
+    path.write_bytes(path.read_text(encoding="utf-8").encode("utf-16-le"))
+    with pytest.raises(InputError) as info:
+        read_extract(folder)
+    assert "UTF-16 without a byte-order mark" in str(info.value)
 
 
-def test_load_leaves_no_handed_over_file_when_this_process_fails(tmp_path, monkeypatch):
-    import tempfile
-    from pathlib import Path
+def test_ids_equal_but_for_case_are_one_patient(tmp_path):
+    tables = good()
+    tables["patients"].append(patient("P1"))
+    tables["infusions"] += protocol("P1", start="2018-01-02")
+    found, _ = problems(tmp_path, tables)
+    assert found == ["patients.csv, row 4, column patient_id: value 'P1': a patient_id not used by an earlier "
+                     "row: row 2 has 'p1', the same id but for upper and lower case (each patient once)"]
 
-    folder = write(tmp_path / "x", good())
-    shm = Path("/dev/shm") if Path("/dev/shm").is_dir() else Path(tempfile.gettempdir())
-    before = set(shm.glob("ketanb-*"))
 
-    def fail(data, params):
-        raise RuntimeError("first process failed")
+def test_ids_match_across_tables_ignoring_case(tmp_path):
+    tables = good()
+    for row in tables["infusions"] + tables["adverse_events"]:
+        row["patient_id"] = row["patient_id"].upper()
+    extract = validate(read_extract(write(tmp_path / "x", tables)))
+    assert extract.infusions["patient"].tolist() == [0, 0, 0, 1, 1, 1]
 
-    monkeypatch.setattr(cleaning, "_prepare_beside", fail)
-    with pytest.raises(RuntimeError, match="first process failed"):
-        load(folder, parallel=True)
-    assert set(shm.glob("ketanb-*")) == before
+
+@pytest.mark.parametrize("date, expected", [
+    ("2013-02-30", "a date YYYY-MM-DD (there is no such date)"),
+    ("2016-13-01", "a date YYYY-MM-DD (there is no such date)"),
+    ("1-3-2016", "a date YYYY-MM-DD"),
+])
+def test_dates_that_do_not_exist_say_so(tmp_path, date, expected):
+    found, _ = problems(tmp_path, spoil("infusions", 1, date=date))
+    assert found == [f"infusions.csv, row 3, column date: value '{date}': {expected}"]

@@ -1,7 +1,7 @@
-"""The data contract (../shared/data-contract.md) as data: files, columns, codes.
+"""The data contract (docs/data-contract.md) as data: files, columns, codes, the tolerance.
 
-Everything the cleaning stage checks is declared here once, so that the checks,
-the error messages and the documentation cannot drift apart.
+Everything validation checks is declared here once, so that the checks, the
+error messages and the documentation cannot drift apart.
 """
 from __future__ import annotations
 
@@ -9,8 +9,13 @@ from dataclasses import dataclass
 
 __all__ = [
     "ColumnSpec", "TABLES", "TABLE_FILES", "PAIN_MECHANISMS", "DISCONTINUATION",
-    "EVENTS", "SEVERITIES", "FORMULATIONS", "EXCLUSION_REASONS", "IDENTIFYING_COLUMNS",
+    "EVENTS", "SEVERITIES", "FORMULATIONS", "EXCLUSION_REASONS", "IDENTIFYING_COLUMNS", "TOLERANCE",
 ]
+
+#: Absolute tolerance of every comparison with a dose (mg) or a responder threshold
+#: (percentage points), so that floating-point rounding never flips a result:
+#: 7.4 -> 3.7 is a 49.99999999999999 % reduction, which counts as 50 %.
+TOLERANCE = 1e-9
 
 PAIN_MECHANISMS = ("neuropathic", "nociceptive", "nociplastic")
 DISCONTINUATION = ("lack_of_effect", "side_effects", "other")

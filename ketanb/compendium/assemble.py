@@ -1,0 +1,38 @@
+"""The last step of a build: results/results.json and reports/index.html.
+
+    python -m ketanb.compendium.assemble BUILD
+
+Each stage writes its sections of results.json as ``results/<section>.json``
+in the build folder; :func:`assemble` merges them in a fixed order, marks the
+file with the format version (``ketanb_results``, read by the pooling of
+several clinics) and builds the reviewers' index from the result.
+"""
+from __future__ import annotations
+
+import sys
+
+from .. import RESULTS_FORMAT
+from ..paths import resolve
+from .files import read_json, write_json, write_text
+from .index import build_index
+
+__all__ = ["SECTIONS", "assemble"]
+
+#: Files merged into results.json, in order: run.json (data, parameters) from stage 01,
+#: then one file per stage section.
+SECTIONS = ("run", "cohort", "outcome", "subgroups", "side_effects")
+
+
+def assemble(build: str) -> dict:
+    """Merge ``results/<section>.json`` of ``build`` into ``results/results.json``; write ``reports/index.html``."""
+    folder = resolve(build)
+    merged: dict = {"ketanb_results": RESULTS_FORMAT}
+    for section in SECTIONS:
+        merged.update(read_json(folder / "results" / f"{section}.json"))
+    write_json(folder / "results" / "results.json", merged)
+    write_text(folder / "reports" / "index.html", build_index(folder))
+    return merged
+
+
+if __name__ == "__main__":
+    assemble(sys.argv[1])

@@ -1,0 +1,91 @@
+"""Writing outputs, and handing patient-level tables from one stage to the next.
+
+Stages run with the build folder as their working directory
+(:func:`ketanb.compendium.stage.start`), so outputs are written to relative
+paths such as ``results/cohort.json``. Writing is deterministic (floats to 12
+significant digits, Unix newlines) and goes through a temporary file and a
+rename, so a reader never sees half a file; a file whose bytes do not change
+is left alone.
+"""
+from __future__ import annotations
+
+import datetime as dt
+import io
+import json
+import math
+import os
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+__all__ = ["write_bytes", "write_text", "write_json", "write_csv", "read_json", "to_jsonable",
+           "save_processed", "load_processed", "PROCESSED"]
+
+#: Folder of the build folder where stages hand patient-level tables on (never published).
+PROCESSED = "processed"
+
+
+def write_bytes(path: str | os.PathLike, data: bytes) -> Path:
+    """Write ``data`` to ``path`` unless the file already holds exactly these bytes."""
+    target = Path(path)
+    if target.is_file() and target.read_bytes() == data:
+        return target
+    target.parent.mkdir(parents=True, exist_ok=True)
+    tmp = target.with_name(f".{target.name}.tmp")
+    tmp.write_bytes(data)
+    os.replace(tmp, target)
+    return target
+
+
+def write_text(path: str | os.PathLike, text: str) -> Path:
+    """Write UTF-8 text (see :func:`write_bytes`)."""
+    return write_bytes(path, text.encode("utf-8"))
+
+
+def to_jsonable(obj):
+    """Numpy / pandas scalars to plain Python; floats to 12 significant digits; NaN and infinity to None."""
+    if isinstance(obj, dict):
+        return {str(k): to_jsonable(v) for k, v in obj.items()}
+    if isinstance(obj, (list, tuple)):
+        return [to_jsonable(v) for v in obj]
+    if isinstance(obj, (bool, np.bool_)):
+        return bool(obj)
+    if isinstance(obj, (int, np.integer)):
+        return int(obj)
+    if isinstance(obj, (float, np.floating)):
+        return float(f"{obj:.12g}") if math.isfinite(obj) else None
+    if obj is None or obj is pd.NA or obj is pd.NaT:
+        return None
+    if isinstance(obj, (dt.date, pd.Timestamp)):
+        return obj.isoformat()[:10]
+    return obj
+
+
+def write_json(path: str | os.PathLike, obj) -> Path:
+    """Write ``obj`` as indented JSON, keys in the given order, floats to 12 significant digits."""
+    return write_text(path, json.dumps(to_jsonable(obj), indent=2, ensure_ascii=False, allow_nan=False) + "\n")
+
+
+def read_json(path: str | os.PathLike):
+    """Read a JSON file."""
+    return json.loads(Path(path).read_text(encoding="utf-8"))
+
+
+def write_csv(path: str | os.PathLike, frame: pd.DataFrame, *, index: bool = False) -> Path:
+    """Write a table as comma-separated UTF-8 with Unix newlines, floats to 12 significant digits."""
+    buffer = io.StringIO()
+    frame.to_csv(buffer, index=index, lineterminator="\n", float_format="%.12g")
+    return write_text(path, buffer.getvalue())
+
+
+def save_processed(frames: dict[str, pd.DataFrame]) -> None:
+    """Hand patient-level frames to the next stage (pickles under ``processed/`` of the build folder)."""
+    Path(PROCESSED).mkdir(parents=True, exist_ok=True)
+    for name, frame in frames.items():
+        frame.to_pickle(Path(PROCESSED) / f"{name}.pkl")
+
+
+def load_processed(*names: str) -> list[pd.DataFrame]:
+    """Frames written by :func:`save_processed` in an earlier stage."""
+    return [pd.read_pickle(Path(PROCESSED) / f"{name}.pkl") for name in names]

@@ -1,0 +1,107 @@
+"""reports/index.html: the reviewers' entry page, from results.json, the reports and a Jinja2 template.
+
+It opens with the published numbers beside this run's, then the main results
+(every number read from results.json, none typed in), links to every stage
+report, figure (with its caption and alt text, taken from the executed
+notebook) and table. It needs no script and no network: open the file.
+"""
+from __future__ import annotations
+
+import html
+import json
+import re
+from pathlib import Path
+
+import jinja2
+
+from .. import tables as fmt
+
+__all__ = ["PUBLISHED", "TABLES", "figures_in_reports", "build_index"]
+
+#: The published numbers (Vallé et al., Acta Anaesthesiologica Belgica, May 2024): 74 patients
+#: treated, 45 treated per protocol and analysed, a favorable outcome in 23/45 (51.1%), no
+#: significant difference between neuropathic, nociceptive and nociplastic pain, mild side
+#: effects and no major complications.
+PUBLISHED = {"treated": 74, "included": 45, "favorable": 23, "n": 45}
+
+#: Every table under results/ with what it holds (a test checks none is left out).
+TABLES = {
+    "flow.csv": "Participant flow: treated, excluded by reason, included (stage 01)",
+    "outcome_breakdown.csv": "How the denominator splits into favorable and kinds of unfavorable outcome (stage 02)",
+    "sensitivity.csv": "Main analysis and sensitivity analyses: thresholds, missing follow-up, side-effect stops, "
+                       "all treated (stage 02)",
+    "responder_curve.csv": "Favorable outcome at every threshold 0-100 %, overall and by subgroup (stage 02)",
+    "table1.csv": "Table 1: baseline characteristics overall and by subgroup (stage 03)",
+    "included_vs_excluded.csv": "Baseline characteristics of included and excluded patients (stage 03)",
+    "subgroups.csv": "Favorable outcome by subgroup with confidence intervals and effect sizes (stage 03)",
+    "side_effects.csv": "Side effects per event and population, patients and occurrences (stage 04)",
+    "side_effects_severity.csv": "Side effects by severity, included patients (stage 04)",
+    "side_effects_treatment.csv": "Treatments given for side effects, included patients (stage 04)",
+}
+
+_FIGURE = re.compile(r'<figure class="ketanb-figure".*?alt="(?P<alt>[^"]*)".*?<figcaption><b>(?P<path>[^<]+)</b>: '
+                     r'(?P<caption>.*?)</figcaption></figure>', re.S)
+
+
+def figures_in_reports(reports: Path) -> list[dict]:
+    """Figures shown by the executed notebooks, in order: path, alt text, caption, report."""
+    found = []
+    for notebook in sorted(reports.glob("[0-9]*.ipynb")):
+        for cell in json.loads(notebook.read_text(encoding="utf-8"))["cells"]:
+            for output in cell.get("outputs", []):
+                for match in _FIGURE.finditer("".join(output.get("data", {}).get("text/html", ""))):
+                    found.append({"path": match["path"], "vector": str(Path(match["path"]).with_suffix(".svg")),
+                                  "alt": html.unescape(match["alt"]), "caption": html.unescape(match["caption"]),
+                                  "report": notebook.with_suffix(".html").name})
+    return found
+
+
+def _title(notebook: Path) -> str:
+    for cell in json.loads(notebook.read_text(encoding="utf-8"))["cells"]:
+        if cell["cell_type"] == "markdown":
+            return "".join(cell["source"]).splitlines()[0].lstrip("# ").strip()
+    return notebook.stem
+
+
+def _comparison(r: dict) -> list[dict]:
+    """The published numbers beside this run's."""
+    o, sub, harms = r["outcome"], r["subgroups"], r["side_effects"]["treated"]
+    p = sub["fisher_freeman_halton_p"]
+    rows = [("Patients treated", PUBLISHED["treated"], r["cohort"]["treated"]),
+            ("Treated per protocol and analysed", PUBLISHED["included"], r["cohort"]["included"]),
+            ("Favorable outcome", f"{PUBLISHED['favorable']}/{PUBLISHED['n']} "
+             f"({fmt.pct(PUBLISHED['favorable'] / PUBLISHED['n'])})", f"{o['favorable']}/{o['n']} ({fmt.pct(o['proportion'])})"),
+            ("Difference between pain mechanisms", "not significant",
+             "not computable" if p is None else ("not significant" if p >= 0.05 else "significant")
+             + f" (p = {fmt.pval(p)})"),
+            ("Major complications", "none", "none" if harms["serious_patients"]["patients"] == 0
+             else f"{harms['serious_patients']['patients']} patients")]
+    return [{"label": label, "published": pub, "reproduced": rep,
+             "same": str(pub) == str(rep).split(" (p =")[0]} for label, pub, rep in rows]
+
+
+def build_index(build: Path) -> str:
+    """The HTML of reports/index.html for the build folder ``build`` (results/ and reports/ in it)."""
+    r = json.loads((build / "results" / "results.json").read_text(encoding="utf-8"))
+    reports = build / "reports"
+    level = f"{100 * r['parameters']['confidence']:g}"
+    serious = r["side_effects"]["treated"]["serious_patients"]
+    harms = (f"{serious['patients']} of {r['side_effects']['treated']['patients']} treated patients "
+             f"({fmt.pct(serious['proportion'])}; {level}% CI {fmt.pct(serious['ci_low'])} to "
+             f"{fmt.pct(serious['ci_high'])}, Clopper-Pearson)")
+    sensitivity = []
+    if (build / "results" / "sensitivity.csv").is_file():
+        import pandas as pd
+
+        sensitivity = pd.read_csv(build / "results" / "sensitivity.csv").to_dict("records")
+    env = jinja2.Environment(loader=jinja2.FileSystemLoader(Path(__file__).parent / "templates" / "index"),
+                             autoescape=True, keep_trailing_newline=True)
+    return env.get_template("index.html.j2").render(
+        r=r, level=level, comparison=_comparison(r), harms_sentence=harms, sensitivity=sensitivity,
+        excluded=", ".join(f"{n} {reason.replace('_', ' ')}" for reason, n in r["cohort"]["excluded"].items() if n),
+        stages=[{"html": nb.with_suffix(".html").name, "notebook": nb.name, "title": _title(nb)}
+                for nb in sorted(reports.glob("[0-9]*.ipynb"))],
+        figures=figures_in_reports(reports),
+        tables=[(name, text) for name, text in TABLES.items() if (build / "results" / name).exists()],
+        pct=fmt.pct, num=fmt.num, pval=fmt.pval, points=fmt.points,
+        prop=lambda block: fmt.format_proportion(block, confidence=r["parameters"]["confidence"]))

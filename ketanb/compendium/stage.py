@@ -1,0 +1,105 @@
+"""Running one stage notebook with papermill, and what every stage starts from.
+
+    python -m ketanb.compendium.stage notebooks/01-cleaning.ipynb .build -p data data/raw -p params_file params.yaml
+
+The notebook runs with the build folder (``.build``, or ``OUT/.build``) as
+its working directory and is executed into ``tmp/`` there; only when it
+succeeds is it normalised (papermill's times removed), moved to ``reports/``
+and rendered to HTML next to it. Nothing outside the build folder changes:
+the Makefile publishes results/, figures/ and reports/ when every stage has
+succeeded (:mod:`ketanb.compendium.publish`). An input or parameter error is
+printed as the plain report of every problem, not as a traceback.
+"""
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+from pathlib import Path
+
+from ..params import Params, load_params
+from ..paths import resolve
+
+__all__ = ["start", "run_stage", "normalise"]
+
+#: nbconvert templates of the project (``reviewer``: offline, code folded).
+TEMPLATES = Path(__file__).resolve().parent / "templates"
+
+
+def start(out: str | os.PathLike, params_file: str | os.PathLike) -> Params:
+    """What every stage notebook does first: work in the build folder ``out``, read the parameters.
+
+    ``out`` and ``params_file`` are relative to the project root. Outputs are
+    then written to relative paths (``results/``, ``figures/``) inside ``out``;
+    a notebook opened by hand writes to its default ``runs/scratch``, never to
+    the committed outputs.
+    """
+    params = load_params(params_file)
+    folder = resolve(out)
+    folder.mkdir(parents=True, exist_ok=True)
+    os.chdir(folder)
+    return params
+
+
+def normalise(nb) -> None:
+    """Drop what changes between identical runs (papermill's times and paths, execution timestamps).
+
+    The notebook's own ``parameters`` cell goes too: papermill's injected cell
+    after it holds every parameter of the run, and a report shows them once.
+    """
+    for key in ("start_time", "end_time", "duration", "exception", "input_path", "output_path"):
+        nb.metadata.get("papermill", {}).pop(key, None)
+    nb.cells = [c for c in nb.cells if "parameters" not in c.metadata.get("tags", [])]
+    for cell in nb.cells:
+        if "injected-parameters" in cell.metadata.get("tags", []):
+            cell.id = "injected-parameters"  # papermill gives it a random id
+        cell.metadata.pop("execution", None)
+        cell.metadata.get("papermill", {}).clear()
+
+
+def run_stage(notebook: str, out: str, parameters: dict) -> int:
+    """Execute ``notebook`` into ``out/reports/`` (all or nothing); 0 on success, 1 on an error."""
+    import nbformat
+    import papermill as pm
+    from nbconvert import HTMLExporter
+
+    build = resolve(out)
+    target = build / "reports" / Path(notebook).name
+    tmp = build / "tmp" / target.name
+    tmp.parent.mkdir(parents=True, exist_ok=True)
+    target.parent.mkdir(parents=True, exist_ok=True)
+    try:
+        pm.execute_notebook(str(resolve(notebook)), str(tmp), parameters={**parameters, "out": out},
+                            kernel_name="python3", progress_bar=False, cwd=str(build),
+                            # the kernel talks to papermill on localhost only; its warning that
+                            # local TCP is unencrypted would be the loudest line of every run
+                            extra_arguments=["--IPKernelApp.log_level=ERROR"])
+    except pm.PapermillExecutionError as exc:
+        tmp.unlink(missing_ok=True)
+        if exc.ename in ("InputError", "ParameterError"):
+            print(f"\n{notebook} stopped: {exc.evalue}", file=sys.stderr)
+        else:
+            print(f"\n{notebook} failed in cell {exc.exec_count}: {exc.ename}: {exc.evalue}\n"
+                  + "".join(exc.traceback), file=sys.stderr)
+        return 1
+    nb = nbformat.read(tmp, as_version=4)
+    normalise(nb)
+    nbformat.write(nb, tmp)
+    body, _ = HTMLExporter(template_name="reviewer", extra_template_basedirs=[str(TEMPLATES)],
+                           ).from_notebook_node(nb, resources={"metadata": {"name": target.stem}})
+    target.with_suffix(".html").write_text(body, encoding="utf-8")
+    tmp.replace(target)                              # last: make sees the stage done only now
+    return 0
+
+
+def main(argv=None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("notebook")
+    parser.add_argument("out", help="the build folder, relative to the project root")
+    parser.add_argument("-p", nargs=2, action="append", default=[], metavar=("NAME", "VALUE"))
+    args = parser.parse_args(argv)
+    return run_stage(args.notebook, args.out, dict(args.p))
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,205 @@
+"""Reading an extract: a folder of three CSV files or one .xlsx workbook, every cell as text.
+
+Cells are kept exactly as the clinic wrote them, so that validation can quote a
+bad value back. CSV files are read by pandas with the pyarrow engine (Arrow
+strings). Encodings: UTF-8 with or without a byte-order mark, and UTF-16 with
+a byte-order mark (what Excel's "Unicode Text" writes). Separators: comma,
+semicolon (then numbers use a decimal comma, as Excel writes them in Belgium)
+or tab, told apart on the header row.
+"""
+from __future__ import annotations
+
+import codecs
+import csv
+import datetime as dt
+import io
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import pandas as pd
+
+from ..errors import InputError, Problem
+from ..paths import resolve, shown_path
+from .contract import TABLE_FILES
+
+__all__ = ["RawTable", "RawExtract", "read_extract", "read_csv_table", "SYNTHETIC_MARKER",
+           "SYNTHETIC_NOTICE"]
+
+#: A folder holding this file (or a workbook with a sheet of this name without
+#: ``.json``) was made by :mod:`ketanb.synthetic`.
+SYNTHETIC_MARKER = "synthetic.json"
+#: The one wording of the synthetic-data notice (notebooks, the index).
+SYNTHETIC_NOTICE = ("**SYNTHETIC DATA.** This run uses the synthetic extract shipped with the project "
+                    "(`ketanb.synthetic`). It reproduces the published counts, but no row describes a "
+                    "real patient.")
+
+SEPARATORS = {",": "comma", ";": "semicolon", "\t": "tab"}
+
+
+@dataclass
+class RawTable:
+    """One input table with every cell as text, as written (empty cell = ``""``).
+
+    Attributes
+    ----------
+    file : str
+        Name to quote in messages, e.g. ``"patients.csv"`` or ``"extract.xlsx, sheet patients"``.
+    frame : pandas.DataFrame
+        Columns named as in the header (trimmed, lower case), cells as text.
+        Row ``i`` of the frame is spreadsheet row ``i + 2``.
+    decimal_comma : bool
+        Numbers may use a decimal comma (semicolon- or tab-separated file).
+    header : list of str
+        The column names as written in the file.
+    separator : str
+        ``"comma"``, ``"semicolon"``, ``"tab"`` (``""`` for a workbook sheet).
+    """
+
+    file: str
+    frame: pd.DataFrame
+    decimal_comma: bool = False
+    header: list[str] = field(default_factory=list)
+    separator: str = ""
+
+
+@dataclass
+class RawExtract:
+    """The three tables of an extract, as text, with where they came from."""
+
+    source: str
+    tables: dict[str, RawTable]
+    synthetic: bool = False
+
+
+def _decode(data: bytes, name: str, problems: list[Problem]) -> bytes | None:
+    """The file's bytes as UTF-8 without a byte-order mark, or None with the reason in ``problems``."""
+    if data.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
+        return data.decode("utf-16").encode("utf-8")        # Excel's "Unicode Text"
+    data = data.removeprefix(codecs.BOM_UTF8)
+    if b"\0" in data[:1000]:                                 # text does not hold NUL bytes; UTF-16 does
+        problems.append(Problem(name, 1, None, None, "a text file in UTF-8; this one is UTF-16 without a "
+                                "byte-order mark: save it again as 'CSV UTF-8 (comma delimited)'"))
+        return None
+    try:
+        data.decode("utf-8")
+        return data
+    except UnicodeDecodeError as exc:
+        line = data[: exc.start].count(b"\n") + 1
+        problems.append(Problem(name, line, None, data[exc.start: exc.start + 1].hex(" "),
+                                "the file is not UTF-8 (it looks like Windows-1252 / Latin-1, as older Excel "
+                                "versions save 'CSV'); save it again as 'CSV UTF-8 (comma delimited)'"))
+        return None
+
+
+def read_csv_table(path: Path, problems: list[Problem]) -> RawTable | None:
+    """One CSV file as a RawTable; None (and the reason appended to ``problems``) if it cannot be read."""
+    name = path.name
+    data = _decode(path.read_bytes(), name, problems)
+    if data is None:
+        return None
+    first_line = data.split(b"\n", 1)[0].decode("utf-8").rstrip("\r")
+    if not first_line.strip():
+        problems.append(Problem(name, 1, None, None, "a header row with the column names"))
+        return None
+    sep = max(SEPARATORS, key=first_line.count)           # ties: comma, the first listed
+    header = next(csv.reader([first_line], delimiter=sep))
+    try:
+        frame = pd.read_csv(io.BytesIO(data), sep=sep, engine="pyarrow", dtype="str",
+                            keep_default_na=False, na_values=[])
+    except (pd.errors.ParserError, ValueError) as exc:
+        problems.append(Problem(name, None, None, None,
+                                f"a well-formed {SEPARATORS[sep]}-separated file ({exc})"))
+        return None
+    frame.columns = [c.strip().lower() for c in header]
+    return RawTable(name, frame, decimal_comma=sep != ",", header=header, separator=SEPARATORS[sep])
+
+
+def _excel_cell_text(value) -> str:
+    """A workbook cell as the text a CSV export would hold (real dates as YYYY-MM-DD)."""
+    if value is None:
+        return ""
+    if isinstance(value, dt.datetime):
+        return value.date().isoformat() if value.time() == dt.time(0) else value.isoformat(" ")
+    if isinstance(value, dt.date):
+        return value.isoformat()
+    if isinstance(value, float):
+        return repr(int(value)) if value.is_integer() else repr(value)
+    return str(value)
+
+
+def _read_workbook(path: Path, problems: list[Problem]) -> tuple[dict[str, RawTable], bool]:
+    import openpyxl  # only needed for workbooks
+
+    try:
+        book = openpyxl.load_workbook(path, read_only=True, data_only=True)
+    except Exception as exc:  # noqa: BLE001 - any unreadable workbook is the same problem to a user
+        problems.append(Problem(path.name, None, None, None, f"a readable .xlsx workbook ({exc})"))
+        return {}, False
+    tables: dict[str, RawTable] = {}
+    sheets = {name.strip().lower(): name for name in book.sheetnames}
+    for table in TABLE_FILES:
+        if table not in sheets:
+            problems.append(Problem(path.name, None, None, None, f"a sheet named {table!r} (the workbook "
+                                    f"has: {', '.join(book.sheetnames)})"))
+            continue
+        rows = [[_excel_cell_text(v) for v in row] for row in book[sheets[table]].iter_rows(values_only=True)]
+        label = f"{path.name}, sheet {table}"
+        if not rows or not any(rows[0]):
+            problems.append(Problem(label, 1, None, None, "a header row with the column names"))
+            continue
+        width = max(i for i, v in enumerate(rows[0]) if v) + 1
+        body = [(row + [""] * width)[:width] for row in rows[1:]]
+        while body and not any(body[-1]):                  # trailing empty rows of the sheet
+            body.pop()
+        header = rows[0][:width]
+        frame = pd.DataFrame(body, columns=range(width), dtype="str")
+        frame.columns = [c.strip().lower() for c in header]
+        tables[table] = RawTable(label, frame, header=header)
+    synthetic = SYNTHETIC_MARKER.removesuffix(".json") in sheets
+    book.close()
+    return tables, synthetic
+
+
+def read_extract(path: str | os.PathLike) -> RawExtract:
+    """Read an extract: a folder of three CSV files or one ``.xlsx`` workbook.
+
+    Parameters
+    ----------
+    path : path-like
+        Folder holding ``patients.csv``, ``infusions.csv`` and
+        ``adverse_events.csv``, or a workbook with sheets of those names.
+        Relative paths are taken from the project root.
+
+    Returns
+    -------
+    RawExtract
+        Every cell as text, as written.
+
+    Raises
+    ------
+    InputError
+        A missing file or sheet, an encoding that is not UTF-8 or UTF-16, an unreadable file.
+    """
+    where = resolve(path)
+    shown = shown_path(path)
+    problems: list[Problem] = []
+    tables: dict[str, RawTable] = {}
+    synthetic = False
+    if where.is_dir():
+        for table, filename in TABLE_FILES.items():
+            if not (where / filename).is_file():
+                problems.append(Problem(filename, None, None, None, f"the file {filename} in {shown} (it is missing)"))
+            elif (raw := read_csv_table(where / filename, problems)) is not None:
+                tables[table] = raw
+        synthetic = (where / SYNTHETIC_MARKER).is_file()
+    elif where.is_file() and where.suffix.lower() == ".xlsx":
+        tables, synthetic = _read_workbook(where, problems)
+    elif where.exists():
+        problems.append(Problem(shown, None, None, None, "a folder of CSV files or an .xlsx workbook"))
+    else:
+        problems.append(Problem(shown, None, None, None, "an existing folder or .xlsx workbook"))
+    if problems:
+        raise InputError(problems, source=shown)
+    return RawExtract(shown, tables, synthetic)
+

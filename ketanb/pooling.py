@@ -1,0 +1,416 @@
+"""Pooling the results of several clinics: a random-effects meta-analysis of aggregates.
+
+Each clinic shares only its ``results.json`` (counts and parameters, nothing
+patient-level). :func:`pool` checks that the sites analysed the same way and
+pools the proportion with a favorable outcome; :func:`write_pooled` writes
+``pooled.json``. A site is named by the folder holding its file. Relative
+paths are taken from the project root. See ``docs/pooling.md``.
+"""
+from __future__ import annotations
+
+import json
+import math
+import os
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+from scipy import stats
+
+from . import RESULTS_FORMAT
+from .compendium.files import write_json
+from .errors import KetanbError
+from .paths import resolve
+from .stats import proportion
+
+__all__ = ["PoolingError", "RESULTS_FORMAT", "POOLED_FORMAT", "POOLED_KIND", "AGREEMENT_KEYS", "MERGED_GROUP",
+           "site_name", "read_site", "check_agreement", "dersimonian_laird", "pool", "write_pooled",
+           "site_table", "group_table", "describe"]
+
+#: The format of pooled.json (its key ``ketanb_pooled``).
+POOLED_FORMAT = 1
+#: The ``kind`` of a pooled.json, so it cannot be mistaken for a site's results.json.
+POOLED_KIND = "ketanb pooled analysis of several sites"
+#: Parameters on which every site must agree before their counts can be pooled.
+AGREEMENT_KEYS = ("responder_threshold", "missing_followup", "group_by")
+#: The group into which a site merges values held by fewer than min_group_size patients (never pooled).
+MERGED_GROUP = "other"
+
+#: The keys of a results.json that pooling reads, by section.
+_NEEDED = {"outcome": ("n", "favorable"),
+           "parameters": ("responder_threshold", "missing_followup", "group_by", "confidence"),
+           "subgroups": ("groups",)}
+
+
+class PoolingError(KetanbError):
+    """The site files cannot be pooled; the message names the files and what is wrong."""
+
+
+def site_name(path: str | os.PathLike) -> str:
+    """The name of a site: the folder holding its file (``"site-b"`` for ``site-b/results.json``)."""
+    return Path(os.path.abspath(resolve(path))).parent.name
+
+
+def _counts_problem(entry: dict, where: str) -> str | None:
+    n, k = entry.get("n"), entry.get("favorable")
+    if type(n) is int and type(k) is int and 0 <= k <= n:
+        return None
+    return f"{where} has n = {n!r} and favorable = {k!r}, not whole numbers with 0 <= favorable <= n"
+
+
+def read_site(path: str | os.PathLike) -> dict:
+    """Read a site's ``results.json`` (only aggregates) and return what pooling needs.
+
+    Returns
+    -------
+    dict
+        ``name``, ``file`` (the path as given), ``n``, ``favorable``, the
+        parameters ``responder_threshold``, ``missing_followup``, ``group_by``,
+        ``confidence``, then ``synthetic``, ``groups`` ({group: {n, favorable}},
+        groups with n = 0 left out) and ``merged_group`` (``"other"`` when the
+        site merged small values into that group, else ``None``).
+
+    Raises
+    ------
+    PoolingError
+        The file cannot be read, is not JSON, is not a results.json of ketanb
+        in format :data:`RESULTS_FORMAT`, lacks a needed key or holds
+        impossible counts. The message names the file.
+    """
+    shown = str(path)
+    try:
+        data = json.loads(resolve(path).read_text(encoding="utf-8-sig"))
+    except OSError as exc:
+        raise PoolingError(f"{shown} cannot be read: {exc.strerror or exc}") from None
+    except ValueError as exc:                       # not UTF-8, or not JSON
+        raise PoolingError(f"{shown} is not a JSON file: {exc}") from None
+    head = f"{shown} is not a results.json of ketanb (format {RESULTS_FORMAT})"
+    if not isinstance(data, dict):
+        raise PoolingError(f"{head}: it holds a JSON {type(data).__name__}, not an object")
+    if "ketanb_pooled" in data or data.get("kind") == POOLED_KIND:
+        raise PoolingError(f"{head}: it is a pooled.json (the result of a pooling), "
+                           "not a site's results.json")
+    if "ketanb_results" not in data:
+        raise PoolingError(f"{head}: it has no key 'ketanb_results'")
+    version = data["ketanb_results"]
+    if type(version) is not int or version != RESULTS_FORMAT:
+        raise PoolingError(f"{head}: it is in format {version!r} (key 'ketanb_results'); this version "
+                           f"of ketanb pools format {RESULTS_FORMAT} only")
+    missing = []
+    for section, keys in _NEEDED.items():
+        if not isinstance(data.get(section), dict):
+            missing.append(f"no key {section!r}")
+        else:
+            missing += [f"no key {key!r} in {section!r}" for key in keys if key not in data[section]]
+    if missing:
+        raise PoolingError(f"{head}: it has " + ", ".join(missing))
+
+    outcome, params, subgroups = data["outcome"], data["parameters"], data["subgroups"]
+    groups = subgroups["groups"]
+    problems = [_counts_problem(outcome, "'outcome'")]
+    problems += [_counts_problem(entry, f"group {name!r} in 'subgroups'") for name, entry in groups.items()]
+    problems = [p for p in problems if p]
+    if outcome["n"] == 0:
+        problems.append("'outcome' has n = 0: the site analysed no patient")
+    if problems:
+        raise PoolingError(f"{head}: " + "; ".join(problems))
+    return {
+        "name": site_name(path), "file": shown, "n": outcome["n"], "favorable": outcome["favorable"],
+        **{key: params[key] for key in _NEEDED["parameters"]},
+        "synthetic": bool(data.get("data", {}).get("synthetic", False)),
+        "groups": {g: {"n": e["n"], "favorable": e["favorable"]} for g, e in groups.items() if e["n"] > 0},
+        "merged_group": MERGED_GROUP if subgroups.get("pooled_values") and MERGED_GROUP in groups else None,
+    }
+
+
+def _show(value) -> str:
+    """50.0 shown as 50."""
+    return f"{value:g}" if isinstance(value, float) and value.is_integer() else str(value)
+
+
+def check_agreement(sites, keys=AGREEMENT_KEYS) -> dict:
+    """Check that every site analysed the same way; return {key: the common value}.
+
+    ``sites`` are :func:`read_site` results (a list, or a dict taken by its
+    values). Numbers are compared as numbers (50 and 50.0 agree).
+
+    Raises
+    ------
+    PoolingError
+        Naming every site and its value for each key that differs, e.g.
+        ``sites disagree on responder_threshold: site-a 50, site-b 30``.
+    """
+    sites = list(sites.values()) if isinstance(sites, dict) else list(sites)
+    problems = [f"sites disagree on {key}: " + ", ".join(f"{s['name']} {_show(s[key])}" for s in sites)
+                for key in keys if any(s[key] != sites[0][key] for s in sites)]
+    if problems:
+        raise PoolingError("; ".join(problems) + ". Pool only sites analysed with the same "
+                           "parameters (run the analysis again with a common parameter file).")
+    return {key: sites[0][key] for key in keys}
+
+
+def _ilogit(x: float) -> float:
+    return float(1 / (1 + math.exp(-x)))
+
+
+def dersimonian_laird(favorable, n, confidence: float = 0.95) -> dict:
+    """Pool proportions by the DerSimonian-Laird random-effects method on the logit scale.
+
+    Parameters
+    ----------
+    favorable, n : sequence of int
+        Favorable outcomes ``k`` and patients ``n`` (at least 1) of each site; at least two sites.
+    confidence : float
+        Level of the confidence and prediction intervals.
+
+    Returns
+    -------
+    dict
+        ``proportion``, ``ci_low``, ``ci_high``, ``tau2``, ``i2`` (a fraction), ``q``, ``q_df``,
+        ``q_p``, ``prediction_low``, ``prediction_high`` (``None`` with two sites), ``sites``,
+        ``logit`` and ``se`` (the pooled logit), and per site ``y``, ``variance`` and
+        ``weights`` (shares of the random-effects weights).
+
+    Notes
+    -----
+    Per site ``y = log(k / (n - k))`` and ``v = 1/k + 1/(n - k)``, after adding 0.5 to ``k``
+    and to ``n - k`` when ``k = 0`` or ``k = n`` (as metafor's ``escalc(measure="PLO")``).
+    With ``w = 1/v``, ``mu_F = sum(w y) / sum(w)`` and ``df = sites - 1``:
+
+        Q = sum(w (y - mu_F)^2),   I^2 = max(0, (Q - df) / Q)  (0 when Q = 0),
+        tau^2 = max(0, (Q - df) / (sum(w) - sum(w^2) / sum(w))),
+
+    ``q_p`` the chi-squared tail of Q. With ``w* = 1 / (v + tau^2)``:
+    ``mu = sum(w* y) / sum(w*)``, ``SE = sqrt(1 / sum(w*))``, the interval
+    ``mu -/+ z SE`` and the prediction interval for a new site
+
+        mu -/+ t_{sites - 2} sqrt(tau^2 + SE^2)
+
+    (none with two sites), back-transformed by ``1 / (1 + exp(-x))``.
+    statsmodels' ``combine_effects`` does not truncate tau^2 and I^2 at zero.
+
+    References
+    ----------
+    DerSimonian R, Laird N. Meta-analysis in clinical trials. Control Clin
+    Trials 1986;7:177-188.
+
+    Higgins JPT, Thompson SG, Spiegelhalter DJ. A re-evaluation of
+    random-effects meta-analysis. J R Stat Soc A 2009;172:137-159.
+    """
+    k, size = np.asarray(favorable, dtype=float), np.asarray(n, dtype=float)
+    if len(k) < 2:
+        raise PoolingError(f"pooling needs at least two sites, not {len(k)}")
+    if not (np.all(size >= 1) and np.all(k >= 0) and np.all(k <= size)):
+        raise PoolingError("every site needs counts with 0 <= favorable <= n and n >= 1")
+    if not 0 < confidence < 1:
+        raise PoolingError(f"confidence must be between 0 and 1, not {confidence!r}")
+    zero_cell = (k == 0) | (k == size)
+    k, size = np.where(zero_cell, k + 0.5, k), np.where(zero_cell, size + 1, size)
+    y = np.log(k / (size - k))
+    v = 1 / k + 1 / (size - k)
+
+    sites = len(y)
+    df = sites - 1
+    w = 1 / v
+    q = float(np.sum(w * (y - np.sum(w * y) / np.sum(w)) ** 2))
+    tau2 = max(0.0, float((q - df) / (np.sum(w) - np.sum(w ** 2) / np.sum(w))))
+    i2 = max(0.0, (q - df) / q) if q > 0 else 0.0
+    w_re = 1 / (v + tau2)
+    mu = float(np.sum(w_re * y) / np.sum(w_re))
+    se = float(math.sqrt(1 / np.sum(w_re)))
+    upper = 1 - (1 - confidence) / 2
+    z = float(stats.norm.ppf(upper))
+    prediction = (None, None)
+    if sites >= 3:
+        half = float(stats.t.ppf(upper, sites - 2)) * math.sqrt(tau2 + se ** 2)
+        prediction = (_ilogit(mu - half), _ilogit(mu + half))
+    return {
+        "proportion": _ilogit(mu), "ci_low": _ilogit(mu - z * se), "ci_high": _ilogit(mu + z * se),
+        "tau2": tau2, "i2": float(i2), "q": q, "q_df": df, "q_p": float(stats.chi2.sf(q, df)),
+        "prediction_low": prediction[0], "prediction_high": prediction[1],
+        "sites": sites, "logit": mu, "se": se,
+        "y": y.tolist(), "variance": v.tolist(), "weights": (w_re / w_re.sum()).tolist(),
+    }
+
+
+def pool(paths, confidence: float | None = None) -> dict:
+    """Pool the results of several sites; return the content of ``pooled.json``.
+
+    Parameters
+    ----------
+    paths : sequence of path-like, or str
+        The sites' ``results.json`` files, at least two (a string is split at
+        whitespace, as ``make pool SITES="..."`` gives it).
+    confidence : float, optional
+        Level of every interval; by default the sites' own, which must agree.
+
+    Returns
+    -------
+    dict
+        ``ketanb_pooled`` (:data:`POOLED_FORMAT`), ``kind``, ``confidence``,
+        ``responder_threshold``, ``missing_followup``, ``group_by``,
+        ``synthetic`` (any site), ``sites`` ({name: {file, n, favorable,
+        proportion, ci_low, ci_high, y, variance, weight, synthetic, groups}}),
+        ``n``, ``favorable``, ``random_effects`` (:func:`dersimonian_laird`
+        without the per-site lists), ``groups`` ({group: {n, favorable,
+        proportion, ci_low, ci_high, sites, site_names, tau2, i2, q, q_df, q_p,
+        prediction_low, prediction_high}}, groups two or more sites report) and
+        ``groups_not_pooled`` ({group: {site_names, reason}}).
+
+    Raises
+    ------
+    PoolingError
+        Fewer than two sites, two sites with the same folder name, files that
+        :func:`read_site` refuses (all named at once), or sites that
+        :func:`check_agreement` finds different.
+
+    Notes
+    -----
+    Every proportion is pooled by :func:`dersimonian_laird`: the overall one
+    over all sites, each ``group_by`` value over the sites that report it. A
+    site's ``other`` group (values merged by ``min_group_size``) differs from
+    site to site and is not pooled. Per-site intervals are Wilson intervals
+    (:func:`ketanb.stats.wilson_ci`).
+
+    References
+    ----------
+    DerSimonian R, Laird N. Meta-analysis in clinical trials. Control Clin
+    Trials 1986;7:177-188.
+    """
+    paths = paths.split() if isinstance(paths, str) else list(paths)
+    if len(paths) < 2:
+        raise PoolingError(f"pooling needs at least two sites (results.json files), got {len(paths)}: "
+                           + (", ".join(str(p) for p in paths) or "none"))
+    names = {}
+    for path in paths:
+        names.setdefault(site_name(path), []).append(str(path))
+    clashes = [f"{len(files)} sites have the same name {name!r} ({', '.join(files)})"
+               for name, files in names.items() if len(files) > 1]
+    if clashes:
+        raise PoolingError("; ".join(clashes) + ". A site is named by the folder holding its results.json: "
+                           "give each site its own folder (site-a/results.json, site-b/results.json, ...).")
+    sites, problems = [], []
+    for path in paths:
+        try:
+            sites.append(read_site(path))
+        except PoolingError as exc:
+            problems.append(str(exc))
+    if problems:
+        raise PoolingError("\n".join(problems))
+    agreed = check_agreement(sites)
+    if confidence is None:
+        confidence = check_agreement(sites, ("confidence",))["confidence"]
+    confidence = float(confidence)
+
+    overall = dersimonian_laird([s["favorable"] for s in sites], [s["n"] for s in sites], confidence)
+    site_entries = {}
+    for i, s in enumerate(sites):
+        p = proportion(s["favorable"], s["n"], confidence)
+        site_entries[s["name"]] = {
+            "file": s["file"], "n": s["n"], "favorable": s["favorable"],
+            "proportion": p.proportion, "ci_low": p.ci_low, "ci_high": p.ci_high,
+            "y": overall["y"][i], "variance": overall["variance"][i], "weight": overall["weights"][i],
+            "synthetic": s["synthetic"], "groups": s["groups"],
+        }
+
+    groups, not_pooled = {}, {}
+    for g in dict.fromkeys(g for s in sites for g in s["groups"]):
+        reporting = [s for s in sites if g in s["groups"]]
+        reporting_names = [s["name"] for s in reporting]
+        merged = [s["name"] for s in reporting if s["merged_group"] == g]
+        if merged:
+            not_pooled[g] = {"site_names": reporting_names,
+                             "reason": f"{', '.join(merged)} merged small values into {g!r} "
+                                       "(min_group_size), so it holds different values at each site"}
+        elif len(reporting) < 2:
+            not_pooled[g] = {"site_names": reporting_names,
+                             "reason": f"reported by {reporting_names[0]} only"}
+        else:
+            ks = [s["groups"][g]["favorable"] for s in reporting]
+            ns = [s["groups"][g]["n"] for s in reporting]
+            fit = dersimonian_laird(ks, ns, confidence)
+            groups[g] = {"n": sum(ns), "favorable": sum(ks), "proportion": fit["proportion"],
+                         "ci_low": fit["ci_low"], "ci_high": fit["ci_high"],
+                         "sites": len(reporting), "site_names": reporting_names,
+                         **{key: fit[key] for key in ("tau2", "i2", "q", "q_df", "q_p",
+                                                      "prediction_low", "prediction_high")}}
+
+    return {
+        "ketanb_pooled": POOLED_FORMAT, "kind": POOLED_KIND, "confidence": confidence, **agreed,
+        "synthetic": any(s["synthetic"] for s in sites),
+        "sites": site_entries,
+        "n": sum(s["n"] for s in sites), "favorable": sum(s["favorable"] for s in sites),
+        "random_effects": {"method": "DerSimonian-Laird", "scale": "logit",
+                           **{k: v for k, v in overall.items() if k not in ("y", "variance", "weights")}},
+        "groups": groups,
+        "groups_not_pooled": not_pooled,
+    }
+
+
+def write_pooled(pooled: dict, folder: str | os.PathLike) -> Path:
+    """Write ``folder/pooled.json`` and return its path.
+
+    ``pooled`` is the result of :func:`pool`; ``folder`` is created if needed.
+    Written by :func:`ketanb.compendium.files.write_json`: indented, floats to
+    12 significant digits, NaN as null, atomically (temporary file and
+    ``os.replace``), and a file already holding these bytes is left alone.
+    """
+    if not isinstance(pooled, dict) or pooled.get("ketanb_pooled") != POOLED_FORMAT:
+        raise PoolingError("write_pooled writes the result of ketanb.pooling.pool only "
+                           "(no key 'ketanb_pooled')")
+    return write_json(resolve(folder) / "pooled.json", pooled)
+
+
+def _pct(value) -> str:
+    return "-" if value is None else f"{100 * value:.1f}"
+
+
+def _with_ci(entry: dict) -> str:
+    return f"{_pct(entry['proportion'])} ({_pct(entry['ci_low'])}-{_pct(entry['ci_high'])})"
+
+
+def site_table(pooled: dict) -> pd.DataFrame:
+    """One row per site and a last row with the pooled estimate.
+
+    Columns ``site``, ``n``, ``favorable``, ``% (CI)`` (Wilson intervals for
+    the sites, the random-effects interval for the pooled row) and
+    ``weight %`` (random-effects weight share).
+    """
+    ci = f"% ({100 * pooled['confidence']:g}% CI)"
+    rows = [{"site": name, "n": s["n"], "favorable": s["favorable"], ci: _with_ci(s),
+             "weight %": round(100 * s["weight"], 1)} for name, s in pooled["sites"].items()]
+    rows.append({"site": "pooled (random effects)", "n": pooled["n"], "favorable": pooled["favorable"],
+                 ci: _with_ci(pooled["random_effects"]), "weight %": 100.0})
+    return pd.DataFrame(rows)
+
+
+def group_table(pooled: dict) -> pd.DataFrame:
+    """One row per pooled group: sites, n, favorable, pooled % with CI, I² %, tau²."""
+    ci = f"% ({100 * pooled['confidence']:g}% CI)"
+    rows = [{pooled["group_by"]: name, "sites": g["sites"], "n": g["n"], "favorable": g["favorable"],
+             ci: _with_ci(g), "I² %": round(100 * g["i2"], 1), "tau²": round(g["tau2"], 3)}
+            for name, g in pooled["groups"].items()]
+    return pd.DataFrame(rows, columns=[pooled["group_by"], "sites", "n", "favorable", ci, "I² %", "tau²"])
+
+
+def describe(pooled: dict) -> str:
+    """A Markdown paragraph stating the pooled estimate and its heterogeneity, from the numbers."""
+    re_ = pooled["random_effects"]
+    level = f"{100 * pooled['confidence']:g}%"
+    names = list(pooled["sites"])
+    how = {"nonresponder": "a missing follow-up NRS counted as unfavorable",
+           "exclude": "patients without a follow-up NRS left out"}
+    missing = how.get(pooled["missing_followup"], pooled["missing_followup"])
+    text = (f"Pooled over {len(names)} sites ({', '.join(names)}; {pooled['n']} patients, "
+            f"{pooled['favorable']} with a favorable outcome), the random-effects estimate of the "
+            f"proportion with a favorable outcome (at least {_show(pooled['responder_threshold'])}% "
+            f"less pain; {missing}) is "
+            f"**{_pct(re_['proportion'])}%** ({level} CI {_pct(re_['ci_low'])}-{_pct(re_['ci_high'])}%). "
+            f"Heterogeneity between sites: Q = {re_['q']:.2f} on {re_['q_df']} degrees of freedom "
+            f"(p = {re_['q_p']:.3f}), I² = {100 * re_['i2']:.0f}%, tau² = {re_['tau2']:.3f} "
+            "(logit scale). ")
+    if re_["prediction_low"] is None:
+        return text + "With two sites there is no prediction interval (it needs at least three)."
+    return text + (f"The true proportion of a new, similar clinic would lie between "
+                   f"{_pct(re_['prediction_low'])}% and {_pct(re_['prediction_high'])}% "
+                   f"({level} prediction interval).")

@@ -1,0 +1,340 @@
+"""Figures: files written reproducibly, HTML the reports' index can read, every figure on empty input,
+and the details that were wrong before (threshold label, colour by outcome, axis limits, row count)."""
+import re
+
+import matplotlib
+import matplotlib.colors as mcolors
+import numpy as np
+import pandas as pd
+import pytest
+from matplotlib.collections import PathCollection
+from matplotlib.figure import Figure
+from PIL import Image
+
+from ketanb import plots
+
+# The pattern the reports' index (ketanb.index) uses to find figures in executed notebooks.
+FIGURE_HTML = re.compile(r'<figure class="ketanb-figure".*?alt="(?P<alt>[^"]*)".*?<figcaption><b>(?P<path>[^<]+)</b>: '
+                         r'(?P<caption>.*?)</figcaption></figure>', re.S)
+
+
+def outcomes_frame(rows):
+    """Included patients from (baseline, follow-up or None, favorable, discontinuation) tuples."""
+    frame = pd.DataFrame(rows, columns=["baseline_nrs", "followup_nrs", "favorable", "discontinuation"])
+    frame["baseline_nrs"] = frame["baseline_nrs"].astype(float)
+    frame["followup_nrs"] = frame["followup_nrs"].astype(float)
+    frame["has_followup"] = frame["followup_nrs"].notna()
+    frame["favorable"] = frame["favorable"].astype(bool)
+    frame["reduction_pct"] = 100 * (frame["baseline_nrs"] - frame["followup_nrs"]) / frame["baseline_nrs"]
+    return frame
+
+
+SIX = outcomes_frame([(8, 2, True, None), (8, 2, True, None), (7, 6, False, None),
+                      (6, 5, False, "lack_of_effect"), (9, 3, True, None), (5, 1, False, "lack_of_effect")])
+EMPTY_OUTCOMES = outcomes_frame([])
+
+
+def proportions(groups, column="group"):
+    """A table of (label, n, favorable) with proportion and made-up interval limits."""
+    rows = []
+    for label, n, k in groups:
+        p = k / n if n else np.nan
+        rows.append({column: label, "n": n, "favorable": k, "proportion": p,
+                     "ci_low": max(p - 0.2, 0) if n else np.nan, "ci_high": min(p + 0.2, 1) if n else np.nan})
+    return pd.DataFrame(rows, columns=[column, "n", "favorable", "proportion", "ci_low", "ci_high"])
+
+
+def all_texts(fig: Figure) -> list[str]:
+    return [t.get_text() for ax in fig.axes for t in ax.texts]
+
+
+# --- save ------------------------------------------------------------------------------------
+
+def small_figure() -> Figure:
+    return plots.sensitivity_forest(proportions([("main", 45, 23), ("other", 42, 23)], column="analysis")
+                                    .assign(main_analysis=[True, False]), confidence=0.95)
+
+
+def test_save_writes_png_and_svg_identical_on_rebuild(tmp_path):
+    target = tmp_path / "figures" / "sensitivity.png"  # the folder does not exist yet
+    saved = plots.save(small_figure(), target, synthetic=True, alt="a forest plot")
+    png, svg = target.read_bytes(), target.with_suffix(".svg").read_bytes()
+    assert png.startswith(b"\x89PNG") and b"<svg" in svg
+    assert saved.data == png
+    plots.save(small_figure(), target, synthetic=True, alt="a forest plot")  # a new figure, same content
+    assert target.read_bytes() == png
+    assert target.with_suffix(".svg").read_bytes() == svg
+    assert sorted(p.name for p in target.parent.iterdir()) == ["sensitivity.png", "sensitivity.svg"]  # no temp files
+
+
+def test_saving_different_content_changes_the_file(tmp_path):
+    target = tmp_path / "figure.png"
+    plots.save(small_figure(), target, synthetic=False, alt="x")
+    before = target.read_bytes()
+    plots.save(small_figure(), target, synthetic=True, alt="x")  # now with the synthetic stamp
+    assert target.read_bytes() != before
+
+
+def test_png_is_300_dpi_and_carries_no_software_tag(tmp_path):
+    target = tmp_path / "figure.png"
+    plots.save(small_figure(), target, synthetic=False, alt="x")
+    with Image.open(target) as image:
+        assert image.info["dpi"] == pytest.approx((300, 300), abs=0.01)
+        assert "Software" not in image.info
+    assert b"<dc:date>" not in target.with_suffix(".svg").read_bytes()
+
+
+def test_synthetic_stamp_is_a_suptitle(tmp_path):
+    fig = small_figure()
+    plots.save(fig, tmp_path / "figure.png", synthetic=True, alt="x")
+    assert fig.get_suptitle() == plots.SYNTHETIC_LABEL
+    plain = small_figure()
+    plots.save(plain, tmp_path / "plain.png", synthetic=False, alt="x")
+    assert plain.get_suptitle() == ""
+
+
+def test_saved_figure_html_matches_the_index_pattern(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    saved = plots.save(small_figure(), "figures/flow.png", synthetic=False,
+                       alt='Flow of "patients" & exclusions', caption="Participant flow <STROBE>")
+    assert (tmp_path / "figures" / "flow.png").is_file()
+    match = FIGURE_HTML.search(saved._repr_html_())
+    assert match is not None
+    assert match["path"] == "figures/flow.png"
+    assert match["alt"] == "Flow of &quot;patients&quot; &amp; exclusions"
+    assert match["caption"] == "Participant flow &lt;STROBE&gt;"
+    assert 'src="data:image/png;base64,' in saved._repr_html_()
+    assert "base64" not in repr(saved)  # the bytes stay out of the plain representation
+
+
+def test_figures_leave_the_global_style_alone():
+    before = dict(matplotlib.rcParams)
+    plots.paired_nrs(SIX, threshold=50)
+    plots.reduction_distribution(SIX, threshold=50)
+    assert dict(matplotlib.rcParams) == before
+
+
+def test_figures_use_the_project_font():
+    fig = plots.paired_nrs(SIX, threshold=50)
+    assert fig.axes[0].title.get_fontfamily() == ["sans-serif"]
+    assert fig.axes[0].xaxis.label.get_fontname() == "DejaVu Sans"
+    assert not fig.axes[0].spines["top"].get_visible()  # the project style, not matplotlib's default
+
+
+# --- every figure on empty input -------------------------------------------------------------
+
+def empty_figures():
+    curve_columns = ["group", "threshold_pct", "n", "responders", "proportion", "ci_low", "ci_high"]
+    side_columns = ["population", "event", "patients", "proportion", "ci_low", "ci_high", "occurrences"]
+    no_outcome = {"n": 0, "favorable": 0, "proportion": None, "ci_low": None, "ci_high": None, "missing_followup": 0}
+    return {
+        "flow": lambda: plots.flow_diagram({"treated": 0, "included": 0, "excluded": {}}, no_outcome, threshold=50,
+                                           missing_followup="nonresponder"),
+        "paired": lambda: plots.paired_nrs(EMPTY_OUTCOMES, threshold=50),
+        "reduction": lambda: plots.reduction_distribution(EMPTY_OUTCOMES, threshold=50),
+        "sensitivity": lambda: plots.sensitivity_forest(
+            proportions([("main", 0, 0)], column="analysis").assign(main_analysis=[True]), confidence=0.95),
+        "responder": lambda: plots.responder_curves(pd.DataFrame(columns=curve_columns), threshold=50,
+                                                    confidence=0.95),
+        "subgroups": lambda: plots.subgroup_proportions(proportions([]), no_outcome, group_by="pain_mechanism",
+                                                        confidence=0.95, p_value=None),
+        "side effects": lambda: plots.side_effect_bars(pd.DataFrame(columns=side_columns), confidence=0.95,
+                                                       population_sizes={"treated": 0, "included": 0}),
+        "risk difference": lambda: plots.risk_difference_forest({"reference": "neuropathic", "groups": {}},
+                                                                confidence=0.95),
+        "pooled": lambda: plots.pooled_forest({"confidence": 0.95, "sites": {}, "n": 0, "favorable": 0,
+                                               "random_effects": None}),
+    }
+
+
+@pytest.mark.parametrize("name", list(empty_figures()))
+def test_every_figure_works_without_patients(name, tmp_path):
+    fig = empty_figures()[name]()
+    assert isinstance(fig, Figure)
+    assert fig.axes[0].get_title()
+    plots.save(fig, tmp_path / "empty.png", synthetic=False, alt=name)  # drawing must not fail either
+    if name != "flow":
+        assert any(text.startswith(("no ", "only one")) for text in all_texts(fig)), all_texts(fig)
+
+
+def test_flow_diagram_without_included_patients_says_so():
+    fig = empty_figures()["flow"]()
+    assert "no included patients: no outcome" in all_texts(fig)
+
+
+def test_flow_diagram_shows_every_exclusion_reason_in_order():
+    excluded = dict(zip(plots.REASON_LABELS, [4, 3, 5, 6, 8, 3]))
+    fig = plots.flow_diagram({"treated": 74, "included": 45, "excluded": excluded},
+                             {"n": 45, "favorable": 23, "proportion": 23 / 45, "ci_low": 0.37, "ci_high": 0.65,
+                              "missing_followup": 3}, threshold=50, missing_followup="nonresponder")
+    box = next(t for t in all_texts(fig) if t.startswith("Excluded"))
+    assert box.splitlines() == ["Excluded: n = 29"] + [f"{label}: {n}" for label, n in
+                                                       zip(plots.REASON_LABELS.values(), excluded.values())]
+    assert any("23/45 (51.1%)" in t and "no stop for lack of effect" in t for t in all_texts(fig))
+
+
+# --- figure details --------------------------------------------------------------------------
+
+def offsets_drawn(fig: Figure) -> int:
+    return sum(len(c.get_offsets()) for ax in fig.axes for c in ax.collections)
+
+
+def test_paired_nrs_draws_no_marks_below_the_minimum_group_size():
+    fig = plots.paired_nrs(SIX.head(4), threshold=50, min_group_size=5)
+    assert offsets_drawn(fig) == 0
+    assert "fewer than 5 patients with a follow-up NRS: not shown" in all_texts(fig)
+    assert offsets_drawn(plots.paired_nrs(SIX, threshold=50, min_group_size=5)) > 0
+
+
+def test_paired_nrs_discs_count_patients_per_pair():
+    fig = plots.paired_nrs(SIX, threshold=50)
+    collections = fig.axes[0].collections
+    assert sum(len(c.get_offsets()) for c in collections) == 5  # (8, 2) twice: one disc
+    favorable = next(c for c in collections if c.get_label().startswith("favorable"))
+    assert sorted(favorable.get_sizes()) == [plots._DISC_AREA, 2 * plots._DISC_AREA]
+    assert any(c.get_label() == "stopped for lack of effect (n = 2)" for c in collections)
+
+
+@pytest.mark.parametrize("threshold", [30, 50])
+def test_paired_nrs_threshold_line_is_labelled_with_the_threshold(threshold):
+    fig = plots.paired_nrs(SIX, threshold=threshold)
+    assert f"{threshold}% reduction" in all_texts(fig)
+    assert f"{80 - threshold}% reduction" not in all_texts(fig)
+    dotted = next(line for line in fig.axes[0].lines if line.get_linestyle() == ":")
+    assert dotted.get_ydata()[-1] == pytest.approx(10 * (1 - threshold / 100))
+
+
+def bar_heights_by_colour(fig: Figure) -> dict[str, float]:
+    heights = {}
+    for patch in fig.axes[0].patches:
+        colour = mcolors.to_hex(patch.get_facecolor(), keep_alpha=False)
+        heights[colour] = heights.get(colour, 0) + patch.get_height()
+    return heights
+
+
+def test_reduction_distribution_colours_by_outcome_not_by_reduction():
+    # 80 % reduction but stopped for lack of effect: not favorable; one without follow-up: not shown.
+    frame = outcomes_frame([(10, 2, False, "lack_of_effect"), (10, 4, True, None), (10, 9, False, None),
+                            (10, None, False, None)])
+    heights = bar_heights_by_colour(plots.reduction_distribution(frame, threshold=50))
+    assert heights[plots.OUTCOME_COLOURS["unfavorable"].lower()] == 2
+    assert heights[plots.OUTCOME_COLOURS["favorable"].lower()] == 1
+    fig = plots.reduction_distribution(frame, threshold=50)
+    assert "1 without a follow-up NRS not shown" in fig.axes[0].get_title()
+    assert any("50% reduction" in t for t in all_texts(fig))
+
+
+def test_reduction_bins_have_an_edge_at_the_threshold():
+    fig = plots.reduction_distribution(SIX, threshold=33)
+    edges = {round(patch.get_x(), 6) for patch in fig.axes[0].patches}
+    assert 33 in edges
+
+
+def test_subgroup_axis_is_0_to_100_with_counts_and_note():
+    table = proportions([("neuropathic", 20, 11), ("nociceptive", 11, 4), ("nociplastic", 12, 7)])
+    fig = plots.subgroup_proportions(table, {"n": 45, "favorable": 23, "proportion": 23 / 45},
+                                     group_by="pain_mechanism", confidence=0.95, p_value=0.537, unclassified=2)
+    ax = fig.axes[0]
+    assert ax.get_xlim() == (0, 100)
+    assert "11/20 (55%)" in all_texts(fig)
+    assert "unclassified: n = 2 (fewer than 5: no estimate shown)" in all_texts(fig)
+    assert "p = 0.537" in ax.get_title()
+    assert [t.get_text() for t in fig.legends[0].get_texts()] == ["all analysed patients: 23/45 (51.1%)"]
+
+
+def test_subgroup_note_absent_when_unclassified_is_a_row():
+    table = proportions([("neuropathic", 20, 11), ("unclassified", 6, 3)])
+    fig = plots.subgroup_proportions(table, {"n": 26, "favorable": 14, "proportion": 14 / 26},
+                                     group_by="pain_mechanism", confidence=0.95, p_value=None, unclassified=6)
+    assert not any(t.startswith("unclassified:") for t in all_texts(fig))
+    assert "not computable" in fig.axes[0].get_title()
+
+
+def test_sensitivity_forest_has_one_tick_per_row_and_marks_the_main_analysis():
+    labels = ["responder threshold 30%", "responder threshold 50%", "missing follow-up counted favorable (best case)",
+              "stops for side effects counted unfavorable", "all treated patients (n = 74)"]
+    table = proportions([(label, 45, 23) for label in labels], column="analysis")
+    table["main_analysis"] = [False, True, False, False, False]
+    fig = plots.sensitivity_forest(table, confidence=0.95)
+    ax = fig.axes[0]
+    assert len(ax.get_yticks()) == len(table)
+    assert ax.get_xlim() == (0, 100)
+    assert ax.get_xlabel() == "Favorable outcome (%), 95% Wilson confidence interval"
+    bold = [t.get_text() for t in ax.get_yticklabels() if t.get_fontweight() == "bold"]
+    assert bold == ["responder threshold 50%"]
+    assert "23/45 (51.1%)" in all_texts(fig)
+
+
+def test_side_effects_sorted_by_treated_frequency_with_population_sizes():
+    rows = []
+    for population, counts, n in (("treated", {"any event": 45, "nausea": 14, "blurred_vision": 3, "drowsiness": 15}, 74),
+                                  ("included", {"any event": 30, "nausea": 10, "blurred_vision": 2, "drowsiness": 7}, 45)):
+        for event, k in counts.items():
+            rows.append({"population": population, "event": event, "patients": k, "proportion": k / n,
+                         "ci_low": k / n / 2, "ci_high": min(k / n * 1.5, 1), "occurrences": k})
+    fig = plots.side_effect_bars(pd.DataFrame(rows), confidence=0.95, population_sizes={"treated": 74, "included": 45})
+    ax = fig.axes[0]
+    ticks = sorted(zip(ax.get_yticks(), (t.get_text() for t in ax.get_yticklabels())), reverse=True)
+    assert [label for _, label in ticks] == ["drowsiness", "nausea", "blurred vision"]  # top to bottom
+    assert [t.get_text() for t in ax.get_legend().get_texts()] == ["all treated (n = 74)", "included (n = 45)"]
+
+
+def test_responder_curves_labels():
+    thresholds = np.arange(0, 101)
+    share = np.clip(1 - thresholds / 100, 0, 1)
+    curve = pd.concat([pd.DataFrame({"group": group, "threshold_pct": thresholds, "n": 20,
+                                     "responders": (20 * share).round(), "proportion": share,
+                                     "ci_low": share * 0.8, "ci_high": np.minimum(share * 1.2, 1)})
+                       for group in ("overall", "neuropathic")])
+    fig = plots.responder_curves(curve, threshold=50, confidence=0.95)
+    ax = fig.axes[0]
+    assert ax.get_xlabel() == "Responder threshold: reduction in pain from baseline (%)"
+    assert ax.get_ylabel().startswith("Favorable outcome (%)")
+    assert "threshold 50%:\n10/20 (50.0%)" in all_texts(fig)
+
+
+def rd_input(with_comparison=True):
+    groups = {"neuropathic": {"n": 20, "favorable": 11, "proportion": 0.55, "ci_low": 0.34, "ci_high": 0.74}}
+    if with_comparison:
+        groups["nociceptive"] = {"n": 11, "favorable": 4, "proportion": 4 / 11, "ci_low": 0.15, "ci_high": 0.65,
+                                 "vs_reference": {"risk_difference": -0.186, "rd_ci_low": -0.5, "rd_ci_high": 0.18,
+                                                  "odds_ratio": 0.47, "or_ci_low": 0.1, "or_ci_high": 2.2,
+                                                  "fisher_p": 0.46}}
+        groups["nociplastic"] = {"n": 3, "favorable": 0, "proportion": 0.0, "ci_low": 0.0, "ci_high": 0.56,
+                                 "vs_reference": {"risk_difference": None, "rd_ci_low": None, "rd_ci_high": None,
+                                                  "odds_ratio": None, "or_ci_low": None, "or_ci_high": None,
+                                                  "fisher_p": None}}
+    return {"reference": "neuropathic", "groups": groups}
+
+
+def test_risk_difference_forest_rows_and_labels():
+    fig = plots.risk_difference_forest(rd_input(), confidence=0.95)
+    ax = fig.axes[0]
+    assert len(ax.get_yticks()) == 2  # not the reference
+    assert ax.get_xlabel().startswith("Risk difference vs neuropathic (percentage points)")
+    assert ax.get_title().startswith("Exploratory: favorable outcome compared with neuropathic")
+    point = ax.containers[0].lines[0].get_xdata()[0]  # one interval drawn: the None row has none
+    assert point == pytest.approx(-18.6) and len(ax.containers) == 1
+    assert any(t.startswith("not computable") for t in all_texts(fig))
+
+
+def test_risk_difference_forest_with_one_group():
+    fig = plots.risk_difference_forest(rd_input(with_comparison=False), confidence=0.95)
+    assert "only one group: no comparison" in all_texts(fig)
+
+
+def test_pooled_forest_with_and_without_prediction_interval():
+    sites = {"A": {"n": 45, "favorable": 23, "proportion": 23 / 45, "ci_low": 0.37, "ci_high": 0.65},
+             "B": {"n": 80, "favorable": 35, "proportion": 35 / 80, "ci_low": 0.33, "ci_high": 0.55}}
+    effects = {"proportion": 0.47, "ci_low": 0.38, "ci_high": 0.56, "tau2": 0.01, "i2": 0.2, "q": 1.2, "q_p": 0.27,
+               "prediction_low": None, "prediction_high": None}
+    pooled = {"confidence": 0.9, "sites": sites, "n": 125, "favorable": 58, "random_effects": effects}
+    fig = plots.pooled_forest(pooled)
+    ax = fig.axes[0]
+    assert len(ax.get_yticks()) == 3 and "I² = 20%" in ax.get_title() and "tau² = 0.01" in ax.get_title()
+    assert ax.get_xlabel().startswith("Favorable outcome (%), 90%")
+    assert not any(t.startswith("prediction interval") for t in all_texts(fig))
+    squares = [c for c in ax.collections if isinstance(c, PathCollection)]
+    assert [s for c in squares for s in c.get_sizes()] == pytest.approx([150 * 45 / 80, 150])
+    effects.update(prediction_low=0.2, prediction_high=0.75)
+    assert "prediction interval 20.0 to 75.0%" in all_texts(plots.pooled_forest(pooled))

@@ -1,0 +1,537 @@
+"""Pooling several clinics' results.json (ketanb.pooling), checked against R's metafor.
+
+Reference numbers come from R 4.2.2 with metafor 3.8-1 (`options(digits=12)`).
+In metafor, `rma(yi, vi, method="DL")` on `escalc(measure="PLO", ...)` is the
+same DerSimonian-Laird model on the logit scale; its I2 is a percentage (ours a
+fraction), and `predict(..., pi.type="riley")` gives the Higgins-Thompson-
+Spiegelhalter prediction interval with a t distribution on sites - 2 degrees
+of freedom (metafor's default `pi.type` uses a normal quantile instead, and with
+two sites metafor falls back to 1 degree of freedom where the contract has no
+interval).
+"""
+import copy
+import json
+import math
+import os
+import warnings
+from pathlib import Path
+
+import numpy as np
+import pytest
+from statsmodels.stats.meta_analysis import combine_effects
+from statsmodels.stats.proportion import proportion_confint
+
+from ketanb.errors import KetanbError
+from ketanb.pooling import (PoolingError, check_agreement, dersimonian_laird, describe, group_table,
+                            pool, read_site, site_name, site_table, write_pooled)
+
+ROOT = Path(__file__).resolve().parents[1]
+REL = 1e-9   # R printed 12 significant digits
+
+
+def results(n, favorable, groups=None, **parameters):
+    """A minimal results.json of format 1 (the shape of results/results.json)."""
+    params = {"responder_threshold": 50, "missing_followup": "nonresponder",
+              "group_by": "pain_mechanism", "confidence": 0.95, "group_edges": []}
+    params.update(parameters)
+    return {
+        "ketanb_results": 1,
+        "data": {"source": "data/raw", "synthetic": True},
+        "parameters": params,
+        "outcome": {"threshold_pct": float(params["responder_threshold"]), "n": n, "favorable": favorable,
+                    "proportion": favorable / n, "ci_low": 0.0, "ci_high": 1.0, "missing_followup": 0},
+        "subgroups": {"group_by": params["group_by"], "unclassified": 0, "pooled_values": 0,
+                      "groups": {g: {"n": gn, "favorable": gk} for g, (gk, gn) in (groups or {}).items()}},
+    }
+
+
+def write_site(folder: Path, name: str, content) -> Path:
+    path = folder / name / "results.json"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(content if isinstance(content, str) else json.dumps(content, indent=2))
+    return path
+
+
+@pytest.fixture
+def three(tmp_path):
+    """site-a = the published 23/45 (with its mechanisms), site-b 14/40, site-c 30/50."""
+    published = json.loads((ROOT / "results" / "results.json").read_text())
+    published.setdefault("ketanb_results", 1)
+    a = write_site(tmp_path, "site-a", published)
+    b = write_site(tmp_path, "site-b", results(40, 14, {"neuropathic": (5, 14), "mixed": (3, 9)}))
+    c = write_site(tmp_path, "site-c", results(50, 30, {"neuropathic": (9, 16), "nociceptive": (10, 18)}))
+    return [a, b, c]
+
+
+# ---------------------------------------------------------------------------- against metafor
+
+def test_three_sites_match_metafor(three):
+    pooled = pool(three)
+    re_ = pooled["random_effects"]
+    # R 4.2.2, metafor 3.8-1:
+    #   dat <- escalc(measure="PLO", xi=c(23,14,30), ni=c(45,40,50))
+    #   res <- rma(yi, vi, data=dat, method="DL")
+    #   c(tau2=res$tau2, I2=res$I2, QE=res$QE, QEp=res$QEp, b=res$b[1], se=res$se)
+    #   ->  tau2 0.1624435544175   I2 63.5038553523746   QE 5.4800308890439   QEp 0.0645693496427
+    #       b -0.0381036708280     se 0.2921181265798
+    assert re_["tau2"] == pytest.approx(0.1624435544175, rel=REL)
+    assert re_["i2"] == pytest.approx(0.635038553523746, rel=REL)
+    assert re_["q"] == pytest.approx(5.4800308890439, rel=REL)
+    assert re_["q_p"] == pytest.approx(0.0645693496427, rel=REL)
+    assert re_["logit"] == pytest.approx(-0.0381036708280, rel=REL)
+    assert re_["se"] == pytest.approx(0.2921181265798, rel=REL)
+    assert re_["q_df"] == 2 and re_["sites"] == 3
+    #   predict(res, transf=transf.ilogit, pi.type="riley")
+    #   ->  pred 0.49047523467420  ci.lb 0.35191215214603  ci.ub 0.63051745426852
+    #       pi.lb 0.00172140532129  pi.ub 0.99814253613530
+    #   (the same limits as transf.ilogit(res$b + c(-1,1)*qt(.975, 1)*sqrt(res$tau2 + res$se^2)))
+    assert re_["proportion"] == pytest.approx(0.49047523467420, rel=REL)
+    assert re_["ci_low"] == pytest.approx(0.35191215214603, rel=REL)
+    assert re_["ci_high"] == pytest.approx(0.63051745426852, rel=REL)
+    assert re_["prediction_low"] == pytest.approx(0.00172140532129, rel=REL)
+    assert re_["prediction_high"] == pytest.approx(0.99814253613530, rel=REL)
+    #   dat$yi -> 0.0444517625708 -0.6190392084062 0.4054651081082
+    #   dat$vi -> 0.0889328063241  0.1098901098901 0.0833333333333
+    #   weights(res) -> 33.9463104744 31.3339888014 34.7197007243   (percent)
+    sites = pooled["sites"]
+    assert [s["y"] for s in sites.values()] == pytest.approx([0.0444517625708, -0.6190392084062,
+                                                              0.4054651081082], rel=REL)
+    assert [s["variance"] for s in sites.values()] == pytest.approx([0.0889328063241, 0.1098901098901,
+                                                                     0.0833333333333], rel=REL)
+    assert [100 * s["weight"] for s in sites.values()] == pytest.approx([33.9463104744, 31.3339888014,
+                                                                         34.7197007243], rel=REL)
+
+
+def test_other_confidence_matches_metafor(three):
+    re_ = pool(three, confidence=0.90)["random_effects"]
+    # R: res <- rma(yi, vi, data=dat, method="DL", level=90)   (dat as above)
+    #    predict(res, transf=transf.ilogit, pi.type="riley")
+    #    -> pred 0.4904752346742  ci.lb 0.3731807743294  ci.ub 0.6088278696156
+    #       pi.lb 0.0398904750525  pi.ub 0.9570863002925
+    assert re_["ci_low"] == pytest.approx(0.3731807743294, rel=REL)
+    assert re_["ci_high"] == pytest.approx(0.6088278696156, rel=REL)
+    assert re_["prediction_low"] == pytest.approx(0.0398904750525, rel=REL)
+    assert re_["prediction_high"] == pytest.approx(0.9570863002925, rel=REL)
+
+
+def test_zero_cells_get_half_added_as_in_metafor():
+    fit = dersimonian_laird([0, 23, 12], [15, 45, 12])
+    # 0/15 -> logit(0.5/15.5), variance 1/0.5 + 1/15.5; 12/12 -> logit(12.5/13), variance 1/12.5 + 1/0.5
+    assert fit["y"][0] == pytest.approx(math.log(0.5 / 15.5)) and fit["y"][2] == pytest.approx(math.log(25))
+    assert fit["variance"][0] == pytest.approx(2 + 1 / 15.5) and fit["variance"][2] == pytest.approx(2.08)
+    # R: dat <- escalc(measure="PLO", xi=c(0,23,12), ni=c(15,45,12))   (defaults add=1/2, to="only0";
+    #    the same with them written out: escalc(..., add=1/2, to="only0"))
+    #    dat$yi -> -3.4339872044851  0.0444517625708  3.2188758248682
+    #    dat$vi ->  2.0645161290323  0.0889328063241  2.0800000000000
+    assert fit["y"] == pytest.approx([-3.4339872044851, 0.0444517625708, 3.2188758248682], rel=REL)
+    assert fit["variance"] == pytest.approx([2.0645161290323, 0.0889328063241, 2.08], rel=REL)
+    #    res <- rma(yi, vi, data=dat, method="DL")
+    #    -> tau2 4.79299104887723  I2 81.31425599964194  QE 10.70334689355519  QEp 0.00474021186613
+    #    predict(res, transf=transf.ilogit, pi.type="riley")
+    #    -> pred 4.88251494141e-01  ci.lb 5.57498724085e-02  ci.ub 9.39089809453e-01
+    #       pi.lb 3.80918748641e-15  pi.ub 1.00000000000e+00
+    assert fit["tau2"] == pytest.approx(4.79299104887723, rel=REL)
+    assert fit["i2"] == pytest.approx(0.8131425599964194, rel=REL)
+    assert fit["q"] == pytest.approx(10.70334689355519, rel=REL)
+    assert fit["q_p"] == pytest.approx(0.00474021186613, rel=REL)
+    assert fit["proportion"] == pytest.approx(0.488251494141, rel=REL)
+    assert fit["ci_low"] == pytest.approx(0.0557498724085, rel=REL)
+    assert fit["ci_high"] == pytest.approx(0.939089809453, rel=REL)
+    assert fit["prediction_low"] == pytest.approx(3.80918748641e-15, rel=1e-6)
+    assert fit["prediction_high"] == pytest.approx(1.0, rel=REL)
+
+
+def test_two_sites_have_no_prediction_interval(three, tmp_path):
+    pooled = pool(three[:2])
+    re_ = pooled["random_effects"]
+    # R: dat <- escalc(measure="PLO", xi=c(23,14), ni=c(45,40)); res <- rma(yi, vi, data=dat, method="DL")
+    #    -> tau2 0.120698676177  I2 54.835583363542  QE 2.214132439813  QEp 0.136751918054
+    #    predict(res, transf=transf.ilogit) -> pred 0.43253875828356  ci.lb 0.28475978378461
+    #       ci.ub 0.59338375190575   (pi.type="riley" gives 0.0017-0.9971 with df forced up to 1;
+    #       the contract has no prediction interval with two sites)
+    assert re_["tau2"] == pytest.approx(0.120698676177, rel=REL)
+    assert re_["i2"] == pytest.approx(0.54835583363542, rel=REL)
+    assert re_["q"] == pytest.approx(2.214132439813, rel=REL)
+    assert re_["q_p"] == pytest.approx(0.136751918054, rel=REL)
+    assert re_["proportion"] == pytest.approx(0.43253875828356, rel=REL)
+    assert re_["ci_low"] == pytest.approx(0.28475978378461, rel=REL)
+    assert re_["ci_high"] == pytest.approx(0.59338375190575, rel=REL)
+    assert re_["prediction_low"] is None and re_["prediction_high"] is None
+    written = json.loads(write_pooled(pooled, tmp_path / "pooled").read_text())
+    assert written["random_effects"]["prediction_low"] is None
+    assert written["random_effects"]["prediction_high"] is None
+    assert "no prediction interval" in describe(pooled)
+
+
+def test_i2_and_tau2_are_zero_when_q_is_below_df():
+    fit = dersimonian_laird([20, 22, 25], [45, 44, 50])
+    # R: dat <- escalc(measure="PLO", xi=c(20,22,25), ni=c(45,44,50)); res <- rma(yi, vi, data=dat, method="DL")
+    #    -> tau2 0  I2 0  QE 0.3756457610235  QEp 0.8287614840437
+    #    predict(res, transf=transf.ilogit, pi.type="riley")
+    #    -> pred 0.4820988622244  ci.lb 0.4001631039343  ci.ub 0.5650087290619
+    #       pi.lb 0.0969652803359  pi.ub 0.8897448669977
+    assert fit["q"] == pytest.approx(0.3756457610235, rel=REL) and fit["q"] < fit["q_df"]
+    assert fit["tau2"] == 0 and fit["i2"] == 0
+    assert fit["q_p"] == pytest.approx(0.8287614840437, rel=REL)
+    assert fit["proportion"] == pytest.approx(0.4820988622244, rel=REL)
+    assert fit["ci_low"] == pytest.approx(0.4001631039343, rel=REL)
+    assert fit["ci_high"] == pytest.approx(0.5650087290619, rel=REL)
+    assert fit["prediction_low"] == pytest.approx(0.0969652803359, rel=REL)
+    assert fit["prediction_high"] == pytest.approx(0.8897448669977, rel=REL)
+
+
+def test_q_zero_gives_i2_zero_without_warnings():
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        fit = dersimonian_laird([10, 20], [20, 40])       # both exactly 50 %: y = 0, Q = 0
+    assert fit["q"] == 0 and fit["i2"] == 0 and fit["tau2"] == 0 and fit["q_p"] == 1
+    assert fit["proportion"] == pytest.approx(0.5)
+
+
+def test_statsmodels_combine_effects_agrees_only_while_q_exceeds_df():
+    """Why the DL formulas are written out: combine_effects does not truncate at zero."""
+    k, n = np.array([23, 14, 30]), np.array([45, 40, 50])
+    y, v = np.log(k / (n - k)), 1 / k + 1 / (n - k)
+    ours, theirs = dersimonian_laird(k, n), combine_effects(y, v, method_re="dl")
+    assert theirs.mean_effect_re == pytest.approx(ours["logit"], rel=1e-12)
+    assert theirs.tau2 == pytest.approx(ours["tau2"], rel=1e-12)
+    assert theirs.i2 == pytest.approx(ours["i2"], rel=1e-12)
+    assert theirs.q == pytest.approx(ours["q"], rel=1e-12)
+    k, n = np.array([20, 22, 25]), np.array([45, 44, 50])
+    y, v = np.log(k / (n - k)), 1 / k + 1 / (n - k)
+    theirs = combine_effects(y, v, method_re="dl")
+    assert theirs.tau2 < 0 and theirs.i2 < 0                    # the contract has max(0, ...)
+    assert dersimonian_laird(k, n)["tau2"] == 0
+
+
+def test_groups_pooled_only_when_two_sites_report_them(three):
+    pooled = pool(three)
+    groups = pooled["groups"]
+    assert list(groups) == ["neuropathic", "nociceptive"]
+    assert pooled["groups_not_pooled"] == {
+        "nociplastic": {"site_names": ["site-a"], "reason": "reported by site-a only"},
+        "mixed": {"site_names": ["site-b"], "reason": "reported by site-b only"}}
+    neuro, noci = groups["neuropathic"], groups["nociceptive"]
+    assert (neuro["n"], neuro["favorable"], neuro["sites"]) == (50, 25, 3)
+    assert neuro["site_names"] == ["site-a", "site-b", "site-c"]
+    assert (noci["n"], noci["favorable"], noci["sites"]) == (29, 14, 2)
+    # R: dat <- escalc(measure="PLO", xi=c(11,5,9), ni=c(20,14,16)); res <- rma(yi, vi, data=dat, method="DL")
+    #    predict(res, transf=transf.ilogit, pi.type="riley")
+    #    -> pred 0.5019326849796  ci.lb 0.3645481501157  ci.ub 0.6390260062169
+    #       pi.lb 0.0254619905598  pi.ub 0.9749188655614
+    #    c(tau2=res$tau2, I2=res$I2, QE=res$QE, QEp=res$QEp) -> 0  0  1.55780901444938  0.45890846694678
+    assert neuro["proportion"] == pytest.approx(0.5019326849796, rel=REL)
+    assert neuro["ci_low"] == pytest.approx(0.3645481501157, rel=REL)
+    assert neuro["ci_high"] == pytest.approx(0.6390260062169, rel=REL)
+    assert neuro["prediction_low"] == pytest.approx(0.0254619905598, rel=REL)
+    assert neuro["prediction_high"] == pytest.approx(0.9749188655614, rel=REL)
+    assert neuro["tau2"] == 0 and neuro["i2"] == 0
+    assert neuro["q"] == pytest.approx(1.55780901444938, rel=REL)
+    assert neuro["q_p"] == pytest.approx(0.45890846694678, rel=REL)
+    # R: dat <- escalc(measure="PLO", xi=c(4,10), ni=c(11,18)); res <- rma(yi, vi, data=dat, method="DL")
+    #    predict(res, transf=transf.ilogit) -> pred 0.484528056706  ci.lb 0.309333015850  ci.ub 0.663610190895
+    #    c(tau2=res$tau2, I2=res$I2, QE=res$QE, QEp=res$QEp) -> 0  0  0.991672897636  0.319333847156
+    assert noci["proportion"] == pytest.approx(0.484528056706, rel=REL)
+    assert noci["ci_low"] == pytest.approx(0.309333015850, rel=REL)
+    assert noci["ci_high"] == pytest.approx(0.663610190895, rel=REL)
+    assert noci["q"] == pytest.approx(0.991672897636, rel=REL)
+    assert noci["q_p"] == pytest.approx(0.319333847156, rel=REL)
+    assert noci["prediction_low"] is None and noci["prediction_high"] is None   # two sites
+    table = group_table(pooled)
+    assert list(table["pain_mechanism"]) == ["neuropathic", "nociceptive"] and list(table["sites"]) == [3, 2]
+
+
+def test_a_merged_other_group_is_not_pooled(tmp_path):
+    a = results(40, 20, {"neuropathic": (10, 20), "other": (5, 8)})
+    a["subgroups"]["pooled_values"] = 2
+    b = results(30, 12, {"neuropathic": (6, 15), "other": (3, 6)})
+    b["subgroups"]["pooled_values"] = 1
+    pooled = pool([write_site(tmp_path, "site-a", a), write_site(tmp_path, "site-b", b)])
+    assert list(pooled["groups"]) == ["neuropathic"]
+    assert pooled["groups_not_pooled"]["other"]["site_names"] == ["site-a", "site-b"]
+    assert "min_group_size" in pooled["groups_not_pooled"]["other"]["reason"]
+
+
+def test_group_with_zero_patients_counts_as_not_reported(tmp_path):
+    a = write_site(tmp_path, "site-a", results(40, 20, {"neuropathic": (10, 20), "nociceptive": (0, 0)}))
+    b = write_site(tmp_path, "site-b", results(30, 12, {"neuropathic": (6, 15), "nociceptive": (2, 5)}))
+    pooled = pool([a, b])
+    assert "nociceptive" not in pooled["groups"]
+    assert pooled["groups_not_pooled"]["nociceptive"]["site_names"] == ["site-b"]
+
+
+# ---------------------------------------------------------------------------- shape of pooled.json
+
+def test_pooled_json_shape(three, tmp_path):
+    pooled = pool(three)
+    assert pooled["ketanb_pooled"] == 1 and "ketanb_results" not in pooled
+    assert pooled["kind"].startswith("ketanb pooled")
+    assert (pooled["confidence"], pooled["responder_threshold"], pooled["missing_followup"],
+            pooled["group_by"]) == (0.95, 50, "nonresponder", "pain_mechanism")
+    assert list(pooled["sites"]) == ["site-a", "site-b", "site-c"]
+    assert (pooled["n"], pooled["favorable"]) == (135, 67)
+    assert pooled["synthetic"] is True
+    a = pooled["sites"]["site-a"]
+    assert (a["n"], a["favorable"]) == (45, 23)
+    low, high = proportion_confint(23, 45, alpha=0.05, method="wilson")
+    assert (a["proportion"], a["ci_low"], a["ci_high"]) == pytest.approx((23 / 45, low, high), rel=1e-12)
+    # the Wilson interval of site-a equals the one in its own results.json
+    assert (a["ci_low"], a["ci_high"]) == pytest.approx((0.370044646446, 0.650429762471), rel=1e-9)
+    assert sum(s["weight"] for s in pooled["sites"].values()) == pytest.approx(1)
+    assert set(pooled["random_effects"]) >= {"proportion", "ci_low", "ci_high", "tau2", "i2", "q", "q_p",
+                                             "prediction_low", "prediction_high"}
+    assert set(pooled["groups"]["neuropathic"]) >= {"n", "favorable", "proportion", "ci_low", "ci_high",
+                                                    "sites"}
+    path = write_pooled(pooled, tmp_path / "pooled")
+    assert path == tmp_path / "pooled" / "pooled.json"
+    again = json.loads(path.read_text())
+    assert again["sites"]["site-a"]["file"] == str(three[0])
+    with pytest.raises(PoolingError, match="is a pooled.json"):     # never mistaken for a results.json
+        read_site(path)
+
+
+def test_site_names_and_tables(three):
+    assert site_name(three[1]) == "site-b"
+    assert site_name("runs/site-b/results.json") == "site-b"
+    pooled = pool(" ".join(str(p) for p in three))             # a string as make passes SITES
+    table = site_table(pooled)
+    assert list(table.columns) == ["site", "n", "favorable", "% (95% CI)", "weight %"]
+    assert list(table["site"]) == ["site-a", "site-b", "site-c", "pooled (random effects)"]
+    assert table["% (95% CI)"].iloc[0] == "51.1 (37.0-65.0)"
+    assert table["% (95% CI)"].iloc[-1] == "49.0 (35.2-63.1)"
+    text = describe(pooled)
+    assert "**49.0%** (95% CI 35.2-63.1%)" in text and "Q = 5.48 on 2 degrees of freedom" in text
+    assert "I² = 64%" in text and "between 0.2% and 99.8%" in text
+
+
+# ---------------------------------------------------------------------------- writing
+
+def test_write_pooled_rounds_and_writes_null_for_nan(tmp_path, three):
+    pooled = pool(three)
+    pooled["random_effects"]["extra"] = float("nan")
+    pooled["random_effects"]["third"] = 1 / 3
+    path = write_pooled(pooled, tmp_path / "out")
+    text = path.read_text()
+    assert '"extra": null' in text and '"third": 0.333333333333\n' in text and "NaN" not in text
+    assert text.endswith("}\n") and text.startswith('{\n  "ketanb_pooled": 1,')
+    assert [p.name for p in path.parent.iterdir()] == ["pooled.json"]    # no temporary file left
+    mtime = path.stat().st_mtime_ns
+    os.utime(path, ns=(mtime - 10**9, mtime - 10**9))
+    write_pooled(pooled, tmp_path / "out")                                # same bytes: untouched
+    assert path.stat().st_mtime_ns == mtime - 10**9
+    with pytest.raises(PoolingError, match="ketanb_pooled"):
+        write_pooled({"n": 1}, tmp_path / "other")
+    assert not (tmp_path / "other").exists()
+
+
+# ---------------------------------------------------------------------------- refusals
+
+def refused(paths, folder: Path, **kwargs) -> str:
+    """Run pool + write_pooled as the notebook does; return the message of the refusal."""
+    with pytest.raises(PoolingError) as caught:
+        write_pooled(pool(paths, **kwargs), folder)
+    assert isinstance(caught.value, KetanbError)
+    return str(caught.value)
+
+
+def test_refused_pooling_changes_no_pooled_json(three, tmp_path):
+    out = tmp_path / "pooled"
+    path = write_pooled(pool(three), out)
+    before, mtime = path.read_bytes(), path.stat().st_mtime_ns
+    bad = write_site(tmp_path, "site-d", results(40, 14, responder_threshold=30))
+    refused(three + [bad], out)
+    refused(three[:1], out)
+    assert path.read_bytes() == before and path.stat().st_mtime_ns == mtime
+    assert sorted(p.name for p in out.iterdir()) == ["pooled.json"]
+    refused([three[0], bad], tmp_path / "new")
+    assert not (tmp_path / "new").exists()
+
+
+def test_refuses_sites_that_disagree_on_the_threshold(tmp_path):
+    a = write_site(tmp_path, "site-a", results(45, 23))
+    b = write_site(tmp_path, "site-b", results(40, 14, responder_threshold=30))
+    message = refused([a, b], tmp_path / "pooled")
+    assert "sites disagree on responder_threshold: site-a 50, site-b 30" in message
+
+
+def test_refuses_every_disagreement_at_once(tmp_path):
+    a = write_site(tmp_path, "site-a", results(45, 23))
+    b = write_site(tmp_path, "site-b", results(40, 14, missing_followup="exclude", group_by="sex"))
+    c = write_site(tmp_path, "site-c", results(40, 14, responder_threshold=50.0))
+    message = refused([a, b, c], tmp_path / "pooled")
+    assert "sites disagree on missing_followup: site-a nonresponder, site-b exclude, site-c nonresponder" \
+        in message
+    assert "sites disagree on group_by: site-a pain_mechanism, site-b sex, site-c pain_mechanism" in message
+    assert "responder_threshold" not in message                       # 50 and 50.0 agree
+
+
+def test_confidence_must_agree_unless_given(tmp_path):
+    a = write_site(tmp_path, "site-a", results(45, 23))
+    b = write_site(tmp_path, "site-b", results(40, 14, confidence=0.9))
+    assert "sites disagree on confidence: site-a 0.95, site-b 0.9" in refused([a, b], tmp_path / "p")
+    assert pool([a, b], confidence=0.9)["confidence"] == 0.9
+
+
+def test_refuses_a_file_without_a_needed_key(tmp_path):
+    a = write_site(tmp_path, "site-a", results(45, 23))
+    content = results(40, 14)
+    del content["outcome"]
+    del content["parameters"]["group_by"]
+    b = write_site(tmp_path, "site-b", content)
+    message = refused([a, b], tmp_path / "pooled")
+    assert ("site-b/results.json is not a results.json of ketanb (format 1): it has no key 'outcome', "
+            "no key 'group_by' in 'parameters'") in message
+    assert "site-a" not in message
+
+
+def test_refuses_a_file_without_or_with_another_format(tmp_path):
+    a = write_site(tmp_path, "site-a", results(45, 23))
+    old = results(40, 14)
+    del old["ketanb_results"]
+    b = write_site(tmp_path, "site-b", old)
+    assert ("site-b/results.json is not a results.json of ketanb (format 1): it has no key "
+            "'ketanb_results'") in refused([a, b], tmp_path / "p")
+    for version in (2, "1", True):
+        c = write_site(tmp_path, "site-c", dict(results(40, 14), ketanb_results=version))
+        assert f"it is in format {version!r} (key 'ketanb_results')" in refused([a, c], tmp_path / "p")
+
+
+def test_refuses_unreadable_and_non_json_files(tmp_path):
+    a = write_site(tmp_path, "site-a", results(45, 23))
+    b = write_site(tmp_path, "site-b", "{not json")
+    message = refused([a, b, tmp_path / "site-c" / "results.json"], tmp_path / "p")
+    assert "site-b/results.json is not a JSON file" in message
+    assert "site-c/results.json cannot be read" in message              # every bad file named
+    c = write_site(tmp_path, "site-c", "[1, 2]")
+    assert "it holds a JSON list, not an object" in refused([a, c], tmp_path / "p")
+
+
+def test_refuses_impossible_counts(tmp_path):
+    a = write_site(tmp_path, "site-a", results(45, 23))
+    b = write_site(tmp_path, "site-b", results(40, 41))
+    assert "'outcome' has n = 40 and favorable = 41" in refused([a, b], tmp_path / "p")
+    c = write_site(tmp_path, "site-c", results(40, 14, {"neuropathic": (3, 2)}))
+    assert "group 'neuropathic' in 'subgroups' has n = 2 and favorable = 3" in refused([a, c], tmp_path / "p")
+
+
+def test_refuses_one_site_and_duplicate_names(tmp_path):
+    a = write_site(tmp_path, "site-a", results(45, 23))
+    assert "pooling needs at least two sites" in refused([a], tmp_path / "p")
+    assert "pooling needs at least two sites" in refused([], tmp_path / "p")
+    other = write_site(tmp_path / "elsewhere", "site-a", results(40, 14))
+    message = refused([a, other], tmp_path / "p")
+    assert f"2 sites have the same name 'site-a' ({a}, {other})" in message
+    assert "same name" in refused([a, a], tmp_path / "p")
+
+
+def test_check_agreement_returns_the_common_values(three):
+    sites = [read_site(p) for p in three]
+    assert check_agreement(sites) == {"responder_threshold": 50, "missing_followup": "nonresponder",
+                                      "group_by": "pain_mechanism"}
+    changed = copy.deepcopy(sites)
+    changed[2]["group_by"] = "sex"
+    with pytest.raises(PoolingError, match="site-a pain_mechanism, site-b pain_mechanism, site-c sex"):
+        check_agreement(changed)
+
+
+def test_dersimonian_laird_needs_two_valid_sites():
+    with pytest.raises(PoolingError, match="at least two"):
+        dersimonian_laird([3], [10])
+    with pytest.raises(PoolingError, match="0 <= favorable <= n"):
+        dersimonian_laird([3, 11], [10, 10])
+
+
+# ---------------------------------------------------------------------------- synthetic clinics
+
+def included_favorable(n_patients, seed, share):
+    """Favorable outcomes of the included patients, by mechanism, as the analysis counts them."""
+    from ketanb import load_params
+    from ketanb.analysis import analyse
+    from ketanb.synthetic import generate_extract, write_extract
+    import tempfile
+
+    with tempfile.TemporaryDirectory() as folder:
+        write_extract(generate_extract(n_patients, seed, favorable_share=share), folder,
+                      n_patients=n_patients, seed=seed)
+        result = analyse(folder, load_params(ROOT / "params.yaml"))
+    return result
+
+
+def test_favorable_share_resplits_each_mechanism():
+    # Included at 74 patients: neuropathic 20, nociceptive 11, nociplastic 12, unclassified 2 (45).
+    # Share 0.40: 0.4 * 45 = 18 favorable; quotas 8.0, 4.4, 4.8, 0.8 -> floors 8, 4, 4, 0 (16);
+    # the 2 left go to the largest remainders 0.8 (nociplastic) and 0.8 (unclassified): 8, 4, 5, 1.
+    result = included_favorable(74, 2, 0.40)
+    assert (result["cohort"]["treated"], result["cohort"]["included"]) == (74, 45)
+    assert result["cohort"]["excluded"] == {"outside_study_period": 4, "not_racemic": 3, "no_test_dose": 5,
+                                            "off_protocol_dose": 6, "test_dose_only": 8, "no_baseline_nrs": 3}
+    assert (result["outcome"]["n"], result["outcome"]["favorable"]) == (45, 18)
+    groups = result["subgroups"]["groups"]
+    assert {g: (v["favorable"], v["n"]) for g, v in groups.items()} == {
+        "neuropathic": (8, 20), "nociceptive": (4, 11), "nociplastic": (5, 12)}
+    # Share 0.60: 27 favorable; quotas 12.0, 6.6, 7.2, 1.2 -> floors 12, 6, 7, 1 (26); 1 left -> nociceptive.
+    result = included_favorable(74, 3, 0.60)
+    assert result["outcome"]["favorable"] == 27
+    assert {g: v["favorable"] for g, v in result["subgroups"]["groups"].items()} == {
+        "neuropathic": 12, "nociceptive": 7, "nociplastic": 7}
+
+
+def test_favorable_share_none_keeps_the_committed_extract(tmp_path):
+    from ketanb.synthetic import SEED, generate_extract, write_extract
+
+    frames = generate_extract(74, SEED, favorable_share=None)
+    folder = write_extract(frames, tmp_path / "raw", n_patients=74, seed=SEED)
+    for name in ("patients.csv", "infusions.csv", "adverse_events.csv"):     # what generate_extract makes
+        assert (folder / name).read_bytes() == (ROOT / "data" / "raw" / name).read_bytes(), name
+    with pytest.raises(ValueError, match="favorable_share"):
+        generate_extract(74, SEED, favorable_share=1.5)
+
+
+def test_synthetic_clinics_pool(tmp_path):
+    """Three analysed synthetic clinics (as make demo-pool makes them) pool without complaint."""
+    paths = [ROOT / "results" / "results.json"]
+    for name, seed, share in (("site-b", 2, 0.40), ("site-c", 3, 0.60)):
+        content = json.loads(json.dumps(included_favorable(74, seed, share), default=lambda o: o.item()))
+        content.setdefault("ketanb_results", 1)
+        paths.append(write_site(tmp_path, name, content))
+    if "ketanb_results" not in json.loads(paths[0].read_text()):      # until results.json carries it
+        paths[0] = write_site(tmp_path, "results", dict(json.loads(paths[0].read_text()), ketanb_results=1))
+    pooled = pool(paths)
+    assert [(s["n"], s["favorable"]) for s in pooled["sites"].values()] == [(45, 23), (45, 18), (45, 27)]
+    assert (pooled["n"], pooled["favorable"]) == (135, 68)
+    assert list(pooled["groups"]) == ["neuropathic", "nociceptive", "nociplastic"]
+    assert all(g["sites"] == 3 for g in pooled["groups"].values())
+
+
+# ---------------------------------------------------------------------------- the notebook
+
+def test_pool_notebook_is_thin_parameterized_and_without_outputs():
+    nb = json.loads((ROOT / "notebooks" / "pool.ipynb").read_text())
+    assert (nb["nbformat"], nb["nbformat_minor"]) == (4, 5)
+    cells = nb["cells"]
+    assert all(c.get("id") for c in cells) and len({c["id"] for c in cells}) == len(cells)
+    assert cells[0]["cell_type"] == "markdown"
+    assert "".join(cells[0]["source"]).startswith("# Pooled analysis of several clinics")
+    assert cells[1]["metadata"].get("tags") == ["parameters"]
+    assert 'sites = "site-a/results.json site-b/results.json"' in "".join(cells[1]["source"])
+    assert 'out = "pooled"' in "".join(cells[1]["source"])
+    code = [c for c in cells if c["cell_type"] == "code"]
+    assert all(c["outputs"] == [] and c["execution_count"] is None for c in code)
+    for c in code:
+        lines = "".join(c["source"]).splitlines()
+        assert not any(line.lstrip().startswith(("def ", "class ", "lambda")) for line in lines)
+    text = "".join("".join(c["source"]) for c in code)
+    assert "pooling.pool(" in text and "pooling.write_pooled(" in text
+    assert "plots.pooled_forest(pooled)" in text and "plots.save(" in text
+    assert cells[-1]["cell_type"] == "markdown" and "prediction interval" in "".join(cells[-1]["source"])
+
+
+def test_relative_paths_are_taken_from_the_project_root(tmp_path, monkeypatch):
+    write_site(tmp_path, "site-a", results(45, 23))
+    write_site(tmp_path, "site-b", results(40, 14))
+    monkeypatch.setattr("ketanb.paths.ROOT", tmp_path)          # KETANB_ROOT, read at import
+    monkeypatch.chdir(tmp_path / "site-a")                       # the working directory does not matter
+    pooled = pool("site-a/results.json site-b/results.json")
+    assert {name: s["file"] for name, s in pooled["sites"].items()} == {
+        "site-a": "site-a/results.json", "site-b": "site-b/results.json"}   # no absolute path written
+    assert write_pooled(pooled, "pooled") == tmp_path / "pooled" / "pooled.json"
