@@ -9,6 +9,7 @@
 # Stages depend on content stamps (sha256 of the extract, the parameters, the code, the
 # notebook), so a changed file re-runs what uses it whatever its date.
 SHELL := /bin/bash
+.SHELLFLAGS := -o pipefail -c
 .DEFAULT_GOAL := all
 .DELETE_ON_ERROR:
 
@@ -63,8 +64,8 @@ $(ENV): requirements.lock
 	@echo "Creating $(VENV) with $$($(PYTHON) --version) from requirements.lock: about 110 packages, 1-2 minutes on first use."
 	$(PYTHON) -m venv $(VENV)
 	@$(VENV)/bin/pip install --no-deps --progress-bar off -r requirements.lock | \
-	  grep --line-buffered -E '^(Collecting|Successfully)' | sed -u 's/^Collecting/  installing/' | \
-	  awk '{ n++; if (n % 10 == 1 || /Successfully/) print; fflush() }'
+	  awk '/^Collecting/ { n++; if (n % 10 == 1) printf "  installing package %d: %s\n", n, $$2 } \
+	       /^Successfully/ { print "  installed " NF - 2 " packages" } { fflush() }'
 	$(VENV)/bin/pip check
 	$(PY) -c 'import sysconfig, pathlib; pathlib.Path(sysconfig.get_paths()["purelib"], "ketanb.pth").write_text("$(CURDIR)\n")'
 	touch $@
@@ -94,15 +95,20 @@ $(OUT)/results/results.json: $(BUILD)/results/results.json
 SITES ?=
 pool: $(ENV) ## pool clinics' results: make pool SITES="a/results.json b/results.json"
 	@[ -n "$(SITES)" ] || { echo 'name the sites: make pool SITES="site-a/results.json site-b/results.json"' >&2; exit 1; }
-	$(PY) -m ketanb.compendium.stage notebooks/pool.ipynb pooled/.build -p sites "$(SITES)" -p out pooled/.build
+	$(PY) -m ketanb.compendium.stage notebooks/pool.ipynb pooled/.build -p sites "$(SITES)"
 	$(PY) -m ketanb.compendium.publish pooled/.build pooled pooled.json forest.png forest.svg reports
 
-demo-pool: all ## pool the shipped extract with two further synthetic clinics (under runs/)
-	$(PY) -m ketanb data runs/clinics/site-b/extract --seed 2 --favorable-share 0.40
-	$(PY) -m ketanb data runs/clinics/site-c/extract --seed 3 --n 120 --favorable-share 0.60
-	$(MAKE) --no-print-directory all DATA=runs/clinics/site-b/extract OUT=runs/clinics/site-b
-	$(MAKE) --no-print-directory all DATA=runs/clinics/site-c/extract OUT=runs/clinics/site-c
-	$(MAKE) --no-print-directory pool SITES="results/results.json runs/clinics/site-b/results/results.json runs/clinics/site-c/results/results.json"
+CLINICS := runs/clinics
+demo-pool: all ## pool the shipped extract with two further synthetic clinics (under runs/clinics/)
+	$(PY) -m ketanb data $(CLINICS)/site-b/extract --seed 2 --favorable-share 0.40
+	$(PY) -m ketanb data $(CLINICS)/site-c/extract --seed 3 --n 120 --favorable-share 0.60
+	$(MAKE) --no-print-directory all DATA=$(CLINICS)/site-b/extract OUT=$(CLINICS)/site-b/run
+	$(MAKE) --no-print-directory all DATA=$(CLINICS)/site-c/extract OUT=$(CLINICS)/site-c/run
+	mkdir -p $(CLINICS)/dendermonde
+	cp results/results.json $(CLINICS)/dendermonde/results.json
+	cp $(CLINICS)/site-b/run/results/results.json $(CLINICS)/site-b/results.json
+	cp $(CLINICS)/site-c/run/results/results.json $(CLINICS)/site-c/results.json
+	$(MAKE) --no-print-directory pool SITES="$(CLINICS)/dendermonde/results.json $(CLINICS)/site-b/results.json $(CLINICS)/site-c/results.json"
 
 # --- checks ---------------------------------------------------------------------------------
 OUTPUTS := results figures reports

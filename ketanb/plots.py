@@ -212,7 +212,7 @@ def flow_diagram(flow: dict, outcome: dict, *, threshold: float, missing_followu
                                 "shrinkA": 0 if start == "data" else pad, "shrinkB": pad})
 
     excluded = flow["excluded"]
-    reasons = "".join(f"\n{REASON_LABELS.get(key, key.replace('_', ' '))}: {n}" for key, n in excluded.items())
+    reasons = "".join(f"\n{REASON_LABELS.get(key, key.replace('_', ' '))}: {count}" for key, count in excluded.items())
     treated = box(0.3, 0.96, f"Treated with ketamine infusions\nn = {flow['treated']}")
     excluded_box = box(0.55, 0.77, f"Excluded: n = {sum(excluded.values())}{reasons}", ha="left")
     included = box(0.3, 0.58, f"Included: treated per protocol\nn = {flow['included']}")
@@ -234,7 +234,8 @@ def flow_diagram(flow: dict, outcome: dict, *, threshold: float, missing_followu
     favorable = box(0.15, 0.19, f"Favorable outcome\n(≥ {threshold:g}% NRS reduction,\nno stop for lack of effect)"
                     f"\nn = {_count(outcome['favorable'], n, outcome['proportion'])}",
                     colour=OUTCOME_COLOURS["favorable"], va="top")
-    unfavorable = box(0.45, 0.19, f"Unfavorable outcome\nn = {_count(n - outcome['favorable'], n, 1 - outcome['proportion'])}",
+    unfavorable = box(0.45, 0.19, "Unfavorable outcome\n"
+                      f"n = {_count(n - outcome['favorable'], n, 1 - outcome['proportion'])}",
                       colour=OUTCOME_COLOURS["unfavorable"], va="top")
     arrow(analysed, favorable, start_at=(0.4, 0.0))
     arrow(analysed, unfavorable, start_at=(0.6, 0.0))
@@ -268,7 +269,8 @@ def paired_nrs(outcomes: pd.DataFrame, *, threshold: float, min_group_size: int 
 
     stopped = followed["discontinuation"].eq("lack_of_effect")
     kind = np.where(followed["favorable"], "favorable", np.where(stopped, "stopped for lack of effect", "unfavorable"))
-    pairs = followed.assign(kind=kind).value_counts(["baseline_nrs", "followup_nrs", "kind"]).reset_index(name="patients")
+    pairs = (followed.assign(kind=kind).value_counts(["baseline_nrs", "followup_nrs", "kind"])
+             .reset_index(name="patients"))  # patients per (baseline, follow-up, kind)
     disc = {"alpha": 0.7, "edgecolor": "white", "linewidth": 0.5}
     for name, style in {"favorable": {"color": OUTCOME_COLOURS["favorable"], **disc},
                         "unfavorable": {"color": OUTCOME_COLOURS["unfavorable"], **disc},
@@ -474,7 +476,8 @@ def side_effect_bars(table: pd.DataFrame, *, confidence: float, population_sizes
         ax.errorbar(p, y + offset, xerr=[p - low, high - p], fmt="none", ecolor="0.2", lw=0.7, capsize=2)
     ax.set(xlim=(0, None if order else 100),
            xlabel=f"Patients with the event (%), {100 * confidence:g}% Wilson confidence interval")
-    summary = "; ".join(f"{populations[r.population][0]} {_count(r.patients, population_sizes[r.population], r.proportion)}"
+    summary = "; ".join(f"{populations[r.population][0]} "
+                        f"{_count(r.patients, population_sizes[r.population], r.proportion)}"
                         for r in table[table["event"] == "any event"].itertuples())
     ax.set_title("Side effects during or after the infusions" + (f"\nany event: {summary}" if summary else ""))
     if order:

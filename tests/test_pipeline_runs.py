@@ -188,3 +188,46 @@ def test_tiny_cohorts_finish(tmp_path, case):
     assert len(list((project / "figures").glob("*.png"))) == len(list((ROOT / "figures").glob("*.png")))
     assert (project / "reports" / "index.html").is_file()
     assert sorted(p.name for p in (project / "reports").glob("*.ipynb")) == [f"{s}.ipynb" for s in STAGES]
+
+
+def test_variant_run_with_out_leaves_the_committed_outputs_alone(tmp_path):
+    project = copy_project(tmp_path / "project")
+    before = output_digests(project)
+    (project / "t30.yaml").write_text("responder_threshold: 30\n")
+    run = run_make(project, "all", "OUT=runs/t30", "PARAMS=t30.yaml")
+    assert run.returncode == 0, run.stderr[-3000:]
+    assert output_digests(project) == before
+    results = read_json(project / "runs" / "t30" / "results" / "results.json")
+    assert results["outcome"]["threshold_pct"] == 30
+    assert (project / "runs" / "t30" / "reports" / "index.html").is_file()
+    assert (project / "runs" / "t30" / "figures" / "flow.svg").is_file()
+
+
+def test_a_notebook_run_by_hand_writes_to_scratch(tmp_path):
+    """As `make lab` opens them: the notebook's own defaults, no injected parameters."""
+    import papermill
+
+    project = copy_project(tmp_path / "project")
+    before = output_digests(project)
+    papermill.execute_notebook(str(project / "notebooks" / "01-cleaning.ipynb"), str(tmp_path / "by-hand.ipynb"),
+                               kernel_name="python3", progress_bar=False, cwd=str(project / "notebooks"))
+    assert (project / "runs" / "scratch" / "results" / "flow.csv").is_file()
+    assert output_digests(project) == before
+
+
+def test_pooling_refuses_sites_that_disagree_and_leaves_pooled_as_it_was(tmp_path):
+    project = copy_project(tmp_path / "project")
+    site_a = json.loads((project / "results" / "results.json").read_text())
+    site_b = dict(site_a, parameters=dict(site_a["parameters"], responder_threshold=30))
+    for name, results in (("site-a", site_a), ("site-b", site_b), ("site-c", site_a)):
+        (project / "sites" / name).mkdir(parents=True)
+        (project / "sites" / name / "results.json").write_text(json.dumps(results))
+    good = run_make(project, "pool", "SITES=sites/site-a/results.json sites/site-c/results.json")
+    assert good.returncode == 0, good.stderr[-3000:]
+    pooled = (project / "pooled" / "pooled.json").read_bytes()
+    assert json.loads(pooled)["n"] == 2 * site_a["outcome"]["n"]
+    assert (project / "pooled" / "forest.svg").is_file() and (project / "pooled" / "reports" / "pool.html").is_file()
+    bad = run_make(project, "pool", "SITES=sites/site-a/results.json sites/site-b/results.json")
+    assert bad.returncode != 0 and "Traceback" not in bad.stderr
+    assert "responder_threshold: site-a 50, site-b 30" in bad.stderr
+    assert (project / "pooled" / "pooled.json").read_bytes() == pooled

@@ -1,5 +1,6 @@
 """Figures: files written reproducibly, HTML the reports' index can read, every figure on empty input,
 and the details that were wrong before (threshold label, colour by outcome, axis limits, row count)."""
+import os
 import re
 
 import matplotlib
@@ -65,6 +66,15 @@ def test_save_writes_png_and_svg_identical_on_rebuild(tmp_path):
     assert target.read_bytes() == png
     assert target.with_suffix(".svg").read_bytes() == svg
     assert sorted(p.name for p in target.parent.iterdir()) == ["sensitivity.png", "sensitivity.svg"]  # no temp files
+
+
+def test_saving_the_same_content_keeps_the_modification_time(tmp_path):
+    target = tmp_path / "figure.png"
+    plots.save(small_figure(), target, synthetic=False, alt="x")
+    for path in (target, target.with_suffix(".svg")):
+        os.utime(path, (1_000_000, 1_000_000))
+    plots.save(small_figure(), target, synthetic=False, alt="x")
+    assert target.stat().st_mtime == target.with_suffix(".svg").stat().st_mtime == 1_000_000
 
 
 def test_saving_different_content_changes_the_file(tmp_path):

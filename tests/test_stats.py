@@ -303,7 +303,7 @@ def test_newcombe_empty_group():
 ])
 def test_odds_ratio_matches_r_fisher_test(table, confidence, estimate, low, high, p_value):
     result = odds_ratio_exact(*table, confidence=confidence)
-    assert list(result) == ["odds_ratio", "or_ci_low", "or_ci_high", "fisher_p"]
+    assert list(result) == ["odds_ratio", "or_ci_low", "or_ci_high", "fisher_p", "or_method"]
     # R solves the estimate and the limits to about four significant digits
     for key, expected in (("odds_ratio", estimate), ("or_ci_low", low), ("or_ci_high", high)):
         if expected is None:
@@ -352,7 +352,8 @@ def test_odds_ratio_estimate_is_the_conditional_mle():
 def test_odds_ratio_without_information_is_none():
     # every patient favorable: R's fisher.test(matrix(c(5, 3, 0, 0), 2)) prints an odds ratio
     # of 0 with interval (0, Inf) and p = 1; here all four values are None
-    expected = {"odds_ratio": None, "or_ci_low": None, "or_ci_high": None, "fisher_p": None}
+    expected = {"odds_ratio": None, "or_ci_low": None, "or_ci_high": None, "fisher_p": None,
+                "or_method": "not computed: a row or column of the table is empty"}
     assert odds_ratio_exact(5, 0, 3, 0) == expected
     assert odds_ratio_exact(0, 0, 3, 4) == expected        # an empty group
     with pytest.raises(ValueError):
@@ -559,3 +560,21 @@ def test_nrs_change_a_million_pairs_is_quick():
     result = nrs_change(baseline, followup)
     assert time.perf_counter() - start < 5
     assert result["n"] == 1_000_000 and result["ci_low"] <= result["hodges_lehmann"] <= result["ci_high"]
+
+
+def test_odds_ratio_of_a_large_table_uses_woolf_beside_the_exact_one():
+    from ketanb.stats import EXACT_OR_LIMIT, odds_ratio_exact
+
+    # At the limit (5000 patients) still exact.
+    # R: f <- fisher.test(matrix(c(1300, 850, 1200, 1650), 2)); f$estimate 2.102631; f$conf.int 1.873162 2.360829
+    exact = odds_ratio_exact(1300, 1200, 850, 1650)
+    assert 1300 + 1200 + 850 + 1650 == EXACT_OR_LIMIT and exact["or_method"].startswith("conditional MLE")
+    assert (exact["odds_ratio"], exact["or_ci_low"], exact["or_ci_high"]) == pytest.approx(
+        (2.102631, 1.873162, 2.360829), rel=1e-3)
+    # One patient more: ad/bc = 1301 x 1650 / (1200 x 850) = 2.1045588; Woolf, by hand:
+    # se = sqrt(1/1301 + 1/1200 + 1/850 + 1/1650) = 0.0581765; exp(log 2.1045588 -+ 1.959964 x se) = 1.87776, 2.35874
+    woolf = odds_ratio_exact(1301, 1200, 850, 1650)
+    assert woolf["or_method"].startswith("sample odds ratio")
+    assert (woolf["odds_ratio"], woolf["or_ci_low"], woolf["or_ci_high"]) == pytest.approx(
+        (2.1045588, 1.87776, 2.35874), rel=1e-5)
+    assert woolf["or_ci_low"] == pytest.approx(exact["or_ci_low"], rel=5e-3)     # the two agree closely

@@ -26,15 +26,16 @@ __all__ = ["start", "run_stage", "normalise"]
 TEMPLATES = Path(__file__).resolve().parent / "templates"
 
 
-def start(out: str | os.PathLike, params_file: str | os.PathLike) -> Params:
+def start(out: str | os.PathLike, params_file: str | os.PathLike | None = None) -> Params | None:
     """What every stage notebook does first: work in the build folder ``out``, read the parameters.
 
     ``out`` and ``params_file`` are relative to the project root. Outputs are
     then written to relative paths (``results/``, ``figures/``) inside ``out``;
     a notebook opened by hand writes to its default ``runs/scratch``, never to
-    the committed outputs.
+    the committed outputs. Without ``params_file`` (the pooling notebook) no
+    parameters are read.
     """
-    params = load_params(params_file)
+    params = None if params_file is None else load_params(params_file)
     folder = resolve(out)
     folder.mkdir(parents=True, exist_ok=True)
     os.chdir(folder)
@@ -76,7 +77,7 @@ def run_stage(notebook: str, out: str, parameters: dict) -> int:
                             extra_arguments=["--IPKernelApp.log_level=ERROR"])
     except pm.PapermillExecutionError as exc:
         tmp.unlink(missing_ok=True)
-        if exc.ename in ("InputError", "ParameterError"):
+        if exc.ename in ("InputError", "ParameterError", "PoolingError"):
             print(f"\n{notebook} stopped: {exc.evalue}", file=sys.stderr)
         else:
             print(f"\n{notebook} failed in cell {exc.exec_count}: {exc.ename}: {exc.evalue}\n"
