@@ -105,10 +105,10 @@ def describe(patients: pd.DataFrame, columns: pd.Series, *, min_group_size: int 
     first_row = ~made["variable"].duplicated().to_numpy()
     made.insert(2, "missing", [str(int(frame[v].isna().sum())) if v in frame and first else ""
                                for v, first in zip(made["variable"], first_row)])
-    for group in order:                                           # a small column keeps its count only
-        size = int((frame["__group"] == group).sum())
+    sizes = {"overall": len(frame), **{g: int((frame["__group"] == g).sum()) for g in order}}
+    for column, size in sizes.items():                            # a small column keeps its count only
         if size < min_group_size:
-            made[group] = [str(size) if v == "n" else "" for v in made["variable"]]
+            made[column] = [str(size) if v == "n" else "" for v in made["variable"]]
     made = made[["variable", "level", "missing", "overall", *order]].fillna("").astype(str)
     if p_values:
         tests = {c: _p_value(frame[c], groups, TABLE1_VARIABLES[c][1]) for c in described}

@@ -6,6 +6,7 @@ The one home of how a result is written in the reports and the index:
 from __future__ import annotations
 
 import math
+import re
 
 import pandas as pd
 
@@ -93,8 +94,13 @@ def flow_table(flow: dict) -> pd.DataFrame:
 
 
 def show(frame: pd.DataFrame, caption: str):
-    """A table for a report: titled, without the index column."""
-    return frame.style.hide(axis="index").set_caption(caption)
+    """A table for a report: titled, without the index column.
+
+    The table's HTML id comes from its caption (pandas would draw a random one,
+    and a rebuilt report would differ from the committed one).
+    """
+    slug = re.sub(r"[^a-z0-9]+", "-", caption.lower()).strip("-")[:40]
+    return frame.style.hide(axis="index").set_caption(caption).set_uuid(slug)
 
 
 def _markdown(text: str):

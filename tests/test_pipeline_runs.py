@@ -203,11 +203,12 @@ def test_variant_run_with_out_leaves_the_committed_outputs_alone(tmp_path):
     assert (project / "runs" / "t30" / "figures" / "flow.svg").is_file()
 
 
-def test_a_notebook_run_by_hand_writes_to_scratch(tmp_path):
+def test_a_notebook_run_by_hand_writes_to_scratch(tmp_path, monkeypatch):
     """As `make lab` opens them: the notebook's own defaults, no injected parameters."""
     import papermill
 
     project = copy_project(tmp_path / "project")
+    monkeypatch.setenv("KETANB_ROOT", str(project))                     # the kernel's project root
     before = output_digests(project)
     papermill.execute_notebook(str(project / "notebooks" / "01-cleaning.ipynb"), str(tmp_path / "by-hand.ipynb"),
                                kernel_name="python3", progress_bar=False, cwd=str(project / "notebooks"))
