@@ -97,10 +97,13 @@ def show(frame: pd.DataFrame, caption: str):
     """A table for a report: titled, without the index column.
 
     The table's HTML id comes from its caption (pandas would draw a random one,
-    and a rebuilt report would differ from the committed one).
+    and a rebuilt report would differ from the committed one); shown as HTML,
+    whose plain-text form, unlike a Styler's, names no memory address.
     """
+    from IPython.display import HTML
+
     slug = re.sub(r"[^a-z0-9]+", "-", caption.lower()).strip("-")[:40]
-    return frame.style.hide(axis="index").set_caption(caption).set_uuid(slug)
+    return HTML(frame.style.hide(axis="index").set_caption(caption).set_uuid(slug).to_html())
 
 
 def _markdown(text: str):

@@ -514,7 +514,7 @@ def test_pool_notebook_is_thin_parameterized_and_without_outputs():
     assert "".join(cells[0]["source"]).startswith("# Pooled analysis of several clinics")
     assert cells[1]["metadata"].get("tags") == ["parameters"]
     assert 'sites = "site-a/results.json site-b/results.json"' in "".join(cells[1]["source"])
-    assert 'out = "pooled"' in "".join(cells[1]["source"])
+    assert 'out = "runs/scratch-pool"' in "".join(cells[1]["source"])        # by hand: never pooled/
     code = [c for c in cells if c["cell_type"] == "code"]
     assert all(c["outputs"] == [] and c["execution_count"] is None for c in code)
     for c in code:

@@ -34,3 +34,17 @@ def test_make_data_rewrites_the_committed_extract_byte_for_byte(tmp_path):
     assert written == sorted(p.name for p in committed.iterdir())
     for name in written:
         assert (tmp_path / name).read_bytes() == (committed / name).read_bytes(), name
+
+
+def test_the_docs_example_extract_gives_what_its_readme_says():
+    """docs/example-extract/README.md walks a student through its six invented patients."""
+    r = analyse("docs/example-extract", load_params())
+    assert (r["cohort"]["treated"], r["cohort"]["included"]) == (6, 4)
+    assert (r["outcome"]["favorable"], r["outcome"]["n"]) == (2, 4)
+    s = r["sensitivity"]
+    assert (s["missing_followup"]["exclude"]["favorable"], s["missing_followup"]["exclude"]["n"]) == (2, 3)
+    assert (s["missing_followup"]["favorable"]["favorable"], s["side_effect_stops_unfavorable"]["favorable"]) == (3, 1)
+    assert (s["all_treated"]["favorable"], s["all_treated"]["n"]) == (3, 6)
+    assert (r["subgroups"]["unclassified"], r["subgroups"]["pooled_values"], r["subgroups"]["groups"]) == (4, 3, {})
+    readme = (ROOT / "docs" / "example-extract" / "README.md").read_text()
+    assert "2 of 3" in readme and "3 of 4" in readme and "3 of 6" in readme and "`pooled_values` 3" in readme
