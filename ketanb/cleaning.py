@@ -55,25 +55,29 @@ def derive_cohort(extract: Extract, params: Params) -> pd.DataFrame:
     Doses are compared with the contract's tolerance (1e-9 mg). Rows of
     infusions.csv need not be in date order.
     """
-    infusions = extract.infusions.sort_values(["patient", "date"])
-    first = infusions.drop_duplicates("patient")            # each patient's earliest infusion
-    later = infusions[infusions.duplicated("patient")]      # every infusion after it
+    infusions = extract.infusions
+    patient = infusions["patient"].to_numpy()
     by_patient = pd.RangeIndex(len(extract.patients))
 
-    def any_per_patient(rows, condition) -> np.ndarray:
-        return condition.groupby(rows["patient"]).any().reindex(by_patient, fill_value=False).to_numpy()
+    def any_per_patient(condition) -> np.ndarray:
+        """True for each patient with at least one infusion where ``condition`` holds."""
+        return np.bincount(patient[np.asarray(condition, dtype=bool)], minlength=len(by_patient)) > 0
 
+    # each patient's earliest infusion: the one on the first date (validation allows one per day)
+    first_date = infusions.groupby("patient")["date"].min().reindex(by_patient)
+    is_first = infusions["date"].to_numpy() == first_date.to_numpy()[patient]
     cohort = extract.patients.copy()
-    cohort["first_infusion"] = first.set_index("patient")["date"].reindex(by_patient).to_numpy()
-    cohort["n_infusions"] = infusions["patient"].value_counts().reindex(by_patient, fill_value=0).to_numpy()
-    first_dose = first.set_index("patient")["dose_mg"].reindex(by_patient).to_numpy()
+    cohort["first_infusion"] = first_date.to_numpy()
+    cohort["n_infusions"] = np.bincount(patient, minlength=len(by_patient))
+    first_dose = np.full(len(by_patient), np.nan)
+    first_dose[patient[is_first]] = infusions["dose_mg"].to_numpy()[is_first]
     baseline = cohort["baseline_nrs"].to_numpy(dtype=float)
     conditions = [
         (cohort["first_infusion"] < pd.Timestamp(params.study_start))
         | (cohort["first_infusion"] > pd.Timestamp(params.study_end)),
-        any_per_patient(infusions, infusions["formulation"] != "racemic"),
+        any_per_patient(infusions["formulation"] != "racemic"),
         np.abs(first_dose - params.test_dose_mg) > TOLERANCE,
-        any_per_patient(later, (later["dose_mg"] - params.treatment_dose_mg).abs() > TOLERANCE),
+        any_per_patient(~is_first & ((infusions["dose_mg"] - params.treatment_dose_mg).abs() > TOLERANCE)),
         cohort["n_infusions"] < 2,
         np.isnan(baseline) | (baseline == 0),
     ]

@@ -12,7 +12,7 @@ import pandas as pd
 
 from .input.read import SYNTHETIC_NOTICE
 
-__all__ = ["pct", "num", "pval", "points", "format_proportion", "data_notice", "readable", "flow_table", "show",
+__all__ = ["pct", "num", "pval", "p_is", "points", "format_proportion", "data_notice", "readable", "flow_table", "show",
            "cohort_text", "outcome_text", "nrs_change_table", "subgroup_effects", "subgroup_text", "harms_text"]
 
 
@@ -35,6 +35,12 @@ def pval(p) -> str:
     if _missing(p):
         return "not computable"
     return "<0.001" if p < 0.001 else f"{p:.3f}"
+
+
+def p_is(p) -> str:
+    """A p-value in a sentence: ``p = 0.537``, ``p < 0.001``, ``p not computable``."""
+    text = pval(p)
+    return f"p {text}" if text.startswith(("<", "not")) else f"p = {text}"
 
 
 def points(d) -> str:
@@ -126,7 +132,7 @@ def outcome_text(summary: dict, params):
     level = f"{100 * params.confidence:g}%"
     change = (f" Pain changed by a median of {num(c['median_change'])} NRS points (Hodges-Lehmann estimate "
               f"{num(c['hodges_lehmann'])}, {level} CI {num(c['ci_low'])} to {num(c['ci_high'])}; Wilcoxon "
-              f"signed-rank p = {pval(c['wilcoxon_p'])}; {c['n']} patients with both NRS values)." if c["n"] else "")
+              f"signed-rank {p_is(c['wilcoxon_p'])}; {c['n']} patients with both NRS values)." if c["n"] else "")
     return _markdown(f"**Result.** A favorable outcome (at least {params.responder_threshold:g}% less pain, no stop "
                      f"for lack of effect) in {format_proportion(summary, confidence=params.confidence)}; "
                      f"{summary['missing_followup']} included patients had no follow-up NRS "
@@ -163,8 +169,8 @@ def subgroup_text(summary: dict, params):
     pooled = (f" {summary['pooled_values']} value(s) held by fewer than {summary['min_group_size']} patients "
               "were pooled so that no result points at a patient." if summary["pooled_values"] else "")
     return _markdown(f"**Result (exploratory).** Across the groups of {params.group_by.replace('_', ' ')}: exact "
-                     f"Fisher-Freeman-Halton p = {pval(summary['fisher_freeman_halton_p'])}, Kruskal-Wallis p on the "
-                     f"percent reduction = {pval(summary['kruskal_wallis_p'])}; {summary['unclassified']} patients "
+                     f"Fisher-Freeman-Halton {p_is(summary['fisher_freeman_halton_p'])}, Kruskal-Wallis on the "
+                     f"percent reduction {p_is(summary['kruskal_wallis_p'])}; {summary['unclassified']} patients "
                      f"unclassified.{pooled} Several tests on small groups: a p-value above 0.05 does not show equal "
                      f"efficacy; the intervals say how large a difference the data leave possible.")
 

@@ -73,11 +73,11 @@ def _comparison(r: dict) -> list[dict]:
              f"({fmt.pct(PUBLISHED['favorable'] / PUBLISHED['n'])})", f"{o['favorable']}/{o['n']} ({fmt.pct(o['proportion'])})"),
             ("Difference between pain mechanisms", "not significant",
              "not computable" if p is None else ("not significant" if p >= 0.05 else "significant")
-             + f" (p = {fmt.pval(p)})"),
+             + f" ({fmt.p_is(p)})"),
             ("Major complications", "none", "none" if harms["serious_patients"]["patients"] == 0
              else f"{harms['serious_patients']['patients']} patients")]
     return [{"label": label, "published": pub, "reproduced": rep,
-             "same": str(pub) == str(rep).split(" (p =")[0]} for label, pub, rep in rows]
+             "same": str(pub) == str(rep).split(" (p")[0]} for label, pub, rep in rows]
 
 
 def build_index(build: Path) -> str:
@@ -103,5 +103,5 @@ def build_index(build: Path) -> str:
                 for nb in sorted(reports.glob("[0-9]*.ipynb"))],
         figures=figures_in_reports(reports),
         tables=[(name, text) for name, text in TABLES.items() if (build / "results" / name).exists()],
-        pct=fmt.pct, num=fmt.num, pval=fmt.pval, points=fmt.points,
+        pct=fmt.pct, num=fmt.num, p_is=fmt.p_is, points=fmt.points,
         prop=lambda block: fmt.format_proportion(block, confidence=r["parameters"]["confidence"]))
