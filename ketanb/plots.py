@@ -294,7 +294,7 @@ def paired_nrs(outcomes: pd.DataFrame, *, threshold: float, min_group_size: int 
 
 
 @_styled
-def reduction_distribution(outcomes: pd.DataFrame, *, threshold: float) -> Figure:
+def reduction_distribution(outcomes: pd.DataFrame, *, threshold: float, min_group_size: int = 5) -> Figure:
     """Histogram of the percent NRS reduction, the responder threshold marked.
 
     Colours follow ``favorable``, not the reduction (a stop for lack of effect is unfavorable).
@@ -304,6 +304,8 @@ def reduction_distribution(outcomes: pd.DataFrame, *, threshold: float) -> Figur
     outcomes : DataFrame
         One row per included patient: ``reduction_pct``, ``has_followup``, ``favorable``.
     threshold : float
+    min_group_size : int, optional
+        With fewer patients with a follow-up NRS, no bar is drawn (each would be one patient's value).
     """
     has = outcomes["has_followup"].to_numpy(bool)
     favorable = outcomes["favorable"].to_numpy(bool)[has]
@@ -316,9 +318,10 @@ def reduction_distribution(outcomes: pd.DataFrame, *, threshold: float) -> Figur
     ax.set_title(f"Pain reduction, included patients with a follow-up NRS (n = {len(data)})\n"
                  f"{len(outcomes) - len(data)} without a follow-up NRS not shown")
     ax.yaxis.set_major_locator(MaxNLocator(integer=True))
-    if data["reduction"].isna().all():
+    if data["reduction"].isna().all() or len(data) < min_group_size:
         ax.set(xlim=(-50, 100), yticks=[])
-        _note(ax, "no included patients" if len(outcomes) == 0 else "no data")
+        _note(ax, "no included patients" if len(outcomes) == 0 else
+              f"fewer than {min_group_size} patients with a follow-up NRS: not shown" if len(data) else "no data")
         return fig
 
     # 10 % bins with an edge at the threshold (no bar straddles it), from -50 % or less up to 100 %.

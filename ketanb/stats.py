@@ -211,7 +211,7 @@ def odds_ratio_exact(a: int, b: int, c: int, d: int, confidence: float = 0.95) -
     The exact interval's root-finding grows with the square of the table's
     total (a minute at 200 000 patients). Above :data:`EXACT_OR_LIMIT`
     patients the sample odds ratio ad/bc with Woolf's interval
-    :math:`\exp(\log OR \pm z\sqrt{1/a + 1/b + 1/c + 1/d})` is given instead
+    :math:`\\exp(\\log OR \\pm z\\sqrt{1/a + 1/b + 1/c + 1/d})` is given instead
     (``or_method`` says so): with tables that large the two differ by a few
     tenths of a percent. Fisher's p stays exact.
 

@@ -23,6 +23,20 @@ pytestmark = pytest.mark.usefixtures("venv_ready")
 STAGES = ("01-cleaning", "02-outcomes", "03-subgroups", "04-side-effects")
 
 
+def analyse_frames(frames, tmp_path):
+    """The included patients' favorable outcome of an extract given as frames."""
+    from ketanb.cleaning import derive_cohort, load
+    from ketanb.outcomes import derive_outcomes
+
+    params = load_params()
+    folder = write_european_csv(frames, tmp_path / "whole")
+    cohort = derive_cohort(load(folder, params), params)
+    out = derive_outcomes(cohort, threshold=50)
+    cohort["favorable"] = False
+    cohort.loc[out.index, "favorable"] = out["favorable"]
+    return cohort
+
+
 def planned(project, *args):
     """The stages a `make all` would run now."""
     out = run_make(project, "-n", "outputs", *args).stdout
@@ -169,22 +183,36 @@ def test_a_second_run_stops_and_a_killed_run_publishes_nothing(tmp_path):
     assert output_digests(project) == before
 
 
-@pytest.mark.parametrize("case", ["no patient included", "no follow-up NRS at all"])
+@pytest.mark.parametrize("case", ["no patient included", "no follow-up NRS at all", "one patient, favorable"])
 def test_tiny_cohorts_finish(tmp_path, case):
     project = copy_project(tmp_path / "project")
     frames = generate_extract(12, seed=4)
     params = tmp_path / "p.yaml"
+    params.write_text("")
     if case == "no patient included":
         params.write_text("test_dose_mg: 60\n")                           # nobody had a 60 mg test dose
-    else:
+    elif case == "no follow-up NRS at all":
         params.write_text("missing_followup: exclude\n")
         frames["patients"]["followup_nrs"] = ""
+    else:                                                                 # keep one included, favorable patient
+        cohort = analyse_frames(frames, tmp_path)
+        keep = cohort.loc[cohort["included"] & cohort["favorable"], "patient_id"].iloc[:1].tolist()
+        keep += cohort.loc[~cohort["included"], "patient_id"].tolist()
+        frames = {name: frame[frame["patient_id"].isin(keep)].reset_index(drop=True) for name, frame in frames.items()}
     data = write_european_csv(frames, tmp_path / "tiny")
     run = run_make(project, "all", f"DATA={data}", f"PARAMS={params}")
     assert run.returncode == 0, run.stderr[-3000:]
     results = read_json(project / "results" / "results.json")
-    assert results["outcome"]["n"] == 0
-    assert results["outcome"]["proportion"] is None and results["outcome"]["ci_low"] is None
+    if case == "one patient, favorable":
+        assert (results["outcome"]["n"], results["outcome"]["favorable"], results["outcome"]["ci_high"]) == (1, 1, 1.0)
+        assert results["subgroups"]["groups"] == {} and results["subgroups"]["unclassified"] == 1
+        import csv
+
+        table1 = list(csv.DictReader((project / "results" / "table1.csv").open()))
+        assert table1[0]["overall"] == "1" and all(row["overall"] == "" for row in table1[1:])
+    else:
+        assert results["outcome"]["n"] == 0
+        assert results["outcome"]["proportion"] is None and results["outcome"]["ci_low"] is None
     assert len(list((project / "figures").glob("*.png"))) == len(list((ROOT / "figures").glob("*.png")))
     assert (project / "reports" / "index.html").is_file()
     assert sorted(p.name for p in (project / "reports").glob("*.ipynb")) == [f"{s}.ipynb" for s in STAGES]

@@ -226,12 +226,19 @@ def test_reduction_distribution_colours_by_outcome_not_by_reduction():
     # 80 % reduction but stopped for lack of effect: not favorable; one without follow-up: not shown.
     frame = outcomes_frame([(10, 2, False, "lack_of_effect"), (10, 4, True, None), (10, 9, False, None),
                             (10, None, False, None)])
-    heights = bar_heights_by_colour(plots.reduction_distribution(frame, threshold=50))
+    heights = bar_heights_by_colour(plots.reduction_distribution(frame, threshold=50, min_group_size=1))
     assert heights[plots.OUTCOME_COLOURS["unfavorable"].lower()] == 2
     assert heights[plots.OUTCOME_COLOURS["favorable"].lower()] == 1
-    fig = plots.reduction_distribution(frame, threshold=50)
+    fig = plots.reduction_distribution(frame, threshold=50, min_group_size=1)
     assert "1 without a follow-up NRS not shown" in fig.axes[0].get_title()
     assert any("50% reduction" in t for t in all_texts(fig))
+
+
+def test_reduction_distribution_draws_no_bar_for_fewer_than_min_group_size():
+    frame = outcomes_frame([(10, 2, True, None), (10, 4, True, None), (10, 9, False, None)])
+    fig = plots.reduction_distribution(frame, threshold=50, min_group_size=5)
+    assert fig.axes[0].patches == [] or all(p.get_height() == 0 for p in fig.axes[0].patches)
+    assert any("fewer than 5 patients" in t for t in all_texts(fig))
 
 
 def test_reduction_bins_have_an_edge_at_the_threshold():

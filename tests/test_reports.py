@@ -79,3 +79,16 @@ def test_no_absolute_path_of_the_machine_in_any_output():
     leaks = [str(p.relative_to(ROOT)) for folder in ("results", "figures", "reports")
              for p in (ROOT / folder).rglob("*") if p.is_file() and str(ROOT) in p.read_bytes().decode("latin-1")]
     assert leaks == []
+
+
+def test_default_table1_shows_the_two_unclassified_patients_as_a_count_only():
+    """Contract section 5: the mechanisms (20, 11, 12) keep their columns; 2 unclassified: a count."""
+    import csv
+
+    rows = list(csv.DictReader((ROOT / "results" / "table1.csv").open()))
+    assert [c for c in rows[0] if c not in ("variable", "level", "missing", "overall")] == [
+        "neuropathic", "nociceptive", "nociplastic", "unclassified"]
+    assert [r["neuropathic"] for r in rows if r["variable"] == "n"] == ["20"]
+    assert [r["unclassified"] for r in rows if r["variable"] == "n"] == ["2"]
+    assert all(r["unclassified"] == "" for r in rows if r["variable"] != "n")
+    assert results()["subgroups"]["pooled_values"] == 0
