@@ -56,21 +56,22 @@ def derive_cohort(extract: Extract, params: Params) -> pd.DataFrame:
     infusions.csv need not be in date order.
     """
     infusions = extract.infusions
-    patient = infusions["patient"].to_numpy()
+    patient = infusions["patient"].to_numpy()               # each infusion's row of patients.csv
     by_patient = pd.RangeIndex(len(extract.patients))
 
     def any_per_patient(condition) -> np.ndarray:
         """True for each patient with at least one infusion where ``condition`` holds."""
         return np.bincount(patient[np.asarray(condition, dtype=bool)], minlength=len(by_patient)) > 0
 
-    # each patient's earliest infusion: the one on the first date (validation allows one per day)
-    first_date = infusions.groupby("patient")["date"].min().reindex(by_patient)
-    is_first = infusions["date"].to_numpy() == first_date.to_numpy()[patient]
-    cohort = extract.patients.copy()
-    cohort["first_infusion"] = first_date.to_numpy()
-    cohort["n_infusions"] = np.bincount(patient, minlength=len(by_patient))
+    # each patient's earliest date (NaT without infusions; sort=False: reindex puts the patients in order).
+    # Validation allows one infusion per patient and day: the one on that date is the first, the others are later.
+    first_date = infusions.groupby("patient", sort=False)["date"].min().reindex(by_patient).to_numpy()
+    is_first = infusions["date"].to_numpy() == first_date[patient]
     first_dose = np.full(len(by_patient), np.nan)
     first_dose[patient[is_first]] = infusions["dose_mg"].to_numpy()[is_first]
+    cohort = extract.patients.copy()
+    cohort["first_infusion"] = first_date
+    cohort["n_infusions"] = np.bincount(patient, minlength=len(by_patient))
     baseline = cohort["baseline_nrs"].to_numpy(dtype=float)
     conditions = [
         (cohort["first_infusion"] < pd.Timestamp(params.study_start))
@@ -81,9 +82,10 @@ def derive_cohort(extract: Extract, params: Params) -> pd.DataFrame:
         cohort["n_infusions"] < 2,
         np.isnan(baseline) | (baseline == 0),
     ]
-    reason = np.select([np.asarray(c, dtype=bool) for c in conditions], EXCLUSION_REASONS, default="")
-    cohort["exclusion_reason"] = pd.Series(reason, index=cohort.index, dtype="str").where(reason != "")
-    cohort["included"] = reason == ""
+    reason = np.select([np.asarray(c, dtype=bool) for c in conditions], np.array(EXCLUSION_REASONS, dtype=object),
+                       default=None)
+    cohort["exclusion_reason"] = pd.Series(reason, index=cohort.index, dtype="str")
+    cohort["included"] = cohort["exclusion_reason"].isna().to_numpy()
     return cohort
 
 

@@ -73,7 +73,10 @@ class RawExtract:
 
 
 def _decode(data: bytes, name: str, problems: list[Problem]) -> bytes | None:
-    """The file's bytes as UTF-8 without a byte-order mark, or None with the reason in ``problems``."""
+    """The file's bytes without a byte-order mark (UTF-16 turned into UTF-8), or None with the reason in ``problems``.
+
+    Whether the bytes are UTF-8 is checked while the file is read (:func:`read_csv_table`).
+    """
     if data.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
         return data.decode("utf-16").encode("utf-8")        # Excel's "Unicode Text"
     data = data.removeprefix(codecs.BOM_UTF8)
@@ -81,15 +84,38 @@ def _decode(data: bytes, name: str, problems: list[Problem]) -> bytes | None:
         problems.append(Problem(name, 1, None, None, "a text file in UTF-8; this one is UTF-16 without a "
                                 "byte-order mark: save it again as 'CSV UTF-8 (comma delimited)'"))
         return None
+    return data
+
+
+def _not_utf8(data: bytes, name: str) -> Problem | None:
+    """The problem with a file that is not UTF-8, naming the line and the first bad byte; None if it is UTF-8."""
     try:
         data.decode("utf-8")
-        return data
+        return None
     except UnicodeDecodeError as exc:
         line = data[: exc.start].count(b"\n") + 1
-        problems.append(Problem(name, line, None, data[exc.start: exc.start + 1].hex(" "),
-                                "the file is not UTF-8 (it looks like Windows-1252 / Latin-1, as older Excel "
-                                "versions save 'CSV'); save it again as 'CSV UTF-8 (comma delimited)'"))
-        return None
+        return Problem(name, line, None, data[exc.start: exc.start + 1].hex(" "),
+                       "the file is not UTF-8 (it looks like Windows-1252 / Latin-1, as older Excel "
+                       "versions save 'CSV'); save it again as 'CSV UTF-8 (comma delimited)'")
+
+
+def _parse_csv(name: str, data: bytes) -> RawTable | Problem:
+    """The bytes of a CSV file as a RawTable, or what stops it being read.
+
+    Raises UnicodeDecodeError if the header row is not UTF-8; pyarrow refuses any other cell that is not.
+    """
+    first_line = io.BytesIO(data).readline().decode("utf-8").rstrip("\r\n")   # readline: no copy of the rest
+    if not first_line.strip():
+        return Problem(name, 1, None, None, "a header row with the column names")
+    sep = max(SEPARATORS, key=first_line.count)           # ties: comma, the first listed
+    header = next(csv.reader([first_line], delimiter=sep))
+    try:
+        frame = pd.read_csv(io.BytesIO(data), sep=sep, engine="pyarrow", dtype="str",
+                            keep_default_na=False, na_values=[])
+    except (pd.errors.ParserError, ValueError) as exc:
+        return Problem(name, None, None, None, f"a well-formed {SEPARATORS[sep]}-separated file ({exc})")
+    frame.columns = [c.strip().lower() for c in header]
+    return RawTable(name, frame, decimal_comma=sep != ",", header=header, separator=SEPARATORS[sep])
 
 
 def read_csv_table(path: Path, problems: list[Problem]) -> RawTable | None:
@@ -98,21 +124,16 @@ def read_csv_table(path: Path, problems: list[Problem]) -> RawTable | None:
     data = _decode(path.read_bytes(), name, problems)
     if data is None:
         return None
-    first_line = data.split(b"\n", 1)[0].decode("utf-8").rstrip("\r")
-    if not first_line.strip():
-        problems.append(Problem(name, 1, None, None, "a header row with the column names"))
-        return None
-    sep = max(SEPARATORS, key=first_line.count)           # ties: comma, the first listed
-    header = next(csv.reader([first_line], delimiter=sep))
     try:
-        frame = pd.read_csv(io.BytesIO(data), sep=sep, engine="pyarrow", dtype="str",
-                            keep_default_na=False, na_values=[])
-    except (pd.errors.ParserError, ValueError) as exc:
-        problems.append(Problem(name, None, None, None,
-                                f"a well-formed {SEPARATORS[sep]}-separated file ({exc})"))
-        return None
-    frame.columns = [c.strip().lower() for c in header]
-    return RawTable(name, frame, decimal_comma=sep != ",", header=header, separator=SEPARATORS[sep])
+        table = _parse_csv(name, data)
+    except UnicodeDecodeError:
+        table = None
+    if isinstance(table, RawTable):
+        return table                        # read, so UTF-8: pyarrow checks every cell (the header was decoded)
+    # a file that is not UTF-8 is reported as such, whatever else is wrong with it. Python's decoder finds
+    # the first bad byte; it runs only now because on every file it took a fifth of the reading time.
+    problems.append(_not_utf8(data, name) or table)
+    return None
 
 
 def _excel_cell_text(value) -> str:

