@@ -6,8 +6,8 @@ committed). Fresh Python processes then run on it, after one warm-up read of
 the files so that all see the same file cache:
 
 - the *read floor*: the fastest plain read of the three files that the locked
-  environment offers, ``pandas.read_csv(engine="pyarrow")``, nothing else (the
-  default C engine is timed too, for comparison);
+  environment offers: ``pandas.read_csv`` with the C engine or the pyarrow
+  engine (both timed, both printed, the faster kept), nothing else;
 - the *analysis*: :func:`ketanb.analysis.analyse`, i.e. reading, validation
   against the contract, the cohort rules, outcomes with the sensitivity
   analyses, subgroup tests and side effects (what results.json holds; Table 1,
@@ -82,7 +82,8 @@ for engine in ("pyarrow", "c"):
     for name in ("patients.csv", "infusions.csv", "adverse_events.csv"):
         pd.read_csv(f"{folder}/{name}", engine=engine)
     seconds[engine] = time.perf_counter() - start
-print(json.dumps({"seconds": seconds["pyarrow"], "c_engine_seconds": seconds["c"]}))
+print(json.dumps({"seconds": min(seconds.values()), "pyarrow_engine_seconds": seconds["pyarrow"],
+                  "c_engine_seconds": seconds["c"]}))
 """
 
 ANALYSIS = """
@@ -116,7 +117,8 @@ def measure(n: int, repeat: int = REPEAT) -> dict:
     return {"patients": n, "infusions": analysis["infusions"], "seconds": analysis["seconds"],
             "peak_mib": max(a["peak_mib"] for a in analyses),
             "read_floor_seconds": min(f["seconds"] for f in floors),
-            "c_engine_seconds": min(f["c_engine_seconds"] for f in floors), "method": analysis["method"]}
+            "c_engine_seconds": min(f["c_engine_seconds"] for f in floors),
+            "pyarrow_engine_seconds": min(f["pyarrow_engine_seconds"] for f in floors), "method": analysis["method"]}
 
 
 def targets(rows: dict[int, dict]) -> list[tuple[str, bool]]:
@@ -145,7 +147,8 @@ def main(argv=None) -> int:
         r = rows[n] = measure(n, args.repeat)
         print(f"bench patients={r['patients']} infusions={r['infusions']} seconds={r['seconds']:.2f} "
               f"peak_mib={r['peak_mib']:.0f} read_floor_seconds={r['read_floor_seconds']:.2f}", flush=True)
-        print(f"  (read with the C engine: {r['c_engine_seconds']:.2f} s; subgroup test: {r['method']}; "
+        print(f"  (read floor: C engine {r['c_engine_seconds']:.2f} s, pyarrow engine {r['pyarrow_engine_seconds']:.2f} s; "
+              f"subgroup test: {r['method']}; "
               f"extract ready in {made:.1f} s)", file=sys.stderr, flush=True)
     ok = True
     for text, met in targets(rows):
