@@ -101,7 +101,7 @@ pool: $(ENV) ## pool clinics' results: make pool SITES="a/results.json b/results
 CLINICS := runs/clinics
 demo-pool: all ## pool the shipped extract with two further synthetic clinics (under runs/clinics/)
 	$(PY) -m ketanb data $(CLINICS)/site-b/extract --seed 2 --favorable-share 0.40
-	$(PY) -m ketanb data $(CLINICS)/site-c/extract --seed 3 --n 120 --favorable-share 0.60
+	$(PY) -m ketanb data $(CLINICS)/site-c/extract --seed 3 --favorable-share 0.60
 	$(MAKE) --no-print-directory all DATA=$(CLINICS)/site-b/extract OUT=$(CLINICS)/site-b/run
 	$(MAKE) --no-print-directory all DATA=$(CLINICS)/site-c/extract OUT=$(CLINICS)/site-c/run
 	mkdir -p $(CLINICS)/dendermonde
