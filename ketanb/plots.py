@@ -25,6 +25,8 @@ from matplotlib.figure import Figure
 from matplotlib.lines import Line2D
 from matplotlib.ticker import MaxNLocator
 
+from .compendium.files import write_bytes
+
 __all__ = ["SYNTHETIC_LABEL", "STYLE", "MECHANISM_COLOURS", "OUTCOME_COLOURS", "REASON_LABELS", "SavedFigure",
            "new_figure", "save", "flow_diagram", "paired_nrs", "reduction_distribution", "sensitivity_forest",
            "responder_curves", "subgroup_proportions", "side_effect_bars", "risk_difference_forest",
@@ -119,13 +121,8 @@ def save(fig: Figure, path: str | os.PathLike, *, synthetic: bool, alt: str, cap
         png, svg = io.BytesIO(), io.BytesIO()
         fig.savefig(png, format="png", metadata={"Software": None})  # no version or date in the files
         fig.savefig(svg, format="svg", metadata={"Date": None})
-    for target, data in ((Path(path), png.getvalue()), (Path(path).with_suffix(".svg"), svg.getvalue())):
-        if target.is_file() and target.read_bytes() == data:
-            continue  # unchanged: keep the modification time, make sees nothing new
-        target.parent.mkdir(parents=True, exist_ok=True)
-        tmp = target.with_name(f".{target.name}.{os.getpid()}.tmp")  # write, then rename: never half a file
-        tmp.write_bytes(data)
-        os.replace(tmp, target)
+    write_bytes(path, png.getvalue())                        # unchanged bytes: the file is left alone
+    write_bytes(Path(path).with_suffix(".svg"), svg.getvalue())
     return SavedFigure(png.getvalue(), os.fspath(path), alt, caption)
 
 

@@ -21,7 +21,9 @@ from . import RESULTS_FORMAT
 from .compendium.files import write_json
 from .errors import KetanbError
 from .paths import resolve
+from .outcomes import MISSING_LABELS
 from .stats import proportion
+from .tables import pct
 
 __all__ = ["PoolingError", "RESULTS_FORMAT", "POOLED_FORMAT", "POOLED_KIND", "AGREEMENT_KEYS", "MERGED_GROUP",
            "site_name", "read_site", "check_agreement", "dersimonian_laird", "pool", "write_pooled",
@@ -361,12 +363,9 @@ def write_pooled(pooled: dict, folder: str | os.PathLike) -> Path:
     return write_json(resolve(folder) / "pooled.json", pooled)
 
 
-def _pct(value) -> str:
-    return "-" if value is None else f"{100 * value:.1f}"
-
-
 def _with_ci(entry: dict) -> str:
-    return f"{_pct(entry['proportion'])} ({_pct(entry['ci_low'])}-{_pct(entry['ci_high'])})"
+    p, low, high = entry["proportion"], entry["ci_low"], entry["ci_high"]
+    return "-" if p is None else f"{100 * p:.1f} ({100 * low:.1f}-{100 * high:.1f})"
 
 
 def site_table(pooled: dict) -> pd.DataFrame:
@@ -398,19 +397,17 @@ def describe(pooled: dict) -> str:
     re_ = pooled["random_effects"]
     level = f"{100 * pooled['confidence']:g}%"
     names = list(pooled["sites"])
-    how = {"nonresponder": "a missing follow-up NRS counted as unfavorable",
-           "exclude": "patients without a follow-up NRS left out"}
-    missing = how.get(pooled["missing_followup"], pooled["missing_followup"])
+    missing = MISSING_LABELS.get(pooled["missing_followup"], pooled["missing_followup"])
     text = (f"Pooled over {len(names)} sites ({', '.join(names)}; {pooled['n']} patients, "
             f"{pooled['favorable']} with a favorable outcome), the random-effects estimate of the "
             f"proportion with a favorable outcome (at least {_show(pooled['responder_threshold'])}% "
             f"less pain; {missing}) is "
-            f"**{_pct(re_['proportion'])}%** ({level} CI {_pct(re_['ci_low'])}-{_pct(re_['ci_high'])}%). "
+            f"**{pct(re_['proportion'])}** ({level} CI {pct(re_['ci_low'])}-{pct(re_['ci_high'])}). "
             f"Heterogeneity between sites: Q = {re_['q']:.2f} on {re_['q_df']} degrees of freedom "
             f"(p = {re_['q_p']:.3f}), I² = {100 * re_['i2']:.0f}%, tau² = {re_['tau2']:.3f} "
             "(logit scale). ")
     if re_["prediction_low"] is None:
         return text + "With two sites there is no prediction interval (it needs at least three)."
     return text + (f"The true proportion of a new, similar clinic would lie between "
-                   f"{_pct(re_['prediction_low'])}% and {_pct(re_['prediction_high'])}% "
+                   f"{pct(re_['prediction_low'])} and {pct(re_['prediction_high'])} "
                    f"({level} prediction interval).")

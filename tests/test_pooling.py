@@ -300,7 +300,7 @@ def test_site_names_and_tables(three):
     assert table["% (95% CI)"].iloc[0] == "51.1 (37.0-65.0)"
     assert table["% (95% CI)"].iloc[-1] == "49.0 (35.2-63.1)"
     text = describe(pooled)
-    assert "**49.0%** (95% CI 35.2-63.1%)" in text and "Q = 5.48 on 2 degrees of freedom" in text
+    assert "**49.0%** (95% CI 35.2%-63.1%)" in text and "Q = 5.48 on 2 degrees of freedom" in text
     assert "I² = 64%" in text and "between 0.2% and 99.8%" in text
 
 
