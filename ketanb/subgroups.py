@@ -44,6 +44,14 @@ def _labels(frame: pd.DataFrame, group_by: str, edges) -> tuple[pd.Series, list[
     return text, known + [v for v in present if v not in known]
 
 
+def _counted(frame: pd.DataFrame, group_by: str, edges) -> tuple[pd.Series, list[str], pd.Series]:
+    """Labels and display order of :func:`_labels`, and how many patients hold each value: those
+    with ``in_denominator`` True when the column is there, otherwise all rows."""
+    labels, order = _labels(frame, group_by, edges)
+    counted = labels[frame["in_denominator"].to_numpy(dtype=bool)] if "in_denominator" in frame else labels
+    return labels, order, counted.value_counts()
+
+
 def assign_groups(frame: pd.DataFrame, *, group_by: str, edges=(), min_group_size: int = 1) -> pd.Series:
     """The subgroup of each patient after the small-group rule: a categorical, missing = unclassified.
 
@@ -67,9 +75,7 @@ def assign_groups(frame: pd.DataFrame, *, group_by: str, edges=(), min_group_siz
         contract's order, bands in order, other values sorted, ``other``
         last); only categories that keep patients.
     """
-    labels, order = _labels(frame, group_by, edges)
-    counted = labels[frame["in_denominator"].to_numpy(dtype=bool)] if "in_denominator" in frame else labels
-    counts = counted.value_counts()
+    labels, order, counts = _counted(frame, group_by, edges)
     small = [v for v in order if counts.get(v, 0) < min_group_size]
     other_size = sum(counts.get(v, 0) for v in small)
     pooled = labels.where(~labels.isin(small), OTHER if other_size >= min_group_size else None)
@@ -79,9 +85,7 @@ def assign_groups(frame: pd.DataFrame, *, group_by: str, edges=(), min_group_siz
 
 def pooled_values(frame: pd.DataFrame, *, group_by: str, edges=(), min_group_size: int = 1) -> int:
     """How many values of ``group_by`` were held by fewer than ``min_group_size`` patients (a count only)."""
-    labels, order = _labels(frame, group_by, edges)
-    counted = labels[frame["in_denominator"].to_numpy(dtype=bool)] if "in_denominator" in frame else labels
-    counts = counted.value_counts()
+    _, order, counts = _counted(frame, group_by, edges)
     return sum(1 for v in order if 0 < counts.get(v, 0) < min_group_size)
 
 

@@ -64,20 +64,24 @@ def _title(notebook: Path) -> str:
 
 
 def _comparison(r: dict) -> list[dict]:
-    """The published numbers beside this run's."""
-    o, sub, harms = r["outcome"], r["subgroups"], r["side_effects"]["treated"]
-    p = sub["fisher_freeman_halton_p"]
-    rows = [("Patients treated", PUBLISHED["treated"], r["cohort"]["treated"]),
-            ("Treated per protocol and analysed", PUBLISHED["included"], r["cohort"]["included"]),
-            ("Favorable outcome", f"{PUBLISHED['favorable']}/{PUBLISHED['n']} "
-             f"({fmt.pct(PUBLISHED['favorable'] / PUBLISHED['n'])})", f"{o['favorable']}/{o['n']} ({fmt.pct(o['proportion'])})"),
-            ("Difference between pain mechanisms", "not significant",
-             "not computable" if p is None else ("not significant" if p >= 0.05 else "significant")
-             + f" ({fmt.p_is(p)})"),
-            ("Major complications", "none", "none" if harms["serious_patients"]["patients"] == 0
-             else f"{harms['serious_patients']['patients']} patients")]
-    return [{"label": label, "published": pub, "reproduced": rep,
-             "same": str(pub) == str(rep).split(" (p")[0]} for label, pub, rep in rows]
+    """The published numbers beside this run's, each marked equal or not."""
+    o, p = r["outcome"], r["subgroups"]["fisher_freeman_halton_p"]
+    serious = r["side_effects"]["treated"]["serious_patients"]["patients"]
+    significant = None if p is None else p < 0.05
+    difference = ("not computable" if p is None else
+                  f"{'significant' if significant else 'not significant'} ({fmt.p_is(p)})")
+    rows = [  # label, published, this run, equal
+        ("Patients treated", PUBLISHED["treated"], r["cohort"]["treated"],
+         r["cohort"]["treated"] == PUBLISHED["treated"]),
+        ("Treated per protocol and analysed", PUBLISHED["included"], r["cohort"]["included"],
+         r["cohort"]["included"] == PUBLISHED["included"]),
+        ("Favorable outcome", f"{PUBLISHED['favorable']}/{PUBLISHED['n']} ({fmt.pct(PUBLISHED['favorable'] / PUBLISHED['n'])})",
+         f"{o['favorable']}/{o['n']} ({fmt.pct(o['proportion'])})",
+         (o["favorable"], o["n"]) == (PUBLISHED["favorable"], PUBLISHED["n"])),
+        ("Difference between pain mechanisms", "not significant", difference, significant is False),
+        ("Major complications", "none", "none" if serious == 0 else f"{serious} patients", serious == 0),
+    ]
+    return [{"label": label, "published": pub, "reproduced": rep, "same": same} for label, pub, rep, same in rows]
 
 
 def build_index(build: Path) -> str:
