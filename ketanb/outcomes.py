@@ -162,9 +162,12 @@ def sensitivity(cohort: pd.DataFrame, params: Params, thresholds=SENSITIVITY_THR
         ``favorable`` among them), ``side_effect_stops_unfavorable`` and
         ``all_treated``; each block ``{n, favorable, proportion, ci_low, ci_high}``.
     """
+    # the columns the rule reads: eight copies of the whole cohort would be work for nothing
+    needed = cohort[["included", "baseline_nrs", "followup_nrs", "discontinuation"]]
+
     def block(**changes) -> dict:
         rule = {"threshold": params.responder_threshold, "missing_followup": params.missing_followup, **changes}
-        return _block(derive_outcomes(cohort, **rule), params.confidence)
+        return _block(derive_outcomes(needed, **rule), params.confidence)
 
     return {"responder_threshold": {f"{t:g}": block(threshold=t) for t in thresholds},
             "missing_followup": {m: block(missing_followup=m) for m in MISSING_FOLLOWUP_MODES},

@@ -81,6 +81,13 @@ CELL_RULES = [
     ("infusions", 1, {"date": "2016-02-30"},
      "infusions.csv, row 3, column date: value '2016-02-30': a date YYYY-MM-DD (there is no such date)"),
     ("infusions", 2, {"dose_mg": "0"}, "infusions.csv, row 4, column dose_mg: value '0': a number > 0"),
+    # Arrow's fast cast reads these four as numbers (NaN, infinity): the rules must still refuse them
+    ("patients", 0, {"pain_duration_months": "inf"},
+     "patients.csv, row 2, column pain_duration_months: value 'inf': a number >= 0 (or empty)"),
+    ("infusions", 2, {"dose_mg": "nan"}, "infusions.csv, row 4, column dose_mg: value 'nan': a number > 0"),
+    ("patients", 0, {"age": "inf"}, "patients.csv, row 2, column age: value 'inf': a whole number from 18 to 110"),
+    ("patients", 0, {"followup_nrs": "1e400"},
+     "patients.csv, row 2, column followup_nrs: value '1e400': a number from 0 to 10 (or empty)"),
     ("infusions", 2, {"dose_mg": ""}, "infusions.csv, row 4, column dose_mg: value '': a value is required: a number > 0"),
     ("infusions", 0, {"formulation": "s-ketamine"},
      "infusions.csv, row 2, column formulation: value 's-ketamine': one of racemic, esketamine"),

@@ -7,9 +7,9 @@ spreadsheet row, column, value and what the contract allows.
 
 1. Columns: required ones present, none twice, none that looks like a name,
    birth date, national register number or address.
-2. Cells: one pandera schema per table, built from :mod:`ketanb.input.contract`,
-   checks the normalised text (trimmed, empty cell = missing, codes folded to
-   the contract's case), so that a failure quotes the value as written.
+2. Cells: the rules of :mod:`ketanb.input.contract`, column by column
+   (:func:`cell_rules`), on the normalised text (trimmed, empty cell = missing,
+   codes folded to the contract's case); a failure quotes the value as written.
 3. Across tables, in plain pandas and numpy: unique patient_id (ignoring case: ``SYN-0001``
    and ``syn-0001`` are one person), known patients, one infusion per patient
    and day, every patient with an infusion, adverse events on infusion days.
@@ -21,7 +21,6 @@ from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
-import pandera.pandas as pa
 import pyarrow as arrow
 import pyarrow.compute as arrow_compute
 
@@ -95,8 +94,12 @@ def parse_number(text: pd.Series, decimal_comma: bool = False) -> pd.Series:
     """Text to float64, NaN where missing or not a number; ``7,5`` is 7.5 with a decimal comma."""
     if decimal_comma:
         text = text.str.replace(",", ".", regex=False)
-    valid = text.where(text.str.fullmatch(NUMBER_PATTERN).fillna(False).astype(bool))
-    return valid.astype("float64[pyarrow]").astype("float64")   # Arrow's cast: 10 x faster than via Python floats
+    try:
+        # Arrow's cast reads exactly NUMBER_PATTERN (and nan/inf, which the checks refuse as not finite),
+        # 10 x faster than via Python floats, but it stops at the first cell that is not a number
+        return text.astype("float64[pyarrow]").astype("float64")
+    except ValueError:                                    # pandas marks each cell that is not a number NaN
+        return text.where(text.str.fullmatch(NUMBER_PATTERN).fillna(False).astype(bool)).astype("float64")
 
 
 def parse_date(text: pd.Series) -> pd.Series:
@@ -120,7 +123,7 @@ def normalise(table: RawTable, spec: ColumnSpec) -> pd.Series:
     return text.where(text != "")
 
 
-def _parse(spec: ColumnSpec, text: pd.Series, decimal_comma: bool) -> pd.Series:
+def parse(spec: ColumnSpec, text: pd.Series, decimal_comma: bool) -> pd.Series:
     """A normalised column as the typed table holds it: numbers and dates parsed, other columns as text."""
     if spec.kind in ("integer", "number"):
         return parse_number(text, decimal_comma)
@@ -129,29 +132,25 @@ def _parse(spec: ColumnSpec, text: pd.Series, decimal_comma: bool) -> pd.Series:
     return text
 
 
-def _cell_checks(spec: ColumnSpec, text: pd.Series, value: pd.Series, decimal_comma: bool) -> list[pa.Check]:
-    """The pandera checks of one column; each check's error is what a clinic reads.
+def cell_rules(spec: ColumnSpec, text: pd.Series, value: pd.Series, decimal_comma: bool) -> list[tuple]:
+    """The contract's rules for the cells of one column, as ``(good, expected)`` pairs.
 
-    ``text`` is the normalised column and ``value`` the same column parsed (:func:`_parse`): numbers and
-    dates are parsed once, for the checks and for the typed table.
+    ``good`` is True for each cell that keeps the rule, ``expected`` what a clinic reads when one does not.
+    ``text`` is the normalised column and ``value`` the same column parsed (:func:`parse`), so that numbers
+    and dates are parsed once, for the checks and for the typed table. An empty cell keeps every rule
+    but the last, "a value is required", which only columns that need a value have.
     """
     expected = spec.expectation()
-
-    def rule(good: pd.Series, error: str) -> pa.Check:
-        # a rule worked out on the whole column; empty cells pass it (whether one is allowed is its own check)
-        return pa.Check(lambda s: good | text.isna(), error=error, ignore_na=False)
-
+    empty = text.isna()
     if spec.kind == "id":
-        return [pa.Check(lambda s: s.str.fullmatch(ID_PATTERN), error=expected)]
-    if spec.kind == "code":
-        return [pa.Check(lambda s: s.isin(spec.codes), error=expected)]
-    if spec.kind == "date":
+        rules = [(text.str.fullmatch(ID_PATTERN), expected)]
+    elif spec.kind == "code":
+        rules = [(text.isin(spec.codes), expected)]
+    elif spec.kind == "date":
         # parse_date reads YYYY-MM-DD only: once it has read every cell, the pattern has nothing to find
-        read_all = value.notna().sum() == text.notna().sum()
-        well_formed = value.notna() if read_all else text.str.fullmatch(DATE_PATTERN)
-        return [rule(well_formed, expected),
-                rule(~well_formed | value.notna(), f"{expected} (there is no such date)")]
-    if spec.kind in ("integer", "number"):
+        well_formed = value.notna() if value.notna().sum() == text.notna().sum() else text.str.fullmatch(DATE_PATTERN)
+        rules = [(well_formed, expected), (~well_formed | value.notna(), f"{expected} (there is no such date)")]
+    elif spec.kind in ("integer", "number"):
         good = value.notna() & np.isfinite(value)
         if spec.kind == "integer":
             good &= value.mod(1).eq(0)
@@ -160,36 +159,26 @@ def _cell_checks(spec: ColumnSpec, text: pd.Series, value: pd.Series, decimal_co
         if spec.high is not None:
             good &= value.le(spec.high)
         hint = " (decimal comma, as in this semicolon-separated file)" if decimal_comma else ""
-        return [rule(good, expected + hint)]
-    return []
+        rules = [(good, expected + hint)]
+    else:
+        rules = []
+    rules = [(good.fillna(False).astype(bool) | empty, message) for good, message in rules]
+    if spec.value_required:
+        rules.append((~empty, f"a value is required: {expected}"))
+    return rules
 
 
 def _check_cells(name: str, table: RawTable, report: _Report) -> pd.DataFrame | None:
     """The contract's columns of ``table``, normalised and parsed; None if a cell breaks a rule (reported)."""
-    specs = [s for s in TABLES[name] if s.name in table.frame.columns]
-    text = pd.DataFrame({s.name: normalise(table, s) for s in specs}, index=table.frame.index)
-    values = {s.name: _parse(s, text[s.name], table.decimal_comma) for s in specs}
-    schema = pa.DataFrameSchema({
-        s.name: pa.Column(None, checks=_cell_checks(s, text[s.name], values[s.name], table.decimal_comma),
-                          nullable=not s.value_required)
-        for s in specs})
-    try:
-        schema.validate(text, lazy=True, inplace=True)               # inplace: no copy of the frame
-        return pd.DataFrame(values, index=table.frame.index, copy=False)   # the columns are new: no copy
-    except pa.errors.SchemaErrors as exc:
-        cases = exc.failure_cases
-    cases = cases[cases["index"].notna()]
-    order = {s.name: i for i, s in enumerate(specs)}
-    cases = cases.assign(order=cases["column"].map(order)).sort_values(["order", "check_number", "index"],
-                                                                       kind="stable")
-    for (column, check), group in cases.groupby(["column", "check"], sort=False):
-        expected = check
-        if check == "not_nullable":
-            expected = f"a value is required: {next(s for s in specs if s.name == column).expectation()}"
-        bad = np.zeros(len(text), dtype=bool)
-        bad[group["index"].astype("int64").to_numpy()] = True
-        report.rows(table, bad, column, expected)
-    return None
+    values, broken = {}, False
+    for spec in (s for s in TABLES[name] if s.name in table.frame.columns):
+        text = normalise(table, spec)
+        values[spec.name] = parse(spec, text, table.decimal_comma)
+        for good, expected in cell_rules(spec, text, values[spec.name], table.decimal_comma):
+            if not good.all():
+                report.rows(table, ~good, spec.name, expected)
+                broken = True
+    return None if broken else pd.DataFrame(values, index=table.frame.index, copy=False)
 
 
 def _check_columns(name: str, table: RawTable, report: _Report, extra_required=()) -> bool:
