@@ -12,7 +12,7 @@ from .stamps import digest, extract_files
 __all__ = ["ANALYSIS_PACKAGES", "provenance"]
 
 #: Packages whose versions can change a number, a table or a figure.
-ANALYSIS_PACKAGES = ("numpy", "pandas", "scipy", "matplotlib", "pandera", "tableone", "statsmodels",
+ANALYSIS_PACKAGES = ("numpy", "pandas", "scipy", "matplotlib", "tableone", "statsmodels",
                      "seaborn", "pyarrow", "jinja2", "openpyxl", "pyyaml", "papermill", "nbconvert", "nbformat", "ipykernel")
 
 
