@@ -228,19 +228,6 @@ def _patient_rows(ids: pd.Series, keys: pd.Series) -> np.ndarray:
     return arrow_compute.fill_null(found, -1).to_numpy().astype(np.int64)
 
 
-def _repeated_days(patient: np.ndarray, date: np.ndarray) -> np.ndarray:
-    """True for each infusion after the first one (in file order) of the same patient on the same date.
-
-    Sorting the rows by patient and date puts such infusions next to each other: 30 % less time than
-    ``DataFrame.duplicated`` on the two columns.
-    """
-    order = np.lexsort((date, patient))          # by patient, then date; rows that tie stay in file order
-    patient, date = patient[order], date[order]
-    repeated = np.zeros(len(order), dtype=bool)
-    repeated[order[1:]] = (patient[1:] == patient[:-1]) & (date[1:] == date[:-1])
-    return repeated
-
-
 def _check_relations(raw: RawExtract, patients, infusions, events, report: _Report) -> None:
     """The rules across tables; adds ``patient`` (row of patients.csv, -1 if unknown) to infusions and events."""
     tp, ti, te = (raw.tables[name] for name in TABLES)
@@ -264,7 +251,7 @@ def _check_relations(raw: RawExtract, patients, infusions, events, report: _Repo
 
     known = infusions["patient"] >= 0
     report.rows(ti, ~known, "patient_id", "a patient_id of patients.csv")
-    report.rows(ti, known & _repeated_days(infusions["patient"].to_numpy(), infusions["date"].to_numpy()), "date",
+    report.rows(ti, known & infusions.duplicated(["patient", "date"]), "date",
                 "one infusion per patient and date (this patient already has one that day)")
     has_infusion = np.bincount(infusions.loc[known, "patient"], minlength=len(patients)) > 0
     report.rows(tp, ~has_infusion & is_first, "patient_id", "a patient with at least one infusion in infusions.csv")
