@@ -10,7 +10,7 @@ import re
 
 import pandas as pd
 
-from .input.read import SYNTHETIC_NOTICE
+from .input.read import SYNTHETIC_HEADLINE, SYNTHETIC_NOTICE
 
 __all__ = ["pct", "num", "pval", "p_is", "points", "format_proportion", "data_notice", "readable", "flow_table", "show",
            "cohort_text", "outcome_text", "nrs_change_table", "subgroup_effects", "subgroup_text", "harms_text"]
@@ -64,7 +64,9 @@ def data_notice(synthetic: bool, source: str):
     """A Markdown banner saying which data a notebook ran on, loudly when synthetic."""
     from IPython.display import Markdown
 
-    return Markdown(f"> {SYNTHETIC_NOTICE}" if synthetic else f"> Data: the extract `{source}` (not synthetic).")
+    if synthetic:
+        return Markdown(f"> **{SYNTHETIC_HEADLINE}** {SYNTHETIC_NOTICE}")
+    return Markdown(f"> Data: the extract `{source}` (not synthetic).")
 
 
 def readable(frame: pd.DataFrame, *, proportions=("proportion", "ci_low", "ci_high"), confidence: float = 0.95,

@@ -78,6 +78,8 @@ CELL_RULES = [
      "patients.csv, row 2, column discontinuation: value 'moved': one of lack_of_effect, side_effects, "
      "other (or empty)"),
     ("infusions", 1, {"date": "2016/03/31"}, "infusions.csv, row 3, column date: value '2016/03/31': a date YYYY-MM-DD"),
+    ("infusions", 1, {"date": "٢٠١٦-٠٣-٠١"},              # Arabic-Indic digits: not the contract's form
+     "infusions.csv, row 3, column date: value '٢٠١٦-٠٣-٠١': a date YYYY-MM-DD"),
     ("infusions", 1, {"date": "2016-02-30"},
      "infusions.csv, row 3, column date: value '2016-02-30': a date YYYY-MM-DD (there is no such date)"),
     ("infusions", 2, {"dose_mg": "0"}, "infusions.csv, row 4, column dose_mg: value '0': a number > 0"),

@@ -15,6 +15,7 @@ from pathlib import Path
 import jinja2
 
 from .. import tables as fmt
+from ..input.read import SYNTHETIC_HEADLINE, SYNTHETIC_NOTICE
 
 __all__ = ["PUBLISHED", "TABLES", "figures_in_reports", "build_index"]
 
@@ -101,7 +102,8 @@ def build_index(build: Path) -> str:
     env = jinja2.Environment(loader=jinja2.FileSystemLoader(Path(__file__).parent / "templates" / "index"),
                              autoescape=True, keep_trailing_newline=True)
     return env.get_template("index.html.j2").render(
-        r=r, level=level, comparison=_comparison(r), harms_sentence=harms, sensitivity=sensitivity,
+        r=r, synthetic_headline=SYNTHETIC_HEADLINE, synthetic_notice=SYNTHETIC_NOTICE, level=level,
+        comparison=_comparison(r), harms_sentence=harms, sensitivity=sensitivity,
         excluded=", ".join(f"{n} {reason.replace('_', ' ')}" for reason, n in r["cohort"]["excluded"].items() if n),
         stages=[{"html": nb.with_suffix(".html").name, "notebook": nb.name, "title": _title(nb)}
                 for nb in sorted(reports.glob("[0-9]*.ipynb"))],

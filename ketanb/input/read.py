@@ -24,15 +24,17 @@ from ..paths import resolve, shown_path
 from .contract import TABLE_FILES
 
 __all__ = ["RawTable", "RawExtract", "read_extract", "read_csv_table", "SYNTHETIC_MARKER",
-           "SYNTHETIC_NOTICE"]
+           "SYNTHETIC_HEADLINE", "SYNTHETIC_NOTICE"]
 
 #: A folder holding this file (or a workbook with a sheet of this name without
 #: ``.json``) was made by :mod:`ketanb.synthetic`.
 SYNTHETIC_MARKER = "synthetic.json"
-#: The one wording of the synthetic-data notice (notebooks, the index).
-SYNTHETIC_NOTICE = ("**SYNTHETIC DATA.** This run uses the synthetic extract shipped with the project "
-                    "(`ketanb.synthetic`). It reproduces the published counts, but no row describes a "
-                    "real patient.")
+#: The one wording of the synthetic-data notice: report banners (:func:`ketanb.tables.data_notice`)
+#: and the index page show the headline in bold, then the sentence.
+SYNTHETIC_HEADLINE = "SYNTHETIC DATA."
+SYNTHETIC_NOTICE = ("This run uses a synthetic extract made by ketanb.synthetic: no row describes a real "
+                    "patient. The one shipped with the project reproduces the published counts; others "
+                    "(python -m ketanb data --seed ...) need not.")
 
 SEPARATORS = {",": "comma", ";": "semicolon", "\t": "tab"}
 

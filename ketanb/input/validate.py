@@ -31,7 +31,8 @@ from .read import RawExtract, RawTable
 __all__ = ["Extract", "validate", "parse_number", "parse_date", "EXAMPLES_PER_CHECK", "UNIQUE_ID"]
 
 ID_PATTERN = r"[A-Za-z0-9_-]{1,32}"
-DATE_PATTERN = r"\d{4}-\d{2}-\d{2}"
+#: ``[0-9]``, not ``\d``, which would take other scripts' digits, such as ``٢٠١٦``.
+DATE_PATTERN = r"[0-9]{4}-[0-9]{2}-[0-9]{2}"
 #: ``[0-9]`` rather than ``\d``: Arrow's cast to float reads ASCII digits only, and for ``\d`` pandas
 #: first scans the column for non-ASCII text (then matching with Python's re, which takes any script's digits).
 NUMBER_PATTERN = r"[+-]?([0-9]+\.?[0-9]*|\.[0-9]+)([eE][+-]?[0-9]+)?"
