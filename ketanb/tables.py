@@ -12,8 +12,9 @@ import pandas as pd
 
 from .input.read import SYNTHETIC_HEADLINE, SYNTHETIC_NOTICE
 
-__all__ = ["pct", "num", "pval", "p_is", "points", "format_proportion", "data_notice", "readable", "flow_table", "show",
-           "cohort_text", "outcome_text", "nrs_change_table", "subgroup_effects", "subgroup_text", "harms_text"]
+__all__ = ["pct", "num", "pval", "p_is", "points", "format_proportion", "data_notice", "pooled_notice", "readable",
+           "flow_table", "show", "cohort_text", "outcome_text", "nrs_change_table", "subgroup_effects",
+           "subgroup_text", "harms_text"]
 
 
 def _missing(x) -> bool:
@@ -67,6 +68,16 @@ def data_notice(synthetic: bool, source: str):
     if synthetic:
         return Markdown(f"> **{SYNTHETIC_HEADLINE}** {SYNTHETIC_NOTICE}")
     return Markdown(f"> Data: the extract `{source}` (not synthetic).")
+
+
+def pooled_notice(synthetic: bool):
+    """The banner of the pooled report: loud when at least one site ran on synthetic data."""
+    from IPython.display import Markdown
+
+    if synthetic:
+        return Markdown(f"> **{SYNTHETIC_HEADLINE}** At least one site ran on synthetic data made by "
+                        "ketanb.synthetic; no row of it describes a real patient.")
+    return Markdown("> Data: the sites' own extracts (not synthetic).")
 
 
 def readable(frame: pd.DataFrame, *, proportions=("proportion", "ci_low", "ci_high"), confidence: float = 0.95,
