@@ -51,12 +51,13 @@ def side_effect_summary(cohort: pd.DataFrame, infusions: pd.DataFrame, adverse_e
         ``severity`` (occurrences by severity, all three listed).
     """
     section = {}
-    first_of_kind = ~adverse_events.duplicated(["patient", "event"])   # a patient's first event of each kind
+    first_of_kind = ~adverse_events.duplicated(["patient", "event"]).to_numpy()   # a patient's first of each kind
     for population in POPULATIONS:
         members = population_mask(cohort, population)
         n = int(members.sum())
-        ae = _in_population(adverse_events, members)
-        patients = ae.loc[first_of_kind, "event"].value_counts()        # patients with each kind of event
+        in_population = members[adverse_events["patient"].to_numpy()]
+        ae = adverse_events[in_population]
+        patients = adverse_events.loc[in_population & first_of_kind, "event"].value_counts()   # patients per event
         occurrences = ae["event"].value_counts()
         with_any = ae["patient"].nunique()
         serious = ae.loc[ae["serious"].to_numpy(dtype=bool), "patient"].nunique()

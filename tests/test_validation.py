@@ -167,6 +167,24 @@ def test_group_by_column_must_exist(tmp_path):
     assert found[0].startswith("patients.csv, row 1, column smoker: a column named 'smoker'")
 
 
+@pytest.mark.parametrize("value", ["inf", "-Infinity", "nan", "1e400", "heavy"])
+def test_group_by_number_column_takes_finite_numbers_only(tmp_path, value):
+    # an extra column cut into bands by group_edges: infinity would fall silently into the top band
+    tables = good()
+    tables["patients"][0]["bmi"], tables["patients"][1]["bmi"] = value, "25"
+    found, _ = problems(tmp_path, tables, load_params(group_by="bmi", group_edges=[30]))
+    assert found == [f"patients.csv, row 2, column bmi: value {value!r}: a number (group_by names this column "
+                     "and group_edges cut it into bands), or empty"]
+
+
+def test_a_column_lists_its_bad_values_first_then_its_empty_required_cells(tmp_path):
+    tables = spoil("infusions", 0, dose_mg="")
+    tables["infusions"][1]["dose_mg"] = "abc"
+    found, _ = problems(tmp_path, tables)
+    assert found == ["infusions.csv, row 3, column dose_mg: value 'abc': a number > 0",
+                     "infusions.csv, row 2, column dose_mg: value '': a value is required: a number > 0"]
+
+
 @pytest.mark.parametrize("table", ["patients", "infusions"])
 def test_header_only_refused(tmp_path, table):
     tables = good()

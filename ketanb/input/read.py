@@ -34,7 +34,7 @@ SYNTHETIC_MARKER = "synthetic.json"
 SYNTHETIC_HEADLINE = "SYNTHETIC DATA."
 SYNTHETIC_NOTICE = ("This run uses a synthetic extract made by ketanb.synthetic: no row describes a real "
                     "patient. The one shipped with the project reproduces the published counts; others "
-                    "(python -m ketanb data --seed ...) need not.")
+                    "(python -m ketanb data --n ... or --favorable-share ...) need not.")
 
 SEPARATORS = {",": "comma", ";": "semicolon", "\t": "tab"}
 
