@@ -21,7 +21,9 @@ S is the analysis wall time, F the read floor's. Each is measured
 ``--repeat`` times (3), in turns, each in a fresh process, and the fastest
 run is kept, as :mod:`timeit` does: on this shared machine two runs a minute
 apart can differ by a fifth. Imports are outside S, as ``import pandas`` is
-outside F. P is the peak resident memory of the analysis process.
+outside F. P is the peak resident memory of the analysis process. A second
+line (on stderr) gives the processor time of the fastest analysis run, all
+threads together (Arrow reads a file on every core), and both read floors.
 
 Then one line per target (at 1M patients: S <= 3.75, i.e. 1.25 x the 3.0 s
 of the earlier, hand-tuned version, and P <= 2048; from 100k to 1M, S grows
@@ -91,11 +93,15 @@ import json, resource, sys, time
 from ketanb import load_params
 from ketanb.analysis import analyse
 params = load_params()
+def cpu():  # processor time of this process and any it waited for, every thread
+    return sum(u.ru_utime + u.ru_stime for u in map(resource.getrusage, (resource.RUSAGE_SELF, resource.RUSAGE_CHILDREN)))
+cpu_before = cpu()
 start = time.perf_counter()
 results = analyse(sys.argv[1], params)
 seconds = time.perf_counter() - start
-peak_kib = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
-print(json.dumps({"seconds": seconds, "peak_mib": peak_kib / 1024,
+cpu_seconds = cpu() - cpu_before
+print(json.dumps({"seconds": seconds, "cpu_seconds": cpu_seconds,
+                  "peak_mib": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
                   "infusions": results["side_effects"]["treated"]["infusions"],
                   "treated": results["cohort"]["treated"],
                   "method": results["subgroups"]["fisher_freeman_halton_method"]}))
@@ -115,6 +121,7 @@ def measure(n: int, repeat: int = REPEAT) -> dict:
     if analysis["treated"] != n:
         raise RuntimeError(f"{n} patients generated, {analysis['treated']} analysed")
     return {"patients": n, "infusions": analysis["infusions"], "seconds": analysis["seconds"],
+            "cpu_seconds": analysis["cpu_seconds"],
             "peak_mib": max(a["peak_mib"] for a in analyses),
             "read_floor_seconds": min(f["seconds"] for f in floors),
             "c_engine_seconds": min(f["c_engine_seconds"] for f in floors),
@@ -147,7 +154,8 @@ def main(argv=None) -> int:
         r = rows[n] = measure(n, args.repeat)
         print(f"bench patients={r['patients']} infusions={r['infusions']} seconds={r['seconds']:.2f} "
               f"peak_mib={r['peak_mib']:.0f} read_floor_seconds={r['read_floor_seconds']:.2f}", flush=True)
-        print(f"  (read floor: C engine {r['c_engine_seconds']:.2f} s, pyarrow engine {r['pyarrow_engine_seconds']:.2f} s; "
+        print(f"  (processor time of that run {r['cpu_seconds']:.2f} s, every thread; "
+              f"read floor: C engine {r['c_engine_seconds']:.2f} s, pyarrow engine {r['pyarrow_engine_seconds']:.2f} s; "
               f"subgroup test: {r['method']}; "
               f"extract ready in {made:.1f} s)", file=sys.stderr, flush=True)
     ok = True
