@@ -17,3 +17,9 @@ def test_bench_prints_the_agreed_line():
     assert match, lines[0]
     patients, infusions = int(match[1]), int(match[2])
     assert patients == 1000 and 3000 < infusions < 5000          # about 4 infusions per patient
+    # the detail line: processor time of the kept run, and both read floors
+    detail = re.search(r"processor time of that run ([\d.]+) s.*C engine ([\d.]+) s, pyarrow engine ([\d.]+) s",
+                       run.stderr)
+    assert detail, run.stderr
+    assert float(detail[1]) > 0
+    assert float(match[5]) == min(float(detail[2]), float(detail[3]))   # the floor is the faster engine
