@@ -52,8 +52,13 @@ OUTPUT_DIRS = ("results", "figures", "reports")
 def copy_project(target: Path) -> Path:
     """Copy the project's files (tracked, or new and not ignored) to ``target``, dates kept.
 
-    Leaves out .venv and the build folders (ignored); ``make`` is then run on the throw-away copy.
+    Leaves out .venv and the build folders (ignored); ``make`` is then run on the throw-away copy,
+    with this checkout's .venv. That .venv must be up to date (``make test`` sees to it): else
+    ``make`` in the copy would rebuild it and point its ketanb.pth at the copy.
     """
+    installed = ROOT / ".venv" / ".installed"
+    if not installed.exists() or installed.stat().st_mtime < (ROOT / "requirements.lock").stat().st_mtime:
+        pytest.fail("requirements.lock is newer than .venv: run `make env` (or `make test`) first", pytrace=False)
     files = subprocess.run(["git", "ls-files", "-z", "--cached", "--others", "--exclude-standard"],
                            cwd=ROOT, capture_output=True, check=True).stdout.decode().split("\0")
     for name in filter(None, files):
