@@ -118,12 +118,18 @@ def parse_date(text: pd.Series) -> pd.Series:
     return pd.Series(days.to_numpy(zero_copy_only=False), index=text.index).astype("datetime64[us]")
 
 
+def trimmed(text: pd.Series) -> pd.Series:
+    """Cells without the spaces around them; an empty cell is missing."""
+    text = text.str.strip()
+    return text.where(text != "")
+
+
 def normalise(table: RawTable, spec: ColumnSpec) -> pd.Series:
     """A column as checked: trimmed, empty cell = missing, codes in the contract's case."""
-    text = table.frame[spec.name].astype("str").str.strip()
+    text = trimmed(table.frame[spec.name])
     if spec.kind == "code":
         text = text.str.upper() if spec.codes[0].isupper() else text.str.lower()
-    return text.where(text != "")
+    return text
 
 
 def parse(spec: ColumnSpec, text: pd.Series, decimal_comma: bool) -> pd.Series:
@@ -213,8 +219,7 @@ def _typed(name: str, table: RawTable, checked: pd.DataFrame) -> pd.DataFrame:
             typed[spec.name] = column.astype("Int64") if spec.kind == "integer" else column
     for column in table.frame.columns:                     # extra columns: kept as trimmed text
         if column not in typed:
-            text = table.frame[column].astype("str").str.strip()
-            typed[column] = text.where(text != "")
+            typed[column] = trimmed(table.frame[column])
     return pd.DataFrame(typed, index=table.frame.index, copy=False)
 
 
