@@ -26,8 +26,11 @@ from matplotlib.lines import Line2D
 from matplotlib.ticker import MaxNLocator
 
 from .compendium.files import write_bytes
+from .input.contract import REASON_LABELS
+from .params import DEFAULTS
+from .tables import p_is, pct
 
-__all__ = ["SYNTHETIC_LABEL", "STYLE", "MECHANISM_COLOURS", "OUTCOME_COLOURS", "REASON_LABELS", "SavedFigure",
+__all__ = ["SYNTHETIC_LABEL", "STYLE", "MECHANISM_COLOURS", "OUTCOME_COLOURS", "SavedFigure",
            "new_figure", "save", "flow_diagram", "paired_nrs", "reduction_distribution", "sensitivity_forest",
            "responder_curves", "subgroup_proportions", "side_effect_bars", "risk_difference_forest",
            "pooled_forest"]
@@ -50,15 +53,6 @@ _BLUE, _GREY = MECHANISM_COLOURS["neuropathic"], "0.35"
 _OTHER_GROUPS = [*list(MECHANISM_COLOURS.values())[:4], *OUTCOME_COLOURS.values(), "#000000"]
 _DISC_AREA = 30  # points^2 per patient in the paired NRS plot
 
-#: Labels of the exclusion reasons, in the order of the participant flow.
-REASON_LABELS = {
-    "outside_study_period": "first infusion outside the study period",
-    "not_racemic": "not racemic ketamine",
-    "no_test_dose": "no test dose",
-    "off_protocol_dose": "dose off protocol",
-    "test_dose_only": "test dose only",
-    "no_baseline_nrs": "no baseline NRS",
-}
 
 
 # --- style and files -----------------------------------------------------------------------------
@@ -135,14 +129,7 @@ def _pct(value) -> float:
 
 def _count(k, n, proportion, digits: int = 1) -> str:
     """'23/45 (51.1%)', or '0/0 (-)' without a proportion."""
-    share = "-" if pd.isna(proportion) else f"{100 * proportion:.{digits}f}%"
-    return f"{int(k)}/{int(n)} ({share})"
-
-
-def _format_p(p) -> str:
-    if pd.isna(p):
-        return "not computable"
-    return "< 0.001" if p < 0.001 else f"{p:.3f}"
+    return f"{int(k)}/{int(n)} ({pct(proportion, digits)})"
 
 
 def _note(ax, text: str) -> None:
@@ -209,7 +196,7 @@ def flow_diagram(flow: dict, outcome: dict, *, threshold: float, missing_followu
                                 "shrinkA": 0 if start == "data" else pad, "shrinkB": pad})
 
     excluded = flow["excluded"]
-    reasons = "".join(f"\n{REASON_LABELS.get(key, key.replace('_', ' '))}: {count}" for key, count in excluded.items())
+    reasons = "".join(f"\n{REASON_LABELS[key]}: {count}" for key, count in excluded.items())
     treated = box(0.3, 0.96, f"Treated with ketamine infusions\nn = {flow['treated']}")
     excluded_box = box(0.55, 0.77, f"Excluded: n = {sum(excluded.values())}{reasons}", ha="left")
     included = box(0.3, 0.58, f"Included: treated per protocol\nn = {flow['included']}")
@@ -240,7 +227,7 @@ def flow_diagram(flow: dict, outcome: dict, *, threshold: float, missing_followu
 
 
 @_styled
-def paired_nrs(outcomes: pd.DataFrame, *, threshold: float, min_group_size: int = 5) -> Figure:
+def paired_nrs(outcomes: pd.DataFrame, *, threshold: float, min_group_size: int = DEFAULTS.min_group_size) -> Figure:
     """Baseline against follow-up NRS: one disc per pair, its area by patients, its colour by outcome.
 
     Parameters
@@ -291,7 +278,7 @@ def paired_nrs(outcomes: pd.DataFrame, *, threshold: float, min_group_size: int 
 
 
 @_styled
-def reduction_distribution(outcomes: pd.DataFrame, *, threshold: float, min_group_size: int = 5) -> Figure:
+def reduction_distribution(outcomes: pd.DataFrame, *, threshold: float, min_group_size: int = DEFAULTS.min_group_size) -> Figure:
     """Histogram of the percent NRS reduction, the responder threshold marked.
 
     Colours follow ``favorable``, not the reduction (a stop for lack of effect is unfavorable).
@@ -406,7 +393,7 @@ def responder_curves(curve: pd.DataFrame, *, threshold: float, confidence: float
 
 @_styled
 def subgroup_proportions(table: pd.DataFrame, overall: dict, *, group_by: str, confidence: float,
-                         p_value: float | None, unclassified: int = 0, min_group_size: int = 5) -> Figure:
+                         p_value: float | None, unclassified: int = 0, min_group_size: int = DEFAULTS.min_group_size) -> Figure:
     """Favorable outcome per subgroup with Wilson intervals, the overall proportion as a dashed line.
 
     Parameters
@@ -435,7 +422,7 @@ def subgroup_proportions(table: pd.DataFrame, overall: dict, *, group_by: str, c
         _right_text(ax, yi, _count(row.favorable, row.n, row.proportion, digits=0))
     ax.set(xlim=(0, 100), xlabel=f"Favorable outcome (%), {100 * confidence:g}% Wilson confidence interval",
            ylabel=name)
-    ax.set_title(f"Favorable outcome by {name}\nFisher-Freeman-Halton p = {_format_p(p_value)}")
+    ax.set_title(f"Favorable outcome by {name}\nFisher-Freeman-Halton {p_is(p_value)}")
     if table["proportion"].isna().all():
         _note(ax, "no data")
     if not pd.isna(overall["proportion"]):
@@ -513,7 +500,7 @@ def risk_difference_forest(subgroups: dict, *, confidence: float) -> Figure:
         if not (pd.isna(vs["or_ci_low"]) or pd.isna(vs["or_ci_high"])):
             odds += f" ({vs['or_ci_low']:.2g} to {vs['or_ci_high']:.2g})"
         _right_text(ax, yi, ("not computable" if np.isnan(rd) else f"{rd:+.1f} pp ({low:+.1f} to {high:+.1f})")
-                    + f"\nOR {odds}, Fisher p = {_format_p(vs['fisher_p'])}")
+                    + f"\nOR {odds}, Fisher {p_is(vs['fisher_p'])}")
     ax.axvline(0, color=_GREY, lw=0.9, zorder=0)
     ax.set(xlim=(-100, 100), xticks=range(-100, 101, 25),
            xlabel=f"Risk difference vs {reference} (percentage points)\n"
@@ -568,7 +555,7 @@ def pooled_forest(pooled: dict, *, confidence: float | None = None) -> Figure:
 
     ax.set(xlim=(0, 100), xlabel=f"Favorable outcome (%), {100 * confidence:g}% confidence interval")
     i2, tau2 = effects.get("i2"), effects.get("tau2")
-    i2 = "-" if pd.isna(i2) else f"{100 * i2:.0f}%"
+    i2 = pct(i2, 0)
     tau2 = "-" if pd.isna(tau2) else f"{tau2:.3g}"
     ax.set_title(f"Favorable outcome by clinic and pooled (random effects)\n"
                  f"{len(sites)} clinics; heterogeneity I² = {i2}, tau² = {tau2}")

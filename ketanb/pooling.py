@@ -15,7 +15,7 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
-from scipy import stats
+from scipy import special, stats
 
 from . import RESULTS_FORMAT
 from .compendium.files import write_json
@@ -151,10 +151,6 @@ def check_agreement(sites, keys=AGREEMENT_KEYS) -> dict:
     return {key: sites[0][key] for key in keys}
 
 
-def _ilogit(x: float) -> float:
-    return float(1 / (1 + math.exp(-x)))
-
-
 def dersimonian_laird(favorable, n, confidence: float = 0.95) -> dict:
     """Pool proportions by the DerSimonian-Laird random-effects method on the logit scale.
 
@@ -225,9 +221,10 @@ def dersimonian_laird(favorable, n, confidence: float = 0.95) -> dict:
     prediction = (None, None)
     if sites >= 3:
         half = float(stats.t.ppf(upper, sites - 2)) * math.sqrt(tau2 + se ** 2)
-        prediction = (_ilogit(mu - half), _ilogit(mu + half))
+        prediction = (float(special.expit(mu - half)), float(special.expit(mu + half)))
     return {
-        "proportion": _ilogit(mu), "ci_low": _ilogit(mu - z * se), "ci_high": _ilogit(mu + z * se),
+        "proportion": float(special.expit(mu)),
+        "ci_low": float(special.expit(mu - z * se)), "ci_high": float(special.expit(mu + z * se)),
         "tau2": tau2, "i2": float(i2), "q": q, "q_df": df, "q_p": float(stats.chi2.sf(q, df)),
         "prediction_low": prediction[0], "prediction_high": prediction[1],
         "sites": sites, "logit": mu, "se": se,
@@ -307,10 +304,8 @@ def pool(paths, confidence: float | None = None) -> dict:
     overall = dersimonian_laird([s["favorable"] for s in sites], [s["n"] for s in sites], confidence)
     site_entries = {}
     for i, s in enumerate(sites):
-        p = proportion(s["favorable"], s["n"], confidence)
         site_entries[s["name"]] = {
-            "file": s["file"], "n": s["n"], "favorable": s["favorable"],
-            "proportion": p.proportion, "ci_low": p.ci_low, "ci_high": p.ci_high,
+            "file": s["file"], **proportion(s["favorable"], s["n"], confidence).block(),
             "y": overall["y"][i], "variance": overall["variance"][i], "weight": overall["weights"][i],
             "synthetic": s["synthetic"], "groups": s["groups"],
         }

@@ -345,11 +345,10 @@ def fisher_freeman_halton(favorable, n, *, limit: int = EXACT_TABLE_LIMIT) -> Te
         halves[side].append(size)
         work[side] += math.log(size + 1)
     if max(_half_count(half, total_fav) for half in halves) > limit:
-        expected = np.outer(sizes, [total_fav, total_n - total_fav]) / total_n
-        observed = np.column_stack([x, sizes - x])
-        chi2 = float(((observed - expected) ** 2 / expected).sum())
-        p = float(stats.chi2.sf(chi2, len(sizes) - 1))
-        method = "chi-squared" if expected.min() >= 5 else "chi-squared (some expected counts below 5: approximate)"
+        test = stats.chi2_contingency(np.column_stack([x, sizes - x]), correction=False)   # Pearson, no Yates
+        chi2, p = float(test.statistic), float(test.pvalue)
+        approximate = test.expected_freq.min() < 5
+        method = "chi-squared (some expected counts below 5: approximate)" if approximate else "chi-squared"
         return TestResult(p, chi2, method)
 
     log_total = float(_log_choose(total_n, total_fav))

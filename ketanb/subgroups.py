@@ -127,7 +127,7 @@ def reference_group(table: pd.DataFrame, wanted: str | None) -> str | None:
     return table.sort_values(["n", "group"], ascending=[False, True])["group"].iloc[0]
 
 
-def _versus(group: pd.Series, reference: pd.Series, confidence: float) -> dict:
+def _versus(group: dict, reference: dict, confidence: float) -> dict:
     """Risk difference (Newcombe) and odds ratio (conditional MLE, exact) of a group vs the reference."""
     rd, low, high = newcombe_difference(group["favorable"], group["n"], reference["favorable"], reference["n"],
                                         confidence)
@@ -161,7 +161,7 @@ def subgroup_summary(outcomes: pd.DataFrame, groups: pd.Series, *, group_by: str
               for row in table.to_dict("records")}
     for name, block in blocks.items():
         if name != ref:
-            block["vs_reference"] = _versus(pd.Series(block), pd.Series(blocks[ref]), confidence)
+            block["vs_reference"] = _versus(block, blocks[ref], confidence)
     return {"group_by": group_by, "group_edges": [float(e) for e in edges], "min_group_size": min_group_size,
             "unclassified": int(groups[keep].isna().sum()),
             "pooled_values": pooled_values(outcomes, group_by=group_by, edges=edges, min_group_size=min_group_size),

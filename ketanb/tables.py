@@ -10,6 +10,7 @@ import re
 
 import pandas as pd
 
+from .input.contract import REASON_LABELS
 from .input.read import SYNTHETIC_HEADLINE, SYNTHETIC_NOTICE
 
 __all__ = ["pct", "num", "pval", "p_is", "points", "format_proportion", "data_notice", "pooled_notice", "readable",
@@ -107,7 +108,7 @@ def readable(frame: pd.DataFrame, *, proportions=("proportion", "ci_low", "ci_hi
 def flow_table(flow: dict) -> pd.DataFrame:
     """The participant flow as a table: treated, each exclusion reason, included."""
     rows = [("treated", flow["treated"])]
-    rows += [(f"excluded: {reason.replace('_', ' ')}", n) for reason, n in flow["excluded"].items()]
+    rows += [(f"excluded: {REASON_LABELS[reason]}", n) for reason, n in flow["excluded"].items()]
     rows += [("included", flow["included"])]
     return pd.DataFrame(rows, columns=["step", "patients"])
 
@@ -134,7 +135,7 @@ def _markdown(text: str):
 def cohort_text(flow: dict):
     """The participant flow in one sentence, numbers from the ``cohort`` section."""
     excluded = sum(flow["excluded"].values())
-    reasons = ", ".join(f"{n} {r.replace('_', ' ')}" for r, n in flow["excluded"].items() if n) or "none"
+    reasons = "; ".join(f"{REASON_LABELS[r]}: {n}" for r, n in flow["excluded"].items() if n) or "none"
     return _markdown(f"**Result.** {flow['treated']} patients were treated; {excluded} were excluded ({reasons}) "
                      f"and {flow['included']} were treated according to the protocol and analysed.")
 

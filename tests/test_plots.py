@@ -13,6 +13,7 @@ from matplotlib.figure import Figure
 from PIL import Image
 
 from ketanb import plots
+from ketanb.input import contract
 
 # The pattern the reports' index (ketanb.index) uses to find figures in executed notebooks.
 FIGURE_HTML = re.compile(r'<figure class="ketanb-figure".*?alt="(?P<alt>[^"]*)".*?<figcaption><b>(?P<path>[^<]+)</b>: '
@@ -173,13 +174,13 @@ def test_flow_diagram_without_included_patients_says_so():
 
 
 def test_flow_diagram_shows_every_exclusion_reason_in_order():
-    excluded = dict(zip(plots.REASON_LABELS, [4, 3, 5, 6, 8, 3]))
+    excluded = dict(zip(contract.REASON_LABELS, [4, 3, 5, 6, 8, 3]))
     fig = plots.flow_diagram({"treated": 74, "included": 45, "excluded": excluded},
                              {"n": 45, "favorable": 23, "proportion": 23 / 45, "ci_low": 0.37, "ci_high": 0.65,
                               "missing_followup": 3}, threshold=50, missing_followup="nonresponder")
     box = next(t for t in all_texts(fig) if t.startswith("Excluded"))
     assert box.splitlines() == ["Excluded: n = 29"] + [f"{label}: {n}" for label, n in
-                                                       zip(plots.REASON_LABELS.values(), excluded.values())]
+                                                       zip(contract.REASON_LABELS.values(), excluded.values())]
     assert any("23/45 (51.1%)" in t and "no stop for lack of effect" in t for t in all_texts(fig))
 
 

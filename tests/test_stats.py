@@ -37,7 +37,7 @@ def test_wilson_edges():
 
 
 @pytest.mark.parametrize("favorable, n, expected", [
-    # R 4.5.2: fisher.test(matrix(c(10,5,8,12,6,7), nrow=2))$p.value = 0.3770904526630931
+    # R 4.2.2: fisher.test(matrix(c(10,5,8,12,6,7), nrow=2))$p.value = 0.3770904526630931
     ([10, 8, 6], [15, 20, 13], 0.3770904526630931),
     # R: fisher.test(matrix(c(3,1,1,3), nrow=2)) (Fisher's tea tasting) p = 0.4857142857142856
     ([3, 1], [4, 4], 0.4857142857142856),

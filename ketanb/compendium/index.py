@@ -15,6 +15,7 @@ from pathlib import Path
 import jinja2
 
 from .. import tables as fmt
+from ..input.contract import REASON_LABELS
 from ..input.read import SYNTHETIC_HEADLINE, SYNTHETIC_NOTICE
 
 __all__ = ["PUBLISHED", "TABLES", "figures_in_reports", "build_index"]
@@ -104,7 +105,7 @@ def build_index(build: Path) -> str:
     return env.get_template("index.html.j2").render(
         r=r, synthetic_headline=SYNTHETIC_HEADLINE, synthetic_notice=SYNTHETIC_NOTICE, level=level,
         comparison=_comparison(r), harms_sentence=harms, sensitivity=sensitivity,
-        excluded=", ".join(f"{n} {reason.replace('_', ' ')}" for reason, n in r["cohort"]["excluded"].items() if n),
+        excluded="; ".join(f"{REASON_LABELS[reason]}: {n}" for reason, n in r["cohort"]["excluded"].items() if n),
         stages=[{"html": nb.with_suffix(".html").name, "notebook": nb.name, "title": _title(nb)}
                 for nb in sorted(reports.glob("[0-9]*.ipynb"))],
         figures=figures_in_reports(reports),

@@ -9,7 +9,8 @@ from dataclasses import dataclass
 
 __all__ = [
     "ColumnSpec", "TABLES", "TABLE_FILES", "PAIN_MECHANISMS", "DISCONTINUATION",
-    "EVENTS", "SEVERITIES", "FORMULATIONS", "EXCLUSION_REASONS", "IDENTIFYING_COLUMNS", "TOLERANCE",
+    "EVENTS", "SEVERITIES", "FORMULATIONS", "EXCLUSION_REASONS", "REASON_LABELS", "IDENTIFYING_COLUMNS",
+    "TOLERANCE",
 ]
 
 #: Absolute tolerance of every comparison with a dose (mg) or a responder threshold
@@ -30,6 +31,16 @@ YES_NO = ("yes", "no")
 #: Exclusion reasons in the order of precedence of the contract, section 3.
 EXCLUSION_REASONS = ("outside_study_period", "not_racemic", "no_test_dose",
                      "off_protocol_dose", "test_dose_only", "no_baseline_nrs")
+
+#: The exclusion reasons in words (flow figure, flow table, report sentences, index).
+REASON_LABELS = {
+    "outside_study_period": "first infusion outside the study period",
+    "not_racemic": "not racemic ketamine",
+    "no_test_dose": "no test dose",
+    "off_protocol_dose": "dose off protocol",
+    "test_dose_only": "test dose only",
+    "no_baseline_nrs": "no baseline NRS",
+}
 
 #: Column names that look like direct identifiers; an extract holding one is refused.
 IDENTIFYING_COLUMNS = {
