@@ -23,9 +23,14 @@ def population_mask(cohort: pd.DataFrame, population: str) -> np.ndarray:
     raise ValueError(f"population must be one of {POPULATIONS}, not {population!r}")
 
 
+def _member_rows(frame: pd.DataFrame, members: np.ndarray) -> np.ndarray:
+    """For each row of infusions or adverse events, whether its patient (``patient``: cohort row) is a member."""
+    return members[frame["patient"].to_numpy()]
+
+
 def _in_population(frame: pd.DataFrame, members: np.ndarray) -> pd.DataFrame:
-    """Rows of infusions or adverse events whose patient (``patient``: cohort row) is a member."""
-    return frame[members[frame["patient"].to_numpy()]]
+    """Rows of infusions or adverse events whose patient is a member."""
+    return frame[_member_rows(frame, members)]
 
 
 def _ordered_events(present) -> list[str]:
@@ -55,7 +60,7 @@ def side_effect_summary(cohort: pd.DataFrame, infusions: pd.DataFrame, adverse_e
     for population in POPULATIONS:
         members = population_mask(cohort, population)
         n = int(members.sum())
-        in_population = members[adverse_events["patient"].to_numpy()]
+        in_population = _member_rows(adverse_events, members)
         ae = adverse_events[in_population]
         patients = adverse_events.loc[in_population & first_of_kind, "event"].value_counts()   # patients per event
         occurrences = ae["event"].value_counts()
@@ -64,7 +69,7 @@ def side_effect_summary(cohort: pd.DataFrame, infusions: pd.DataFrame, adverse_e
         low, high = clopper_pearson(serious, n, confidence)
         section[population] = {
             "patients": n,
-            "infusions": int(members[infusions["patient"].to_numpy()].sum()),
+            "infusions": int(_member_rows(infusions, members).sum()),
             "patients_with_any": int(with_any),
             "serious": int(ae["serious"].sum()),
             "any": _harm(proportion(with_any, n, confidence)),

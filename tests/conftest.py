@@ -44,9 +44,9 @@ import shutil
 import subprocess
 from pathlib import Path
 
+from ketanb.compendium.publish import OUTPUT_FOLDERS as OUTPUT_DIRS
 from ketanb.paths import ROOT
 
-OUTPUT_DIRS = ("results", "figures", "reports")
 
 
 def copy_project(target: Path) -> Path:
