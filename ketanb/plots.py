@@ -27,6 +27,7 @@ from matplotlib.ticker import MaxNLocator
 
 from .compendium.files import write_bytes
 from .input.contract import REASON_LABELS
+from .outcomes import MISSING_LABELS
 from .params import DEFAULTS
 from .tables import p_is, pct
 
@@ -175,8 +176,9 @@ def flow_diagram(flow: dict, outcome: dict, *, threshold: float, missing_followu
     outcome : dict
         ``{"n", "favorable", "proportion" (None when n = 0), "missing_followup"}``.
     threshold : float
-    missing_followup : str
-        "nonresponder" (missing follow-up NRS counted unfavorable) or "exclude".
+    missing_followup : {"nonresponder", "exclude", "favorable"}
+        How a missing follow-up NRS was counted (``outcomes.MISSING_LABELS``); the
+        analysed box says how many patients that concerns.
     """
     fig = new_figure(7.0, 5.8)
     ax = fig.add_subplot()
@@ -207,8 +209,8 @@ def flow_diagram(flow: dict, outcome: dict, *, threshold: float, missing_followu
     if flow["included"] > n:
         not_analysed = box(0.55, 0.46, f"Not analysed: no follow-up NRS\nn = {flow['included'] - n}", ha="left")
         arrow("data", not_analysed, start_at=(0.3, 0.46), end_at=(0.0, 0.5))
-    counted = outcome["missing_followup"] if missing_followup == "nonresponder" else 0
-    note = f"\n{counted} without follow-up NRS counted unfavorable" if counted else ""
+    counted = outcome["missing_followup"] if missing_followup != "exclude" else 0
+    note = f"\n{counted} with {MISSING_LABELS[missing_followup]}" if counted else ""
     analysed = box(0.3, 0.34, f"Analysed\nn = {n}{note}")
     arrow(included, analysed)
     if n == 0:

@@ -184,6 +184,18 @@ def test_flow_diagram_shows_every_exclusion_reason_in_order():
     assert any("23/45 (51.1%)" in t and "no stop for lack of effect" in t for t in all_texts(fig))
 
 
+@pytest.mark.parametrize("mode, note", [("nonresponder", "3 with missing follow-up NRS counted unfavorable"),
+                                         ("favorable", "3 with missing follow-up NRS counted favorable (best case)"),
+                                         ("exclude", None)])
+def test_flow_diagram_says_how_missing_follow_up_was_counted(mode, note):
+    fig = plots.flow_diagram({"treated": 50, "included": 45, "excluded": {"test_dose_only": 5}},
+                             {"n": 45 if mode != "exclude" else 42, "favorable": 23, "proportion": 0.5,
+                              "ci_low": 0.4, "ci_high": 0.6, "missing_followup": 3},
+                             threshold=50, missing_followup=mode)
+    analysed = next(t for t in all_texts(fig) if t.startswith("Analysed"))
+    assert analysed.splitlines()[2:] == ([note] if note else [])
+
+
 # --- figure details --------------------------------------------------------------------------
 
 def offsets_drawn(fig: Figure) -> int:
