@@ -77,7 +77,7 @@ def side_effect_summary(cohort: pd.DataFrame, infusions: pd.DataFrame, adverse_e
                                  "ci_low": low, "ci_high": high},
             "events": {e: {"patients": int(patients[e]), "occurrences": int(occurrences[e]),
                            **_harm(proportion(int(patients[e]), n, confidence), counts=False)}
-                       for e in EVENTS if e in occurrences.index},
+                       for e in _ordered_events(occurrences.index)},
             "severity": {s: int((ae["severity"] == s).sum()) for s in SEVERITIES},
         }
     return section

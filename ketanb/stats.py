@@ -40,9 +40,13 @@ class Proportion:
 
     n: int
     events: int
-    proportion: float | None
     ci_low: float | None
     ci_high: float | None
+
+    @property
+    def proportion(self) -> float | None:
+        """``events / n``; None when ``n`` is 0."""
+        return self.events / self.n if self.n else None
 
     def block(self, events_key: str = "favorable") -> dict:
         """The result block ``{n, <events_key>, proportion, ci_low, ci_high}`` of the data contract
@@ -96,7 +100,7 @@ def wilson_ci(events: int, n: int, confidence: float = 0.95) -> tuple[float, flo
 def proportion(events: int, n: int, confidence: float = 0.95) -> Proportion:
     """``events / n`` with its Wilson interval (:func:`wilson_ci`); ``None`` values when ``n`` is 0."""
     low, high = wilson_ci(int(events), int(n), confidence)
-    return Proportion(int(n), int(events), events / n if n else None, low, high)
+    return Proportion(int(n), int(events), low, high)
 
 
 def clopper_pearson(events: int, n: int, confidence: float = 0.95) -> tuple[float, float] | tuple[None, None]:

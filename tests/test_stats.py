@@ -193,7 +193,7 @@ def test_proportion_block_has_the_contract_keys_in_order():
 
 
 def test_proportion_block_other_key_and_empty():
-    assert list(Proportion(74, 3, 3 / 74, 0.01, 0.1).block("patients")) == [
+    assert list(Proportion(74, 3, 0.01, 0.1).block("patients")) == [
         "n", "patients", "proportion", "ci_low", "ci_high"]
     assert proportion(0, 0).block() == {"n": 0, "favorable": 0, "proportion": None,
                                          "ci_low": None, "ci_high": None}
