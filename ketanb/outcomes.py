@@ -235,12 +235,7 @@ def responder_curve(outcomes: pd.DataFrame, groups: pd.Series | None = None, *, 
     members = {"overall": np.ones(len(d), dtype=bool)}
     if groups is not None:
         members.update({str(g): (groups[keep] == g).to_numpy() for g in groups.cat.categories})
-    rows = []
-    for threshold in thresholds:
-        favorable = is_favorable(d, threshold, missing_followup=missing_followup)
-        for group, mask in members.items():
-            p = proportion(int(favorable[mask].sum()), int(mask.sum()), confidence)
-            rows.append({"group": group, "threshold_pct": threshold, "n": p.n, "responders": p.events,
-                         "proportion": p.proportion, "ci_low": p.ci_low, "ci_high": p.ci_high})
-    return pd.DataFrame(rows).sort_values(["group"], key=lambda g: g.map(list(members).index),
-                                          kind="stable", ignore_index=True)
+    favorable = {threshold: is_favorable(d, threshold, missing_followup=missing_followup) for threshold in thresholds}
+    return pd.DataFrame([{"group": group, "threshold_pct": threshold,
+                          **proportion(int(fav[mask].sum()), int(mask.sum()), confidence).block("responders")}
+                         for group, mask in members.items() for threshold, fav in favorable.items()])
