@@ -265,6 +265,38 @@ def test_utf16_without_bom_is_refused_naming_the_encoding(tmp_path):
     assert "UTF-16 without a byte-order mark" in str(info.value)
 
 
+def test_malformed_utf16_file_is_reported_as_malformed_not_as_an_encoding(tmp_path):
+    """A UTF-16 file is re-encoded before reading: its other problems are named, not 'not UTF-8'."""
+    folder = write(tmp_path / "x", good(), sep="\t")
+    path = folder / "infusions.csv"
+    path.write_bytes((path.read_text(encoding="utf-8") + "p1\t2016-05-01\t150\tracemic\textra\n").encode("utf-16"))
+    with pytest.raises(InputError) as info:
+        read_extract(folder)
+    assert "infusions.csv: a well-formed tab-separated file" in str(info.value)
+    assert "UTF-8" not in str(info.value)
+
+
+def test_file_with_a_utf8_byte_order_mark_and_a_latin1_byte_names_its_line(tmp_path):
+    folder = write(tmp_path / "x", dict(good(), adverse_events=[dict(AE), dict(AE, treatment="métoclopramide")]))
+    path = folder / "adverse_events.csv"
+    path.write_bytes(b"\xef\xbb\xbf" + path.read_text(encoding="utf-8").encode("cp1252"))
+    with pytest.raises(InputError) as info:
+        read_extract(folder)
+    assert "adverse_events.csv, row 3: value 'e9': the file is not UTF-8" in str(info.value)
+
+
+def test_ids_match_ignoring_ascii_case_only(tmp_path):
+    """The Kelvin sign K (U+212A) is lower-cased to 'k' by Python, but it is not the letter K: no match."""
+    tables = good()
+    tables["patients"][0]["patient_id"] = "pk"
+    for row in tables["infusions"][:3]:
+        row["patient_id"] = "P\u212a"
+    tables["adverse_events"] = []
+    found, _ = problems(tmp_path, tables)
+    assert found[0] == "infusions.csv, row 2, column patient_id: value 'P\u212a': a patient_id of patients.csv"
+    assert found[-1] == "patients.csv, row 2, column patient_id: value 'pk': a patient with at least one infusion in infusions.csv"
+
+
 def test_ids_equal_but_for_case_are_one_patient(tmp_path):
     tables = good()
     tables["patients"].append(patient("P1"))

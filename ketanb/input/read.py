@@ -74,19 +74,21 @@ class RawExtract:
     synthetic: bool = False
 
 
-def _decode(data: bytes, name: str, problems: list[Problem]) -> bytes | None:
-    """The file's bytes without a byte-order mark (UTF-16 turned into UTF-8), or None with the reason in ``problems``.
+def _utf8_source(path: Path, problems: list[Problem]) -> Path | bytes | None:
+    """What pandas reads: the file itself if it is UTF-8 (pyarrow skips a byte-order mark), the text
+    re-encoded as UTF-8 if it is UTF-16 with a byte-order mark; None (the reason in ``problems``) otherwise.
 
-    Whether the bytes are UTF-8 is checked while the file is read (:func:`read_csv_table`).
+    Whether the file is UTF-8 is checked while it is read (:func:`read_csv_table`).
     """
-    if data.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
-        return data.decode("utf-16").encode("utf-8")        # Excel's "Unicode Text"
-    data = data.removeprefix(codecs.BOM_UTF8)
-    if b"\0" in data[:1000]:                                 # text does not hold NUL bytes; UTF-16 does
-        problems.append(Problem(name, 1, None, None, "a text file in UTF-8; this one is UTF-16 without a "
+    with path.open("rb") as file:
+        start = file.read(1000)
+    if start.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
+        return path.read_bytes().decode("utf-16").encode("utf-8")        # Excel's "Unicode Text"
+    if b"\0" in start:                                      # text does not hold NUL bytes; UTF-16 does
+        problems.append(Problem(path.name, 1, None, None, "a text file in UTF-8; this one is UTF-16 without a "
                                 "byte-order mark: save it again as 'CSV UTF-8 (comma delimited)'"))
         return None
-    return data
+    return path
 
 
 def _not_utf8(data: bytes, name: str) -> Problem | None:
@@ -101,19 +103,20 @@ def _not_utf8(data: bytes, name: str) -> Problem | None:
                        "versions save 'CSV'); save it again as 'CSV UTF-8 (comma delimited)'")
 
 
-def _parse_csv(name: str, data: bytes) -> RawTable | Problem:
-    """The bytes of a CSV file as a RawTable, or what stops it being read.
+def _parse_csv(name: str, source: Path | bytes) -> RawTable | Problem:
+    """A UTF-8 CSV file (a path, or the file's bytes) as a RawTable, or what stops it being read.
 
     Raises UnicodeDecodeError if the header row is not UTF-8; pyarrow refuses any other cell that is not.
     """
-    first_line = io.BytesIO(data).readline().decode("utf-8").rstrip("\r\n")   # readline: no copy of the rest
+    with source.open("rb") if isinstance(source, Path) else io.BytesIO(source) as file:
+        first_line = file.readline().decode("utf-8-sig").rstrip("\r\n")     # -sig: without a byte-order mark
     if not first_line.strip():
         return Problem(name, 1, None, None, "a header row with the column names")
     sep = max(SEPARATORS, key=first_line.count)           # ties: comma, the first listed
     header = next(csv.reader([first_line], delimiter=sep))
     try:
-        frame = pd.read_csv(io.BytesIO(data), sep=sep, engine="pyarrow", dtype="str",
-                            keep_default_na=False, na_values=[])
+        frame = pd.read_csv(source if isinstance(source, Path) else io.BytesIO(source), sep=sep, engine="pyarrow",
+                            dtype="str", keep_default_na=False, na_values=[])
     except (pd.errors.ParserError, ValueError) as exc:
         return Problem(name, None, None, None, f"a well-formed {SEPARATORS[sep]}-separated file ({exc})")
     frame.columns = [c.strip().lower() for c in header]
@@ -121,20 +124,24 @@ def _parse_csv(name: str, data: bytes) -> RawTable | Problem:
 
 
 def read_csv_table(path: Path, problems: list[Problem]) -> RawTable | None:
-    """One CSV file as a RawTable; None (and the reason appended to ``problems``) if it cannot be read."""
-    name = path.name
-    data = _decode(path.read_bytes(), name, problems)
-    if data is None:
+    """One CSV file as a RawTable; None (and the reason appended to ``problems``) if it cannot be read.
+
+    pyarrow reads the file from its path (faster than from bytes in memory), except UTF-16, which is
+    re-encoded first.
+    """
+    source = _utf8_source(path, problems)
+    if source is None:
         return None
     try:
-        table = _parse_csv(name, data)
+        table = _parse_csv(path.name, source)
     except UnicodeDecodeError:
         table = None
     if isinstance(table, RawTable):
         return table                        # read, so UTF-8: pyarrow checks every cell (the header was decoded)
     # a file that is not UTF-8 is reported as such, whatever else is wrong with it. Python's decoder finds
     # the first bad byte; it runs only now because on every file it took a fifth of the reading time.
-    problems.append(_not_utf8(data, name) or table)
+    data = source if isinstance(source, bytes) else path.read_bytes()
+    problems.append(_not_utf8(data, path.name) or table)
     return None
 
 
