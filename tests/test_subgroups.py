@@ -48,6 +48,26 @@ def test_other_too_small_is_counted_unclassified(make_extract):
     assert s["fisher_freeman_halton_p"] is None                       # one group: nothing to test
 
 
+def test_a_value_written_other_joins_the_pooled_group(make_extract):
+    """group_by: diagnosis with a recorded 'other' (or discontinuation, whose codes include it): one
+    group 'other' of 5 + 3 + 2 = 10 patients, not two groups of the same name (this crashed)."""
+    out = cohort_of(make_extract, {"other": 5, "CRPS": 5, "fibromyalgia": 3, "amputation": 2})
+    groups, s = summary(out, 5)
+    assert {k: g["n"] for k, g in s["groups"].items()} == {"CRPS": 5, "other": 10}
+    assert (s["pooled_values"], s["unclassified"]) == (2, 0)
+    out = cohort_of(make_extract, {"other": 2, "CRPS": 5, "x": 2})     # 2 + 2 = 4 < 5: unclassified
+    _, s = summary(out, 5)
+    assert {k: g["n"] for k, g in s["groups"].items()} == {"CRPS": 5}
+    assert (s["pooled_values"], s["unclassified"]) == (2, 4)
+
+
+def test_a_value_written_unclassified_counts_as_empty(make_extract):
+    out = cohort_of(make_extract, {"a": 6, "unclassified": 5, "": 1})
+    _, s = summary(out, 5)
+    assert {k: g["n"] for k, g in s["groups"].items()} == {"a": 6}
+    assert (s["pooled_values"], s["unclassified"]) == (0, 6)
+
+
 def test_min_group_size_one_switches_pooling_off(make_extract):
     out = cohort_of(make_extract, {"a": 6, "b": 2})
     _, s = summary(out, 1)
