@@ -10,7 +10,7 @@ import pytest
 
 from ketanb import InputError, load_params
 from ketanb.input.read import read_extract
-from ketanb.input.validate import validate
+from ketanb.input.validate import UNIQUE_ID, validate
 
 from .conftest import patient, protocol
 
@@ -228,6 +228,25 @@ def test_every_problem_at_once_and_no_traceback_words(tmp_path):
     assert message.startswith("The extract ") and "4 problems" in message
     assert "Nothing was analysed and no output was changed." in message
     assert "Traceback" not in message
+
+
+def test_rules_across_tables_are_reported_with_bad_cells(tmp_path):
+    """A bad age does not hide a repeated patient_id or a repeated infusion day: every problem at once.
+    A rule across tables is left out only when a column it compares has a bad cell (one message each)."""
+    tables = good()
+    tables["patients"][1]["age"] = "400"
+    tables["patients"].append(patient("p1"))
+    tables["infusions"].append(dict(tables["infusions"][3]))          # p2's first day, twice
+    found, _ = problems(tmp_path, tables)
+    assert found == [
+        "patients.csv, row 3, column age: value '400': a whole number from 18 to 110",
+        f"patients.csv, row 4, column patient_id: value 'p1': {UNIQUE_ID}",
+        "infusions.csv, row 8, column date: value '2017-05-02': one infusion per patient and date "
+        "(this patient already has one that day)"]
+    tables["infusions"][-1]["date"] = "2017-13-02"                    # now a bad cell of that column
+    found, _ = problems(tmp_path, tables)
+    assert found[-1] == f"patients.csv, row 4, column patient_id: value 'p1': {UNIQUE_ID}"
+    assert sum("infusions.csv" in line for line in found) == 1
 
 
 def test_many_bad_rows_are_summarised(tmp_path):

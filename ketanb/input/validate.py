@@ -177,17 +177,18 @@ def cell_rules(spec: ColumnSpec, text: pd.Series, value: pd.Series, decimal_comm
     return rules
 
 
-def _check_cells(name: str, table: RawTable, report: _Report) -> pd.DataFrame | None:
-    """The contract's columns of ``table``, normalised and parsed; None if a cell breaks a rule (reported)."""
-    values, broken = {}, False
+def _check_cells(name: str, table: RawTable, report: _Report, broken: set) -> pd.DataFrame:
+    """The contract's columns of ``table``, normalised and parsed. A cell that breaks a rule is reported,
+    and its column added to ``broken`` as ``(name, column)``."""
+    values = {}
     for spec in (s for s in TABLES[name] if s.name in table.frame.columns):
         text = normalise(table, spec)
         values[spec.name] = parse(spec, text, table.decimal_comma)
         for good, expected in cell_rules(spec, text, values[spec.name], table.decimal_comma):
             if not good.all():
                 report.rows(table, ~good, spec.name, expected)
-                broken = True
-    return None if broken else pd.DataFrame(values, index=table.frame.index, copy=False)
+                broken.add((name, spec.name))
+    return pd.DataFrame(values, index=table.frame.index, copy=False)
 
 
 def _check_columns(name: str, table: RawTable, report: _Report, extra_required=()) -> bool:
@@ -238,8 +239,17 @@ def _patient_rows(ids: pd.Series, patient_ids: pd.Series) -> np.ndarray:
     return arrow_compute.fill_null(found, -1).to_numpy().astype(np.int64)
 
 
-def _check_relations(raw: RawExtract, patients, infusions, events, report: _Report) -> None:
-    """The rules across tables; adds ``patient`` (row of patients.csv, -1 if unknown) to infusions and events."""
+def _check_relations(raw: RawExtract, patients, infusions, events, report: _Report, broken=frozenset()) -> None:
+    """The rules across tables; adds ``patient`` (row of patients.csv, -1 if unknown) to infusions and events.
+
+    A rule is checked only when the columns it compares kept their own rules: ``broken`` holds
+    ``(table, column)`` pairs that did not (:func:`_check_cells`), so that one bad cell is one message.
+    """
+    def passed(*columns) -> bool:
+        return not broken.intersection(columns)
+
+    if not passed(("patients", "patient_id")):            # every rule here starts from the patients' ids
+        return
     tp, ti, te = (raw.tables[name] for name in TABLES)
     # the ids of all three files looked up at once: one hash table of the patients' ids instead of three
     rows = _patient_rows(pd.concat([patients["patient_id"], infusions["patient_id"], events["patient_id"]]),
@@ -259,19 +269,25 @@ def _check_relations(raw: RawExtract, patients, infusions, events, report: _Repo
         report.add(tp.file, f"{len(repeat) - EXAMPLES_PER_CHECK} more rows have the same problem ({UNIQUE_ID})",
                    column="patient_id")
 
+    infusion_ids, infusion_days = ("infusions", "patient_id"), ("infusions", "date")
+    event_ids, event_days = ("adverse_events", "patient_id"), ("adverse_events", "date")
     known = infusions["patient"] >= 0
-    report.rows(ti, ~known, "patient_id", "a patient_id of patients.csv")
-    report.rows(ti, known & infusions.duplicated(["patient", "date"]), "date",
-                "one infusion per patient and date (this patient already has one that day)")
-    has_infusion = np.bincount(infusions.loc[known, "patient"], minlength=len(patients)) > 0
-    report.rows(tp, ~has_infusion & is_first, "patient_id", "a patient with at least one infusion in infusions.csv")
+    if passed(infusion_ids):
+        report.rows(ti, ~known, "patient_id", "a patient_id of patients.csv")
+        has_infusion = np.bincount(infusions.loc[known, "patient"], minlength=len(patients)) > 0
+        report.rows(tp, ~has_infusion & is_first, "patient_id", "a patient with at least one infusion in infusions.csv")
+    if passed(infusion_ids, infusion_days):
+        report.rows(ti, known & infusions.duplicated(["patient", "date"]), "date",
+                    "one infusion per patient and date (this patient already has one that day)")
     known_event = events["patient"] >= 0
-    report.rows(te, ~known_event, "patient_id", "a patient_id of patients.csv")
-    # the events that have an infusion of the same patient on the same day: a merge on (patient, date)
-    pairs = ["patient", "date"]
-    matched = infusions[pairs].merge(events[pairs].assign(row=np.arange(len(events))), on=pairs)["row"]
-    on_infusion_day = np.bincount(matched, minlength=len(events)) > 0
-    report.rows(te, known_event & ~on_infusion_day, "date", "the date of one of this patient's infusions")
+    if passed(event_ids):
+        report.rows(te, ~known_event, "patient_id", "a patient_id of patients.csv")
+    if passed(infusion_ids, infusion_days, event_ids, event_days):
+        # the events that have an infusion of the same patient on the same day: a merge on (patient, date)
+        pairs = ["patient", "date"]
+        matched = infusions[pairs].merge(events[pairs].assign(row=np.arange(len(events))), on=pairs)["row"]
+        on_infusion_day = np.bincount(matched, minlength=len(events)) > 0
+        report.rows(te, known_event & ~on_infusion_day, "date", "the date of one of this patient's infusions")
 
 
 def validate(raw: RawExtract, params=None) -> Extract:
@@ -296,7 +312,7 @@ def validate(raw: RawExtract, params=None) -> Extract:
     """
     report = _Report()
     group_by = getattr(params, "group_by", None)
-    texts = {}
+    texts, broken = {}, set()
     for name, table in raw.tables.items():
         extra = (group_by,) if name == "patients" and group_by else ()
         if not _check_columns(name, table, report, extra):
@@ -304,8 +320,11 @@ def validate(raw: RawExtract, params=None) -> Extract:
         if table.frame.empty and name != "adverse_events":
             report.add(table.file, "at least one data row below the header", row=2)
             continue
-        texts[name] = _check_cells(name, table, report)
-    if report.problems or any(text is None for text in texts.values()):
+        texts[name] = _check_cells(name, table, report, broken)
+    if len(texts) < len(TABLES):                  # a table without its columns or rows: nothing to compare
+        raise InputError(report.problems, source=raw.source)
+    if report.problems:                           # the rules across tables too, on the columns that kept theirs
+        _check_relations(raw, *(texts[name] for name in TABLES), report, broken)
         raise InputError(report.problems, source=raw.source)
 
     patients, infusions, events = (_typed(name, raw.tables[name], texts[name]) for name in TABLES)
