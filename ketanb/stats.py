@@ -193,8 +193,11 @@ def odds_ratio_exact(a: int, b: int, c: int, d: int, confidence: float = 0.95) -
         ``or_ci_high`` (exact conditional interval), ``fisher_p`` (two-sided),
         ``or_method`` (how the odds ratio was computed).
         An infinite value (``b`` or ``c`` is 0) is ``None``; an estimate of 0
-        stays 0. With a row or column total of 0 every value is ``None`` (R
-        would print an odds ratio of 0 and p = 1).
+        stays 0. When every patient of both groups has the same outcome, the
+        margins allow only the observed table: ``fisher_p`` is 1, as in R, and
+        the odds ratio and its interval are ``None`` (the table says nothing
+        of them; R prints 0 with the interval 0 to infinity). With an empty
+        group every value is ``None``.
 
     Notes
     -----
@@ -230,9 +233,12 @@ def odds_ratio_exact(a: int, b: int, c: int, d: int, confidence: float = 0.95) -
     if min(a, b, c, d) < 0:
         raise ValueError(f"counts must be >= 0, got {(a, b, c, d)}")
     _check_confidence(confidence)
-    if min(a + b, c + d, a + c, b + d) == 0:
+    if min(a + b, c + d) == 0:
         return {"odds_ratio": None, "or_ci_low": None, "or_ci_high": None, "fisher_p": None,
-                "or_method": "not computed: a row or column of the table is empty"}
+                "or_method": "not computed: a group is empty"}
+    if min(a + c, b + d) == 0:
+        return {"odds_ratio": None, "or_ci_low": None, "or_ci_high": None, "fisher_p": 1.0,
+                "or_method": "not computed: every patient of both groups has the same outcome"}
     table = [[int(a), int(b)], [int(c), int(d)]]
     if a + b + c + d <= EXACT_OR_LIMIT:
         estimate = conditional_odds_ratio(table, kind="conditional")

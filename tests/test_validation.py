@@ -41,6 +41,12 @@ def problems(tmp_path, tables, params=None):
     return [str(p) for p in info.value.problems], str(info.value)
 
 
+def problems_in(folder, params=None):
+    with pytest.raises(InputError) as info:
+        validate(read_extract(folder), params)
+    return [str(p) for p in info.value.problems], str(info.value)
+
+
 def spoil(table, row, **changes):
     tables = good()
     tables[table][row].update(changes)
@@ -291,7 +297,8 @@ def test_malformed_utf16_file_is_reported_as_malformed_not_as_an_encoding(tmp_pa
     path.write_bytes((path.read_text(encoding="utf-8") + "p1\t2016-05-01\t150\tracemic\textra\n").encode("utf-16"))
     with pytest.raises(InputError) as info:
         read_extract(folder)
-    assert "infusions.csv: a well-formed tab-separated file" in str(info.value)
+    assert ("infusions.csv, row 8: 4 cells, as the header row has, not 5 (a tab inside a value needs quotes "
+            "around the value)") in str(info.value)
     assert "UTF-8" not in str(info.value)
 
 
@@ -314,6 +321,65 @@ def test_ids_match_ignoring_ascii_case_only(tmp_path):
     found, _ = problems(tmp_path, tables)
     assert found[0] == "infusions.csv, row 2, column patient_id: value 'P\u212a': a patient_id of patients.csv"
     assert found[-1] == "patients.csv, row 2, column patient_id: value 'pk': a patient with at least one infusion in infusions.csv"
+
+
+def test_adverse_events_header_without_a_line_end_is_an_empty_table(tmp_path):
+    folder = write(tmp_path / "x", good())
+    (folder / "adverse_events.csv").write_text(",".join(AE))          # the header only, no line end
+    extract = validate(read_extract(folder))
+    assert extract.adverse_events.empty and list(extract.adverse_events.columns)[:4] == list(AE)[:4]
+
+
+def test_empty_columns_and_rows_a_spreadsheet_leaves_are_ignored(tmp_path):
+    """Excel's ';;' at the end of each line and empty lines at the end of the file: read as without them."""
+    plain = write(tmp_path / "plain", good(), sep=";")
+    padded = write(tmp_path / "padded", good(), sep=";")
+    for name in ("patients", "infusions", "adverse_events"):
+        path = padded / f"{name}.csv"
+        lines = path.read_text(encoding="utf-8").splitlines()
+        empty_row = ";" * (lines[0].count(";") + 2)                      # every cell of the row empty
+        path.write_text("".join(line + ";;\n" for line in lines) + empty_row + "\n\n", encoding="utf-8")
+    a, b = validate(read_extract(plain)), validate(read_extract(padded))
+    for name in ("patients", "infusions", "adverse_events"):
+        pd.testing.assert_frame_equal(getattr(a, name), getattr(b, name))
+
+
+def test_a_column_without_a_name_that_holds_values_is_refused(tmp_path):
+    folder = write(tmp_path / "x", good())
+    path = folder / "patients.csv"
+    lines = path.read_text(encoding="utf-8").splitlines()
+    path.write_text("\n".join([lines[0] + ","] + [line + ",Jan" for line in lines[1:]]) + "\n", encoding="utf-8")
+    with pytest.raises(InputError) as info:
+        validate(read_extract(folder))
+    assert [str(p) for p in info.value.problems] == [
+        "patients.csv, row 1: a name in the header row for column 8, which holds values (name it, or delete "
+        "it if the analysis does not need it)"]
+
+
+def test_an_empty_line_keeps_the_row_numbers_of_the_rows_below(tmp_path):
+    """pyarrow would skip the empty line and report the bad age one row too high (row 3, not 4)."""
+    folder = write(tmp_path / "x", spoil("patients", 1, age="250"))
+    path = folder / "patients.csv"
+    lines = path.read_text(encoding="utf-8").splitlines()
+    path.write_text("\n".join(lines[:2] + [""] + lines[2:]) + "\n", encoding="utf-8")
+    found, _ = problems_in(folder)
+    assert "patients.csv, row 4, column age: value '250': a whole number from 18 to 110" in found
+    assert "patients.csv, row 3, column patient_id: value '': a value is required: 1-32 characters of letters, " \
+           "digits, '-' or '_'" in found
+
+
+def test_a_row_with_too_many_cells_is_named(tmp_path):
+    """A decimal comma in a comma-separated file splits the value: the row is named, not only the file."""
+    folder = write(tmp_path / "x", good())
+    path = folder / "patients.csv"
+    lines = path.read_text(encoding="utf-8").splitlines()
+    lines[2] = lines[2].replace(",8,", ",7,5,", 1)                  # baseline 7,5 in a comma file
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    with pytest.raises(InputError) as info:
+        read_extract(folder)
+    assert [str(p) for p in info.value.problems] == [
+        "patients.csv, row 3: 7 cells, as the header row has, not 8 (a comma inside a value needs quotes "
+        "around the value)"]
 
 
 def test_ids_equal_but_for_case_are_one_patient(tmp_path):

@@ -108,19 +108,55 @@ def _parse_csv(name: str, source: Path | bytes) -> RawTable | Problem:
 
     Raises UnicodeDecodeError if the header row is not UTF-8; pyarrow refuses any other cell that is not.
     """
-    with source.open("rb") if isinstance(source, Path) else io.BytesIO(source) as file:
+    with _open(source) as file:
         first_line = file.readline().decode("utf-8-sig").rstrip("\r\n")     # -sig: without a byte-order mark
+        header_only = not file.read(1)
     if not first_line.strip():
         return Problem(name, 1, None, None, "a header row with the column names")
     sep = max(SEPARATORS, key=first_line.count)           # ties: comma, the first listed
     header = next(csv.reader([first_line], delimiter=sep))
-    try:
-        frame = pd.read_csv(source if isinstance(source, Path) else io.BytesIO(source), sep=sep, engine="pyarrow",
-                            dtype="str", keep_default_na=False, na_values=[])
-    except (pd.errors.ParserError, ValueError) as exc:
-        return Problem(name, None, None, None, f"a well-formed {SEPARATORS[sep]}-separated file ({exc})")
+    if header_only:                                        # pyarrow needs a line end after the header
+        frame = pd.DataFrame({i: pd.Series(dtype="str") for i in range(len(header))})
+    else:
+        try:
+            # skip_blank_lines=False: an empty line is a row of empty cells, so rows keep the numbers a
+            # spreadsheet shows them with
+            frame = pd.read_csv(source if isinstance(source, Path) else io.BytesIO(source), sep=sep,
+                                engine="pyarrow", dtype="str", keep_default_na=False, na_values=[],
+                                skip_blank_lines=False)
+        except (pd.errors.ParserError, ValueError) as exc:
+            return _ragged_row(name, source, sep, len(header)) or Problem(
+                name, None, None, None, f"a well-formed {SEPARATORS[sep]}-separated file ({exc})")
     frame.columns = [c.strip().lower() for c in header]
-    return RawTable(name, frame, decimal_comma=sep != ",", header=header, separator=SEPARATORS[sep])
+    return RawTable(name, _without_empty_margins(frame), decimal_comma=sep != ",", header=header,
+                    separator=SEPARATORS[sep])
+
+
+def _open(source: Path | bytes):
+    return source.open("rb") if isinstance(source, Path) else io.BytesIO(source)
+
+
+def _ragged_row(name: str, source: Path | bytes, sep: str, width: int) -> Problem | None:
+    """The first row with more or fewer cells than the header has, as a problem; None if every row fits."""
+    with _open(source) as file:
+        rows = csv.reader(io.TextIOWrapper(file, encoding="utf-8-sig", newline=""), delimiter=sep)
+        for number, cells in enumerate(rows, start=1):
+            if cells and len(cells) != width:
+                return Problem(name, number, None, None, f"{width} cells, as the header row has, not {len(cells)} "
+                               f"(a {SEPARATORS[sep]} inside a value needs quotes around the value)")
+    return None
+
+
+def _without_empty_margins(frame: pd.DataFrame) -> pd.DataFrame:
+    """The table without what a spreadsheet leaves around it: empty rows at the end, and columns with
+    neither a name nor a value (the ``;;`` at the end of each line of some exports)."""
+    unnamed_and_empty = [i for i, c in enumerate(frame.columns) if c == "" and (frame.iloc[:, i] == "").all()]
+    if unnamed_and_empty:
+        frame = frame.iloc[:, [i for i in range(frame.shape[1]) if i not in unnamed_and_empty]]
+    end = len(frame)
+    while end > 0 and (frame.iloc[end - 1] == "").all():
+        end -= 1
+    return frame if end == len(frame) else frame.iloc[:end]
 
 
 def read_csv_table(path: Path, problems: list[Problem]) -> RawTable | None:
@@ -180,12 +216,10 @@ def _read_workbook(path: Path, problems: list[Problem]) -> tuple[dict[str, RawTa
             continue
         width = max(i for i, v in enumerate(rows[0]) if v) + 1
         body = [(row + [""] * width)[:width] for row in rows[1:]]
-        while body and not any(body[-1]):                  # trailing empty rows of the sheet
-            body.pop()
         header = rows[0][:width]
         frame = pd.DataFrame(body, columns=range(width), dtype="str")
         frame.columns = [c.strip().lower() for c in header]
-        tables[table] = RawTable(label, frame, header=header)
+        tables[table] = RawTable(label, _without_empty_margins(frame), header=header)
     synthetic = SYNTHETIC_MARKER.removesuffix(".json") in sheets
     book.close()
     return tables, synthetic

@@ -194,7 +194,11 @@ def _check_cells(name: str, table: RawTable, report: _Report, broken: set) -> pd
 def _check_columns(name: str, table: RawTable, report: _Report, extra_required=()) -> bool:
     """Required columns present, none twice, none a direct identifier."""
     seen = set()
-    for column in table.frame.columns:
+    for number, column in enumerate(table.frame.columns, start=1):
+        if column == "":
+            report.add(table.file, f"a name in the header row for column {number}, which holds values (name "
+                       "it, or delete it if the analysis does not need it)", row=1)
+            continue
         if column in seen:
             report.add(table.file, "each column name once (this one appears more than once)", row=1, column=column)
         seen.add(column)
@@ -207,7 +211,7 @@ def _check_columns(name: str, table: RawTable, report: _Report, extra_required=(
         hint = (f" (this file is {table.separator}-separated; the header has: {', '.join(table.header)})"
                 if len(table.header) == 1 else f" (the header has: {', '.join(table.header) or 'nothing'})")
         report.add(table.file, f"a column named {column!r}{hint}", row=1, column=column)
-    return not missing and len(seen) == len(table.frame.columns)
+    return not missing and len(seen) == len(table.frame.columns)         # no name twice, none empty
 
 
 def _typed(name: str, table: RawTable, checked: pd.DataFrame) -> pd.DataFrame:
