@@ -38,7 +38,7 @@ def _labels(frame: pd.DataFrame, group_by: str, edges) -> tuple[pd.Series, list[
         bands = pd.cut(numbers, [-np.inf, *edges, np.inf], right=False, labels=band_labels(edges))
         return pd.Series(bands, index=frame.index).astype("str").where(numbers.notna()), band_labels(edges)
     text = values.astype("str").str.strip()
-    text = text.where(values.notna() & (text != "") & (text != UNCLASSIFIED))    # "unclassified" written: so it is
+    text = text.where(values.notna() & (text != "") & (text.str.lower() != UNCLASSIFIED))   # written: so it is
     present = sorted(text.dropna().unique())
     known = [m for m in PAIN_MECHANISMS if m in present] if group_by == "pain_mechanism" else []
     return text, known + [v for v in present if v not in known]
@@ -67,8 +67,8 @@ def assign_groups(frame: pd.DataFrame, *, group_by: str, edges=(), min_group_siz
     min_group_size : int
         Values held by fewer patients go to ``other``; if ``other`` would
         hold fewer than this, its patients are unclassified instead.
-        Patients whose value is written ``other`` join that group, and a
-        value written ``unclassified`` counts as empty (see
+        Patients whose value is written ``other`` (any case) join that group,
+        and a value written ``unclassified`` counts as empty (see
         ``docs/data-contract.md``, "Readings of the contract").
 
     Returns
@@ -80,7 +80,7 @@ def assign_groups(frame: pd.DataFrame, *, group_by: str, edges=(), min_group_siz
     """
     labels, order, counts = _counted(frame, group_by, edges)
     # the small values, and a value written "other" (such as discontinuation's code): one group "other"
-    into_other = [v for v in order if counts.get(v, 0) < min_group_size or v == OTHER]
+    into_other = [v for v in order if counts.get(v, 0) < min_group_size or v.lower() == OTHER]
     other_size = sum(counts.get(v, 0) for v in into_other)
     pooled = labels.where(~labels.isin(into_other), OTHER if other_size >= min_group_size else None)
     categories = [v for v in order if v not in into_other] + ([OTHER] if other_size >= min_group_size else [])

@@ -68,6 +68,14 @@ def test_a_value_written_unclassified_counts_as_empty(make_extract):
     assert (s["pooled_values"], s["unclassified"]) == (0, 6)
 
 
+def test_other_and_unclassified_are_recognised_in_any_case(make_extract):
+    """In free text 'CRPS' and 'crps' stay two values, but 'Other' is other and 'Unclassified' unclassified."""
+    out = cohort_of(make_extract, {"Other": 3, "x": 3, "CRPS": 5, "Unclassified": 2})
+    _, s = summary(out, 5)
+    assert {k: g["n"] for k, g in s["groups"].items()} == {"CRPS": 5, "other": 6}
+    assert (s["pooled_values"], s["unclassified"]) == (2, 2)
+
+
 def test_min_group_size_one_switches_pooling_off(make_extract):
     out = cohort_of(make_extract, {"a": 6, "b": 2})
     _, s = summary(out, 1)

@@ -5,12 +5,14 @@ and asserts on the exact line of the report a clinic would read: file, the
 row as their spreadsheet numbers it (header = row 1), column, value, and what
 the contract allows.
 """
+import openpyxl
 import pandas as pd
 import pytest
 
 from ketanb import InputError, load_params
 from ketanb.input.read import read_extract
 from ketanb.input.validate import UNIQUE_ID, validate
+from ketanb.synthetic import write_workbook
 
 from .conftest import patient, protocol
 
@@ -255,6 +257,17 @@ def test_rules_across_tables_are_reported_with_bad_cells(tmp_path):
     assert sum("infusions.csv" in line for line in found) == 1
 
 
+def test_a_banded_group_by_column_is_checked_with_the_other_cells(tmp_path):
+    tables = good()
+    tables["patients"][0]["bmi"], tables["patients"][1]["bmi"] = "abc", "24"
+    tables["patients"][1]["age"] = "611"
+    params = load_params(group_by="bmi", group_edges=[25])
+    found, _ = problems(tmp_path, tables, params)
+    assert found == ["patients.csv, row 3, column age: value '611': a whole number from 18 to 110",
+                     "patients.csv, row 2, column bmi: value 'abc': a number (group_by names this column and "
+                     "group_edges cut it into bands), or empty"]
+
+
 def test_many_bad_rows_are_summarised(tmp_path):
     tables = good()
     tables["patients"] = [patient(f"p{i}", age="5") for i in range(30)]
@@ -297,8 +310,8 @@ def test_malformed_utf16_file_is_reported_as_malformed_not_as_an_encoding(tmp_pa
     path.write_bytes((path.read_text(encoding="utf-8") + "p1\t2016-05-01\t150\tracemic\textra\n").encode("utf-16"))
     with pytest.raises(InputError) as info:
         read_extract(folder)
-    assert ("infusions.csv, row 8: 4 cells, as the header row has, not 5 (a tab inside a value needs quotes "
-            "around the value)") in str(info.value)
+    assert ("infusions.csv, row 8: 4 cells, as the header row has, not 5: a tab inside a value needs quotes "
+            "around the value, and a quote its closing quote") in str(info.value)
     assert "UTF-8" not in str(info.value)
 
 
@@ -345,15 +358,43 @@ def test_empty_columns_and_rows_a_spreadsheet_leaves_are_ignored(tmp_path):
 
 
 def test_a_column_without_a_name_that_holds_values_is_refused(tmp_path):
+    """Columns 8 and 9 have neither name nor value (ignored); column 10 holds values: refused by its number."""
     folder = write(tmp_path / "x", good())
     path = folder / "patients.csv"
     lines = path.read_text(encoding="utf-8").splitlines()
-    path.write_text("\n".join([lines[0] + ","] + [line + ",Jan" for line in lines[1:]]) + "\n", encoding="utf-8")
+    path.write_text("\n".join([lines[0] + ",,,"] + [line + ",,,Jan" for line in lines[1:]]) + "\n", encoding="utf-8")
+    expected = ["patients.csv, row 1: a name in the header row for column 10, which holds values (name it, or "
+                "delete it if the analysis does not need it)"]
+    found, _ = problems_in(folder)
+    assert found == expected
+    # in a workbook too, also to the right of the last named column (it used to be cut off unseen)
+    tables = {name: read_extract(folder).tables[name].frame for name in ("patients", "infusions")}
+    tables["adverse_events"] = pd.DataFrame([AE])
+    tables["patients"].columns = [*tables["patients"].columns[:-1], "note"]
+    book = write_workbook(tables, tmp_path / "x.xlsx", synthetic=False, typed=False)
+    workbook = openpyxl.load_workbook(book)
+    workbook["patients"]["J1"] = None                              # the note column loses its name
+    workbook.save(book)
+    found, _ = problems_in(book)
+    assert found == [expected[0].replace("patients.csv", "x.xlsx, sheet patients")]
+
+
+def test_lines_ending_in_cr_alone_are_refused_clearly(tmp_path):
+    folder = write(tmp_path / "x", good())
+    path = folder / "patients.csv"
+    path.write_bytes(path.read_bytes().replace(b"\r\n", b"\n").replace(b"\n", b"\r"))
     with pytest.raises(InputError) as info:
-        validate(read_extract(folder))
+        read_extract(folder)
     assert [str(p) for p in info.value.problems] == [
-        "patients.csv, row 1: a name in the header row for column 8, which holds values (name it, or delete "
-        "it if the analysis does not need it)"]
+        "patients.csv, row 1: lines that end as on Windows or Linux; this file ends them as old Macs did: save "
+        "it again as 'CSV UTF-8 (comma delimited)'"]
+
+
+def test_many_empty_rows_at_the_end_are_dropped(tmp_path):
+    folder = write(tmp_path / "x", good())
+    path = folder / "infusions.csv"
+    path.write_text(path.read_text(encoding="utf-8") + ",,,\n" * 20_000, encoding="utf-8")
+    assert len(read_extract(folder).tables["infusions"].frame) == 6
 
 
 def test_an_empty_line_keeps_the_row_numbers_of_the_rows_below(tmp_path):
@@ -378,8 +419,8 @@ def test_a_row_with_too_many_cells_is_named(tmp_path):
     with pytest.raises(InputError) as info:
         read_extract(folder)
     assert [str(p) for p in info.value.problems] == [
-        "patients.csv, row 3: 7 cells, as the header row has, not 8 (a comma inside a value needs quotes "
-        "around the value)"]
+        "patients.csv, row 3: 7 cells, as the header row has, not 8: a comma inside a value needs quotes "
+        "around the value, and a quote its closing quote"]
 
 
 def test_ids_equal_but_for_case_are_one_patient(tmp_path):

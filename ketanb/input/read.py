@@ -17,6 +17,7 @@ import os
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 
 from ..errors import InputError, Problem
@@ -113,6 +114,9 @@ def _parse_csv(name: str, source: Path | bytes) -> RawTable | Problem:
         header_only = not file.read(1)
     if not first_line.strip():
         return Problem(name, 1, None, None, "a header row with the column names")
+    if "\r" in first_line:                                # lines end in CR alone: read as one line
+        return Problem(name, 1, None, None, "lines that end as on Windows or Linux; this file ends them as old "
+                       "Macs did: save it again as 'CSV UTF-8 (comma delimited)'")
     sep = max(SEPARATORS, key=first_line.count)           # ties: comma, the first listed
     header = next(csv.reader([first_line], delimiter=sep))
     if header_only:                                        # pyarrow needs a line end after the header
@@ -128,7 +132,7 @@ def _parse_csv(name: str, source: Path | bytes) -> RawTable | Problem:
             return _ragged_row(name, source, sep, len(header)) or Problem(
                 name, None, None, None, f"a well-formed {SEPARATORS[sep]}-separated file ({exc})")
     frame.columns = [c.strip().lower() for c in header]
-    return RawTable(name, _without_empty_margins(frame), decimal_comma=sep != ",", header=header,
+    return RawTable(name, _without_empty_rows_at_end(frame), decimal_comma=sep != ",", header=header,
                     separator=SEPARATORS[sep])
 
 
@@ -142,21 +146,19 @@ def _ragged_row(name: str, source: Path | bytes, sep: str, width: int) -> Proble
         rows = csv.reader(io.TextIOWrapper(file, encoding="utf-8-sig", newline=""), delimiter=sep)
         for number, cells in enumerate(rows, start=1):
             if cells and len(cells) != width:
-                return Problem(name, number, None, None, f"{width} cells, as the header row has, not {len(cells)} "
-                               f"(a {SEPARATORS[sep]} inside a value needs quotes around the value)")
+                return Problem(name, number, None, None, f"{width} cells, as the header row has, not {len(cells)}: "
+                               f"a {SEPARATORS[sep]} inside a value needs quotes around the value, and a "
+                               "quote its closing quote")
     return None
 
 
-def _without_empty_margins(frame: pd.DataFrame) -> pd.DataFrame:
-    """The table without what a spreadsheet leaves around it: empty rows at the end, and columns with
-    neither a name nor a value (the ``;;`` at the end of each line of some exports)."""
-    unnamed_and_empty = [i for i, c in enumerate(frame.columns) if c == "" and (frame.iloc[:, i] == "").all()]
-    if unnamed_and_empty:
-        frame = frame.iloc[:, [i for i in range(frame.shape[1]) if i not in unnamed_and_empty]]
-    end = len(frame)
-    while end > 0 and (frame.iloc[end - 1] == "").all():
-        end -= 1
-    return frame if end == len(frame) else frame.iloc[:end]
+def _without_empty_rows_at_end(frame: pd.DataFrame) -> pd.DataFrame:
+    """The table without the empty rows a spreadsheet can leave at its end (an empty row between
+    others stays: it keeps the row numbers of the rows below)."""
+    if len(frame) == 0 or frame.iloc[-1].ne("").any():   # the usual case: the last row has a value
+        return frame
+    filled = np.flatnonzero(frame.ne("").to_numpy().any(axis=1))
+    return frame.iloc[: filled[-1] + 1 if len(filled) else 0]
 
 
 def read_csv_table(path: Path, problems: list[Problem]) -> RawTable | None:
@@ -214,12 +216,13 @@ def _read_workbook(path: Path, problems: list[Problem]) -> tuple[dict[str, RawTa
         if not rows or not any(rows[0]):
             problems.append(Problem(label, 1, None, None, "a header row with the column names"))
             continue
-        width = max(i for i, v in enumerate(rows[0]) if v) + 1
+        # up to the last column with a name or a value, so that a value without a name is seen
+        width = max(max((i + 1 for i, v in enumerate(row) if v), default=0) for row in rows)
+        header = (rows[0] + [""] * width)[:width]
         body = [(row + [""] * width)[:width] for row in rows[1:]]
-        header = rows[0][:width]
         frame = pd.DataFrame(body, columns=range(width), dtype="str")
         frame.columns = [c.strip().lower() for c in header]
-        tables[table] = RawTable(label, _without_empty_margins(frame), header=header)
+        tables[table] = RawTable(label, _without_empty_rows_at_end(frame), header=header)
     synthetic = SYNTHETIC_MARKER.removesuffix(".json") in sheets
     book.close()
     return tables, synthetic

@@ -192,15 +192,21 @@ def _check_cells(name: str, table: RawTable, report: _Report, broken: set) -> pd
 
 
 def _check_columns(name: str, table: RawTable, report: _Report, extra_required=()) -> bool:
-    """Required columns present, none twice, none a direct identifier."""
-    seen = set()
+    """Required columns present, none twice, none a direct identifier, none without a name that holds values.
+
+    A column with neither a name nor a value (the ``;;`` at the end of each line of some exports) is ignored.
+    """
+    seen, passed = set(), True
     for number, column in enumerate(table.frame.columns, start=1):
         if column == "":
-            report.add(table.file, f"a name in the header row for column {number}, which holds values (name "
-                       "it, or delete it if the analysis does not need it)", row=1)
+            if table.frame.iloc[:, number - 1].ne("").any():
+                report.add(table.file, f"a name in the header row for column {number}, which holds values "
+                           "(name it, or delete it if the analysis does not need it)", row=1)
+                passed = False
             continue
         if column in seen:
             report.add(table.file, "each column name once (this one appears more than once)", row=1, column=column)
+            passed = False
         seen.add(column)
         if (kind := IDENTIFYING_COLUMNS.get(re.sub(r"[\s\-]+", "_", column))) is not None:
             report.add(table.file, f"no direct identifiers: this column looks like {kind}. Remove it; the "
@@ -211,7 +217,7 @@ def _check_columns(name: str, table: RawTable, report: _Report, extra_required=(
         hint = (f" (this file is {table.separator}-separated; the header has: {', '.join(table.header)})"
                 if len(table.header) == 1 else f" (the header has: {', '.join(table.header) or 'nothing'})")
         report.add(table.file, f"a column named {column!r}{hint}", row=1, column=column)
-    return not missing and len(seen) == len(table.frame.columns)         # no name twice, none empty
+    return passed and not missing
 
 
 def _typed(name: str, table: RawTable, checked: pd.DataFrame) -> pd.DataFrame:
@@ -223,7 +229,7 @@ def _typed(name: str, table: RawTable, checked: pd.DataFrame) -> pd.DataFrame:
             column = checked[spec.name]
             typed[spec.name] = column.astype("Int64") if spec.kind == "integer" else column
     for column in table.frame.columns:                     # extra columns: kept as trimmed text
-        if column not in typed:
+        if column and column not in typed:
             typed[column] = trimmed(table.frame[column])
     return pd.DataFrame(typed, index=table.frame.index, copy=False)
 
@@ -327,6 +333,12 @@ def validate(raw: RawExtract, params=None) -> Extract:
         texts[name] = _check_cells(name, table, report, broken)
     if len(texts) < len(TABLES):                  # a table without its columns or rows: nothing to compare
         raise InputError(report.problems, source=raw.source)
+    banded = bool(getattr(params, "group_edges", ())) and group_by not in {s.name for s in TABLES["patients"]}
+    if banded:                                    # an extra column cut into bands: numbers, or empty
+        patients_file = raw.tables["patients"]
+        text = trimmed(patients_file.frame[group_by])
+        report.rows(patients_file, text.notna() & parse_number(text, patients_file.decimal_comma).isna(), group_by,
+                    "a number (group_by names this column and group_edges cut it into bands), or empty")
     if report.problems:                           # the rules across tables too, on the columns that kept theirs
         _check_relations(raw, *(texts[name] for name in TABLES), report, broken)
         raise InputError(report.problems, source=raw.source)
@@ -339,11 +351,8 @@ def validate(raw: RawExtract, params=None) -> Extract:
         if column not in patients:
             patients[column] = pd.Series(np.nan if column.endswith("months") else pd.NA, index=patients.index,
                                          dtype="float64" if column.endswith("months") else "str")
-    if getattr(params, "group_edges", ()) and group_by not in {s.name for s in TABLES["patients"]}:
-        number = parse_number(patients[group_by], raw.tables["patients"].decimal_comma)
-        report.rows(raw.tables["patients"], patients[group_by].notna() & number.isna(), group_by,
-                    "a number (group_by names this column and group_edges cut it into bands), or empty")
-        patients[group_by] = number
+    if banded:
+        patients[group_by] = parse_number(patients[group_by], raw.tables["patients"].decimal_comma)
     _check_relations(raw, patients, infusions, events, report)
     if report.problems:
         raise InputError(report.problems, source=raw.source)
