@@ -62,7 +62,7 @@ $(ENV): requirements.lock
 	@$(PYTHON) -c 'import sys; sys.exit(not (3, 11) <= sys.version_info[:2] <= (3, 13))' || \
 	  { echo "Python 3.11, 3.12 or 3.13 is needed (found $(PYTHON)); set PYTHON=/path/to/python3.x" >&2; exit 1; }
 	@echo "Creating $(VENV) with $$($(PYTHON) --version) from requirements.lock: about 110 packages, 1-2 minutes on first use."
-	$(PYTHON) -m venv --clear $(VENV)  # --clear: exactly the lock, nothing left from an earlier one
+	$(PYTHON) -m venv $(VENV)
 	@$(VENV)/bin/pip install --no-deps --progress-bar off -r requirements.lock | \
 	  awk '/^Collecting/ { n++; if (n % 10 == 1) printf "  installing package %d: %s\n", n, $$2 } \
 	       /^Successfully/ { print "  installed " NF - 2 " packages" } { fflush() }'
