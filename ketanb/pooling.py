@@ -20,6 +20,7 @@ from scipy import special, stats
 from . import RESULTS_FORMAT
 from .compendium.files import write_json
 from .errors import KetanbError
+from .params import DEFAULTS
 from .paths import resolve
 from .outcomes import MISSING_LABELS
 from .stats import proportion
@@ -112,10 +113,11 @@ def read_site(path: str | os.PathLike) -> dict:
     problems = [_counts_problem(outcome, "'outcome'")]
     problems += [_counts_problem(entry, f"group {name!r} in 'subgroups'") for name, entry in groups.items()]
     problems = [p for p in problems if p]
-    if outcome["n"] == 0:
-        problems.append("'outcome' has n = 0: the site analysed no patient")
     if problems:
         raise PoolingError(f"{head}: " + "; ".join(problems))
+    if outcome["n"] == 0:
+        raise PoolingError(f"{shown}: this site analysed no patient ('outcome' has n = 0), so it has "
+                           "nothing to pool; leave it out of SITES")
     return {
         "name": site_name(path), "file": shown, "n": outcome["n"], "favorable": outcome["favorable"],
         **{key: params[key] for key in _NEEDED["parameters"]},
@@ -241,7 +243,9 @@ def pool(paths, confidence: float | None = None) -> dict:
         The sites' ``results.json`` files, at least two (a string is split at
         whitespace, as ``make pool SITES="..."`` gives it).
     confidence : float, optional
-        Level of every interval; by default the sites' own, which must agree.
+        Level of every interval; by default the sites' own, or the default
+        level (0.95) when they differ (the contract asks sites to agree on
+        responder_threshold, missing_followup and group_by only).
 
     Returns
     -------
@@ -297,8 +301,9 @@ def pool(paths, confidence: float | None = None) -> dict:
     if problems:
         raise PoolingError("\n".join(problems))
     agreed = check_agreement(sites)
-    if confidence is None:
-        confidence = check_agreement(sites, ("confidence",))["confidence"]
+    if confidence is None:             # the sites' own level; the contract's default when they differ
+        levels = {float(s["confidence"]) for s in sites}
+        confidence = levels.pop() if len(levels) == 1 else DEFAULTS.confidence
     confidence = float(confidence)
 
     overall = dersimonian_laird([s["favorable"] for s in sites], [s["n"] for s in sites], confidence)

@@ -44,7 +44,7 @@ def results(n, favorable, groups=None, **parameters):
         "data": {"source": "data/raw", "synthetic": True},
         "parameters": params,
         "outcome": {"threshold_pct": float(params["responder_threshold"]), "n": n, "favorable": favorable,
-                    "proportion": favorable / n, "ci_low": 0.0, "ci_high": 1.0, "missing_followup": 0},
+                    "proportion": favorable / n if n else None, "ci_low": 0.0, "ci_high": 1.0, "missing_followup": 0},
         "subgroups": {"group_by": params["group_by"], "unclassified": 0, "pooled_values": 0,
                       "groups": {g: {"n": gn, "favorable": gk} for g, (gk, gn) in (groups or {}).items()}},
     }
@@ -386,11 +386,24 @@ def test_refuses_every_disagreement_at_once(tmp_path):
     assert "responder_threshold" not in message                       # 50 and 50.0 agree
 
 
-def test_confidence_must_agree_unless_given(tmp_path):
+def test_sites_of_other_confidence_levels_pool_at_the_default_level(tmp_path):
+    # the contract (section 7) refuses sites that differ in responder_threshold, missing_followup or
+    # group_by only; the counts do not depend on the level, so every interval is worked out at 0.95
     a = write_site(tmp_path, "site-a", results(45, 23))
     b = write_site(tmp_path, "site-b", results(40, 14, confidence=0.9))
-    assert "sites disagree on confidence: site-a 0.95, site-b 0.9" in refused([a, b], tmp_path / "p")
+    assert pool([a, b])["confidence"] == 0.95
+    same_counts = write_site(tmp_path, "site-c", results(40, 14))
+    assert pool([a, b])["random_effects"] == pool([a, same_counts])["random_effects"]
     assert pool([a, b], confidence=0.9)["confidence"] == 0.9
+    c = write_site(tmp_path, "site-d", results(40, 14, confidence=0.9))
+    assert pool([b, c])["confidence"] == 0.9                        # agreeing sites keep their level
+
+
+def test_a_site_without_patients_is_refused_as_such(tmp_path):
+    a = write_site(tmp_path, "site-a", results(45, 23))
+    empty = write_site(tmp_path, "site-e", results(0, 0))
+    assert refused([a, empty], tmp_path / "p") == (f"{empty}: this site analysed no patient ('outcome' has "
+                                                   "n = 0), so it has nothing to pool; leave it out of SITES")
 
 
 def test_refuses_a_file_without_a_needed_key(tmp_path):

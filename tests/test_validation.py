@@ -333,7 +333,8 @@ def test_ids_match_ignoring_ascii_case_only(tmp_path):
     tables["adverse_events"] = []
     found, _ = problems(tmp_path, tables)
     assert found[0] == "infusions.csv, row 2, column patient_id: value 'P\u212a': a patient_id of patients.csv"
-    assert found[-1] == "patients.csv, row 2, column patient_id: value 'pk': a patient with at least one infusion in infusions.csv"
+    assert found[-1] == ("patients.csv, row 2, column patient_id: value 'pk': a patient with at least one "
+                         "infusion in infusions.csv")
 
 
 def test_adverse_events_header_without_a_line_end_is_an_empty_table(tmp_path):
