@@ -91,8 +91,8 @@ def describe(patients: pd.DataFrame, columns: pd.Series, *, min_group_size: int 
         warnings.filterwarnings("ignore", message="Setting a new row on a DataFrame with a MultiIndex")
         made = TableOne(frame, columns=described, categorical=[c for c in described if c not in numbers],
                         continuous=numbers, nonnormal=numbers, groupby="__group", order={"__group": order},
-                        missing=False, overall=True, pval=False, dip_test=False, normal_test=False,
-                        tukey_test=False, decimals=decimals, label_suffix=False).tableone
+                        missing=False, include_null=False, overall=True, pval=False, dip_test=False,
+                        normal_test=False, tukey_test=False, decimals=decimals, label_suffix=False).tableone
     made.columns = [c[1] if isinstance(c, tuple) else c for c in made.columns]
     made = made.reset_index()
     made.columns = ["variable", "level", *made.columns[2:]]
@@ -128,11 +128,17 @@ def table1(outcomes: pd.DataFrame, groups: pd.Series, *, min_group_size: int = 1
     return describe(outcomes, groups, min_group_size=min_group_size, p_values=p_values, decimals=decimals)
 
 
-def included_vs_excluded(cohort: pd.DataFrame, *, min_group_size: int = 1, decimals: int = 1) -> pd.DataFrame:
+def included_vs_excluded(cohort: pd.DataFrame, *, min_group_size: int = 1, decimals: int = 1,
+                         groups: pd.Series | None = None) -> pd.DataFrame:
     """Are the patients analysed like those left out? The variables of Table 1, included vs excluded.
 
+    ``groups``: each patient's subgroup (:func:`ketanb.subgroups.carry_groups`). When the ``group_by``
+    column is a category of Table 1 (``sex``, ``diagnosis``) it is shown as these groups, with
+    ``unclassified``, so that the values pooled by the small-group rule are not listed.
     Returns the table of :func:`describe` with the columns ``included`` and ``excluded``.
     """
+    if groups is not None and TABLE1_VARIABLES.get(groups.name, ("", ""))[1] == "category":
+        cohort = cohort.assign(**{groups.name: groups.astype(object).where(groups.notna(), UNCLASSIFIED)})
     status = pd.Series(pd.Categorical(cohort["included"].map({True: "included", False: "excluded"}),
                                       categories=["included", "excluded"]), index=cohort.index, name="status")
     return describe(cohort, status, min_group_size=min_group_size, decimals=decimals)

@@ -156,6 +156,9 @@ def check_params(params: Params) -> Params:
     if not isinstance(p.table1_p_values, bool):
         raise ParameterError(f"parameter table1_p_values: {p.table1_p_values!r} is not true or false")
     group_by = p.group_by.strip().lower()                 # headers are matched ignoring case
+    if group_by == "patient_id":
+        raise ParameterError("parameter group_by: patient_id would name every patient in the outputs (the "
+                             "contract allows no patient_id in any output); choose a column that groups patients")
     numeric = {s.name for s in TABLES["patients"] if s.kind in ("integer", "number")} | {"n_infusions"}
     if group_by in numeric and not edges:
         raise ParameterError(f"parameter group_by: {group_by!r} is a number; give group_edges (cut points, "

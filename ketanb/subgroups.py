@@ -15,7 +15,7 @@ from .errors import ParameterError
 from .input.contract import PAIN_MECHANISMS
 from .stats import fisher_freeman_halton, kruskal_wallis, newcombe_difference, odds_ratio_exact, proportion
 
-__all__ = ["assign_groups", "band_labels", "subgroup_table", "subgroup_summary", "reference_group",
+__all__ = ["assign_groups", "carry_groups", "band_labels", "subgroup_table", "subgroup_summary", "reference_group",
            "UNCLASSIFIED", "OTHER"]
 
 UNCLASSIFIED = "unclassified"
@@ -87,13 +87,24 @@ def assign_groups(frame: pd.DataFrame, *, group_by: str, edges=(), min_group_siz
     return pd.Series(pd.Categorical(pooled, categories=categories, ordered=True), index=frame.index, name=group_by)
 
 
+def carry_groups(frame: pd.DataFrame, groups: pd.Series, *, group_by: str, edges=()) -> pd.Series:
+    """The groups of :func:`assign_groups` for other patients, such as every treated one: a value that is
+    a group keeps it; any other value goes to ``other`` when there is such a group, else it is unclassified
+    (missing), so that no output lists a pooled value (contract, section 5)."""
+    labels, _ = _labels(frame, group_by, edges)
+    categories = list(groups.cat.categories)
+    carried = labels.where(labels.isin(categories), OTHER if OTHER in categories else None).where(labels.notna())
+    return pd.Series(pd.Categorical(carried, categories=categories, ordered=True), index=frame.index, name=group_by)
+
+
 def pooled_values(frame: pd.DataFrame, *, group_by: str, edges=(), min_group_size: int = 1) -> int:
     """How many values of ``group_by`` were held by fewer than ``min_group_size`` patients (a count only)."""
     _, order, counts = _counted(frame, group_by, edges)
     return sum(1 for v in order if 0 < counts.get(v, 0) < min_group_size)
 
 
-def subgroup_table(outcomes: pd.DataFrame, groups: pd.Series, *, confidence: float = 0.95) -> pd.DataFrame:
+def subgroup_table(outcomes: pd.DataFrame, groups: pd.Series, *, confidence: float = 0.95,
+                   min_group_size: int = 1) -> pd.DataFrame:
     """Favorable outcome by subgroup, patients in the outcome denominator.
 
     Returns
@@ -102,7 +113,8 @@ def subgroup_table(outcomes: pd.DataFrame, groups: pd.Series, *, confidence: flo
         One row per group (in category order, groups without a patient in the
         denominator left out): ``group``, ``n``, ``favorable``, ``proportion``,
         ``ci_low``, ``ci_high`` (Wilson), ``n_followup`` and
-        ``median_reduction_pct`` (among those with a follow-up NRS).
+        ``median_reduction_pct`` (among those with a follow-up NRS; None when
+        fewer than ``min_group_size`` have one, as it would rest on their own values).
     """
     keep = outcomes["in_denominator"].to_numpy(dtype=bool)
     d, g = outcomes[keep], groups[keep]
@@ -114,7 +126,8 @@ def subgroup_table(outcomes: pd.DataFrame, groups: pd.Series, *, confidence: flo
         reductions = members["reduction_pct"].dropna()
         rows.append({"group": group, **proportion(int(members["favorable"].sum()), len(members), confidence).block(),
                      "n_followup": len(reductions),
-                     "median_reduction_pct": float(reductions.median()) if len(reductions) else None})
+                     "median_reduction_pct": float(reductions.median())
+                     if len(reductions) >= max(1, min_group_size) else None})
     columns = ["group", "n", "favorable", "proportion", "ci_low", "ci_high", "n_followup", "median_reduction_pct"]
     return pd.DataFrame(rows, columns=columns)
 
@@ -154,7 +167,7 @@ def subgroup_summary(outcomes: pd.DataFrame, groups: pd.Series, *, group_by: str
         (None when not computable) and how each test was done.
     """
     keep = outcomes["in_denominator"].to_numpy(dtype=bool)
-    table = subgroup_table(outcomes, groups, confidence=confidence)
+    table = subgroup_table(outcomes, groups, confidence=confidence, min_group_size=min_group_size)
     ffh = fisher_freeman_halton(table["favorable"].tolist(), table["n"].tolist())
     with_followup = keep & outcomes["has_followup"].to_numpy(dtype=bool)
     samples = [outcomes.loc[with_followup & (groups == g).to_numpy(), "reduction_pct"].to_numpy()

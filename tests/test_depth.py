@@ -95,6 +95,13 @@ def test_numeric_group_without_edges_is_refused_when_the_parameters_are_read():
     assert load_params(group_by=" Diagnosis ").group_by == "diagnosis"      # headers match ignoring case
 
 
+def test_patient_id_cannot_be_the_subgroup_column():
+    # with min_group_size 1 every output would list every patient's id and outcome (contract, section 4)
+    for written in ("patient_id", " Patient_ID"):
+        with pytest.raises(ParameterError, match="patient_id would name every patient"):
+            load_params(group_by=written, min_group_size=1)
+
+
 @pytest.mark.parametrize("group_by, groups", [("sex", {"F", "M"}), ("diagnosis", None)])
 def test_any_categorical_group(group_by, groups):
     r = analyse("data/raw", load_params(group_by=group_by))

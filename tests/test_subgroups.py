@@ -3,10 +3,10 @@ import pandas as pd
 import pytest
 
 from ketanb import ParameterError, load_params
-from ketanb.baseline import table1
+from ketanb.baseline import included_vs_excluded, table1
 from ketanb.cleaning import derive_cohort
 from ketanb.outcomes import derive_outcomes
-from ketanb.subgroups import assign_groups, subgroup_summary
+from ketanb.subgroups import assign_groups, carry_groups, subgroup_summary, subgroup_table
 
 from .conftest import patient, protocol
 
@@ -90,6 +90,54 @@ def test_table1_column_of_a_small_group_shows_its_count_only(make_extract):
     assert t.loc[0, "unclassified"] == "2"                              # the n row
     assert (t.loc[1:, "unclassified"] == "").all()                      # no age, sex, NRS of those two
     assert "p" not in t                                                 # no p-values unless asked
+
+
+def test_included_vs_excluded_lists_no_pooled_value(make_extract):
+    """group_by: diagnosis. Included: a x 6, b x 2, c x 3 (b + c = 5 form 'other'); excluded: zeta and a.
+    The comparison of included and excluded patients shows a and other only (zeta, b, c are pooled)."""
+    pts, inf = [], []
+    for value, size in {"a": 6, "b": 2, "c": 3}.items():
+        for i in range(size):
+            pts.append(patient(f"{value}{i}", diagnosis=value))
+            inf += protocol(f"{value}{i}")
+    for pid, value in (("x1", "zeta"), ("x2", "a"), ("x3", "")):
+        pts.append(patient(pid, diagnosis=value))
+        inf += protocol(pid, n_later=0)                                # test dose only: excluded
+    params = load_params(group_by="diagnosis")
+    cohort = derive_cohort(make_extract(pts, inf), params)
+    out = derive_outcomes(cohort, threshold=50)
+    groups = assign_groups(out, group_by="diagnosis", min_group_size=5)
+    everyone = carry_groups(cohort, groups, group_by="diagnosis")
+    assert everyone.astype(object).fillna("-").tolist() == ["a"] * 6 + ["other"] * 5 + ["other", "a", "-"]
+    t = included_vs_excluded(cohort, min_group_size=1, groups=everyone)
+    rows = t[t["variable"] == "Diagnosis"]
+    assert rows["level"].tolist() == ["a", "other", "unclassified"]
+    assert rows["included"].tolist() == ["6 (54.5)", "5 (45.5)", "0 (0.0)"]
+    assert rows["excluded"].tolist() == ["1 (33.3)", "1 (33.3)", "1 (33.3)"]
+    for hidden in ("b", "c", "zeta"):
+        assert not (t == hidden).any().any()
+
+
+def test_a_missing_category_is_counted_as_missing_not_as_a_level_none():
+    patients = pd.DataFrame({"age": [50, 60, 70, 80], "sex": ["F", "M", "F", "M"],
+                             "diagnosis": pd.Series(["a", None, "a", "b"], dtype="str")})
+    t = table1(patients, pd.Series(pd.Categorical(["x", "x", "y", "y"]), name="clinic"))
+    rows = t[t["variable"] == "Diagnosis"]
+    assert rows["level"].tolist() == ["a", "b"] and rows["missing"].tolist() == ["1", ""]
+    assert rows["overall"].tolist() == ["2 (66.7)", "1 (33.3)"]        # of the 3 with a diagnosis
+
+
+def test_median_reduction_of_a_group_rests_on_min_group_size_patients(make_extract):
+    """Group q: 5 patients, 4 without follow-up NRS: its median reduction would be one patient's own."""
+    out = cohort_of(make_extract, {"q": 5, "a": 6}, favorable={"q": 1})   # q's first: NRS 8 -> 2
+    out.loc[out["clinic"].eq("q").to_numpy() & (out.index > out.index[0]), "followup_nrs"] = float("nan")
+    out = derive_outcomes(out.drop(columns=["reduction_pct", "has_followup", "favorable", "in_denominator"]),
+                          threshold=50)
+    groups = assign_groups(out, group_by="clinic", min_group_size=5)
+    table = subgroup_table(out, groups, min_group_size=5).set_index("group")
+    assert table.loc["q", "n_followup"] == 1 and pd.isna(table.loc["q", "median_reduction_pct"])
+    assert table.loc["a", "median_reduction_pct"] == pytest.approx(12.5)          # NRS 8 -> 7
+    assert subgroup_table(out, groups).set_index("group").loc["q", "median_reduction_pct"] == pytest.approx(75.0)
 
 
 def test_reference_group_and_effect_sizes(make_extract):
