@@ -163,6 +163,9 @@ def check_params(params: Params) -> Params:
     if group_by in numeric and not edges:
         raise ParameterError(f"parameter group_by: {group_by!r} is a number; give group_edges (cut points, "
                              "e.g. [40, 60]) to make bands of it")
+    if edges and group_by in {s.name for s in TABLES["patients"]} - numeric:
+        raise ParameterError(f"parameter group_edges: {group_by!r} is not a number column, so it cannot be cut "
+                             "into bands; leave group_edges empty")
     return replace(p, group_by=group_by, group_edges=edges, min_group_size=int(size),
                    reference_group=None if reference is None else str(reference).strip())
 

@@ -95,6 +95,12 @@ def test_numeric_group_without_edges_is_refused_when_the_parameters_are_read():
     assert load_params(group_by=" Diagnosis ").group_by == "diagnosis"      # headers match ignoring case
 
 
+def test_edges_on_a_text_column_are_refused():
+    # they would make every patient unclassified without a word
+    with pytest.raises(ParameterError, match="'diagnosis' is not a number column"):
+        load_params(group_by="diagnosis", group_edges=[30])
+
+
 def test_patient_id_cannot_be_the_subgroup_column():
     # with min_group_size 1 every output would list every patient's id and outcome (contract, section 4)
     for written in ("patient_id", " Patient_ID"):
