@@ -9,7 +9,7 @@ import numpy as np
 import pandas as pd
 
 from .input.contract import TOLERANCE
-from .params import MISSING_FOLLOWUP_MODES, Params
+from .params import MISSING_FOLLOWUP_MODES, Params, as_written
 from .stats import nrs_change, proportion
 
 __all__ = ["is_favorable", "derive_outcomes", "outcome_summary", "responder_counts", "sensitivity",
@@ -118,13 +118,14 @@ def outcome_summary(outcomes: pd.DataFrame, *, threshold: float, confidence: flo
     Returns
     -------
     dict
-        ``threshold_pct``, ``n`` (denominator), ``favorable``, ``proportion``,
+        ``threshold_pct`` (as ``parameters.responder_threshold``: 50, not 50.0),
+        ``n`` (denominator), ``favorable``, ``proportion``,
         ``ci_low``, ``ci_high`` (Wilson), ``missing_followup`` (included
         patients without a follow-up NRS) and ``nrs_change`` (the change in
         pain of those with both NRS values, :func:`ketanb.stats.nrs_change`).
     """
     both = outcomes["has_followup"].to_numpy(dtype=bool) & outcomes["baseline_nrs"].notna().to_numpy()
-    return {"threshold_pct": threshold, **_block(outcomes, confidence),
+    return {"threshold_pct": as_written(threshold), **_block(outcomes, confidence),
             "missing_followup": int((~outcomes["has_followup"].to_numpy(dtype=bool)).sum()),
             "nrs_change": nrs_change(outcomes.loc[both, "baseline_nrs"].to_numpy(float),
                                      outcomes.loc[both, "followup_nrs"].to_numpy(float), confidence)}

@@ -16,7 +16,7 @@ from .errors import ParameterError
 from .input.contract import TABLES
 from .paths import resolve
 
-__all__ = ["Params", "DEFAULTS", "load_params", "MISSING_FOLLOWUP_MODES"]
+__all__ = ["Params", "DEFAULTS", "load_params", "MISSING_FOLLOWUP_MODES", "as_written"]
 
 MISSING_FOLLOWUP_MODES = ("nonresponder", "exclude", "favorable")
 
@@ -77,12 +77,17 @@ class Params:
         for key, value in asdict(self).items():
             if isinstance(value, dt.date):
                 value = value.isoformat()
-            elif isinstance(value, float) and value.is_integer() and key != "confidence":
-                value = int(value)
+            elif isinstance(value, float) and key != "confidence":
+                value = as_written(value)
             elif isinstance(value, tuple):
-                value = [int(v) if float(v).is_integer() else v for v in value]
+                value = [as_written(v) for v in value]
             out[key] = value
         return out
+
+
+def as_written(number: float) -> int | float:
+    """A number as results.json writes a parameter: 50.0 as 50, 37.5 as it is."""
+    return int(number) if float(number).is_integer() else float(number)
 
 
 DEFAULTS = Params()

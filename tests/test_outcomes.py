@@ -29,6 +29,9 @@ def test_edge_cases(make_extract):
     assert o.loc["worse", "reduction_pct"] == pytest.approx(-100 * 2 / 6)
     s = outcome_summary(o, threshold=50)
     assert (s["n"], s["favorable"], s["missing_followup"]) == (7, 3, 1)
+    # written as parameters.responder_threshold is, and as the contract's example: 50, not 50.0
+    assert type(outcome_summary(o, threshold=50.0)["threshold_pct"]) is int
+    assert outcome_summary(o, threshold=37.5)["threshold_pct"] == 37.5
 
 
 def test_missing_followup_exclude(make_extract):
