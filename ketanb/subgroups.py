@@ -133,12 +133,18 @@ def subgroup_table(outcomes: pd.DataFrame, groups: pd.Series, *, confidence: flo
 
 
 def reference_group(table: pd.DataFrame, wanted: str | None) -> str | None:
-    """The group the others are compared with: ``wanted``, else the largest (ties: alphabetical)."""
+    """The group the others are compared with: ``wanted``, else the largest (ties: alphabetical).
+
+    ``wanted`` may differ from the group's name in case only (``Neuropathic``) when no other group
+    matches it that way too.
+    """
     if wanted is not None:
-        if wanted not in set(table["group"]):
+        names = [str(g) for g in table["group"]]
+        same = [g for g in names if g == wanted] or [g for g in names if g.lower() == str(wanted).lower()]
+        if len(same) != 1:
             raise ParameterError(f"parameter reference_group: {wanted!r} is not one of the groups "
-                                 f"({', '.join(map(str, table['group'])) or 'none'})")
-        return wanted
+                                 f"({', '.join(names) or 'none'})")
+        return same[0]
     if table.empty:
         return None
     return table.sort_values(["n", "group"], ascending=[False, True])["group"].iloc[0]

@@ -159,3 +159,4 @@ def test_reference_group_and_effect_sizes(make_extract):
     assert s["reference"] == "b" and s["groups"]["a"]["vs_reference"]["risk_difference"] == pytest.approx(0.3)
     with pytest.raises(ParameterError, match="reference_group: 'c' is not one of the groups"):
         summary(out, 5, reference="c")
+    assert summary(out, 5, reference="B")[1]["reference"] == "b"          # written in another case
