@@ -60,7 +60,9 @@ def describe(patients: pd.DataFrame, columns: pd.Series, *, min_group_size: int 
         The column each patient belongs to (a categorical; missing values
         form a column ``unclassified``).
     min_group_size : int
-        A column with fewer patients shows its count only.
+        A column with fewer patients shows its count only; so does a category
+        level held by fewer patients in a column, and a number with fewer
+        values in a column is left out (contract, section 5).
     p_values : bool
         Add ``p`` and ``test`` (across the columns, unclassified left out).
 
@@ -110,6 +112,15 @@ def describe(patients: pd.DataFrame, columns: pd.Series, *, min_group_size: int 
         if size < min_group_size:
             made[column] = [str(size) if v == "n" else "" for v in made["variable"]]
     made = made[["variable", "level", "missing", "overall", *order]].fillna("").astype(str)
+    for column in ["overall", *order]:                            # a cell of fewer than min_group_size patients
+        members = frame if column == "overall" else frame[frame["__group"] == column]
+        for i, variable in enumerate(made["variable"]):
+            if variable not in described or not made.at[i, column]:
+                continue
+            if variable in numbers and members[variable].notna().sum() < min_group_size:
+                made.at[i, column] = ""                           # a median of their own values: left out
+            elif variable not in numbers and 0 < (count := int(made.at[i, column].split(" ")[0])) < min_group_size:
+                made.at[i, column] = str(count)                   # a category's count, without its percentage
     if p_values:
         tests = {c: _p_value(frame[c], groups, TABLE1_VARIABLES[c][1]) for c in described}
         made["p"] = [tests[v][0] if v in tests and first else None for v, first in zip(made["variable"], first_row)]

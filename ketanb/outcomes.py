@@ -205,7 +205,8 @@ def sensitivity_table(outcome: dict, section: dict, params: Params) -> pd.DataFr
 
 
 def responder_curve(outcomes: pd.DataFrame, groups: pd.Series | None = None, *, thresholds=None,
-                    missing_followup: str = "nonresponder", confidence: float = 0.95) -> pd.DataFrame:
+                    missing_followup: str = "nonresponder", confidence: float = 0.95,
+                    min_group_size: int = 1) -> pd.DataFrame:
     """Favorable outcome at every threshold from 0 to 100 %, overall and by subgroup.
 
     At threshold X the rule of :func:`is_favorable` is applied with X in place
@@ -219,6 +220,9 @@ def responder_curve(outcomes: pd.DataFrame, groups: pd.Series | None = None, *, 
     groups : pandas.Series, optional
         Subgroup of each row (:func:`ketanb.subgroups.assign_groups`); adds one
         curve per group besides ``overall`` (patients without a group get none).
+    min_group_size : int
+        A group in which fewer patients have a follow-up NRS gets no curve: its
+        steps would trace their own reductions (contract, section 5).
     thresholds : sequence of float, optional
         Default 0, 1, ..., 100.
     missing_followup : str
@@ -235,7 +239,9 @@ def responder_curve(outcomes: pd.DataFrame, groups: pd.Series | None = None, *, 
     d = outcomes[keep]
     members = {"overall": np.ones(len(d), dtype=bool)}
     if groups is not None:
-        members.update({str(g): (groups[keep] == g).to_numpy() for g in groups.cat.categories})
+        measured = d["has_followup"].to_numpy(dtype=bool)
+        in_group = {str(g): (groups[keep] == g).to_numpy() for g in groups.cat.categories}
+        members.update({g: mask for g, mask in in_group.items() if (mask & measured).sum() >= min_group_size})
     favorable = {threshold: is_favorable(d, threshold, missing_followup=missing_followup) for threshold in thresholds}
     return pd.DataFrame([{"group": group, "threshold_pct": threshold,
                           **proportion(int(fav[mask].sum()), int(mask.sum()), confidence).block("responders")}

@@ -113,6 +113,9 @@ def read_site(path: str | os.PathLike) -> dict:
     problems = [_counts_problem(outcome, "'outcome'")]
     problems += [_counts_problem(entry, f"group {name!r} in 'subgroups'") for name, entry in groups.items()]
     problems = [p for p in problems if p]
+    level = params["confidence"]
+    if not (isinstance(level, (int, float)) and not isinstance(level, bool) and 0 < level < 1):
+        problems.append(f"'parameters' has confidence = {level!r}, not a number between 0 and 1")
     if problems:
         raise PoolingError(f"{head}: " + "; ".join(problems))
     if outcome["n"] == 0:

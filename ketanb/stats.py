@@ -193,11 +193,11 @@ def odds_ratio_exact(a: int, b: int, c: int, d: int, confidence: float = 0.95) -
         ``or_ci_high`` (exact conditional interval), ``fisher_p`` (two-sided),
         ``or_method`` (how the odds ratio was computed).
         An infinite value (``b`` or ``c`` is 0) is ``None``; an estimate of 0
-        stays 0. When every patient of both groups has the same outcome, the
-        margins allow only the observed table: ``fisher_p`` is 1, as in R, and
-        the odds ratio and its interval are ``None`` (the table says nothing
-        of them; R prints 0 with the interval 0 to infinity). With an empty
-        group every value is ``None``.
+        stays 0. When every patient of both groups has the same outcome, or a
+        group is empty, every value is ``None``: there is nothing to test (the
+        contract's rule for a test whose values are all tied, as for
+        :func:`fisher_freeman_halton`; R would print p = 1 and an odds ratio of
+        0 with the interval 0 to infinity).
 
     Notes
     -----
@@ -237,7 +237,7 @@ def odds_ratio_exact(a: int, b: int, c: int, d: int, confidence: float = 0.95) -
         return {"odds_ratio": None, "or_ci_low": None, "or_ci_high": None, "fisher_p": None,
                 "or_method": "not computed: a group is empty"}
     if min(a + c, b + d) == 0:
-        return {"odds_ratio": None, "or_ci_low": None, "or_ci_high": None, "fisher_p": 1.0,
+        return {"odds_ratio": None, "or_ci_low": None, "or_ci_high": None, "fisher_p": None,
                 "or_method": "not computed: every patient of both groups has the same outcome"}
     table = [[int(a), int(b)], [int(c), int(d)]]
     if a + b + c + d <= EXACT_OR_LIMIT:

@@ -13,6 +13,7 @@ import pandas as pd
 
 from .errors import ParameterError
 from .input.contract import PAIN_MECHANISMS
+from .params import as_written
 from .stats import fisher_freeman_halton, kruskal_wallis, newcombe_difference, odds_ratio_exact, proportion
 
 __all__ = ["assign_groups", "carry_groups", "band_labels", "subgroup_table", "subgroup_summary", "reference_group",
@@ -185,7 +186,7 @@ def subgroup_summary(outcomes: pd.DataFrame, groups: pd.Series, *, group_by: str
     for name, block in blocks.items():
         if name != ref:
             block["vs_reference"] = _versus(block, blocks[ref], confidence)
-    return {"group_by": group_by, "group_edges": [float(e) for e in edges], "min_group_size": min_group_size,
+    return {"group_by": group_by, "group_edges": [as_written(e) for e in edges], "min_group_size": min_group_size,
             "unclassified": int(groups[keep].isna().sum()),
             "pooled_values": pooled_values(outcomes, group_by=group_by, edges=edges, min_group_size=min_group_size),
             "groups": blocks, "reference": ref,

@@ -399,6 +399,12 @@ def test_sites_of_other_confidence_levels_pool_at_the_default_level(tmp_path):
     assert pool([b, c])["confidence"] == 0.9                        # agreeing sites keep their level
 
 
+def test_a_site_without_a_confidence_level_is_refused(tmp_path):
+    a = write_site(tmp_path, "site-a", results(45, 23))
+    b = write_site(tmp_path, "site-b", results(40, 14, confidence=None))
+    assert "'parameters' has confidence = None, not a number between 0 and 1" in refused([a, b], tmp_path / "p")
+
+
 def test_a_site_without_patients_is_refused_as_such(tmp_path):
     a = write_site(tmp_path, "site-a", results(45, 23))
     empty = write_site(tmp_path, "site-e", results(0, 0))

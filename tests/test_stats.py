@@ -360,10 +360,10 @@ def test_odds_ratio_estimate_is_the_conditional_mle():
 
 
 def test_odds_ratio_without_information_is_none():
-    # every patient favorable: R 4.2.2's fisher.test(matrix(c(5, 3, 0, 0), 2)) gives p = 1 (the
-    # margins allow only this table) and prints an odds ratio of 0 with interval (0, Inf), which
-    # the table does not support: here p = 1 and the odds ratio and its interval are None
-    same = {"odds_ratio": None, "or_ci_low": None, "or_ci_high": None, "fisher_p": 1.0,
+    # every patient favorable: R 4.2.2's fisher.test(matrix(c(5, 3, 0, 0), 2)) prints p = 1 and an
+    # odds ratio of 0 with interval (0, Inf); here, as for the test across groups when every outcome
+    # is the same (contract, section 3: all values tied), all four are None
+    same = {"odds_ratio": None, "or_ci_low": None, "or_ci_high": None, "fisher_p": None,
             "or_method": "not computed: every patient of both groups has the same outcome"}
     assert odds_ratio_exact(5, 0, 3, 0) == same
     assert odds_ratio_exact(0, 5, 0, 3) == same           # every patient unfavorable

@@ -5,7 +5,7 @@ import pytest
 from ketanb import ParameterError, load_params
 from ketanb.baseline import included_vs_excluded, table1
 from ketanb.cleaning import derive_cohort
-from ketanb.outcomes import derive_outcomes
+from ketanb.outcomes import derive_outcomes, responder_curve
 from ketanb.subgroups import assign_groups, carry_groups, subgroup_summary, subgroup_table
 
 from .conftest import patient, protocol
@@ -125,6 +125,30 @@ def test_a_missing_category_is_counted_as_missing_not_as_a_level_none():
     rows = t[t["variable"] == "Diagnosis"]
     assert rows["level"].tolist() == ["a", "b"] and rows["missing"].tolist() == ["1", ""]
     assert rows["overall"].tolist() == ["2 (66.7)", "1 (33.3)"]        # of the 3 with a diagnosis
+
+
+def test_table1_cells_of_fewer_than_min_group_size_patients_show_no_statistic():
+    """Columns x and y hold 4 patients each (>= 3), but M is 1 in each, b is 1 in y, and x has one
+    pain duration: counts alone, and no median of one patient's value (docs/data-contract.md, 5.5)."""
+    patients = pd.DataFrame({"age": [50, 60, 70, 80, 55, 65, 75, 85], "sex": ["F", "M", "F", "F", "F", "F", "F", "M"],
+                             "pain_duration_months": [10, None, None, None, 12, 14, 16, 18],
+                             "diagnosis": pd.Series(["a", "a", "a", "a", "b", "a", "a", "a"], dtype="str")})
+    t = table1(patients, pd.Series(pd.Categorical(["x"] * 4 + ["y"] * 4), name="clinic"), min_group_size=3)
+    cells = t.set_index(["variable", "level"])[["overall", "x", "y"]]
+    assert cells.loc[("Sex", "M")].tolist() == ["2", "1", "1"]
+    assert cells.loc[("Sex", "F")].tolist() == ["6 (75.0)", "3 (75.0)", "3 (75.0)"]
+    assert cells.loc[("Diagnosis", "b")].tolist() == ["1", "0 (0.0)", "1"]
+    assert cells.loc[("Pain duration, months", "")].tolist() == ["14.0 [12.0,16.0]", "", "15.0 [13.5,16.5]"]
+
+
+def test_no_responder_curve_for_a_group_with_fewer_follow_ups_than_min_group_size(make_extract):
+    out = cohort_of(make_extract, {"q": 5, "a": 6}, favorable={"q": 1})
+    out.loc[out["clinic"].eq("q").to_numpy() & (out.index > out.index[0]), "followup_nrs"] = float("nan")
+    out = derive_outcomes(out.drop(columns=["reduction_pct", "has_followup", "favorable", "in_denominator"]),
+                          threshold=50)
+    groups = assign_groups(out, group_by="clinic", min_group_size=5)
+    assert set(responder_curve(out, groups, min_group_size=5)["group"]) == {"overall", "a"}
+    assert set(responder_curve(out, groups)["group"]) == {"overall", "a", "q"}
 
 
 def test_median_reduction_of_a_group_rests_on_min_group_size_patients(make_extract):
