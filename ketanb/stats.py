@@ -233,12 +233,11 @@ def odds_ratio_exact(a: int, b: int, c: int, d: int, confidence: float = 0.95) -
     if min(a, b, c, d) < 0:
         raise ValueError(f"counts must be >= 0, got {(a, b, c, d)}")
     _check_confidence(confidence)
-    if min(a + b, c + d) == 0:
+    nothing = ("a group is empty" if min(a + b, c + d) == 0 else
+               "every patient of both groups has the same outcome" if min(a + c, b + d) == 0 else None)
+    if nothing:
         return {"odds_ratio": None, "or_ci_low": None, "or_ci_high": None, "fisher_p": None,
-                "or_method": "not computed: a group is empty"}
-    if min(a + c, b + d) == 0:
-        return {"odds_ratio": None, "or_ci_low": None, "or_ci_high": None, "fisher_p": None,
-                "or_method": "not computed: every patient of both groups has the same outcome"}
+                "or_method": f"not computed: {nothing}"}
     table = [[int(a), int(b)], [int(c), int(d)]]
     if a + b + c + d <= EXACT_OR_LIMIT:
         estimate = conditional_odds_ratio(table, kind="conditional")
