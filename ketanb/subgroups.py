@@ -83,19 +83,22 @@ def assign_groups(frame: pd.DataFrame, *, group_by: str, edges=(), min_group_siz
     # the small values, and a value written "other" (such as discontinuation's code): one group "other"
     into_other = [v for v in order if counts.get(v, 0) < min_group_size or v.lower() == OTHER]
     other_size = sum(counts.get(v, 0) for v in into_other)
-    pooled = labels.where(~labels.isin(into_other), OTHER if other_size >= min_group_size else None)
     categories = [v for v in order if v not in into_other] + ([OTHER] if other_size >= min_group_size else [])
-    return pd.Series(pd.Categorical(pooled, categories=categories, ordered=True), index=frame.index, name=group_by)
+    return _grouped(labels, categories, group_by)
 
 
 def carry_groups(frame: pd.DataFrame, groups: pd.Series, *, group_by: str, edges=()) -> pd.Series:
-    """The groups of :func:`assign_groups` for other patients, such as every treated one: a value that is
-    a group keeps it; any other value goes to ``other`` when there is such a group, else it is unclassified
-    (missing), so that no output lists a pooled value (contract, section 5)."""
+    """The groups of :func:`assign_groups` for other patients, such as every treated one, so that no
+    output lists a pooled value (contract, section 5)."""
     labels, _ = _labels(frame, group_by, edges)
-    categories = list(groups.cat.categories)
-    carried = labels.where(labels.isin(categories), OTHER if OTHER in categories else None).where(labels.notna())
-    return pd.Series(pd.Categorical(carried, categories=categories, ordered=True), index=frame.index, name=group_by)
+    return _grouped(labels, list(groups.cat.categories), group_by)
+
+
+def _grouped(labels: pd.Series, categories: list[str], name: str) -> pd.Series:
+    """Each value as its group: a group keeps its name; any other value goes to ``other`` when there is
+    such a group, else it is unclassified (missing)."""
+    grouped = labels.where(labels.isin(categories), OTHER if OTHER in categories else None).where(labels.notna())
+    return pd.Series(pd.Categorical(grouped, categories=categories, ordered=True), index=labels.index, name=name)
 
 
 def pooled_values(frame: pd.DataFrame, *, group_by: str, edges=(), min_group_size: int = 1) -> int:
