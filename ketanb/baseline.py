@@ -117,9 +117,12 @@ def describe(patients: pd.DataFrame, columns: pd.Series, *, min_group_size: int 
         for i, variable in enumerate(made["variable"]):
             if variable not in described or not made.at[i, column]:
                 continue
-            if variable in numbers and members[variable].notna().sum() < min_group_size:
-                made.at[i, column] = ""                           # a median of their own values: left out
-            elif variable not in numbers and 0 < (count := int(made.at[i, column].split(" ")[0])) < min_group_size:
+            if variable in numbers:
+                if members[variable].notna().sum() < min_group_size:
+                    made.at[i, column] = ""                       # a median of their own values: left out
+                continue
+            count = int((members[variable] == made.at[i, "level"]).sum())
+            if 0 < count < min_group_size:
                 made.at[i, column] = str(count)                   # a category's count, without its percentage
     if p_values:
         tests = {c: _p_value(frame[c], groups, TABLE1_VARIABLES[c][1]) for c in described}
