@@ -56,6 +56,7 @@ def side_effect_summary(cohort: pd.DataFrame, infusions: pd.DataFrame, adverse_e
         ``severity`` (occurrences by severity, all three listed).
     """
     section = {}
+    adverse_events = adverse_events[["patient", "event", "severity", "serious"]]   # the columns counted
     first_of_kind = ~adverse_events.duplicated(["patient", "event"]).to_numpy()   # a patient's first of each kind
     for population in POPULATIONS:
         members = population_mask(cohort, population)

@@ -121,7 +121,7 @@ def subgroup_table(outcomes: pd.DataFrame, groups: pd.Series, *, confidence: flo
         fewer than ``min_group_size`` have one, as it would rest on their own values).
     """
     keep = outcomes["in_denominator"].to_numpy(dtype=bool)
-    d, g = outcomes[keep], groups[keep]
+    d, g = outcomes.loc[keep, ["favorable", "reduction_pct"]], groups[keep]   # the two columns counted
     rows = []
     for group in g.cat.categories:
         members = d[(g == group).to_numpy()]
