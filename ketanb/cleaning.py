@@ -23,9 +23,10 @@ __all__ = ["load", "derive_cohort", "flow_counts"]
 def load(data: str | os.PathLike, params: Params | None = None) -> Extract:
     """Read and validate an extract: a folder of three CSV files or an .xlsx workbook.
 
-    Raises :class:`~ketanb.errors.InputError` listing every problem found.
+    Raises :class:`~ketanb.errors.InputError` listing every problem found, those of a file
+    that could not be read together with those of the others.
     """
-    return validate(read_extract(data), params)
+    return validate(read_extract(data, keep_going=True), params)
 
 
 def derive_cohort(extract: Extract, params: Params) -> pd.DataFrame:

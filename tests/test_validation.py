@@ -9,7 +9,7 @@ import openpyxl
 import pandas as pd
 import pytest
 
-from ketanb import InputError, load_params
+from ketanb import InputError, cleaning, load_params
 from ketanb.input.read import read_extract
 from ketanb.input.validate import UNIQUE_ID, validate
 from ketanb.synthetic import write_workbook
@@ -212,6 +212,22 @@ def test_missing_file(tmp_path):
     with pytest.raises(InputError) as info:
         read_extract(folder)
     assert "adverse_events.csv" in str(info.value) and "missing" in str(info.value)
+
+
+def test_a_file_that_cannot_be_read_is_reported_with_the_problems_of_the_others(tmp_path):
+    # one run lists everything a clinic has to correct: the missing file, a file that is not UTF-8
+    # and a bad cell of a file that was read (before, the cell waited for the next run)
+    folder = write(tmp_path / "x", spoil("patients", 1, age="250"))
+    (folder / "adverse_events.csv").unlink()
+    infusions = folder / "infusions.csv"
+    infusions.write_bytes(infusions.read_bytes().replace(b"racemic", "racémic".encode("cp1252"), 1))
+    with pytest.raises(InputError) as info:
+        cleaning.load(folder)
+    found = [str(p) for p in info.value.problems]
+    assert found[0].startswith("infusions.csv, row 2: value 'e9': the file is not UTF-8")
+    assert found[1].startswith("adverse_events.csv: the file adverse_events.csv in ") and "(it is missing)" in found[1]
+    assert found[2] == "patients.csv, row 3, column age: value '250': a whole number from 18 to 110"
+    assert len(found) == 3
 
 
 def test_latin1_file_refused_with_reason(tmp_path):

@@ -68,11 +68,17 @@ class RawTable:
 
 @dataclass
 class RawExtract:
-    """The three tables of an extract, as text, with where they came from."""
+    """The tables of an extract, as text, with where they came from.
+
+    ``problems`` lists the files or sheets that could not be read (only with
+    ``read_extract(..., keep_going=True)``); :func:`ketanb.input.validate.validate`
+    reports them with the problems of the tables that were read.
+    """
 
     source: str
     tables: dict[str, RawTable]
     synthetic: bool = False
+    problems: list[Problem] = field(default_factory=list)
 
 
 def _utf8_source(path: Path, problems: list[Problem]) -> Path | bytes | None:
@@ -228,7 +234,7 @@ def _read_workbook(path: Path, problems: list[Problem]) -> tuple[dict[str, RawTa
     return tables, synthetic
 
 
-def read_extract(path: str | os.PathLike) -> RawExtract:
+def read_extract(path: str | os.PathLike, *, keep_going: bool = False) -> RawExtract:
     """Read an extract: a folder of three CSV files or one ``.xlsx`` workbook.
 
     Parameters
@@ -237,6 +243,10 @@ def read_extract(path: str | os.PathLike) -> RawExtract:
         Folder holding ``patients.csv``, ``infusions.csv`` and
         ``adverse_events.csv``, or a workbook with sheets of those names.
         Relative paths are taken from the project root.
+    keep_going : bool
+        When some file or sheet cannot be read, return the others, with what is wrong in
+        ``problems``, instead of raising, so that validation can list every problem at once
+        (:func:`ketanb.cleaning.load` does).
 
     Returns
     -------
@@ -246,7 +256,8 @@ def read_extract(path: str | os.PathLike) -> RawExtract:
     Raises
     ------
     InputError
-        A missing file or sheet, an encoding that is not UTF-8 or UTF-16, an unreadable file.
+        A missing file or sheet, an encoding that is not UTF-8 or UTF-16, an unreadable file
+        (with ``keep_going``, only when no table at all could be read).
     """
     where = resolve(path)
     shown = shown_path(path)
@@ -266,7 +277,7 @@ def read_extract(path: str | os.PathLike) -> RawExtract:
         problems.append(Problem(shown, None, None, None, "a folder of CSV files or an .xlsx workbook"))
     else:
         problems.append(Problem(shown, None, None, None, "an existing folder or .xlsx workbook"))
-    if problems:
+    if problems and not (keep_going and tables):
         raise InputError(problems, source=shown)
-    return RawExtract(shown, tables, synthetic)
+    return RawExtract(shown, tables, synthetic, problems)
 

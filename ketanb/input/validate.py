@@ -321,6 +321,7 @@ def validate(raw: RawExtract, params=None) -> Extract:
         Listing every problem: file, spreadsheet row, column, value, what is allowed.
     """
     report = _Report()
+    report.problems += raw.problems               # files or sheets that could not be read, if any
     group_by = getattr(params, "group_by", None)
     texts, broken = {}, set()
     for name, table in raw.tables.items():
@@ -331,7 +332,7 @@ def validate(raw: RawExtract, params=None) -> Extract:
             report.add(table.file, "at least one data row below the header", row=2)
             continue
         texts[name] = _check_cells(name, table, report, broken)
-    if len(texts) < len(TABLES):                  # a table without its columns or rows: nothing to compare
+    if len(texts) < len(TABLES):                  # a table unread, or without its columns or rows: nothing to compare
         raise InputError(report.problems, source=raw.source)
     banded = bool(getattr(params, "group_edges", ())) and group_by not in {s.name for s in TABLES["patients"]}
     if banded:                                    # an extra column cut into bands: numbers, or empty
