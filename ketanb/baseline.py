@@ -58,7 +58,8 @@ def describe(patients: pd.DataFrame, columns: pd.Series, *, min_group_size: int 
         The patients described.
     columns : pandas.Series
         The column each patient belongs to (a categorical; missing values
-        form a column ``unclassified``).
+        form a column ``unclassified``, left out when it holds fewer than
+        ``min_group_size`` patients).
     min_group_size : int
         A column with fewer patients shows its count only; so does a category
         level held by fewer patients in a column, and a number with fewer
@@ -111,7 +112,10 @@ def describe(patients: pd.DataFrame, columns: pd.Series, *, min_group_size: int 
     for column, size in sizes.items():                            # a small column keeps its count only
         if size < min_group_size:
             made[column] = [str(size) if v == "n" else "" for v in made["variable"]]
+    if sizes.get(UNCLASSIFIED, min_group_size) < min_group_size:  # no column of its own: its count is in the text
+        order.remove(UNCLASSIFIED)
     made = made[["variable", "level", "missing", "overall", *order]].fillna("").astype(str)
+    made = made.replace(r"^0 \(nan\)$", "0", regex=True)               # a category in a column without values
     for column in ["overall", *order]:                            # a cell of fewer than min_group_size patients
         members = frame if column == "overall" else frame[frame["__group"] == column]
         for i, variable in enumerate(made["variable"]):

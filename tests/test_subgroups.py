@@ -82,14 +82,28 @@ def test_min_group_size_one_switches_pooling_off(make_extract):
     assert {k: g["n"] for k, g in s["groups"].items()} == {"a": 6, "b": 2} and s["pooled_values"] == 0
 
 
-def test_table1_column_of_a_small_group_shows_its_count_only(make_extract):
+def test_table1_has_no_column_for_fewer_than_min_group_size_unclassified_patients(make_extract):
+    """Contract, section 5: unclassified below min_group_size gets "its count ... but no statistic of it
+    (no Table 1 column)". Its count is subgroups.unclassified; the overall column still counts them."""
     out = cohort_of(make_extract, {"a": 6, "b": 5, "": 2})
     groups = assign_groups(out, group_by="clinic", min_group_size=5)
     t = table1(out, groups, min_group_size=5)
-    assert list(t.columns) == ["variable", "level", "missing", "overall", "a", "b", "unclassified"]
-    assert t.loc[0, "unclassified"] == "2"                              # the n row
-    assert (t.loc[1:, "unclassified"] == "").all()                      # no age, sex, NRS of those two
+    assert list(t.columns) == ["variable", "level", "missing", "overall", "a", "b"]
+    assert t.loc[0, ["overall", "a", "b"]].tolist() == ["13", "6", "5"]  # the n row
     assert "p" not in t                                                 # no p-values unless asked
+    out = cohort_of(make_extract, {"a": 6, "b": 5, "": 5})              # five unclassified: a column
+    t = table1(out, assign_groups(out, group_by="clinic", min_group_size=5), min_group_size=5)
+    assert list(t.columns) == ["variable", "level", "missing", "overall", "a", "b", "unclassified"]
+    assert t.loc[0, "unclassified"] == "5"
+
+
+def test_a_category_in_a_column_without_its_values_is_a_count_not_nan():
+    """Nobody in column y has a diagnosis: its cells are 0, not tableone's '0 (nan)'."""
+    patients = pd.DataFrame({"age": [50, 60, 70, 80], "sex": ["F", "M", "F", "M"],
+                             "diagnosis": pd.Series(["a", "b", None, None], dtype="str")})
+    t = table1(patients, pd.Series(pd.Categorical(["x", "x", "y", "y"]), name="clinic"))
+    rows = t[t["variable"] == "Diagnosis"]
+    assert rows["y"].tolist() == ["0", "0"] and rows["x"].tolist() == ["1 (50.0)", "1 (50.0)"]
 
 
 def test_included_vs_excluded_lists_no_pooled_value(make_extract):
