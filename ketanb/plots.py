@@ -22,7 +22,6 @@ import numpy as np
 import pandas as pd
 import seaborn as sns
 from matplotlib.figure import Figure
-from matplotlib.lines import Line2D
 from matplotlib.ticker import MaxNLocator
 
 from .compendium.files import write_bytes
@@ -32,7 +31,7 @@ from .params import DEFAULTS
 from .tables import p_is, pct
 
 __all__ = ["SYNTHETIC_LABEL", "STYLE", "MECHANISM_COLOURS", "OUTCOME_COLOURS", "SavedFigure",
-           "new_figure", "save", "flow_diagram", "paired_nrs", "reduction_distribution", "sensitivity_forest",
+           "new_figure", "save", "flow_diagram", "nrs_before_after", "reduction_distribution", "sensitivity_forest",
            "responder_curves", "subgroup_proportions", "side_effect_bars", "risk_difference_forest",
            "pooled_forest"]
 
@@ -52,7 +51,6 @@ OUTCOME_COLOURS = {"favorable": "#009E73", "unfavorable": "#D55E00"}
 _BLUE, _GREY = MECHANISM_COLOURS["neuropathic"], "0.35"
 # Colours of groups that are not pain mechanisms, by position.
 _OTHER_GROUPS = [*list(MECHANISM_COLOURS.values())[:4], *OUTCOME_COLOURS.values(), "#000000"]
-_DISC_AREA = 30  # points^2 per patient in the paired NRS plot
 
 
 
@@ -229,53 +227,42 @@ def flow_diagram(flow: dict, outcome: dict, *, threshold: float, missing_followu
 
 
 @_styled
-def paired_nrs(outcomes: pd.DataFrame, *, threshold: float, min_group_size: int = DEFAULTS.min_group_size) -> Figure:
-    """Baseline against follow-up NRS: one disc per pair, its area by patients, its colour by outcome.
+def nrs_before_after(outcomes: pd.DataFrame, *, min_group_size: int = DEFAULTS.min_group_size) -> Figure:
+    """Patients per NRS score at baseline and at follow-up, the medians in the legend.
+
+    Counts per score, not pairs: a patient's own baseline and follow-up are never
+    drawn together (contract, section 4: no patient-level row in any figure).
 
     Parameters
     ----------
     outcomes : DataFrame
-        One row per included patient: ``baseline_nrs``, ``followup_nrs``, ``has_followup``,
-        ``favorable``, ``discontinuation`` ("lack_of_effect": drawn as a ring).
-    threshold : float
+        One row per included patient: ``baseline_nrs``, ``followup_nrs``, ``has_followup``.
     min_group_size : int, optional
-        With fewer patients with a follow-up, no marks are drawn.
+        With fewer patients with a follow-up, no bars are drawn.
     """
     followed = outcomes[outcomes["has_followup"].to_numpy(bool)]
-    fig = new_figure(5.6, 5.4)
+    fig = new_figure(6.0, 3.8)
     ax = fig.add_subplot()
-    ax.set(xlim=(-0.5, 10.5), ylim=(-0.5, 10.5), xticks=range(11), yticks=range(11), aspect="equal",
-           xlabel="Baseline pain (NRS, 0-10 points)", ylabel="Follow-up pain (NRS, 0-10 points)")
+    ax.set(xlim=(-0.6, 10.6), xticks=range(11), xlabel="Pain (NRS, 0-10 points; a half point counts up)",
+           ylabel="Patients (n)")
+    ax.yaxis.set_major_locator(MaxNLocator(integer=True))
     ax.set_title(f"Pain before and after the infusion series\n"
                  f"included patients with a follow-up NRS (n = {len(followed)})")
     if len(outcomes) == 0 or len(followed) < min_group_size:
+        ax.set(yticks=[])
         _note(ax, "no included patients" if len(outcomes) == 0 else
                   f"fewer than {min_group_size} patients with a follow-up NRS: not shown")
         return fig
 
-    stopped = followed["discontinuation"].eq("lack_of_effect")
-    kind = np.where(followed["favorable"], "favorable", np.where(stopped, "stopped for lack of effect", "unfavorable"))
-    pairs = (followed.assign(kind=kind).value_counts(["baseline_nrs", "followup_nrs", "kind"])
-             .reset_index(name="patients"))  # patients per (baseline, follow-up, kind)
-    disc = {"alpha": 0.7, "edgecolor": "white", "linewidth": 0.5}
-    for name, style in {"favorable": {"color": OUTCOME_COLOURS["favorable"], **disc},
-                        "unfavorable": {"color": OUTCOME_COLOURS["unfavorable"], **disc},
-                        "stopped for lack of effect": {"facecolor": "none", "linewidth": 1.4,
-                                                       "edgecolor": OUTCOME_COLOURS["unfavorable"]}}.items():
-        group = pairs[pairs["kind"] == name]
-        if len(group):
-            ax.scatter(group["baseline_nrs"], group["followup_nrs"], s=_DISC_AREA * group["patients"],
-                       label=f"{name} (n = {group['patients'].sum()})", **style)
-
-    responder_end = 10 * (1 - threshold / 100)
-    ax.plot([0, 10], [0, 10], ls="--", color=_GREY, lw=0.8)
-    ax.plot([0, 10], [0, responder_end], ls=":", color="0.1", lw=1)
-    ax.text(10.6, 10, "no change", va="center", fontsize=8, color=_GREY)
-    ax.text(10.6, responder_end, f"{threshold:g}% reduction", va="center", fontsize=8)
-    sizes = [Line2D([], [], ls="", marker="o", color="0.6", markersize=np.sqrt(_DISC_AREA * k)) for k in (1, 3, 5)]
-    handles, labels = ax.get_legend_handles_labels()
-    fig.legend(handles + sizes, labels + ["1 patient", "3 patients", "5 patients"], loc="outside lower center",
-               ncols=2)
+    edges = np.arange(-0.5, 11, 1.0)                              # one bar per whole point, 0 to 10
+    for offset, label, column, colour in ((-0.2, "baseline", "baseline_nrs", _GREY),
+                                          (0.2, "follow-up", "followup_nrs", _BLUE)):
+        values = followed[column].to_numpy(float)
+        counts, _ = np.histogram(values, bins=edges)
+        ax.bar(np.arange(11) + offset, counts, width=0.4, color=colour,
+               label=f"{label} (median {np.median(values):g})")
+    ax.legend(loc="upper left")
+    ax.set_ylim(0, ax.get_ylim()[1] * 1.15)                      # room for the legend
     return fig
 
 

@@ -120,13 +120,13 @@ def test_saved_figure_html_matches_the_index_pattern(tmp_path, monkeypatch):
 
 def test_figures_leave_the_global_style_alone():
     before = dict(matplotlib.rcParams)
-    plots.paired_nrs(SIX, threshold=50)
+    plots.nrs_before_after(SIX)
     plots.reduction_distribution(SIX, threshold=50)
     assert dict(matplotlib.rcParams) == before
 
 
 def test_figures_use_the_project_font():
-    fig = plots.paired_nrs(SIX, threshold=50)
+    fig = plots.nrs_before_after(SIX)
     assert fig.axes[0].title.get_fontfamily() == ["sans-serif"]
     assert fig.axes[0].xaxis.label.get_fontname() == "DejaVu Sans"
     assert not fig.axes[0].spines["top"].get_visible()  # the project style, not matplotlib's default
@@ -141,7 +141,7 @@ def empty_figures():
     return {
         "flow": lambda: plots.flow_diagram({"treated": 0, "included": 0, "excluded": {}}, no_outcome, threshold=50,
                                            missing_followup="nonresponder"),
-        "paired": lambda: plots.paired_nrs(EMPTY_OUTCOMES, threshold=50),
+        "before_after": lambda: plots.nrs_before_after(EMPTY_OUTCOMES),
         "reduction": lambda: plots.reduction_distribution(EMPTY_OUTCOMES, threshold=50),
         "sensitivity": lambda: plots.sensitivity_forest(
             proportions([("main", 0, 0)], column="analysis").assign(main_analysis=[True]), confidence=0.95),
@@ -202,29 +202,37 @@ def offsets_drawn(fig: Figure) -> int:
     return sum(len(c.get_offsets()) for ax in fig.axes for c in ax.collections)
 
 
-def test_paired_nrs_draws_no_marks_below_the_minimum_group_size():
-    fig = plots.paired_nrs(SIX.head(4), threshold=50, min_group_size=5)
-    assert offsets_drawn(fig) == 0
+def bars_by_label(fig: Figure) -> dict[str, dict[float, float]]:
+    """Bar heights per legend label, keyed by the bar's centre."""
+    return {container.get_label(): {round(bar.get_x() + bar.get_width() / 2, 1): bar.get_height()
+                                    for bar in container}
+            for container in fig.axes[0].containers}
+
+
+def test_nrs_before_after_counts_patients_per_score_and_never_draws_a_pair():
+    """SIX by hand: baselines 8 8 7 6 9 5 (median 7.5), follow-ups 2 2 6 5 3 1 (median 2.5)."""
+    fig = plots.nrs_before_after(SIX)
+    assert offsets_drawn(fig) == 0                                  # no point per patient
+    bars = bars_by_label(fig)
+    assert set(bars) == {"baseline (median 7.5)", "follow-up (median 2.5)"}
+    baseline = {x + 0.2: h for x, h in bars["baseline (median 7.5)"].items() if h}
+    followup = {x - 0.2: h for x, h in bars["follow-up (median 2.5)"].items() if h}
+    assert {round(x): h for x, h in baseline.items()} == {5: 1, 6: 1, 7: 1, 8: 2, 9: 1}
+    assert {round(x): h for x, h in followup.items()} == {1: 1, 2: 2, 3: 1, 5: 1, 6: 1}
+
+
+def test_nrs_before_after_counts_a_half_point_up():
+    frame = outcomes_frame([(7.5, 2, True, None), (8, 2.5, True, None)])
+    bars = bars_by_label(plots.nrs_before_after(frame, min_group_size=1))
+    assert bars["baseline (median 7.75)"][7.8] == 2                  # 7.5 and 8 in the bar of 8 (centre 8 - 0.2)
+    assert bars["follow-up (median 2.25)"][3.2] == 1                 # 2.5 in the bar of 3
+
+
+def test_nrs_before_after_draws_no_bar_below_the_minimum_group_size():
+    fig = plots.nrs_before_after(SIX.head(4), min_group_size=5)
+    assert not fig.axes[0].containers
     assert "fewer than 5 patients with a follow-up NRS: not shown" in all_texts(fig)
-    assert offsets_drawn(plots.paired_nrs(SIX, threshold=50, min_group_size=5)) > 0
-
-
-def test_paired_nrs_discs_count_patients_per_pair():
-    fig = plots.paired_nrs(SIX, threshold=50)
-    collections = fig.axes[0].collections
-    assert sum(len(c.get_offsets()) for c in collections) == 5  # (8, 2) twice: one disc
-    favorable = next(c for c in collections if c.get_label().startswith("favorable"))
-    assert sorted(favorable.get_sizes()) == [plots._DISC_AREA, 2 * plots._DISC_AREA]
-    assert any(c.get_label() == "stopped for lack of effect (n = 2)" for c in collections)
-
-
-@pytest.mark.parametrize("threshold", [30, 50])
-def test_paired_nrs_threshold_line_is_labelled_with_the_threshold(threshold):
-    fig = plots.paired_nrs(SIX, threshold=threshold)
-    assert f"{threshold}% reduction" in all_texts(fig)
-    assert f"{80 - threshold}% reduction" not in all_texts(fig)
-    dotted = next(line for line in fig.axes[0].lines if line.get_linestyle() == ":")
-    assert dotted.get_ydata()[-1] == pytest.approx(10 * (1 - threshold / 100))
+    assert plots.nrs_before_after(SIX, min_group_size=5).axes[0].containers
 
 
 def bar_heights_by_colour(fig: Figure) -> dict[str, float]:
