@@ -28,7 +28,7 @@ from .compendium.files import write_bytes
 from .input.contract import REASON_LABELS
 from .outcomes import MISSING_LABELS
 from .params import DEFAULTS
-from .tables import p_is, pct
+from .tables import p_is, pct, ratio
 
 __all__ = ["SYNTHETIC_LABEL", "STYLE", "MECHANISM_COLOURS", "OUTCOME_COLOURS", "SavedFigure",
            "new_figure", "save", "flow_diagram", "nrs_before_after", "reduction_distribution", "sensitivity_forest",
@@ -485,18 +485,18 @@ def risk_difference_forest(subgroups: dict, *, confidence: float) -> Figure:
         vs = g["vs_reference"]
         rd, low, high = _pct(vs["risk_difference"]), _pct(vs["rd_ci_low"]), _pct(vs["rd_ci_high"])
         _interval(ax, yi, rd, low, high, fmt="o", color=_group_colour(name, i + 1), markersize=6)
-        odds = "-" if pd.isna(vs["odds_ratio"]) else f"{vs['odds_ratio']:.2g}"
+        odds = ratio(vs["odds_ratio"])
         if not (pd.isna(vs["or_ci_low"]) or pd.isna(vs["or_ci_high"])):
-            odds += f" ({vs['or_ci_low']:.2g} to {vs['or_ci_high']:.2g})"
+            odds += f" ({ratio(vs['or_ci_low'])} to {ratio(vs['or_ci_high'])})"
         _right_text(ax, yi, ("not computable" if np.isnan(rd) else f"{rd:+.1f} pp ({low:+.1f} to {high:+.1f})")
                     + f"\nOR {odds}, Fisher {p_is(vs['fisher_p'])}")
     ax.axvline(0, color=_GREY, lw=0.9, zorder=0)
     ax.set(xlim=(-100, 100), xticks=range(-100, 101, 25),
-           xlabel=f"Risk difference vs {reference} (percentage points)\n"
+           xlabel=f"Risk difference vs {reference or 'the reference group'} (percentage points)\n"
                   f"{100 * confidence:g}% Newcombe confidence interval")
     base = groups.get(reference)
     base_text = f"\nreference {reference}: {_count(base['favorable'], base['n'], base['proportion'])}" if base else ""
-    ax.set_title(f"Exploratory: favorable outcome compared with {reference}{base_text}")
+    ax.set_title(f"Exploratory: favorable outcome compared with {reference or 'a reference group'}{base_text}")
     if not compared:
         _note(ax, "only one group: no comparison" if groups else "no data")
     return fig

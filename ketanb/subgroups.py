@@ -117,7 +117,7 @@ def subgroup_table(outcomes: pd.DataFrame, groups: pd.Series, *, confidence: flo
         One row per group (in category order, groups without a patient in the
         denominator left out): ``group``, ``n``, ``favorable``, ``proportion``,
         ``ci_low``, ``ci_high`` (Wilson), ``n_followup`` and
-        ``median_reduction_pct`` (among those with a follow-up NRS; None when
+        ``median_reduction_pct`` (among those with a follow-up NRS; NaN when
         fewer than ``min_group_size`` have one, as it would rest on their own values).
     """
     keep = outcomes["in_denominator"].to_numpy(dtype=bool)
@@ -131,7 +131,7 @@ def subgroup_table(outcomes: pd.DataFrame, groups: pd.Series, *, confidence: flo
         rows.append({"group": group, **proportion(int(members["favorable"].sum()), len(members), confidence).block(),
                      "n_followup": len(reductions),
                      "median_reduction_pct": float(reductions.median())
-                     if len(reductions) >= max(1, min_group_size) else None})
+                     if len(reductions) >= max(1, min_group_size) else float("nan")})
     columns = ["group", "n", "favorable", "proportion", "ci_low", "ci_high", "n_followup", "median_reduction_pct"]
     return pd.DataFrame(rows, columns=columns)
 

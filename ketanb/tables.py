@@ -5,6 +5,7 @@ The one home of how a result is written in the reports and the index:
 """
 from __future__ import annotations
 
+import html
 import math
 import re
 
@@ -13,7 +14,7 @@ import pandas as pd
 from .input.contract import REASON_LABELS
 from .input.read import SYNTHETIC_HEADLINE, SYNTHETIC_NOTICE
 
-__all__ = ["pct", "num", "pval", "p_is", "points", "format_proportion", "data_notice", "pooled_notice", "readable",
+__all__ = ["pct", "num", "ratio", "patients", "pval", "p_is", "points", "format_proportion", "data_notice", "pooled_notice", "readable",
            "flow_table", "show", "cohort_text", "outcome_text", "nrs_change_table", "subgroup_effects",
            "subgroup_text", "harms_text"]
 
@@ -30,6 +31,16 @@ def pct(p, decimals: int = 1) -> str:
 def num(x, decimals: int = 1) -> str:
     """A number with ``decimals`` decimals, ``-`` when missing (or infinite)."""
     return "-" if _missing(x) or not math.isfinite(x) else f"{x:.{decimals}f}"
+
+
+def ratio(x) -> str:
+    """A ratio such as an odds ratio: two decimals (0.49, 391.99), ``-`` when missing or infinite."""
+    return num(x, 2)
+
+
+def patients(n: int, noun: str = "patient") -> str:
+    """``1 patient``, ``2 patients``."""
+    return f"{n} {noun}" if n == 1 else f"{n} {noun}s"
 
 
 def pval(p) -> str:
@@ -68,7 +79,7 @@ def data_notice(synthetic: bool, source: str):
 
     if synthetic:
         return Markdown(f"> **{SYNTHETIC_HEADLINE}** {SYNTHETIC_NOTICE}")
-    return Markdown(f"> Data: the extract `{source}` (not synthetic).")
+    return Markdown(f"> Data: the extract `{source}` (not the synthetic extract made by ketanb.synthetic).")
 
 
 def pooled_notice(synthetic: bool):
@@ -78,7 +89,7 @@ def pooled_notice(synthetic: bool):
     if synthetic:
         return Markdown(f"> **{SYNTHETIC_HEADLINE}** At least one site ran on synthetic data made by "
                         "ketanb.synthetic; no row of it describes a real patient.")
-    return Markdown("> Data: the sites' own extracts (not synthetic).")
+    return Markdown("> Data: the sites' own extracts (none made by ketanb.synthetic).")
 
 
 def readable(frame: pd.DataFrame, *, proportions=("proportion", "ci_low", "ci_high"), confidence: float = 0.95,
@@ -87,7 +98,9 @@ def readable(frame: pd.DataFrame, *, proportions=("proportion", "ci_low", "ci_hi
 
     The columns ``n``, ``events``, ``proportion``, ``ci_low``, ``ci_high``,
     when all present, become one column ``events`` (e.g. "favorable") with
-    the formatted proportion; other float columns are rounded to 1 decimal,
+    the formatted proportion; a risk difference (percentage points) or odds
+    ratio and its interval become one column, ``fisher_p`` a p-value; other
+    float columns are rounded to 1 decimal,
     booleans become yes/no, and ``labels`` renames columns (underscores
     become spaces otherwise).
     """
@@ -96,12 +109,21 @@ def readable(frame: pd.DataFrame, *, proportions=("proportion", "ci_low", "ci_hi
     if all(c in out for c in needed):
         out[events] = [format_proportion(row, events, confidence) for row in out[needed].to_dict("records")]
         out = out.drop(columns=[c for c in needed if c not in ("n", events)])
+    level = f"{100 * confidence:g}%"
+    for estimate, low, high, label, write in (("risk_difference", "rd_ci_low", "rd_ci_high", "risk difference", points),
+                                              ("odds_ratio", "or_ci_low", "or_ci_high", "odds ratio", ratio)):
+        if all(c in out for c in (estimate, low, high)):        # an effect and its interval in one column
+            out[estimate] = [write(e) if _missing(lo) else f"{write(e)} ({write(lo)} to {write(hi)})"
+                             for e, lo, hi in zip(out[estimate], out[low], out[high])]
+            out = out.drop(columns=[low, high]).rename(columns={estimate: f"{label} ({level} CI)"})
+    if "fisher_p" in out:
+        out["fisher_p"] = out["fisher_p"].map(lambda p: "" if _missing(p) else pval(p))
     for column in out.columns:
         if out[column].dtype == bool:
             out[column] = out[column].map({True: "yes", False: "no"})
         elif pd.api.types.is_float_dtype(out[column]):
             out[column] = out[column].map(lambda x: num(x))
-    labels = labels or {}
+    labels = {"median_reduction_pct": "median reduction (%)", "fisher_p": "Fisher p", **(labels or {})}
     return out.rename(columns={c: labels.get(c, str(c).replace("_", " ")) for c in out.columns})
 
 
@@ -123,7 +145,8 @@ def show(frame: pd.DataFrame, caption: str):
     from IPython.display import HTML
 
     slug = re.sub(r"[^a-z0-9]+", "-", caption.lower()).strip("-")[:40]
-    return HTML(frame.style.hide(axis="index").set_caption(caption).set_uuid(slug).to_html())
+    styled = frame.style.format(escape="html").format_index(escape="html", axis=1)  # a group named "<b>" is text
+    return HTML(styled.hide(axis="index").set_caption(html.escape(caption)).set_uuid(slug).to_html())
 
 
 def _markdown(text: str):
@@ -144,12 +167,13 @@ def outcome_text(summary: dict, params):
     """The main result in words, numbers from the ``outcome`` section."""
     c = summary["nrs_change"]
     level = f"{100 * params.confidence:g}%"
+    interval = "no interval" if _missing(c["ci_low"]) else f"{level} CI {num(c['ci_low'])} to {num(c['ci_high'])}"
     change = (f" Pain changed by a median of {num(c['median_change'])} NRS points (Hodges-Lehmann estimate "
-              f"{num(c['hodges_lehmann'])}, {level} CI {num(c['ci_low'])} to {num(c['ci_high'])}; Wilcoxon "
-              f"signed-rank {p_is(c['wilcoxon_p'])}; {c['n']} patients with both NRS values)." if c["n"] else "")
+              f"{num(c['hodges_lehmann'])}, {interval}; Wilcoxon signed-rank {p_is(c['wilcoxon_p'])}; "
+              f"{patients(c['n'])} with both NRS values)." if c["n"] else "")
     return _markdown(f"**Result.** A favorable outcome (at least {params.responder_threshold:g}% less pain, no stop "
                      f"for lack of effect) in {format_proportion(summary, confidence=params.confidence)}; "
-                     f"{summary['missing_followup']} included patients had no follow-up NRS "
+                     f"{patients(summary['missing_followup'], 'included patient')} had no follow-up NRS "
                      f"(counted: {params.missing_followup}).{change}")
 
 
@@ -161,6 +185,7 @@ def nrs_change_table(block: dict, confidence: float) -> pd.DataFrame:
             ("median follow-up NRS", num(block["median_followup"])),
             ("median change (follow-up - baseline)", num(block["median_change"])),
             (f"Hodges-Lehmann estimate ({level} CI)",
+             num(block["hodges_lehmann"], 2) if _missing(block["ci_low"]) else
              f"{num(block['hodges_lehmann'], 2)} ({num(block['ci_low'], 2)} to {num(block['ci_high'], 2)})"),
             ("interval method", block["ci_method"] or "-"),
             ("Wilcoxon signed-rank p", pval(block["wilcoxon_p"]))]
@@ -180,11 +205,11 @@ def subgroup_effects(table: pd.DataFrame, summary: dict) -> pd.DataFrame:
 
 def subgroup_text(summary: dict, params):
     """The subgroup comparison in words, with the caution it needs."""
-    pooled = (f" {summary['pooled_values']} value(s) held by fewer than {summary['min_group_size']} patients "
+    pooled = (f" {summary['pooled_values']} value(s) held by fewer than {patients(summary['min_group_size'])} "
               "were pooled so that no result points at a patient." if summary["pooled_values"] else "")
     return _markdown(f"**Result (exploratory).** Across the groups of {params.group_by.replace('_', ' ')}: exact "
                      f"Fisher-Freeman-Halton {p_is(summary['fisher_freeman_halton_p'])}, Kruskal-Wallis on the "
-                     f"percent reduction {p_is(summary['kruskal_wallis_p'])}; {summary['unclassified']} patients "
+                     f"percent reduction {p_is(summary['kruskal_wallis_p'])}; {patients(summary['unclassified'])} "
                      f"unclassified.{pooled} Several tests on small groups: a p-value above 0.05 does not show equal "
                      f"efficacy; the intervals say how large a difference the data leave possible.")
 
@@ -196,7 +221,7 @@ def harms_text(summary: dict, confidence: float):
     for population, label in (("treated", "treated"), ("included", "included")):
         s = summary[population]
         serious = s["serious_patients"]
-        parts.append(f"{format_proportion(s['any'], 'patients', confidence, n=s['patients'])} of the {s['patients']} {label} "
-                     f"patients had at least one side effect; {serious['patients']} had a serious one "
+        parts.append(f"{format_proportion(s['any'], 'patients', confidence, n=s['patients'])} of the "
+                     f"{patients(s['patients'], label + ' patient')} had at least one side effect; {serious['patients']} had a serious one "
                      f"({level} CI {pct(serious['ci_low'])} to {pct(serious['ci_high'])}, Clopper-Pearson)")
     return _markdown("**Result.** " + "; ".join(parts) + ".")

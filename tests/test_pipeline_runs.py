@@ -114,6 +114,11 @@ def test_other_extract_and_parameters_show_no_patient(tmp_path, name):
     curve_groups = {line.split(",")[0] for line in (project / "results" / "responder_curve.csv").read_text()
                     .splitlines()[1:]}
     assert curve_groups == {"overall", *groups}
+    index = (project / "reports" / "index.html").read_text(encoding="utf-8")
+    assert "not compared: this run groups by" in index                    # the paper compared pain mechanisms
+    assert "None" not in index and "(not synthetic)" not in index
+    for report in ("02-outcomes.html", "03-subgroups.html"):
+        assert ">None<" not in (project / "reports" / report).read_text(encoding="utf-8")
 
     leaks = []
     for folder in ("results", "figures", "reports"):

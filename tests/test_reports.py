@@ -2,9 +2,11 @@
 import json
 import re
 
+import pandas as pd
 import pytest
 
-from ketanb.compendium.index import PUBLISHED, TABLES, figures_in_reports
+from ketanb import tables
+from ketanb.compendium.index import PUBLISHED, TABLES, _comparison, figures_in_reports
 from ketanb.paths import ROOT
 
 REPORTS = ROOT / "reports"
@@ -81,14 +83,46 @@ def test_no_absolute_path_of_the_machine_in_any_output():
     assert leaks == []
 
 
-def test_default_table1_shows_the_two_unclassified_patients_as_a_count_only():
-    """Contract section 5: the mechanisms (20, 11, 12) keep their columns; 2 unclassified: a count."""
+def test_default_table1_gives_the_two_unclassified_patients_no_column():
+    """Contract section 5: the mechanisms (20, 11, 12) keep their columns; the 2 unclassified get no
+    Table 1 column ("no Table 1 column"), their count is subgroups.unclassified and in the text."""
     import csv
 
     rows = list(csv.DictReader((ROOT / "results" / "table1.csv").open()))
     assert [c for c in rows[0] if c not in ("variable", "level", "missing", "overall")] == [
-        "neuropathic", "nociceptive", "nociplastic", "unclassified"]
-    assert [r["neuropathic"] for r in rows if r["variable"] == "n"] == ["20"]
-    assert [r["unclassified"] for r in rows if r["variable"] == "n"] == ["2"]
-    assert all(r["unclassified"] == "" for r in rows if r["variable"] != "n")
-    assert results()["subgroups"]["pooled_values"] == 0
+        "neuropathic", "nociceptive", "nociplastic"]
+    assert [(r["overall"], r["neuropathic"]) for r in rows if r["variable"] == "n"] == [("45", "20")]
+    assert results()["subgroups"]["unclassified"] == 2 and results()["subgroups"]["pooled_values"] == 0
+    assert "2 patients unclassified" in (REPORTS / "03-subgroups.html").read_text(encoding="utf-8")
+
+
+def test_the_pain_mechanism_row_is_not_compared_when_the_run_groups_by_something_else():
+    r = results()
+    rows = {row["label"]: row for row in _comparison(r)}
+    assert rows["Difference between pain mechanisms"]["same"] is True
+    by_sex = {**r, "subgroups": {**r["subgroups"], "group_by": "sex"}}
+    row = {row["label"]: row for row in _comparison(by_sex)}["Difference between pain mechanisms"]
+    assert row["same"] is None and row["reproduced"] == "not compared: this run groups by sex"
+
+
+def test_report_tables_write_effects_as_readers_do_and_escape_names():
+    """Risk differences in percentage points, odds ratios with two decimals, p with three, one
+    column per effect with its interval; a group name is text, not HTML."""
+    effects = pd.DataFrame({"group": ["<i>a</i>", "b"], "reference": [True, False], "n": [20, 11],
+                            "favorable": [11, 4], "proportion": [0.55, 4 / 11], "ci_low": [0.342, 0.152],
+                            "ci_high": [0.742, 0.646], "median_reduction_pct": [57.14, float("nan")],
+                            "risk_difference": [None, -0.18636], "rd_ci_low": [None, -0.47223],
+                            "rd_ci_high": [None, 0.16445], "odds_ratio": [None, 0.4793],
+                            "or_ci_low": [None, 0.07617], "or_ci_high": [None, 2.6418], "fisher_p": [None, 0.45779]})
+    shown = tables.readable(effects)
+    assert list(shown.columns) == ["group", "reference", "n", "favorable", "median reduction (%)",
+                                   "risk difference (95% CI)", "odds ratio (95% CI)", "Fisher p"]
+    assert shown.iloc[1, 4:].tolist() == ["-", "-18.6 pp (-47.2 pp to +16.4 pp)", "0.48 (0.08 to 2.64)", "0.458"]
+    assert shown.iloc[0, 4:].tolist() == ["57.1", "-", "-", ""]
+    page = tables.show(shown, "By group <exploratory>").data
+    assert "&lt;i&gt;a&lt;/i&gt;" in page and "<i>a</i>" not in page and "By group &lt;exploratory&gt;" in page
+
+
+def test_counts_of_one_read_as_one_patient():
+    assert (tables.patients(1), tables.patients(2), tables.patients(1, "included patient")) == (
+        "1 patient", "2 patients", "1 included patient")

@@ -66,12 +66,18 @@ def _title(notebook: Path) -> str:
 
 
 def _comparison(r: dict) -> list[dict]:
-    """The published numbers beside this run's, each marked equal or not."""
+    """The published numbers beside this run's, each marked equal or not (None: not comparable)."""
     o, p = r["outcome"], r["subgroups"]["fisher_freeman_halton_p"]
     serious = r["side_effects"]["treated"]["serious_patients"]["patients"]
     significant = None if p is None else p < 0.05
     difference = ("not computable" if p is None else
                   f"{'significant' if significant else 'not significant'} ({fmt.p_is(p)})")
+    if r["subgroups"]["group_by"] != "pain_mechanism" or r["parameters"].get("group_edges"):
+        # the paper compared pain mechanisms; another grouping does not answer its question
+        difference = f"not compared: this run groups by {r['subgroups']['group_by'].replace('_', ' ')}"
+        same_difference = None
+    else:
+        same_difference = significant is False
     rows = [  # label, published, this run, equal
         ("Patients treated", PUBLISHED["treated"], r["cohort"]["treated"],
          r["cohort"]["treated"] == PUBLISHED["treated"]),
@@ -80,7 +86,7 @@ def _comparison(r: dict) -> list[dict]:
         ("Favorable outcome", f"{PUBLISHED['favorable']}/{PUBLISHED['n']} ({fmt.pct(PUBLISHED['favorable'] / PUBLISHED['n'])})",
          f"{o['favorable']}/{o['n']} ({fmt.pct(o['proportion'])})",
          (o["favorable"], o["n"]) == (PUBLISHED["favorable"], PUBLISHED["n"])),
-        ("Difference between pain mechanisms", "not significant", difference, significant is False),
+        ("Difference between pain mechanisms", "not significant", difference, same_difference),
         ("Major complications", "none", "none" if serious == 0 else f"{serious} patients", serious == 0),
     ]
     return [{"label": label, "published": pub, "reproduced": rep, "same": same} for label, pub, rep, same in rows]
@@ -110,5 +116,5 @@ def build_index(build: Path) -> str:
                 for nb in sorted(reports.glob("[0-9]*.ipynb"))],
         figures=figures_in_reports(reports),
         tables=[(name, text) for name, text in TABLES.items() if (build / "results" / name).exists()],
-        pct=fmt.pct, num=fmt.num, p_is=fmt.p_is, points=fmt.points,
+        pct=fmt.pct, num=fmt.num, ratio=fmt.ratio, patients=fmt.patients, p_is=fmt.p_is, points=fmt.points,
         prop=lambda block: fmt.format_proportion(block, confidence=r["parameters"]["confidence"]))
