@@ -137,7 +137,7 @@ def subgroup_table(outcomes: pd.DataFrame, groups: pd.Series, *, confidence: flo
 
 
 def reference_group(table: pd.DataFrame, wanted: str | None) -> str | None:
-    """The group the others are compared with: ``wanted``, else the largest (ties: alphabetical).
+    """The group the others are compared with: ``wanted``, else the largest (ties: alphabetical, ignoring case).
 
     ``wanted`` may differ from the group's name in case only (``Neuropathic``) when no other group
     matches it that way too.
@@ -151,7 +151,8 @@ def reference_group(table: pd.DataFrame, wanted: str | None) -> str | None:
         return same[0]
     if table.empty:
         return None
-    return table.sort_values(["n", "group"], ascending=[False, True])["group"].iloc[0]
+    largest = table.loc[table["n"] == table["n"].max(), "group"].astype(str)
+    return min(largest, key=lambda name: (name.lower(), name))   # alphabetical as a reader sorts: crps < Fibromyalgia
 
 
 def _versus(group: dict, reference: dict, confidence: float) -> dict:

@@ -198,3 +198,10 @@ def test_reference_group_and_effect_sizes(make_extract):
     with pytest.raises(ParameterError, match="reference_group: 'c' is not one of the groups"):
         summary(out, 5, reference="c")
     assert summary(out, 5, reference="B")[1]["reference"] == "b"          # written in another case
+
+
+def test_equally_large_groups_take_the_first_name_alphabetically_ignoring_case(make_extract):
+    """Reading i: 'crps' comes before 'Fibromyalgia' as a reader sorts (Python's sort would put 'F' first)."""
+    out = cohort_of(make_extract, {"Fibromyalgia": 5, "crps": 5, "amputation": 4}, favorable={"crps": 2})
+    _, s = summary(out, 1)
+    assert s["reference"] == "crps"
