@@ -116,9 +116,9 @@ def _as_number(key, value, *, low=None, high=None, low_open=False, high_open=Fal
     too_low = low is not None and (number <= low if low_open else number < low)
     too_high = high is not None and (number >= high if high_open else number > high)
     if too_low or too_high:
-        lo = "(" if low_open else "["
-        hi = ")" if high_open else "]"
-        raise ParameterError(f"parameter {key}: {value!r} is outside {lo}{low}, {high}{hi}")
+        bounds = [f"{'above' if low_open else 'at least'} {low:g}" if low is not None else "",
+                  f"{'below' if high_open else 'at most'} {high:g}" if high is not None else ""]
+        raise ParameterError(f"parameter {key}: {value!r} must be {' and '.join(b for b in bounds if b)}")
     return number
 
 

@@ -1,4 +1,6 @@
 """Sensitivity analyses, responder curves, any subgroup (bands) and Table 1, on hand-worked cohorts."""
+import re
+
 import numpy as np
 import pytest
 
@@ -153,3 +155,13 @@ def test_table1_exact_test_for_two_level_category(cohort):
     t = table1(out, assign_groups(out, group_by="age", edges=(50,)), p_values=True).set_index(["variable", "level"])
     assert t.loc[("Sex", "F"), "p"] == pytest.approx(0.5238095, abs=1e-7)
     assert t.loc[("Sex", "F"), "test"] == "Fisher-Freeman-Halton exact"
+
+
+@pytest.mark.parametrize("given, message", [
+    ({"min_group_size": 0}, "parameter min_group_size: 0 must be at least 1"),
+    ({"responder_threshold": 150}, "parameter responder_threshold: 150 must be at least 0 and at most 100"),
+    ({"confidence": 1}, "parameter confidence: 1 must be above 0 and below 1"),
+])
+def test_a_value_out_of_range_is_named_with_the_range_in_words(given, message):
+    with pytest.raises(ParameterError, match=f"^{re.escape(message)}$"):
+        load_params(**given)
