@@ -265,3 +265,24 @@ def test_pooling_refuses_sites_that_disagree_and_leaves_pooled_as_it_was(tmp_pat
     assert bad.returncode != 0 and "Traceback" not in bad.stderr
     assert "responder_threshold: site-a 50, site-b 30" in bad.stderr
     assert (project / "pooled" / "pooled.json").read_bytes() == pooled
+
+
+def test_a_figure_a_stage_no_longer_makes_is_not_published(tmp_path):
+    """A stage that stops writing a file (a renamed figure) leaves nothing stale in the build folder,
+    while what other stages wrote stays."""
+    import nbformat
+
+    from ketanb.compendium.stage import run_stage
+
+    build = tmp_path / "build"
+    (build / "figures").mkdir(parents=True)
+    (build / "figures" / "other-stage.png").write_text("kept")
+    notebook = tmp_path / "writes.ipynb"
+    cells = [nbformat.v4.new_code_cell('name = "old.png"\nout = ""', metadata={"tags": ["parameters"]}),
+             nbformat.v4.new_code_cell('from pathlib import Path\nPath("figures", name).write_text("x")')]
+    kernel = {"kernelspec": {"name": "python3", "display_name": "Python 3", "language": "python"}}
+    nbformat.write(nbformat.v4.new_notebook(cells=cells, metadata=kernel), notebook)
+    assert run_stage(str(notebook), str(build), {"name": "old.png"}) == 0
+    assert (build / "written" / "writes.txt").read_text() == "figures/old.png\n"
+    assert run_stage(str(notebook), str(build), {"name": "new.png"}) == 0
+    assert sorted(p.name for p in (build / "figures").iterdir()) == ["new.png", "other-stage.png"]

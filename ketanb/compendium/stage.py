@@ -58,8 +58,19 @@ def normalise(nb) -> None:
         cell.metadata.get("papermill", {}).clear()
 
 
+def _outputs(build: Path) -> set[str]:
+    """The files under results/ and figures/ of the build folder, relative to it."""
+    return {p.relative_to(build).as_posix() for folder in ("results", "figures")
+            for p in (build / folder).rglob("*") if p.is_file()}
+
+
 def run_stage(notebook: str, out: str, parameters: dict) -> int:
-    """Execute ``notebook`` into ``out/reports/`` (all or nothing); 0 on success, 1 on an error."""
+    """Execute ``notebook`` into ``out/reports/`` (all or nothing); 0 on success, 1 on an error.
+
+    What the stage wrote last time is deleted first, and what it writes now is
+    listed in ``out/written/NAME.txt``: a figure or table the stage no longer
+    makes does not linger in the build folder and get published.
+    """
     import nbformat
     import papermill as pm
     from nbconvert import HTMLExporter
@@ -69,6 +80,11 @@ def run_stage(notebook: str, out: str, parameters: dict) -> int:
     tmp = build / "tmp" / target.name
     tmp.parent.mkdir(parents=True, exist_ok=True)
     target.parent.mkdir(parents=True, exist_ok=True)
+    written = build / "written" / f"{target.stem}.txt"
+    if written.is_file():
+        for path in written.read_text(encoding="utf-8").splitlines():
+            (build / path).unlink(missing_ok=True)
+    before = _outputs(build)
     try:
         pm.execute_notebook(str(resolve(notebook)), str(tmp), parameters={**parameters, "out": out},
                             kernel_name="python3", progress_bar=False, cwd=str(build),
@@ -89,6 +105,8 @@ def run_stage(notebook: str, out: str, parameters: dict) -> int:
     body, _ = HTMLExporter(template_name="reviewer", extra_template_basedirs=[str(TEMPLATES)],
                            ).from_notebook_node(nb, resources={"metadata": {"name": target.stem}})
     target.with_suffix(".html").write_text(body, encoding="utf-8")
+    written.parent.mkdir(parents=True, exist_ok=True)
+    written.write_text("".join(f"{path}\n" for path in sorted(_outputs(build) - before)), encoding="utf-8")
     tmp.replace(target)                              # last: make sees the stage done only now
     return 0
 
