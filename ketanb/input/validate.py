@@ -273,8 +273,12 @@ def _across_tables(patients: pd.DataFrame, infusions: pd.DataFrame, events: pd.D
     register("patient_ids", id=folded(patients["patient_id"]))
     register("infusion_ids", id=folded(infusions["patient_id"]))
     register("event_ids", id=folded(events["patient_id"]))
-    db.execute("CREATE TEMP TABLE first AS SELECT id, min(row) AS patient FROM patient_ids GROUP BY id")
-    matched = {"patient": patient_of("patient_ids", len(patients)),
+    db.execute("CREATE TEMP TABLE first AS SELECT id, min(row) AS patient, count(*) AS rows FROM patient_ids GROUP BY id")
+    repeated_id = db.execute("SELECT row, first.patient FROM patient_ids JOIN first USING (id) "
+                             "WHERE rows > 1 AND row > first.patient").fetchnumpy()
+    first_row = np.arange(len(patients))               # each row its own patient, but an id written again
+    first_row[repeated_id["row"]] = repeated_id["patient"]
+    matched = {"patient": first_row,
                "infusion_patient": patient_of("infusion_ids", len(infusions)),
                "event_patient": patient_of("event_ids", len(events))}
 
