@@ -8,8 +8,9 @@ spreadsheet row, column, value and what the contract allows.
 1. Columns: required ones present, none twice, none that looks like a name,
    birth date, national register number or address.
 2. Cells: the rules of :mod:`ketanb.input.contract`, column by column
-   (:func:`cell_rules`), on the normalised text (trimmed, empty cell = missing,
-   codes folded to the contract's case); a failure quotes the value as written.
+   (:func:`cell_rules`; a table's columns on every core at once), on the
+   normalised text (trimmed, empty cell = missing, codes folded to the
+   contract's case); a failure quotes the value as written.
 3. Across tables, as DuckDB queries (joins on the case-folded ids and the dates,
    :func:`_across_tables`): unique patient_id (ignoring case: ``SYN-0001`` and
    ``syn-0001`` are one person), known patients, one infusion per patient and
@@ -18,6 +19,7 @@ spreadsheet row, column, value and what the contract allows.
 from __future__ import annotations
 
 import re
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 
 import duckdb
@@ -179,17 +181,31 @@ def cell_rules(spec: ColumnSpec, text: pd.Series, value: pd.Series, decimal_comm
     return rules
 
 
+def _check_column(table: RawTable, spec: ColumnSpec) -> tuple[pd.Series, list[tuple]]:
+    """One column normalised and parsed, with the rules it breaks as ``(good, expected)`` pairs."""
+    text = normalise(table, spec)
+    value = parse(spec, text, table.decimal_comma)
+    return value, [(good, expected) for good, expected in cell_rules(spec, text, value, table.decimal_comma)
+                   if not good.all()]
+
+
 def _check_cells(name: str, table: RawTable, report: _Report, broken: set) -> pd.DataFrame:
     """The contract's columns of ``table``, normalised and parsed. A cell that breaks a rule is reported,
-    and its column added to ``broken`` as ``(name, column)``."""
+    and its column added to ``broken`` as ``(name, column)``.
+
+    The columns are independent, so they are checked on every core at once (Arrow's string
+    functions let other threads run meanwhile); ``map`` keeps their order, and the problems
+    are reported in that order afterwards.
+    """
+    specs = [s for s in TABLES[name] if s.name in table.frame.columns]
+    with ThreadPoolExecutor() as pool:
+        checked = list(pool.map(lambda spec: _check_column(table, spec), specs))
     values = {}
-    for spec in (s for s in TABLES[name] if s.name in table.frame.columns):
-        text = normalise(table, spec)
-        values[spec.name] = parse(spec, text, table.decimal_comma)
-        for good, expected in cell_rules(spec, text, values[spec.name], table.decimal_comma):
-            if not good.all():
-                report.rows(table, ~good, spec.name, expected)
-                broken.add((name, spec.name))
+    for spec, (value, failed) in zip(specs, checked):
+        values[spec.name] = value
+        for good, expected in failed:
+            report.rows(table, ~good, spec.name, expected)
+            broken.add((name, spec.name))
     return pd.DataFrame(values, index=table.frame.index, copy=False)
 
 
