@@ -18,6 +18,7 @@ spreadsheet row, column, value and what the contract allows.
 """
 from __future__ import annotations
 
+import os
 import re
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
@@ -198,7 +199,7 @@ def _check_cells(name: str, table: RawTable, report: _Report, broken: set) -> pd
     are reported in that order afterwards.
     """
     specs = [s for s in TABLES[name] if s.name in table.frame.columns]
-    with ThreadPoolExecutor() as pool:
+    with ThreadPoolExecutor(max_workers=os.cpu_count()) as pool:   # one column per core
         checked = list(pool.map(lambda spec: _check_column(table, spec), specs))
     values = {}
     for spec, (value, failed) in zip(specs, checked):
