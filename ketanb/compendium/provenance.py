@@ -13,7 +13,7 @@ __all__ = ["ANALYSIS_PACKAGES", "provenance"]
 
 #: Packages whose versions can change a number, a table or a figure.
 ANALYSIS_PACKAGES = ("numpy", "pandas", "scipy", "matplotlib", "tableone", "statsmodels",
-                     "seaborn", "pyarrow", "jinja2", "openpyxl", "pyyaml", "papermill", "nbconvert", "nbformat", "ipykernel")
+                     "seaborn", "pyarrow", "duckdb", "jinja2", "openpyxl", "pyyaml", "papermill", "nbconvert", "nbformat", "ipykernel")
 
 
 def provenance(data, params: Params) -> dict:
