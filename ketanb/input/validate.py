@@ -308,6 +308,7 @@ def _across_tables(patients: pd.DataFrame, infusions: pd.DataFrame, events: pd.D
         WHERE row > first""", len(infusions))
     matched["off_infusion_day"] = marked("SELECT row FROM event_days ANTI JOIN infusion_days USING (patient, date)",
                                          len(events))
+    db.close()
     return matched
 
 
