@@ -7,7 +7,8 @@
 # How a run works: every stage notebook runs in the build folder $(OUT)/.build; results/,
 # figures/ and reports/ of $(OUT) are replaced only when every stage has succeeded (publish).
 # Stages depend on content stamps (sha256 of the extract, the parameters, the code, the
-# notebook), so a changed file re-runs what uses it whatever its date.
+# notebook), so a changed file re-runs what uses it whatever its date. Each stage lists what it
+# writes ($(OUT)/.build/written/), and a file no stage writes any more is deleted, not published.
 SHELL := /bin/bash
 .SHELLFLAGS := -o pipefail -c
 .DEFAULT_GOAL := all

@@ -267,22 +267,59 @@ def test_pooling_refuses_sites_that_disagree_and_leaves_pooled_as_it_was(tmp_pat
     assert (project / "pooled" / "pooled.json").read_bytes() == pooled
 
 
-def test_a_figure_a_stage_no_longer_makes_is_not_published(tmp_path):
-    """A stage that stops writing a file (a renamed figure) leaves nothing stale in the build folder,
-    while what other stages wrote stays."""
+def writing_stage(folder):
+    """A stage notebook that writes the figures named in ``names`` (comma-separated), then fails if asked."""
     import nbformat
 
+    notebook = folder / "writes.ipynb"
+    cells = [nbformat.v4.new_code_cell('names = "old.png"\nfail = False\nout = ""', metadata={"tags": ["parameters"]}),
+             nbformat.v4.new_code_cell("from ketanb.compendium import files\n"
+                                       "for name in names.split(','):\n    files.write_text(f'figures/{name}', 'x')\n"
+                                       "assert not fail, 'asked to fail'")]
+    kernel = {"kernelspec": {"name": "python3", "display_name": "Python 3", "language": "python"}}
+    nbformat.write(nbformat.v4.new_notebook(cells=cells, metadata=kernel), notebook)
+    return notebook
+
+
+def figures_in(build):
+    return sorted(p.name for p in (build / "figures").iterdir())
+
+
+def test_a_figure_a_stage_no_longer_makes_is_not_published(tmp_path):
+    """A stage that stops writing a file (a renamed figure) leaves nothing stale in the build folder,
+    while what other stages wrote stays, also a file that moved from one stage to another."""
+    from ketanb.compendium.stage import run_stage
+
+    build = tmp_path / "build"
+    (build / "written").mkdir(parents=True)
+    (build / "written" / "other.txt").write_text("figures/other-stage.png\nfigures/moved.png\n")
+    (build / "figures").mkdir()
+    (build / "figures" / "other-stage.png").write_text("kept")
+    stage = str(writing_stage(tmp_path))
+    assert run_stage(stage, str(build), {"names": "old.png"}) == 0
+    assert (build / "written" / "writes.txt").read_text() == "figures/old.png\n"
+    assert run_stage(stage, str(build), {"names": "new.png,moved.png"}) == 0       # moved.png: also made here now
+    assert figures_in(build) == ["moved.png", "new.png", "other-stage.png"]
+    assert os.environ.get("KETANB_WRITTEN_LIST") is None                          # not left set
+
+
+def test_what_a_failed_stage_wrote_is_not_forgotten(tmp_path):
+    from ketanb.compendium.stage import run_stage
+
+    build = tmp_path / "build"
+    stage = str(writing_stage(tmp_path))
+    assert run_stage(stage, str(build), {"names": "p.png", "fail": True}) == 1
+    assert run_stage(stage, str(build), {"names": "p.png"}) == 0
+    assert run_stage(stage, str(build), {"names": "q.png"}) == 0
+    assert figures_in(build) == ["q.png"]
+
+
+def test_a_build_folder_without_lists_starts_clean(tmp_path):
+    """Made by an older ketanb: what its figures/ holds is unknown (the patient-level nrs_paired.png)."""
     from ketanb.compendium.stage import run_stage
 
     build = tmp_path / "build"
     (build / "figures").mkdir(parents=True)
-    (build / "figures" / "other-stage.png").write_text("kept")
-    notebook = tmp_path / "writes.ipynb"
-    cells = [nbformat.v4.new_code_cell('name = "old.png"\nout = ""', metadata={"tags": ["parameters"]}),
-             nbformat.v4.new_code_cell('from pathlib import Path\nPath("figures", name).write_text("x")')]
-    kernel = {"kernelspec": {"name": "python3", "display_name": "Python 3", "language": "python"}}
-    nbformat.write(nbformat.v4.new_notebook(cells=cells, metadata=kernel), notebook)
-    assert run_stage(str(notebook), str(build), {"name": "old.png"}) == 0
-    assert (build / "written" / "writes.txt").read_text() == "figures/old.png\n"
-    assert run_stage(str(notebook), str(build), {"name": "new.png"}) == 0
-    assert sorted(p.name for p in (build / "figures").iterdir()) == ["new.png", "other-stage.png"]
+    (build / "figures" / "nrs_paired.png").write_text("stale")
+    assert run_stage(str(writing_stage(tmp_path)), str(build), {"names": "new.png"}) == 0
+    assert figures_in(build) == ["new.png"]

@@ -19,6 +19,8 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from ..paths import WRITTEN_LIST
+
 __all__ = ["write_bytes", "write_text", "write_json", "write_csv", "read_json", "to_jsonable",
            "save_processed", "load_processed", "PROCESSED"]
 
@@ -27,8 +29,14 @@ PROCESSED = "processed"
 
 
 def write_bytes(path: str | os.PathLike, data: bytes) -> Path:
-    """Write ``data`` to ``path`` unless the file already holds exactly these bytes."""
+    """Write ``data`` to ``path`` unless the file already holds exactly these bytes.
+
+    In a stage run, the path is first added to the stage's list of written files.
+    """
     target = Path(path)
+    if listing := os.environ.get(WRITTEN_LIST):
+        with open(listing, "a", encoding="utf-8") as written:
+            written.write(f"{target.as_posix()}\n")
     if target.is_file() and target.read_bytes() == data:
         return target
     target.parent.mkdir(parents=True, exist_ok=True)

@@ -14,11 +14,12 @@ from __future__ import annotations
 
 import argparse
 import os
+import shutil
 import sys
 from pathlib import Path
 
 from ..params import Params, load_params
-from ..paths import resolve
+from ..paths import WRITTEN_LIST, resolve
 
 __all__ = ["start", "run_stage", "normalise"]
 
@@ -58,18 +59,20 @@ def normalise(nb) -> None:
         cell.metadata.get("papermill", {}).clear()
 
 
-def _outputs(build: Path) -> set[str]:
-    """The files under results/ and figures/ of the build folder, relative to it."""
-    return {p.relative_to(build).as_posix() for folder in ("results", "figures")
-            for p in (build / folder).rglob("*") if p.is_file()}
+def _listed(path: Path) -> set[str]:
+    """The files a list of written files names (none if there is no list)."""
+    return set(path.read_text(encoding="utf-8").splitlines()) if path.is_file() else set()
 
 
 def run_stage(notebook: str, out: str, parameters: dict) -> int:
     """Execute ``notebook`` into ``out/reports/`` (all or nothing); 0 on success, 1 on an error.
 
-    What the stage wrote last time is deleted first, and what it writes now is
-    listed in ``out/written/NAME.txt``: a figure or table the stage no longer
-    makes does not linger in the build folder and get published.
+    Every file the stage writes (:func:`ketanb.compendium.files.write_bytes`) is
+    listed in ``out/written/NAME.txt``. After a successful run, what the stage
+    wrote last time and no longer writes is deleted, unless another stage's list
+    has it: a figure or table nobody makes any more is not published. A build
+    folder without lists (made by an older ketanb) starts with empty results/
+    and figures/. After a failed run the list keeps the old files and the new.
     """
     import nbformat
     import papermill as pm
@@ -80,11 +83,15 @@ def run_stage(notebook: str, out: str, parameters: dict) -> int:
     tmp = build / "tmp" / target.name
     tmp.parent.mkdir(parents=True, exist_ok=True)
     target.parent.mkdir(parents=True, exist_ok=True)
-    written = build / "written" / f"{target.stem}.txt"
-    if written.is_file():
-        for path in written.read_text(encoding="utf-8").splitlines():
-            (build / path).unlink(missing_ok=True)
-    before = _outputs(build)
+    lists = build / "written"
+    if not lists.is_dir():                              # nothing known about what is there: start clean
+        for folder in ("results", "figures"):
+            shutil.rmtree(build / folder, ignore_errors=True)
+    lists.mkdir(parents=True, exist_ok=True)
+    written = lists / f"{target.stem}.txt"
+    before = _listed(written)
+    written.write_text("", encoding="utf-8")
+    os.environ[WRITTEN_LIST] = str(written)      # the kernel inherits it
     try:
         pm.execute_notebook(str(resolve(notebook)), str(tmp), parameters={**parameters, "out": out},
                             kernel_name="python3", progress_bar=False, cwd=str(build),
@@ -93,20 +100,26 @@ def run_stage(notebook: str, out: str, parameters: dict) -> int:
                             extra_arguments=["--IPKernelApp.log_level=ERROR"])
     except pm.PapermillExecutionError as exc:
         tmp.unlink(missing_ok=True)
+        written.write_text("".join(f"{p}\n" for p in sorted(before | _listed(written))), encoding="utf-8")
         if exc.ename in ("InputError", "ParameterError", "PoolingError"):
             print(f"\n{notebook} stopped: {exc.evalue}", file=sys.stderr)
         else:
             print(f"\n{notebook} failed in cell {exc.exec_count}: {exc.ename}: {exc.evalue}\n"
                   + "".join(exc.traceback), file=sys.stderr)
         return 1
+    finally:
+        del os.environ[WRITTEN_LIST]
     nb = nbformat.read(tmp, as_version=4)
     normalise(nb)
     nbformat.write(nb, tmp)
     body, _ = HTMLExporter(template_name="reviewer", extra_template_basedirs=[str(TEMPLATES)],
                            ).from_notebook_node(nb, resources={"metadata": {"name": target.stem}})
     target.with_suffix(".html").write_text(body, encoding="utf-8")
-    written.parent.mkdir(parents=True, exist_ok=True)
-    written.write_text("".join(f"{path}\n" for path in sorted(_outputs(build) - before)), encoding="utf-8")
+    now = _listed(written)
+    written.write_text("".join(f"{p}\n" for p in sorted(now)), encoding="utf-8")
+    others = set().union(*(_listed(other) for other in lists.glob("*.txt") if other != written))
+    for path in before - now - others:                 # no longer made by anyone
+        (build / path).unlink(missing_ok=True)
     tmp.replace(target)                              # last: make sees the stage done only now
     return 0
 
