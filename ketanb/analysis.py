@@ -28,7 +28,7 @@ def analyse(data: str | os.PathLike, params: Params) -> dict:
         "parameters": params.to_dict(),
         "cohort": cleaning.flow_counts(cohort),
         "outcome": outcomes.outcome_summary(result, threshold=params.responder_threshold,
-                                            confidence=params.confidence),
+                                            confidence=params.confidence, min_group_size=params.min_group_size),
         "sensitivity": outcomes.sensitivity(cohort, params),
         "subgroups": subgroups.subgroup_summary(result, groups, group_by=params.group_by,
                                                 confidence=params.confidence, edges=params.group_edges,

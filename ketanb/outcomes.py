@@ -112,7 +112,8 @@ def _block(outcomes: pd.DataFrame, confidence: float) -> dict:
     return proportion(int(d["favorable"].sum()), len(d), confidence).block()
 
 
-def outcome_summary(outcomes: pd.DataFrame, *, threshold: float, confidence: float = 0.95) -> dict:
+def outcome_summary(outcomes: pd.DataFrame, *, threshold: float, confidence: float = 0.95,
+                    min_group_size: int = 1) -> dict:
     """The ``outcome`` section of results.json.
 
     Returns
@@ -122,13 +123,18 @@ def outcome_summary(outcomes: pd.DataFrame, *, threshold: float, confidence: flo
         ``n`` (denominator), ``favorable``, ``proportion``,
         ``ci_low``, ``ci_high`` (Wilson), ``missing_followup`` (included
         patients without a follow-up NRS) and ``nrs_change`` (the change in
-        pain of those with both NRS values, :func:`ketanb.stats.nrs_change`).
+        pain of those with both NRS values, :func:`ketanb.stats.nrs_change`; with
+        fewer than ``min_group_size`` of them, ``n`` alone: their medians would be
+        their own scores, contract section 5).
     """
     both = outcomes["has_followup"].to_numpy(dtype=bool) & outcomes["baseline_nrs"].notna().to_numpy()
+    change = nrs_change(outcomes.loc[both, "baseline_nrs"].to_numpy(float),
+                        outcomes.loc[both, "followup_nrs"].to_numpy(float), confidence)
+    if change["n"] < min_group_size:
+        change = {**dict.fromkeys(change), "n": change["n"]}
     return {"threshold_pct": as_written(threshold), **_block(outcomes, confidence),
             "missing_followup": int((~outcomes["has_followup"].to_numpy(dtype=bool)).sum()),
-            "nrs_change": nrs_change(outcomes.loc[both, "baseline_nrs"].to_numpy(float),
-                                     outcomes.loc[both, "followup_nrs"].to_numpy(float), confidence)}
+            "nrs_change": change}
 
 
 def responder_counts(outcomes: pd.DataFrame) -> pd.DataFrame:

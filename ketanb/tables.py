@@ -34,7 +34,10 @@ def num(x, decimals: int = 1) -> str:
 
 
 def ratio(x) -> str:
-    """A ratio such as an odds ratio: two decimals (0.49, 391.99), ``-`` when missing or infinite."""
+    """A ratio such as an odds ratio: two decimals (0.49, 391.99), two significant digits below
+    0.01 (0.0031, not 0.00), ``-`` when missing or infinite."""
+    if not _missing(x) and 0 < abs(x) < 0.01:
+        return f"{x:.2g}"
     return num(x, 2)
 
 
@@ -170,7 +173,9 @@ def outcome_text(summary: dict, params):
     interval = "no interval" if _missing(c["ci_low"]) else f"{level} CI {num(c['ci_low'])} to {num(c['ci_high'])}"
     change = (f" Pain changed by a median of {num(c['median_change'])} NRS points (Hodges-Lehmann estimate "
               f"{num(c['hodges_lehmann'])}, {interval}; Wilcoxon signed-rank {p_is(c['wilcoxon_p'])}; "
-              f"{patients(c['n'])} with both NRS values)." if c["n"] else "")
+              f"{patients(c['n'])} with both NRS values)." if c["median_change"] is not None else
+              f" The change in pain of the {patients(c['n'])} with both NRS values is not shown (fewer than "
+              f"{params.min_group_size}: it would be their own scores)." if c["n"] else "")
     return _markdown(f"**Result.** A favorable outcome (at least {params.responder_threshold:g}% less pain, no stop "
                      f"for lack of effect) in {format_proportion(summary, confidence=params.confidence)}; "
                      f"{patients(summary['missing_followup'], 'included patient')} had no follow-up NRS "

@@ -37,3 +37,16 @@ def test_edge_cases(make_extract):
 def test_missing_followup_exclude(make_extract):
     s = outcome_summary(outcome(make_extract, "exclude"), threshold=50)
     assert (s["n"], s["favorable"], s["missing_followup"]) == (6, 3, 1)
+
+
+def test_change_in_pain_of_fewer_than_min_group_size_patients_is_a_count(make_extract):
+    """Six patients have both NRS values (7 included, one without follow-up). With min_group_size 7
+    their medians would be statistics of too small a group (contract, section 5): n alone. By hand
+    with min_group_size 6: baselines 8 7.4 8 8 6 8 -> median 8; follow-ups 4 3.7 2 2 8 4.5 -> 3.85."""
+    o = outcome(make_extract)
+    hidden = outcome_summary(o, threshold=50, min_group_size=7)["nrs_change"]
+    assert hidden == {"n": 6, "median_baseline": None, "median_followup": None, "median_change": None,
+                      "hodges_lehmann": None, "ci_low": None, "ci_high": None, "ci_method": None,
+                      "wilcoxon_p": None}
+    shown = outcome_summary(o, threshold=50, min_group_size=6)["nrs_change"]
+    assert (shown["n"], shown["median_baseline"], shown["median_followup"]) == (6, 8.0, pytest.approx(3.85))

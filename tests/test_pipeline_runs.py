@@ -215,6 +215,10 @@ def test_tiny_cohorts_finish(tmp_path, case):
 
         table1 = list(csv.DictReader((project / "results" / "table1.csv").open()))
         assert table1[0]["overall"] == "1" and all(row["overall"] == "" for row in table1[1:])
+        change = results["outcome"]["nrs_change"]                        # that patient's own scores: n alone
+        assert change["n"] == 1 and all(v is None for k, v in change.items() if k != "n")
+        index = (project / "reports" / "index.html").read_text(encoding="utf-8")
+        assert "Change in pain</b> (1 patient with both NRS values): not" in index
     else:
         assert results["outcome"]["n"] == 0
         assert results["outcome"]["proportion"] is None and results["outcome"]["ci_low"] is None

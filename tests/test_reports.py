@@ -123,6 +123,11 @@ def test_report_tables_write_effects_as_readers_do_and_escape_names():
     assert "&lt;i&gt;a&lt;/i&gt;" in page and "<i>a</i>" not in page and "By group &lt;exploratory&gt;" in page
 
 
+def test_odds_ratios_below_a_hundredth_keep_two_significant_digits():
+    assert [tables.ratio(x) for x in (0.47929, 391.99, 0.0031, 0.00068, 0.0, None)] == [
+        "0.48", "391.99", "0.0031", "0.00068", "0.00", "-"]
+
+
 def test_counts_of_one_read_as_one_patient():
     assert (tables.patients(1), tables.patients(2), tables.patients(1, "included patient")) == (
         "1 patient", "2 patients", "1 included patient")
