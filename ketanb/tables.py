@@ -170,12 +170,16 @@ def outcome_text(summary: dict, params):
     """The main result in words, numbers from the ``outcome`` section."""
     c = summary["nrs_change"]
     level = f"{100 * params.confidence:g}%"
-    interval = "no interval" if _missing(c["ci_low"]) else f"{level} CI {num(c['ci_low'])} to {num(c['ci_high'])}"
-    change = (f" Pain changed by a median of {num(c['median_change'])} NRS points (Hodges-Lehmann estimate "
-              f"{num(c['hodges_lehmann'])}, {interval}; Wilcoxon signed-rank {p_is(c['wilcoxon_p'])}; "
-              f"{patients(c['n'])} with both NRS values)." if c["median_change"] is not None else
-              f" The change in pain of the {patients(c['n'])} with both NRS values is not shown (fewer than "
-              f"{params.min_group_size}: it would be their own scores)." if c["n"] else "")
+    if c["median_change"] is not None:
+        interval = "no interval" if _missing(c["ci_low"]) else f"{level} CI {num(c['ci_low'])} to {num(c['ci_high'])}"
+        change = (f" Pain changed by a median of {num(c['median_change'])} NRS points (Hodges-Lehmann estimate "
+                  f"{num(c['hodges_lehmann'])}, {interval}; Wilcoxon signed-rank {p_is(c['wilcoxon_p'])}; "
+                  f"{patients(c['n'])} with both NRS values).")
+    elif c["n"]:                                  # fewer than min_group_size: their own scores (reading q)
+        change = (f" The change in pain of the {patients(c['n'])} with both NRS values is not shown (fewer than "
+                  f"{params.min_group_size}: it would be their own scores).")
+    else:
+        change = ""
     return _markdown(f"**Result.** A favorable outcome (at least {params.responder_threshold:g}% less pain, no stop "
                      f"for lack of effect) in {format_proportion(summary, confidence=params.confidence)}; "
                      f"{patients(summary['missing_followup'], 'included patient')} had no follow-up NRS "

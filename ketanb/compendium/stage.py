@@ -64,6 +64,10 @@ def _listed(path: Path) -> set[str]:
     return set(path.read_text(encoding="utf-8").splitlines()) if path.is_file() else set()
 
 
+def _write_list(path: Path, names: set[str]) -> None:
+    path.write_text("".join(f"{name}\n" for name in sorted(names)), encoding="utf-8")
+
+
 def run_stage(notebook: str, out: str, parameters: dict) -> int:
     """Execute ``notebook`` into ``out/reports/`` (all or nothing); 0 on success, 1 on an error.
 
@@ -100,7 +104,7 @@ def run_stage(notebook: str, out: str, parameters: dict) -> int:
                             extra_arguments=["--IPKernelApp.log_level=ERROR"])
     except pm.PapermillExecutionError as exc:
         tmp.unlink(missing_ok=True)
-        written.write_text("".join(f"{p}\n" for p in sorted(before | _listed(written))), encoding="utf-8")
+        _write_list(written, before | _listed(written))                 # forget nothing it may have left
         if exc.ename in ("InputError", "ParameterError", "PoolingError"):
             print(f"\n{notebook} stopped: {exc.evalue}", file=sys.stderr)
         else:
@@ -116,7 +120,7 @@ def run_stage(notebook: str, out: str, parameters: dict) -> int:
                            ).from_notebook_node(nb, resources={"metadata": {"name": target.stem}})
     target.with_suffix(".html").write_text(body, encoding="utf-8")
     now = _listed(written)
-    written.write_text("".join(f"{p}\n" for p in sorted(now)), encoding="utf-8")
+    _write_list(written, now)                                          # each file once, sorted
     others = set().union(*(_listed(other) for other in lists.glob("*.txt") if other != written))
     for path in before - now - others:                 # no longer made by anyone
         (build / path).unlink(missing_ok=True)
