@@ -62,10 +62,12 @@ else
 $(ENV): requirements.lock
 	@$(PYTHON) -c 'import sys; sys.exit(not (3, 11) <= sys.version_info[:2] <= (3, 13))' || \
 	  { echo "Python 3.11, 3.12 or 3.13 is needed (found $(PYTHON)); set PYTHON=/path/to/python3.x" >&2; exit 1; }
-	@echo "Creating $(VENV) with $$($(PYTHON) --version) from requirements.lock: about 110 packages, 1-2 minutes on first use."
+	@echo "Creating $(VENV) with $$($(PYTHON) --version) from requirements.lock: $$(grep -c '==' requirements.lock) packages, 1-4 minutes on first use."
 	$(PYTHON) -m venv $(VENV)
-	@$(VENV)/bin/pip install --no-deps --progress-bar off -r requirements.lock | \
-	  awk '/^Collecting/ { n++; if (n % 10 == 1) printf "  installing package %d: %s\n", n, $$2 } \
+	@total=$$(grep -c '==' requirements.lock); $(VENV)/bin/pip install --no-deps --progress-bar off -r requirements.lock | \
+	  awk -v total=$$total '/^(Collecting|Processing) / { n++; sub(/.*\//, "", $$2); \
+	         if (n % 10 == 1 || n == total) printf "  fetching package %d of %d: %s\n", n, total, $$2 } \
+	       /^Installing collected packages/ { print "  unpacking and installing the " total " packages: 1-3 minutes without further output..." } \
 	       /^Successfully/ { print "  installed " NF - 2 " packages" } { fflush() }'
 	$(VENV)/bin/pip check
 	$(PY) -c 'import sysconfig, pathlib; pathlib.Path(sysconfig.get_paths()["purelib"], "ketanb.pth").write_text("$(CURDIR)\n")'
