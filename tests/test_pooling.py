@@ -37,7 +37,7 @@ def assert_matches(got: dict, expected: dict) -> None:
 def results(n, favorable, groups=None, **parameters):
     """A minimal results.json of format 1 (the shape of results/results.json)."""
     params = {"responder_threshold": 50, "missing_followup": "nonresponder",
-              "group_by": "pain_mechanism", "confidence": 0.95, "group_edges": []}
+              "group_by": "pain_mechanism", "confidence": 0.95, "group_edges": [], "min_group_size": 5}
     params.update(parameters)
     return {
         "ketanb_results": 1,
@@ -306,7 +306,8 @@ def test_pooled_json_shape(three, tmp_path):
     path = write_pooled(pooled, tmp_path / "pooled")
     assert path == tmp_path / "pooled" / "pooled.json"
     again = json.loads(path.read_text())
-    assert again["sites"]["site-a"]["file"] == str(three[0])
+    assert "file" not in again["sites"]["site-a"] and str(tmp_path) not in path.read_text()   # names only
+    assert again["sites_not_pooled"] == {}
     with pytest.raises(PoolingError, match="is a pooled.json"):     # never mistaken for a results.json
         read_site(path)
 
@@ -395,21 +396,22 @@ def test_sites_of_other_confidence_levels_pool_at_the_default_level(tmp_path):
     same_counts = write_site(tmp_path, "site-c", results(40, 14))
     assert pool([a, b])["random_effects"] == pool([a, same_counts])["random_effects"]
     assert pool([a, b], confidence=0.9)["confidence"] == 0.9
-    c = write_site(tmp_path, "site-d", results(40, 14, confidence=0.9))
+    c = write_site(tmp_path, "site-d", results(41, 14, confidence=0.9))
     assert pool([b, c])["confidence"] == 0.9                        # agreeing sites keep their level
 
 
 def test_a_site_without_a_confidence_level_is_refused(tmp_path):
     a = write_site(tmp_path, "site-a", results(45, 23))
     b = write_site(tmp_path, "site-b", results(40, 14, confidence=None))
-    assert "'parameters' has confidence = None, not a number between 0 and 1" in refused([a, b], tmp_path / "p")
+    assert "key parameters.confidence is None, not a number between 0 and 1" in refused([a, b], tmp_path / "p")
 
 
 def test_a_site_without_patients_is_refused_as_such(tmp_path):
     a = write_site(tmp_path, "site-a", results(45, 23))
     empty = write_site(tmp_path, "site-e", results(0, 0))
-    assert refused([a, empty], tmp_path / "p") == (f"{empty}: this site analysed no patient ('outcome' has "
-                                                   "n = 0), so it has nothing to pool; leave it out of SITES")
+    assert refused([a, empty], tmp_path / "p") == (f"{empty} (site 'site-e'): this site analysed no patient "
+                                                   "('outcome' has n = 0), so it has nothing to pool; leave it "
+                                                   "out of SITES")
 
 
 def test_refuses_a_file_without_a_needed_key(tmp_path):
@@ -419,7 +421,7 @@ def test_refuses_a_file_without_a_needed_key(tmp_path):
     del content["parameters"]["group_by"]
     b = write_site(tmp_path, "site-b", content)
     message = refused([a, b], tmp_path / "pooled")
-    assert ("site-b/results.json is not a results.json of ketanb (format 1): it has no key 'outcome', "
+    assert ("site-b/results.json (site 'site-b') is not a results.json of ketanb (format 1): it has no key 'outcome', "
             "no key 'group_by' in 'parameters'") in message
     assert "site-a" not in message
 
@@ -429,7 +431,7 @@ def test_refuses_a_file_without_or_with_another_format(tmp_path):
     old = results(40, 14)
     del old["ketanb_results"]
     b = write_site(tmp_path, "site-b", old)
-    assert ("site-b/results.json is not a results.json of ketanb (format 1): it has no key "
+    assert ("site-b/results.json (site 'site-b') is not a results.json of ketanb (format 1): it has no key "
             "'ketanb_results'") in refused([a, b], tmp_path / "p")
     for version in (2, "1", True):
         c = write_site(tmp_path, "site-c", dict(results(40, 14), ketanb_results=version))
@@ -443,15 +445,17 @@ def test_refuses_unreadable_and_non_json_files(tmp_path):
     assert "site-b/results.json is not a JSON file" in message
     assert "site-c/results.json cannot be read" in message              # every bad file named
     c = write_site(tmp_path, "site-c", "[1, 2]")
-    assert "it holds a JSON list, not an object" in refused([a, c], tmp_path / "p")
+    assert "it holds a JSON array, not an object" in refused([a, c], tmp_path / "p")
 
 
 def test_refuses_impossible_counts(tmp_path):
     a = write_site(tmp_path, "site-a", results(45, 23))
     b = write_site(tmp_path, "site-b", results(40, 41))
-    assert "'outcome' has n = 40 and favorable = 41" in refused([a, b], tmp_path / "p")
-    c = write_site(tmp_path, "site-c", results(40, 14, {"neuropathic": (3, 2)}))
-    assert "group 'neuropathic' in 'subgroups' has n = 2 and favorable = 3" in refused([a, c], tmp_path / "p")
+    assert "(site 'site-b') cannot be pooled: key outcome.favorable is 41, not a whole number from 0 to n = 40" \
+        in refused([a, b], tmp_path / "p")
+    c = write_site(tmp_path, "site-c", results(40, 14, {"neuropathic": (7, 6)}))
+    assert "key subgroups.groups['neuropathic'].favorable is 7, not a whole number from 0 to n = 6" \
+        in refused([a, c], tmp_path / "p")
 
 
 def test_refuses_one_site_and_duplicate_names(tmp_path):
@@ -553,7 +557,7 @@ def test_pool_notebook_is_thin_parameterized_and_without_outputs():
     assert cells[0]["cell_type"] == "markdown"
     assert "".join(cells[0]["source"]).startswith("# Pooled analysis of several clinics")
     assert cells[1]["metadata"].get("tags") == ["parameters"]
-    assert 'sites = "site-a/results.json site-b/results.json"' in "".join(cells[1]["source"])
+    assert 'sites_file = "runs/scratch-pool/sites.txt"' in "".join(cells[1]["source"])
     assert 'out = "runs/scratch-pool"' in "".join(cells[1]["source"])        # by hand: never pooled/
     code = [c for c in cells if c["cell_type"] == "code"]
     assert all(c["outputs"] == [] and c["execution_count"] is None for c in code)
@@ -562,7 +566,8 @@ def test_pool_notebook_is_thin_parameterized_and_without_outputs():
         assert not any(line.lstrip().startswith(("def ", "class ", "lambda")) for line in lines)
     text = "".join("".join(c["source"]) for c in code)
     assert "pooling.pool(" in text and "pooling.write_pooled(" in text
-    assert "plots.pooled_forest(pooled)" in text and "plots.save(" in text
+    assert "pooling.pool(pooling.read_site_list(sites_file))" in text
+    assert "plots.pooled_forest(pooled, max_sites=pooling.FOREST_MAX_SITES)" in text and "plots.save(" in text
     assert cells[-1]["cell_type"] == "markdown" and "prediction interval" in "".join(cells[-1]["source"])
 
 
@@ -572,6 +577,6 @@ def test_relative_paths_are_taken_from_the_project_root(tmp_path, monkeypatch):
     monkeypatch.setattr("ketanb.paths.ROOT", tmp_path)          # KETANB_ROOT, read at import
     monkeypatch.chdir(tmp_path / "site-a")                       # the working directory does not matter
     pooled = pool("site-a/results.json site-b/results.json")
-    assert {name: s["file"] for name, s in pooled["sites"].items()} == {
-        "site-a": "site-a/results.json", "site-b": "site-b/results.json"}   # no absolute path written
+    assert list(pooled["sites"]) == ["site-a", "site-b"]
     assert write_pooled(pooled, "pooled") == tmp_path / "pooled" / "pooled.json"
+    assert str(tmp_path) not in (tmp_path / "pooled" / "pooled.json").read_text()   # no absolute path written
