@@ -13,6 +13,7 @@ import copy
 import json
 import math
 import os
+import re
 import warnings
 from pathlib import Path
 
@@ -580,3 +581,183 @@ def test_relative_paths_are_taken_from_the_project_root(tmp_path, monkeypatch):
     assert list(pooled["sites"]) == ["site-a", "site-b"]
     assert write_pooled(pooled, "pooled") == tmp_path / "pooled" / "pooled.json"
     assert str(tmp_path) not in (tmp_path / "pooled" / "pooled.json").read_text()   # no absolute path written
+
+
+# ---------------------------------------------------------------------------- a hostile site (issue 22)
+
+def edited(change):
+    """A results.json of 40 patients (14 favorable, neuropathic 5/14) with ``change`` applied to it."""
+    content = results(40, 14, {"neuropathic": (5, 14)})
+    change(content)
+    return content
+
+
+@pytest.mark.parametrize("change, key, said", [
+    (lambda r: r["parameters"].update(responder_threshold="<script>alert(1)</script>"),
+     "key parameters.responder_threshold is '<script>alert(1)</script>'", "not a number from 0 to 100"),
+    (lambda r: r["parameters"].update(responder_threshold=150), "key parameters.responder_threshold is 150",
+     "not a number from 0 to 100"),
+    (lambda r: r["parameters"].update(responder_threshold=True), "key parameters.responder_threshold is True",
+     "not a number"),
+    (lambda r: r["parameters"].update(missing_followup="<img src=x onerror=alert(1)>"),
+     "key parameters.missing_followup is '<img src=x onerror=alert(1)>'",
+     "not one of nonresponder, exclude, favorable"),
+    (lambda r: r["parameters"].update(group_by=7), "key parameters.group_by is 7", "not a name"),
+    (lambda r: r["parameters"].update(group_by="x" * 101), "key parameters.group_by is 'xxx", "not a name"),
+    (lambda r: r["parameters"].update(confidence="0.95"), "key parameters.confidence is '0.95'",
+     "not a number between 0 and 1"),
+    (lambda r: r["parameters"].update(min_group_size=2.5), "key parameters.min_group_size is 2.5",
+     "not a whole number"),
+    (lambda r: r["outcome"].update(n=-3), "key outcome.n is -3", "not a whole number of patients"),
+    (lambda r: r["outcome"].update(favorable="14"), "key outcome.favorable is '14'", "from 0 to n = 40"),
+    (lambda r: r["subgroups"].update(groups=["neuropathic", "mixed"]),
+     "key subgroups.groups is a JSON array", "not an object {group name:"),
+    (lambda r: r["subgroups"].update(groups={"neuropathic": 14}),
+     "key subgroups.groups['neuropathic'] is a JSON number", "not an object"),
+    (lambda r: r["subgroups"]["groups"].update({"a\nb": {"n": 6, "favorable": 2}}),
+     "a group name in key subgroups.groups is 'a\\nb'", "not a name"),
+    (lambda r: r["subgroups"]["groups"]["neuropathic"].pop("favorable"),
+     "key subgroups.groups['neuropathic'] has no 'favorable'", ""),
+    (lambda r: r["subgroups"].update(pooled_values="2"), "key subgroups.pooled_values is '2'", "not a whole"),
+    (lambda r: r.update(data=["synthetic"]), "key data is a JSON array", "not an object"),
+    (lambda r: r["data"].update(synthetic="<b>no</b>"), "key data.synthetic is '<b>no</b>'", "not true or false"),
+])
+def test_every_field_read_is_checked_and_named_with_the_site(tmp_path, change, key, said):
+    a = write_site(tmp_path, "site-a", results(45, 23))
+    b = write_site(tmp_path, "site-b", edited(change))
+    message = refused([a, b], tmp_path / "pooled")
+    assert message.startswith(f"{b} (site 'site-b') cannot be pooled: {key}")
+    assert said in message and "Traceback" not in message
+    assert not (tmp_path / "pooled").exists()
+
+
+def test_a_site_run_with_min_group_size_below_5_is_refused(tmp_path):
+    a = write_site(tmp_path, "site-a", results(45, 23))
+    b = write_site(tmp_path, "site-b", results(40, 14, {"neuropathic": (1, 2), "mixed": (13, 38)}, min_group_size=2))
+    message = refused([a, b], tmp_path / "p")
+    assert ("key parameters.min_group_size is 2: a site run with min_group_size below 5 is refused" in message
+            and "with min_group_size 5 or more" in message)
+    no_size = results(40, 14)
+    del no_size["parameters"]["min_group_size"]                        # cannot be shown to be 5 or more
+    assert "no key 'min_group_size' in 'parameters'" in refused([a, write_site(tmp_path, "site-c", no_size)],
+                                                                 tmp_path / "p")
+
+
+def test_a_group_below_the_sites_min_group_size_is_refused(tmp_path):
+    a = write_site(tmp_path, "site-a", results(45, 23))
+    b = write_site(tmp_path, "site-b", results(40, 14, {"neuropathic": (1, 2), "mixed": (13, 38)}))
+    assert ("key subgroups.groups['neuropathic'].n is 2, below the site's min_group_size 5" in
+            refused([a, b], tmp_path / "p"))
+
+
+def test_the_same_file_under_two_names_is_refused(tmp_path):
+    a = write_site(tmp_path, "site-a", results(45, 23))
+    b = write_site(tmp_path, "site-b", results(40, 14))
+    copy = write_site(tmp_path, "site-b-copy", b.read_text())
+    reindented = write_site(tmp_path, "site-b-again", json.dumps(json.loads(b.read_text())))  # same content
+    message = refused([a, b, copy, reindented], tmp_path / "p")
+    assert message.startswith("sites 'site-b' and 'site-b-copy' and 'site-b-again' hold the same results.json")
+    assert "counted twice" in message
+    assert refused([a, copy, a.parent.parent / "site-a" / "results.json"], tmp_path / "p")  # same name too
+    assert pool([a, b])["n"] == 85
+
+
+def test_a_site_smaller_than_min_group_size_gets_its_count_only(tmp_path):
+    a = write_site(tmp_path, "site-a", results(45, 23))
+    b = write_site(tmp_path, "site-b", results(40, 14))
+    tiny = write_site(tmp_path, "site-t", results(3, 3))
+    withheld = results(4, 0)
+    withheld["outcome"]["favorable"] = None                         # as a small site may write it
+    hidden = write_site(tmp_path, "site-h", withheld)
+    pooled = pool([a, b, tiny, hidden])
+    assert list(pooled["sites"]) == ["site-a", "site-b"] and (pooled["n"], pooled["favorable"]) == (85, 37)
+    assert pooled["sites_not_pooled"] == {
+        "site-t": {"n": 3, "reason": "fewer than min_group_size (5) patients: counts only, not pooled"},
+        "site-h": {"n": 4, "reason": "fewer than min_group_size (5) patients: counts only, not pooled"}}
+    assert pooled["random_effects"] == pool([a, b])["random_effects"]       # 3/3 cannot be worked out
+    path = write_pooled(pooled, tmp_path / "pooled")
+    assert not re.search(r'"favorable": 3\b', path.read_text())          # 37 is the sum of a and b
+    assert "Not pooled, counts only: site-t (3 patients), site-h (4 patients)" in describe(pooled)
+    assert "site-t" not in site_table(pooled)["site"].tolist()
+    message = refused([a, tiny], tmp_path / "p")
+    assert "needs at least two sites of at least min_group_size patients; 1 of the 2" in message
+    assert "site-t: 3 patients get counts only" in message
+
+
+def test_a_withheld_favorable_count_is_refused_in_a_large_site(tmp_path):
+    a = write_site(tmp_path, "site-a", results(45, 23))
+    content = results(40, 14)
+    content["outcome"]["favorable"] = None
+    assert "key outcome.favorable is None" in refused([a, write_site(tmp_path, "site-b", content)], tmp_path / "p")
+
+
+def test_names_from_sites_are_escaped_in_the_summary_and_tables(tmp_path):
+    from nbconvert.filters.markdown_mistune import markdown2html_mistune
+
+    a = write_site(tmp_path, "<h1>X", results(45, 23, {"<script>alert(1)</script>": (5, 10)}))
+    b = write_site(tmp_path, "[link](javascript:alert(1))", results(40, 14, {"<script>alert(1)</script>": (4, 9)}))
+    pooled = pool([a, b])
+    assert list(pooled["sites"]) == ["<h1>X", "[link](javascript:alert(1))"]   # pooled.json keeps the names
+    page = markdown2html_mistune(describe(pooled))
+    page += site_table(pooled)._repr_html_() + group_table(pooled)._repr_html_()
+    assert "<h1>" not in page and "<script>" not in page and "<a " not in page
+    assert "&lt;h1&gt;X" in page and "[link](javascript:alert(1))" in page
+    assert "&lt;script&gt;alert(1)&lt;/script&gt;" in page
+
+
+def test_a_site_folder_that_is_not_a_name_is_refused(tmp_path):
+    a = write_site(tmp_path, "site-a", results(45, 23))
+    b = write_site(tmp_path, "site\tb", results(40, 14))
+    assert "the site's folder name is 'site\\tb', not a name" in refused([a, b], tmp_path / "p")
+
+
+def test_site_list_file_takes_one_path_a_line(tmp_path, monkeypatch):
+    from ketanb.pooling import main, read_site_list
+
+    listing = tmp_path / "sites.txt"
+    listing.write_text("\ufeffsites/Site A/results.json\r\n\n  sites/site-b/results.json  \n", encoding="utf-8")
+    assert read_site_list(listing) == ["sites/Site A/results.json", "sites/site-b/results.json"]
+    with pytest.raises(PoolingError, match="the list of sites .*nope.txt cannot be read"):
+        read_site_list(tmp_path / "nope.txt")
+    monkeypatch.setenv("SITES", "a/results.json  b/results.json")
+    monkeypatch.setenv("SITES_FILE", str(listing))
+    assert main([str(tmp_path / "out" / "list.txt")]) == 0
+    assert (tmp_path / "out" / "list.txt").read_text() == ("a/results.json\nb/results.json\nsites/Site A/results.json\n"
+                                                          "sites/site-b/results.json\n")
+    monkeypatch.setenv("SITES", "")
+    monkeypatch.delenv("SITES_FILE")
+    assert main([str(tmp_path / "out" / "none.txt")]) == 1 and not (tmp_path / "out" / "none.txt").exists()
+
+
+def test_folders_with_spaces_pool_from_a_list(tmp_path):
+    from ketanb.pooling import read_site_list
+
+    a = write_site(tmp_path, "Site A", results(45, 23))
+    b = write_site(tmp_path, "Clinic B 2024", results(40, 14))
+    listing = tmp_path / "sites.txt"
+    listing.write_text(f"{a}\n{b}\n")
+    assert list(pool(read_site_list(listing))["sites"]) == ["Site A", "Clinic B 2024"]
+
+
+def test_forest_plot_draws_at_most_50_sites_and_says_so():
+    from ketanb import plots
+    from ketanb.pooling import FOREST_MAX_SITES
+
+    sites = {f"s{i}": {"n": 10 + i % 7, "favorable": 5, "proportion": 0.5, "ci_low": 0.2, "ci_high": 0.8}
+             for i in range(5000)}
+    pooled = {"confidence": 0.95, "sites": sites, "n": sum(s["n"] for s in sites.values()), "favorable": 25000,
+              "random_effects": {"proportion": 0.4, "ci_low": 0.35, "ci_high": 0.45, "tau2": 0.1, "i2": 0.3,
+                                 "prediction_low": 0.2, "prediction_high": 0.6}}
+    fig = plots.pooled_forest(pooled, max_sites=FOREST_MAX_SITES)
+    ax = fig.axes[0]
+    labels = [t.get_text() for t in ax.get_yticklabels()]
+    assert len(labels) == 51 and labels[-1] == "pooled (random effects)"
+    assert set(labels[:-1]) <= {f"s{i}" for i in range(5000) if i % 7 == 6}       # the largest (n = 16)
+    assert labels[:2] == ["s6", "s13"]                                            # in their order
+    drawn_n = 16 * 50
+    assert ("5000 clinics" in ax.get_title() and
+            f"50 largest clinics drawn; 4950 others ({pooled['n'] - drawn_n} patients) not drawn, "
+            "all in the pooled estimate" in ax.get_title())
+    assert fig.get_size_inches()[1] < 25
+    import matplotlib.pyplot as plt
+    plt.close("all")

@@ -83,8 +83,9 @@ def read_json(path: str | os.PathLike):
 
 #: First characters that make a spreadsheet read a cell as a formula (OWASP, "CSV injection").
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
-#: A text cell that is a plain number ("-3.5", "+2", "1e-3") is left as it is.
-_PLAIN_NUMBER = re.compile(r"[+-]?(\d+(\.\d*)?|\.\d+)([eE][+-]?\d+)?")
+#: A text cell that is a plain number ("-3.5", "+2", "1e-3"), or a lone "-" (nothing to show), is left
+#: as it is.
+_PLAIN_NUMBER = re.compile(r"[+-]?(\d+(\.\d*)?|\.\d+)([eE][+-]?\d+)?|-")
 
 
 def _neutralised(value):
@@ -99,6 +100,7 @@ def _neutralised(value):
 
 
 def _text_neutralised(labels: pd.Index) -> pd.Index:
+    """Column or index labels with :func:`_neutralised` applied to text labels (a new index)."""
     if isinstance(labels, pd.MultiIndex):
         return labels.set_levels([_text_neutralised(level) for level in labels.levels])
     return labels.map(_neutralised) if labels.dtype == object or isinstance(labels.dtype, pd.StringDtype) \
@@ -113,8 +115,9 @@ def write_csv(path: str | os.PathLike, frame: pd.DataFrame, *, index: bool = Fal
     header or index label starting with one of :data:`FORMULA_STARTS`
     (``=HYPERLINK(...)``, ``+cmd|...``, ``@SUM(...)``) gets a leading ``'``, as
     OWASP advises, and a carriage return inside text is written as a newline
-    (inside quotes, so it cannot start a row of its own). Numbers stay numbers: -18.6 in a number column, and a text
-    cell holding a plain number such as ``"-3.5"``, are written as they are.
+    (inside quotes, so it cannot start a row of its own). Numbers stay
+    numbers: -18.6 in a number column, and a text cell holding a plain number
+    such as ``"-3.5"`` (or a lone ``"-"``), are written as they are.
     ``frame`` is not modified.
     """
     safe = frame.copy()
@@ -123,7 +126,8 @@ def write_csv(path: str | os.PathLike, frame: pd.DataFrame, *, index: bool = Fal
         if not (pd.api.types.is_numeric_dtype(column) or pd.api.types.is_datetime64_any_dtype(column)):
             safe.isetitem(position, column.astype(object).map(_neutralised))
     safe.columns = _text_neutralised(safe.columns)
-    safe.index = _text_neutralised(safe.index)
+    labels = _text_neutralised(safe.index)
+    safe.index = labels.set_names([_neutralised(name) for name in labels.names])     # a new index
     buffer = io.StringIO()
     safe.to_csv(buffer, index=index, lineterminator="\n", float_format="%.12g")
     return write_text(path, buffer.getvalue())
