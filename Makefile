@@ -93,6 +93,9 @@ $(OUT)/results/results.json: $(BUILD)/results/results.json
 	$(PY) -m ketanb.compendium.publish "$(BUILD)" "$(OUT)"
 
 # --- pooling several clinics ----------------------------------------------------------------
+# The sites reach ketanb.pooling through the environment, as typed: never expanded by make or the shell.
+override SITES := $(value SITES)
+override SITES_FILE := $(value SITES_FILE)
 export SITES SITES_FILE
 pool: $(ENV) ## pool clinics' results: make pool SITES="a/results.json b/results.json" (or SITES_FILE=list.txt)
 	$(PY) -m ketanb.pooling pooled/.build/sites.txt

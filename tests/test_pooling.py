@@ -761,3 +761,40 @@ def test_forest_plot_draws_at_most_50_sites_and_says_so():
     assert fig.get_size_inches()[1] < 25
     import matplotlib.pyplot as plt
     plt.close("all")
+
+
+def test_make_pool_takes_a_site_list_names_sites_by_folder_and_runs_no_path(tmp_path, venv_ready):
+    """make pool SITES_FILE=...: folders with spaces and markup pool; pool.html escapes the names and
+    neither output holds a path of the machine; nothing in SITES or SITES_FILE is run by make or the shell."""
+    from .conftest import copy_project, run_make
+
+    project = copy_project(tmp_path / "project")
+    published = json.loads((project / "results" / "results.json").read_text())
+    other = copy.deepcopy(published)
+    other["outcome"]["favorable"] = 18
+    third = copy.deepcopy(published)
+    third["outcome"]["favorable"] = 27
+    folders = {"Site A": published, "<h1>X": other, "x`touch pwned1`$(touch pwned2)": third}
+    for name, content in folders.items():
+        write_site(project / "sites", name, content)
+    listing = project / "my sites.txt"
+    listing.write_text("sites/Site A/results.json\n\n"
+                       f"{project / 'sites' / '<h1>X' / 'results.json'}\n"     # an absolute path
+                       "sites/x`touch pwned1`$(touch pwned2)/results.json\n")
+    done = run_make(project, "pool", "SITES_FILE=my sites.txt")
+    assert done.returncode == 0, done.stderr[-3000:]
+    pooled = json.loads((project / "pooled" / "pooled.json").read_text())
+    assert list(pooled["sites"]) == list(folders) and (pooled["n"], pooled["favorable"]) == (135, 68)
+    page = (project / "pooled" / "reports" / "pool.html").read_text()
+    for text in ((project / "pooled" / "pooled.json").read_text(), page):
+        assert str(tmp_path) not in text
+    assert "<h1>" not in page and "&lt;h1&gt;X" in page
+    for setting, said in (("SITES_FILE=list$(shell touch pwned3)`touch pwned4`.txt",
+                           "the list of sites list$(shell touch pwned3)`touch pwned4`.txt cannot be read"),
+                          ("SITES=sites/a`id>pwned5`/results.json sites/b$(id>pwned6)/results.json",
+                           "sites/a`id>pwned5`/results.json cannot be read")):
+        refused_run = run_make(project, "pool", setting)
+        assert refused_run.returncode != 0 and "Traceback" not in refused_run.stderr
+        assert said in refused_run.stderr
+    assert not [p for p in project.rglob("pwned*")]
+    assert json.loads((project / "pooled" / "pooled.json").read_text()) == pooled     # left as it was
