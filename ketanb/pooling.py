@@ -75,6 +75,16 @@ def _is_number(value) -> bool:
     return isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value)
 
 
+#: A refusal lists at most this many problems (sites, pairs of copies), then counts the rest.
+MAX_LISTED = 20
+
+
+def _listed(problems: list[str], sep: str) -> str:
+    """The first :data:`MAX_LISTED` problems joined by ``sep``, then how many more there are."""
+    more = len(problems) - MAX_LISTED
+    return sep.join(problems[:MAX_LISTED] + ([f"... and {more} more of the same kind"] if more > 0 else []))
+
+
 def _name_problem(value) -> str | None:
     """Why ``value`` cannot be a name (site, group, group_by), or None: a name is a non-empty string
     of at most :data:`MAX_NAME_LENGTH` printable characters."""
@@ -425,7 +435,7 @@ def pool(paths, confidence: float | None = None) -> dict:
     clashes = [f"{len(files)} sites have the same name {name!r} ({', '.join(files)})"
                for name, files in names.items() if len(files) > 1]
     if clashes:
-        raise PoolingError("; ".join(clashes) + ". A site is named by the folder holding its results.json: "
+        raise PoolingError(_listed(clashes, "; ") + ". A site is named by the folder holding its results.json: "
                            "give each site its own folder (site-a/results.json, site-b/results.json, ...).")
     everyone, problems = [], []
     for path in paths:
@@ -434,14 +444,15 @@ def pool(paths, confidence: float | None = None) -> dict:
         except PoolingError as exc:
             problems.append(str(exc))
     if problems:
-        raise PoolingError("\n".join(problems))
+        raise PoolingError(_listed(problems, "\n"))
     copies = {}
     for s in everyone:
         copies.setdefault(s["sha256"], []).append(s["name"])
     copies = [names for names in copies.values() if len(names) > 1]
     if copies:
-        raise PoolingError("; ".join(f"sites {' and '.join(repr(n) for n in names)} hold the same results.json"
-                                     for names in copies)
+        raise PoolingError(_listed([f"sites {' and '.join(repr(n) for n in names[:MAX_LISTED])}"
+                                    + (f" and {len(names) - MAX_LISTED} more" if len(names) > MAX_LISTED else "")
+                                    + " hold the same results.json" for names in copies], "; ")
                            + ". A site's patients would be counted twice: give each clinic's file once.")
     sites = [s for s in everyone if s["n"] >= s["min_group_size"]]
     small = {s["name"]: {"n": s["n"], "reason": f"fewer than min_group_size ({s['min_group_size']}) patients: "
@@ -450,7 +461,7 @@ def pool(paths, confidence: float | None = None) -> dict:
     if len(sites) < 2:
         raise PoolingError(f"pooling needs at least two sites of at least min_group_size patients; "
                            f"{len(sites)} of the {len(everyone)} sites have that many"
-                           + (" (" + ", ".join(f"{name}: {e['n']} patients" for name, e in small.items())
+                           + (" (" + _listed([f"{name}: {e['n']} patients" for name, e in small.items()], ", ")
                               + " get counts only)" if small else ""))
     agreed = check_agreement(sites)
     if confidence is None:             # the sites' own level; the contract's default when they differ

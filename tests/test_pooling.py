@@ -798,3 +798,10 @@ def test_make_pool_takes_a_site_list_names_sites_by_folder_and_runs_no_path(tmp_
         assert said in refused_run.stderr
     assert not [p for p in project.rglob("pwned*")]
     assert json.loads((project / "pooled" / "pooled.json").read_text()) == pooled     # left as it was
+
+
+def test_a_refusal_lists_the_first_20_problems_then_counts_the_rest(tmp_path):
+    bad = [write_site(tmp_path, f"site-{i:02d}", "{") for i in range(25)]
+    message = refused(bad, tmp_path / "p")
+    assert message.count("is not a JSON file") == 20 and message.endswith("... and 5 more of the same kind")
+    assert "site-19" in message and "site-20" not in message
