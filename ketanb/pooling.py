@@ -72,7 +72,10 @@ def _is_count(value) -> bool:
 
 
 def _is_number(value) -> bool:
-    return isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value)
+    """A JSON number (not true/false), finite: NaN and Infinity are not numbers here."""
+    if isinstance(value, bool):
+        return False
+    return isinstance(value, int) or (isinstance(value, float) and math.isfinite(value))
 
 
 #: A refusal lists at most this many problems (sites, pairs of copies), then counts the rest.
@@ -230,7 +233,7 @@ def read_site(path: str | os.PathLike) -> dict:
     if missing:
         raise PoolingError(f"{head}: it has " + ", ".join(missing))
     if problems := _site_problems(data):
-        raise PoolingError(f"{shown} (site {name!r}) cannot be pooled: " + "; ".join(problems))
+        raise PoolingError(f"{shown} (site {name!r}) cannot be pooled: " + _listed(problems, "; "))
 
     outcome, params, subgroups = data["outcome"], data["parameters"], data["subgroups"]
     groups = subgroups["groups"]
