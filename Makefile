@@ -95,10 +95,13 @@ $(OUT)/results/results.json: $(BUILD)/results/results.json
 	$(PY) -m ketanb.compendium.publish "$(BUILD)" "$(OUT)"
 
 # --- pooling several clinics ----------------------------------------------------------------
-SITES ?=
-pool: $(ENV) ## pool clinics' results: make pool SITES="a/results.json b/results.json"
-	@[ -n "$(SITES)" ] || { echo 'name the sites: make pool SITES="site-a/results.json site-b/results.json"' >&2; exit 1; }
-	$(PY) -m ketanb.compendium.stage notebooks/pool.ipynb pooled/.build -p sites "$(SITES)"
+# The sites reach ketanb.pooling through the environment, as typed: never expanded by make or the shell.
+override SITES := $(value SITES)
+override SITES_FILE := $(value SITES_FILE)
+export SITES SITES_FILE
+pool: $(ENV) ## pool clinics' results: make pool SITES="a/results.json b/results.json" (or SITES_FILE=list.txt)
+	$(PY) -m ketanb.pooling pooled/.build/sites.txt
+	$(PY) -m ketanb.compendium.stage notebooks/pool.ipynb pooled/.build -p sites_file pooled/.build/sites.txt
 	$(PY) -m ketanb.compendium.publish pooled/.build pooled pooled.json forest.png forest.svg reports
 
 CLINICS := runs/clinics

@@ -503,7 +503,8 @@ def risk_difference_forest(subgroups: dict, *, confidence: float) -> Figure:
 
 
 @_styled
-def pooled_forest(pooled: dict, *, confidence: float | None = None) -> Figure:
+def pooled_forest(pooled: dict, *, confidence: float | None = None,
+                  max_sites: int | None = None) -> Figure:
     """Favorable outcome per clinic and the random-effects pooled estimate.
 
     Parameters
@@ -515,9 +516,15 @@ def pooled_forest(pooled: dict, *, confidence: float | None = None) -> Figure:
         ``random_effects`` is None without sites, the prediction limits None with two.
     confidence : float, optional
         Default ``pooled["confidence"]``.
+    max_sites : int, optional
+        Draw at most this many sites (those with the most patients, in their
+        order; all by default); the title counts the others, which the
+        estimate includes.
     """
     confidence = pooled["confidence"] if confidence is None else confidence
-    sites, effects = pooled["sites"], pooled["random_effects"] or {}
+    every, effects = pooled["sites"], pooled["random_effects"] or {}
+    drawn = set(sorted(every, key=lambda name: -every[name]["n"])[:max_sites])
+    sites = {name: site for name, site in every.items() if name in drawn}
     fig = new_figure(6.4, 2.2 + 0.4 * (len(sites) + 1))
     ax = fig.add_subplot()
     y = _rows(ax, [*sites, "pooled (random effects)"])  # the pooled row is at y = 0
@@ -546,8 +553,12 @@ def pooled_forest(pooled: dict, *, confidence: float | None = None) -> Figure:
     i2, tau2 = effects.get("i2"), effects.get("tau2")
     i2 = pct(i2, 0)
     tau2 = "-" if pd.isna(tau2) else f"{tau2:.3g}"
+    left_out = len(every) - len(sites)
     ax.set_title(f"Favorable outcome by clinic and pooled (random effects)\n"
-                 f"{len(sites)} clinics; heterogeneity I² = {i2}, tau² = {tau2}")
+                 f"{len(every)} clinics; heterogeneity I² = {i2}, tau² = {tau2}"
+                 + (f"\n{len(sites)} largest clinics drawn; {left_out} others ("
+                    f"{sum(s['n'] for name, s in every.items() if name not in sites)} patients) "
+                    "not drawn, all in the pooled estimate" if left_out else ""))
     if not sites:
         _note(ax, "no data")
     return fig

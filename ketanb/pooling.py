@@ -8,9 +8,12 @@ paths are taken from the project root. See ``docs/pooling.md``.
 """
 from __future__ import annotations
 
+import hashlib
+import html
 import json
 import math
 import os
+import re
 from pathlib import Path
 
 import numpy as np
@@ -23,11 +26,13 @@ from .errors import KetanbError
 from .params import DEFAULTS
 from .paths import resolve
 from .outcomes import MISSING_LABELS
+from .params import MISSING_FOLLOWUP_MODES
 from .stats import proportion
 from .tables import pct
 
 __all__ = ["PoolingError", "RESULTS_FORMAT", "POOLED_FORMAT", "POOLED_KIND", "AGREEMENT_KEYS", "MERGED_GROUP",
-           "site_name", "read_site", "check_agreement", "dersimonian_laird", "pool", "write_pooled",
+           "SITE_MIN_GROUP_SIZE", "MAX_NAME_LENGTH", "FOREST_MAX_SITES",
+           "site_name", "read_site", "read_site_list", "check_agreement", "dersimonian_laird", "pool", "write_pooled",
            "site_table", "group_table", "describe"]
 
 #: The format of pooled.json (its key ``ketanb_pooled``).
@@ -39,9 +44,16 @@ AGREEMENT_KEYS = ("responder_threshold", "missing_followup", "group_by")
 #: The group into which a site merges values held by fewer than min_group_size patients (never pooled).
 MERGED_GROUP = "other"
 
+#: The smallest min_group_size a pooled site may have run with (contract section 5).
+SITE_MIN_GROUP_SIZE = 5
+#: Longest site name, group name or group_by a site may give (characters).
+MAX_NAME_LENGTH = 100
+#: The forest plot draws at most this many sites (the largest); the others are summarised in a line.
+FOREST_MAX_SITES = 50
+
 #: The keys of a results.json that pooling reads, by section.
 _NEEDED = {"outcome": ("n", "favorable"),
-           "parameters": ("responder_threshold", "missing_followup", "group_by", "confidence"),
+           "parameters": ("responder_threshold", "missing_followup", "group_by", "confidence", "min_group_size"),
            "subgroups": ("groups",)}
 
 
@@ -54,42 +66,154 @@ def site_name(path: str | os.PathLike) -> str:
     return Path(os.path.abspath(resolve(path))).parent.name
 
 
-def _counts_problem(entry: dict, where: str) -> str | None:
-    n, k = entry.get("n"), entry.get("favorable")
-    if type(n) is int and type(k) is int and 0 <= k <= n:
+def _is_count(value) -> bool:
+    """A whole number at least 0 (JSON true/false and 3.0 are not counts)."""
+    return type(value) is int and value >= 0
+
+
+def _is_number(value) -> bool:
+    """A JSON number (not true/false), finite: NaN and Infinity are not numbers here."""
+    if isinstance(value, bool):
+        return False
+    return isinstance(value, int) or (isinstance(value, float) and math.isfinite(value))
+
+
+#: A refusal lists at most this many problems (sites, pairs of copies), then counts the rest.
+MAX_LISTED = 20
+
+
+def _listed(problems: list[str], sep: str) -> str:
+    """The first :data:`MAX_LISTED` problems joined by ``sep``, then how many more there are."""
+    more = len(problems) - MAX_LISTED
+    return sep.join(problems[:MAX_LISTED] + ([f"... and {more} more of the same kind"] if more > 0 else []))
+
+
+def _name_problem(value) -> str | None:
+    """Why ``value`` cannot be a name (site, group, group_by), or None: a name is a non-empty string
+    of at most :data:`MAX_NAME_LENGTH` printable characters."""
+    if isinstance(value, str) and value.strip() and len(value) <= MAX_NAME_LENGTH and value.isprintable():
         return None
-    return f"{where} has n = {n!r} and favorable = {k!r}, not whole numbers with 0 <= favorable <= n"
+    return f"is {value!r:.60}, not a name (text of 1 to {MAX_NAME_LENGTH} printable characters)"
+
+
+def _counts_problems(entry, key: str, withheld_ok: bool = False) -> list[str]:
+    """Why ``entry`` is not ``{n, favorable}`` with counts 0 <= favorable <= n (favorable null allowed
+    when ``withheld_ok``: a population the site withheld for min_group_size)."""
+    if not isinstance(entry, dict):
+        return [f"key {key} is a JSON {_json_type(entry)}, not an object {{\"n\": ..., \"favorable\": ...}}"]
+    missing = [f"key {key} has no {name!r}" for name in ("n", "favorable") if name not in entry]
+    if missing:
+        return missing
+    n, k = entry["n"], entry["favorable"]
+    if not _is_count(n):
+        return [f"key {key}.n is {n!r}, not a whole number of patients (0 or more)"]
+    if k is None and withheld_ok:
+        return []
+    if not (_is_count(k) and k <= n):
+        return [f"key {key}.favorable is {k!r}, not a whole number from 0 to n = {n}"]
+    return []
+
+
+def _json_type(value) -> str:
+    return {dict: "object", list: "array", str: "string", bool: "true/false", type(None): "null",
+            int: "number", float: "number"}.get(type(value), type(value).__name__)
+
+
+def _site_problems(data: dict) -> list[str]:
+    """Every field pooling reads checked against the contract's types (the needed keys are present)."""
+    outcome, params, subgroups = data["outcome"], data["parameters"], data["subgroups"]
+    problems = []
+    threshold = params["responder_threshold"]
+    if not (_is_number(threshold) and 0 <= threshold <= 100):
+        problems.append(f"key parameters.responder_threshold is {threshold!r:.60}, not a number from 0 to 100")
+    mode = params["missing_followup"]
+    if not (isinstance(mode, str) and mode in MISSING_FOLLOWUP_MODES):
+        problems.append(f"key parameters.missing_followup is {mode!r:.60}, not one of "
+                        + ", ".join(MISSING_FOLLOWUP_MODES))
+    if problem := _name_problem(params["group_by"]):
+        problems.append(f"key parameters.group_by {problem}")
+    level = params["confidence"]
+    if not (_is_number(level) and 0 < level < 1):
+        problems.append(f"key parameters.confidence is {level!r:.60}, not a number between 0 and 1")
+    size = params["min_group_size"]
+    if not _is_count(size):
+        problems.append(f"key parameters.min_group_size is {size!r:.60}, not a whole number")
+    elif size < SITE_MIN_GROUP_SIZE:
+        problems.append(f"key parameters.min_group_size is {size}: a site run with min_group_size below "
+                        f"{SITE_MIN_GROUP_SIZE} is refused (its groups may point at single patients); "
+                        f"the clinic runs the analysis again with min_group_size {SITE_MIN_GROUP_SIZE} or more")
+    small_ok = _is_count(size) and _is_count(outcome.get("n")) and outcome["n"] < size
+    problems += _counts_problems(outcome, "outcome", withheld_ok=small_ok)
+    meta = data.get("data", {})
+    if not isinstance(meta, dict):
+        problems.append(f"key data is a JSON {_json_type(meta)}, not an object")
+    elif not isinstance(meta.get("synthetic", False), bool):
+        problems.append(f"key data.synthetic is {meta['synthetic']!r:.60}, not true or false")
+    merged = subgroups.get("pooled_values", 0)
+    if not _is_count(merged):
+        problems.append(f"key subgroups.pooled_values is {merged!r:.60}, not a whole number (0 or more)")
+    groups = subgroups["groups"]
+    if not isinstance(groups, dict):
+        problems.append(f"key subgroups.groups is a JSON {_json_type(groups)}, not an object "
+                        "{group name: {\"n\": ..., \"favorable\": ...}}")
+        groups = {}
+    for name, entry in groups.items():
+        if problem := _name_problem(name):
+            problems.append(f"a group name in key subgroups.groups {problem}")
+            continue
+        key = f"subgroups.groups[{name!r}]"
+        found = _counts_problems(entry, key, withheld_ok=True)
+        problems += found
+        if not found and _is_count(size) and 0 < entry["n"] < size:
+            problems.append(f"key {key}.n is {entry['n']}, below the site's min_group_size {size}: a group "
+                            "this small is never reported on its own (contract section 5)")
+    return problems
 
 
 def read_site(path: str | os.PathLike) -> dict:
     """Read a site's ``results.json`` (only aggregates) and return what pooling needs.
 
+    Every field read is checked against the contract's types: counts are whole
+    numbers 0 <= favorable <= n, ``responder_threshold`` a number from 0 to
+    100, ``missing_followup`` one of the contract's codes, ``confidence``
+    between 0 and 1, ``min_group_size`` a whole number of at least
+    :data:`SITE_MIN_GROUP_SIZE`, ``group_by`` and the group names text of at
+    most :data:`MAX_NAME_LENGTH` printable characters, no group of fewer than
+    min_group_size patients (``favorable`` may be null: a withheld count).
+
     Returns
     -------
     dict
-        ``name``, ``file`` (the path as given), ``n``, ``favorable``, the
-        parameters ``responder_threshold``, ``missing_followup``, ``group_by``,
-        ``confidence``, then ``synthetic``, ``groups`` ({group: {n, favorable}},
-        groups with n = 0 left out) and ``merged_group`` (``"other"`` when the
-        site merged small values into that group, else ``None``).
+        ``name``, ``sha256`` (of the file's content, read as JSON), ``n``,
+        ``favorable`` (None when the site withheld it), the parameters
+        ``responder_threshold``, ``missing_followup``, ``group_by``,
+        ``confidence``, ``min_group_size``, then ``synthetic``, ``groups``
+        ({group: {n, favorable}}, groups with n = 0 or a withheld favorable
+        left out) and ``merged_group`` (``"other"`` when the site merged small
+        values into that group, else ``None``).
 
     Raises
     ------
     PoolingError
         The file cannot be read, is not JSON, is not a results.json of ketanb
-        in format :data:`RESULTS_FORMAT`, lacks a needed key or holds
-        impossible counts. The message names the file.
+        in format :data:`RESULTS_FORMAT`, lacks a needed key or holds a value
+        of the wrong type or range. The message names the file, the site and
+        every key at fault.
     """
     shown = str(path)
     try:
-        data = json.loads(resolve(path).read_text(encoding="utf-8-sig"))
+        raw = resolve(path).read_bytes()
+        data = json.loads(raw.decode("utf-8-sig"))
     except OSError as exc:
         raise PoolingError(f"{shown} cannot be read: {exc.strerror or exc}") from None
-    except ValueError as exc:                       # not UTF-8, or not JSON
-        raise PoolingError(f"{shown} is not a JSON file: {exc}") from None
-    head = f"{shown} is not a results.json of ketanb (format {RESULTS_FORMAT})"
+    except (ValueError, RecursionError) as exc:                 # not UTF-8, or not JSON
+        raise PoolingError(f"{shown} is not a JSON file: {str(exc)[:200]}") from None
+    name = site_name(path)
+    if problem := _name_problem(name):
+        raise PoolingError(f"{shown}: the site's folder name {problem}; rename the folder")
+    head = f"{shown} (site {name!r}) is not a results.json of ketanb (format {RESULTS_FORMAT})"
     if not isinstance(data, dict):
-        raise PoolingError(f"{head}: it holds a JSON {type(data).__name__}, not an object")
+        raise PoolingError(f"{head}: it holds a JSON {_json_type(data)}, not an object")
     if "ketanb_pooled" in data or data.get("kind") == POOLED_KIND:
         raise PoolingError(f"{head}: it is a pooled.json (the result of a pooling), "
                            "not a site's results.json")
@@ -97,35 +221,33 @@ def read_site(path: str | os.PathLike) -> dict:
         raise PoolingError(f"{head}: it has no key 'ketanb_results'")
     version = data["ketanb_results"]
     if type(version) is not int or version != RESULTS_FORMAT:
-        raise PoolingError(f"{head}: it is in format {version!r} (key 'ketanb_results'); this version "
+        raise PoolingError(f"{head}: it is in format {version!r:.60} (key 'ketanb_results'); this version "
                            f"of ketanb pools format {RESULTS_FORMAT} only")
     missing = []
     for section, keys in _NEEDED.items():
         if not isinstance(data.get(section), dict):
-            missing.append(f"no key {section!r}")
+            missing.append(f"no key {section!r}" if section not in data else
+                           f"key {section} is a JSON {_json_type(data[section])}, not an object")
         else:
             missing += [f"no key {key!r} in {section!r}" for key in keys if key not in data[section]]
     if missing:
         raise PoolingError(f"{head}: it has " + ", ".join(missing))
+    if problems := _site_problems(data):
+        raise PoolingError(f"{shown} (site {name!r}) cannot be pooled: " + _listed(problems, "; "))
 
     outcome, params, subgroups = data["outcome"], data["parameters"], data["subgroups"]
     groups = subgroups["groups"]
-    problems = [_counts_problem(outcome, "'outcome'")]
-    problems += [_counts_problem(entry, f"group {name!r} in 'subgroups'") for name, entry in groups.items()]
-    problems = [p for p in problems if p]
-    level = params["confidence"]
-    if not (isinstance(level, (int, float)) and not isinstance(level, bool) and 0 < level < 1):
-        problems.append(f"'parameters' has confidence = {level!r}, not a number between 0 and 1")
-    if problems:
-        raise PoolingError(f"{head}: " + "; ".join(problems))
     if outcome["n"] == 0:
-        raise PoolingError(f"{shown}: this site analysed no patient ('outcome' has n = 0), so it has "
-                           "nothing to pool; leave it out of SITES")
+        raise PoolingError(f"{shown} (site {name!r}): this site analysed no patient ('outcome' has n = 0), "
+                           "so it has nothing to pool; leave it out of SITES")
     return {
-        "name": site_name(path), "file": shown, "n": outcome["n"], "favorable": outcome["favorable"],
+        "name": name,
+        "sha256": hashlib.sha256(json.dumps(data, sort_keys=True).encode("utf-8")).hexdigest(),
+        "n": outcome["n"], "favorable": outcome["favorable"],
         **{key: params[key] for key in _NEEDED["parameters"]},
-        "synthetic": bool(data.get("data", {}).get("synthetic", False)),
-        "groups": {g: {"n": e["n"], "favorable": e["favorable"]} for g, e in groups.items() if e["n"] > 0},
+        "synthetic": data.get("data", {}).get("synthetic", False),
+        "groups": {g: {"n": e["n"], "favorable": e["favorable"]} for g, e in groups.items()
+                   if e["n"] > 0 and e["favorable"] is not None},
         "merged_group": MERGED_GROUP if subgroups.get("pooled_values") and MERGED_GROUP in groups else None,
     }
 
@@ -237,6 +359,22 @@ def dersimonian_laird(favorable, n, confidence: float = 0.95) -> dict:
     }
 
 
+def read_site_list(path: str | os.PathLike) -> list[str]:
+    """The sites' files listed in a text file, one path a line (``make pool SITES_FILE=list.txt``).
+
+    Blank lines are skipped and each line is stripped of surrounding spaces, so
+    a path may hold spaces inside (``Site A/results.json``). Relative paths are
+    taken from the project root, as in ``SITES``.
+    """
+    try:
+        text = resolve(path).read_text(encoding="utf-8-sig")
+    except OSError as exc:
+        raise PoolingError(f"the list of sites {path} cannot be read: {exc.strerror or exc}") from None
+    except ValueError:
+        raise PoolingError(f"the list of sites {path} is not UTF-8 text (one results.json path a line)") from None
+    return [line.strip() for line in text.splitlines() if line.strip()]
+
+
 def pool(paths, confidence: float | None = None) -> dict:
     """Pool the results of several sites; return the content of ``pooled.json``.
 
@@ -255,27 +393,34 @@ def pool(paths, confidence: float | None = None) -> dict:
     dict
         ``ketanb_pooled`` (:data:`POOLED_FORMAT`), ``kind``, ``confidence``,
         ``responder_threshold``, ``missing_followup``, ``group_by``,
-        ``synthetic`` (any site), ``sites`` ({name: {file, n, favorable,
-        proportion, ci_low, ci_high, y, variance, weight, synthetic, groups}}),
-        ``n``, ``favorable``, ``random_effects`` (:func:`dersimonian_laird`
-        without the per-site lists), ``groups`` ({group: {n, favorable,
-        proportion, ci_low, ci_high, sites, site_names, tau2, i2, q, q_df, q_p,
-        prediction_low, prediction_high}}, groups two or more sites report) and
+        ``synthetic`` (any site), ``sites`` ({name: {n, favorable,
+        proportion, ci_low, ci_high, y, variance, weight, synthetic, groups}},
+        the sites pooled, named by folder name only), ``sites_not_pooled``
+        ({name: {n, reason}}: sites of fewer than their min_group_size
+        patients, given by their count only), ``n``, ``favorable``,
+        ``random_effects`` (:func:`dersimonian_laird` without the per-site
+        lists), ``groups`` ({group: {n, favorable, proportion, ci_low, ci_high,
+        sites, site_names, tau2, i2, q, q_df, q_p, prediction_low,
+        prediction_high}}, groups two or more sites report) and
         ``groups_not_pooled`` ({group: {site_names, reason}}).
 
     Raises
     ------
     PoolingError
-        Fewer than two sites, two sites with the same folder name, files that
-        :func:`read_site` refuses (all named at once), or sites that
-        :func:`check_agreement` finds different.
+        Fewer than two sites to pool, two sites with the same folder name,
+        two files with the same content, files that :func:`read_site` refuses
+        (all named at once), or sites that :func:`check_agreement` finds
+        different.
 
     Notes
     -----
     Every proportion is pooled by :func:`dersimonian_laird`: the overall one
     over all sites, each ``group_by`` value over the sites that report it. A
     site's ``other`` group (values merged by ``min_group_size``) differs from
-    site to site and is not pooled. Per-site intervals are Wilson intervals
+    site to site and is not pooled. A site of fewer than its
+    ``min_group_size`` patients gets its count only (contract section 5): it
+    is not pooled, since its favorable count could be worked out from the
+    pooled numbers. Per-site intervals are Wilson intervals
     (:func:`ketanb.stats.wilson_ci`).
 
     References
@@ -283,26 +428,44 @@ def pool(paths, confidence: float | None = None) -> dict:
     DerSimonian R, Laird N. Meta-analysis in clinical trials. Control Clin
     Trials 1986;7:177-188.
     """
-    paths = paths.split() if isinstance(paths, str) else list(paths)
+    paths = paths.split() if isinstance(paths, str) else [os.fspath(p) for p in paths]
     if len(paths) < 2:
         raise PoolingError(f"pooling needs at least two sites (results.json files), got {len(paths)}: "
-                           + (", ".join(str(p) for p in paths) or "none"))
+                           + (", ".join(paths) or "none"))
     names = {}
     for path in paths:
-        names.setdefault(site_name(path), []).append(str(path))
+        names.setdefault(site_name(path), []).append(path)
     clashes = [f"{len(files)} sites have the same name {name!r} ({', '.join(files)})"
                for name, files in names.items() if len(files) > 1]
     if clashes:
-        raise PoolingError("; ".join(clashes) + ". A site is named by the folder holding its results.json: "
+        raise PoolingError(_listed(clashes, "; ") + ". A site is named by the folder holding its results.json: "
                            "give each site its own folder (site-a/results.json, site-b/results.json, ...).")
-    sites, problems = [], []
+    everyone, problems = [], []
     for path in paths:
         try:
-            sites.append(read_site(path))
+            everyone.append(read_site(path))
         except PoolingError as exc:
             problems.append(str(exc))
     if problems:
-        raise PoolingError("\n".join(problems))
+        raise PoolingError(_listed(problems, "\n"))
+    copies = {}
+    for s in everyone:
+        copies.setdefault(s["sha256"], []).append(s["name"])
+    copies = [names for names in copies.values() if len(names) > 1]
+    if copies:
+        raise PoolingError(_listed([f"sites {' and '.join(repr(n) for n in names[:MAX_LISTED])}"
+                                    + (f" and {len(names) - MAX_LISTED} more" if len(names) > MAX_LISTED else "")
+                                    + " hold the same results.json" for names in copies], "; ")
+                           + ". A site's patients would be counted twice: give each clinic's file once.")
+    sites = [s for s in everyone if s["n"] >= s["min_group_size"]]
+    small = {s["name"]: {"n": s["n"], "reason": f"fewer than min_group_size ({s['min_group_size']}) patients: "
+                                                "counts only, not pooled"}
+             for s in everyone if s["n"] < s["min_group_size"]}
+    if len(sites) < 2:
+        raise PoolingError(f"pooling needs at least two sites of at least min_group_size patients; "
+                           f"{len(sites)} of the {len(everyone)} sites have that many"
+                           + (" (" + _listed([f"{name}: {e['n']} patients" for name, e in small.items()], ", ")
+                              + " get counts only)" if small else ""))
     agreed = check_agreement(sites)
     if confidence is None:             # the sites' own level; the contract's default when they differ
         levels = {float(s["confidence"]) for s in sites}
@@ -313,7 +476,7 @@ def pool(paths, confidence: float | None = None) -> dict:
     site_entries = {}
     for i, s in enumerate(sites):
         site_entries[s["name"]] = {
-            "file": s["file"], **proportion(s["favorable"], s["n"], confidence).block(),
+            **proportion(s["favorable"], s["n"], confidence).block(),
             "y": overall["y"][i], "variance": overall["variance"][i], "weight": overall["weights"][i],
             "synthetic": s["synthetic"], "groups": s["groups"],
         }
@@ -342,8 +505,9 @@ def pool(paths, confidence: float | None = None) -> dict:
 
     return {
         "ketanb_pooled": POOLED_FORMAT, "kind": POOLED_KIND, "confidence": confidence, **agreed,
-        "synthetic": any(s["synthetic"] for s in sites),
+        "synthetic": any(s["synthetic"] for s in everyone),
         "sites": site_entries,
+        "sites_not_pooled": small,
         "n": sum(s["n"] for s in sites), "favorable": sum(s["favorable"] for s in sites),
         "random_effects": {"method": "DerSimonian-Laird", "scale": "logit",
                            **{k: v for k, v in overall.items() if k not in ("y", "variance", "weights")}},
@@ -395,22 +559,82 @@ def group_table(pooled: dict) -> pd.DataFrame:
     return pd.DataFrame(rows, columns=[pooled["group_by"], "sites", "n", "favorable", ci, "I² %", "tau²"])
 
 
+def _md(text) -> str:
+    """``text`` as literal Markdown: HTML escaped and Markdown's punctuation backslash-escaped, so that a
+    site or group name from a partner's file is shown as written and never read as markup or a link."""
+    escaped = html.escape(str(text), quote=True)
+    return re.sub(r"([\\`*_\[\]~|])", r"\\\1", escaped)    # the markup that works inside a line
+
+
 def describe(pooled: dict) -> str:
-    """A Markdown paragraph stating the pooled estimate and its heterogeneity, from the numbers."""
+    """A Markdown paragraph stating the pooled estimate and its heterogeneity, from the numbers.
+
+    Site names are escaped (:func:`_md`); more than :data:`FOREST_MAX_SITES`
+    sites are counted, not named.
+    """
     re_ = pooled["random_effects"]
     level = f"{100 * pooled['confidence']:g}%"
     names = list(pooled["sites"])
-    missing = MISSING_LABELS.get(pooled["missing_followup"], pooled["missing_followup"])
-    text = (f"Pooled over {len(names)} sites ({', '.join(names)}; {pooled['n']} patients, "
+    listed = f" ({', '.join(_md(name) for name in names)}; " if len(names) <= FOREST_MAX_SITES else " ("
+    missing = MISSING_LABELS[pooled["missing_followup"]]
+    text = (f"Pooled over {len(names)} sites{listed}{pooled['n']} patients, "
             f"{pooled['favorable']} with a favorable outcome), the random-effects estimate of the "
-            f"proportion with a favorable outcome (at least {_show(pooled['responder_threshold'])}% "
+            f"proportion with a favorable outcome (at least {_show(float(pooled['responder_threshold']))}% "
             f"less pain; {missing}) is "
             f"**{pct(re_['proportion'])}** ({level} CI {pct(re_['ci_low'])}-{pct(re_['ci_high'])}). "
             f"Heterogeneity between sites: Q = {re_['q']:.2f} on {re_['q_df']} degrees of freedom "
             f"(p = {re_['q_p']:.3f}), I² = {100 * re_['i2']:.0f}%, tau² = {re_['tau2']:.3f} "
             "(logit scale). ")
     if re_["prediction_low"] is None:
-        return text + "With two sites there is no prediction interval (it needs at least three)."
-    return text + (f"The true proportion of a new, similar clinic would lie between "
-                   f"{pct(re_['prediction_low'])} and {pct(re_['prediction_high'])} "
-                   f"({level} prediction interval).")
+        text += "With two sites there is no prediction interval (it needs at least three)."
+    else:
+        text += (f"The true proportion of a new, similar clinic would lie between "
+                 f"{pct(re_['prediction_low'])} and {pct(re_['prediction_high'])} "
+                 f"({level} prediction interval).")
+    small = pooled.get("sites_not_pooled") or {}
+    if small:
+        shown = ", ".join(f"{_md(name)} ({e['n']} patients)" for name, e in list(small.items())[:FOREST_MAX_SITES])
+        more = f" and {len(small) - FOREST_MAX_SITES} more" if len(small) > FOREST_MAX_SITES else ""
+        text += (f" Not pooled, counts only: {shown}{more}; a site of fewer than min_group_size "
+                 "patients shows no proportion of its own.")
+    return text
+
+
+def _read_sites_from_environment() -> list[str]:
+    """The sites ``make pool`` names: ``SITES`` (split at whitespace) and the lines of ``SITES_FILE``."""
+    paths = os.environ.get("SITES", "").split()
+    if listing := os.environ.get("SITES_FILE", "").strip():
+        paths += read_site_list(listing)
+    return paths
+
+
+def main(argv=None) -> int:
+    """``python -m ketanb.pooling LIST``: write the sites named by SITES / SITES_FILE to LIST, one a line.
+
+    ``make pool`` passes the sites through the environment, never through the
+    shell's text, and the pooling notebook reads LIST; the report then shows
+    only LIST's name, not the paths of the sites.
+    """
+    import argparse
+    import sys
+
+    from .compendium.files import write_text
+
+    parser = argparse.ArgumentParser(description=main.__doc__.splitlines()[0])
+    parser.add_argument("listing", help="the file to write, relative to the project root")
+    args = parser.parse_args(argv)
+    try:
+        paths = _read_sites_from_environment()
+    except PoolingError as exc:
+        print(exc, file=sys.stderr)
+        return 1
+    if not paths:
+        print('name the sites: make pool SITES="site-a/results.json site-b/results.json", or '
+              "make pool SITES_FILE=sites.txt (one results.json path a line)", file=sys.stderr)
+        return 1
+    write_text(resolve(args.listing), "".join(f"{path}\n" for path in paths))
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

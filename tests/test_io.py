@@ -52,3 +52,52 @@ def test_workbook_marks_synthetic_data(frames, tmp_path):
     plain = read_extract(write_workbook(frames, tmp_path / "b.xlsx", synthetic=False))
     assert marked.synthetic and not plain.synthetic
     assert marked.tables["patients"].file == "a.xlsx, sheet patients"
+
+
+# --- writing CSVs: no formula reaches a spreadsheet (issue 22) ----------------------------------
+
+def test_write_csv_neutralises_formulas_but_keeps_numbers(tmp_path):
+    import csv
+
+    import numpy as np
+    import pandas as pd
+
+    from ketanb.compendium.files import write_csv
+
+    dangerous = ['=HYPERLINK("http://x","click")', "+cmd|' /C calc'!A0", "-2+3+cmd|' /C calc'!A0",
+                 "@SUM(A1:A9)", "\t=1+1", "\r=1+1"]
+    frame = pd.DataFrame({
+        "diagnosis": dangerous + ["-3.5", "CRPS", None],
+        "change": [-18.6, 2.5, -0.25, 1e-20, -4.0, 0.0, 1.0, 3.0, np.nan],      # a number column
+        "mixed": [-18.6, "=1+1", 3, None, "a", "b", "c", "d", "e"],             # numbers among text
+        "group": pd.Categorical(["@x"] * 9),
+    }).rename(columns={"group": "=evil"})
+    before = frame.copy(deep=True)
+    write_csv(tmp_path / "t.csv", frame)
+    assert frame.equals(before) and list(frame.columns)[-1] == "=evil"           # its input untouched
+    text = (tmp_path / "t.csv").read_text()
+    rows = list(csv.reader(text.splitlines(keepends=True)))
+    assert rows[0] == ["diagnosis", "change", "mixed", "'=evil"]
+    assert [r[0] for r in rows[1:]] == ["'" + v for v in dangerous[:5]] + ["'\n=1+1", "-3.5", "CRPS", ""]
+    assert [r[1] for r in rows[1:]] == ["-18.6", "2.5", "-0.25", "1e-20", "-4", "0", "1", "3", ""]
+    assert [r[2] for r in rows[1:]] == ["-18.6", "'=1+1", "3", "", "a", "b", "c", "d", "e"]
+    assert {r[3] for r in rows[1:]} == {"'@x"}
+    assert len(rows) == 10                     # the carriage return no longer starts a row of its own
+    index = pd.DataFrame({"n": [1, 2]}, index=pd.Index(["=a", "b"], name="+g"))
+    write_csv(tmp_path / "i.csv", index, index=True)
+    assert (tmp_path / "i.csv").read_text() == "'+g,n\n'=a,1\nb,2\n"
+    numbered = pd.DataFrame({"n": [1, 2]}, index=pd.Index([3, 4], name="=g"))
+    write_csv(tmp_path / "j.csv", numbered, index=True)
+    assert (tmp_path / "j.csv").read_text() == "'=g,n\n3,1\n4,2\n" and numbered.index.name == "=g"
+
+
+def test_write_csv_leaves_a_safe_table_byte_identical(tmp_path):
+    import pandas as pd
+
+    from ketanb.compendium.files import write_csv
+
+    frame = pd.DataFrame({"group": ["neuropathic", "a, b", 'say "x"', "-"], "n": [20, 11, 12, -1],
+                          "p": [0.55, 1 / 3, -18.6, float("nan")]})
+    write_csv(tmp_path / "t.csv", frame)
+    assert (tmp_path / "t.csv").read_text() == ('group,n,p\nneuropathic,20,0.55\n"a, b",11,0.333333333333\n'
+                                               '"say ""x""",12,-18.6\n-,-1,\n')

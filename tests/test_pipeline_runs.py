@@ -257,7 +257,8 @@ def test_pooling_refuses_sites_that_disagree_and_leaves_pooled_as_it_was(tmp_pat
     project = copy_project(tmp_path / "project")
     site_a = json.loads((project / "results" / "results.json").read_text())
     site_b = dict(site_a, parameters=dict(site_a["parameters"], responder_threshold=30))
-    for name, results in (("site-a", site_a), ("site-b", site_b), ("site-c", site_a)):
+    site_c = dict(site_a, outcome=dict(site_a["outcome"], favorable=20))     # the same file is pooled once
+    for name, results in (("site-a", site_a), ("site-b", site_b), ("site-c", site_c)):
         (project / "sites" / name).mkdir(parents=True)
         (project / "sites" / name / "results.json").write_text(json.dumps(results))
     good = run_make(project, "pool", "SITES=sites/site-a/results.json sites/site-c/results.json")

@@ -13,6 +13,7 @@ import copy
 import json
 import math
 import os
+import re
 import warnings
 from pathlib import Path
 
@@ -37,7 +38,7 @@ def assert_matches(got: dict, expected: dict) -> None:
 def results(n, favorable, groups=None, **parameters):
     """A minimal results.json of format 1 (the shape of results/results.json)."""
     params = {"responder_threshold": 50, "missing_followup": "nonresponder",
-              "group_by": "pain_mechanism", "confidence": 0.95, "group_edges": []}
+              "group_by": "pain_mechanism", "confidence": 0.95, "group_edges": [], "min_group_size": 5}
     params.update(parameters)
     return {
         "ketanb_results": 1,
@@ -306,7 +307,8 @@ def test_pooled_json_shape(three, tmp_path):
     path = write_pooled(pooled, tmp_path / "pooled")
     assert path == tmp_path / "pooled" / "pooled.json"
     again = json.loads(path.read_text())
-    assert again["sites"]["site-a"]["file"] == str(three[0])
+    assert "file" not in again["sites"]["site-a"] and str(tmp_path) not in path.read_text()   # names only
+    assert again["sites_not_pooled"] == {}
     with pytest.raises(PoolingError, match="is a pooled.json"):     # never mistaken for a results.json
         read_site(path)
 
@@ -395,21 +397,22 @@ def test_sites_of_other_confidence_levels_pool_at_the_default_level(tmp_path):
     same_counts = write_site(tmp_path, "site-c", results(40, 14))
     assert pool([a, b])["random_effects"] == pool([a, same_counts])["random_effects"]
     assert pool([a, b], confidence=0.9)["confidence"] == 0.9
-    c = write_site(tmp_path, "site-d", results(40, 14, confidence=0.9))
+    c = write_site(tmp_path, "site-d", results(41, 14, confidence=0.9))
     assert pool([b, c])["confidence"] == 0.9                        # agreeing sites keep their level
 
 
 def test_a_site_without_a_confidence_level_is_refused(tmp_path):
     a = write_site(tmp_path, "site-a", results(45, 23))
     b = write_site(tmp_path, "site-b", results(40, 14, confidence=None))
-    assert "'parameters' has confidence = None, not a number between 0 and 1" in refused([a, b], tmp_path / "p")
+    assert "key parameters.confidence is None, not a number between 0 and 1" in refused([a, b], tmp_path / "p")
 
 
 def test_a_site_without_patients_is_refused_as_such(tmp_path):
     a = write_site(tmp_path, "site-a", results(45, 23))
     empty = write_site(tmp_path, "site-e", results(0, 0))
-    assert refused([a, empty], tmp_path / "p") == (f"{empty}: this site analysed no patient ('outcome' has "
-                                                   "n = 0), so it has nothing to pool; leave it out of SITES")
+    assert refused([a, empty], tmp_path / "p") == (f"{empty} (site 'site-e'): this site analysed no patient "
+                                                   "('outcome' has n = 0), so it has nothing to pool; leave it "
+                                                   "out of SITES")
 
 
 def test_refuses_a_file_without_a_needed_key(tmp_path):
@@ -419,7 +422,7 @@ def test_refuses_a_file_without_a_needed_key(tmp_path):
     del content["parameters"]["group_by"]
     b = write_site(tmp_path, "site-b", content)
     message = refused([a, b], tmp_path / "pooled")
-    assert ("site-b/results.json is not a results.json of ketanb (format 1): it has no key 'outcome', "
+    assert ("site-b/results.json (site 'site-b') is not a results.json of ketanb (format 1): it has no key 'outcome', "
             "no key 'group_by' in 'parameters'") in message
     assert "site-a" not in message
 
@@ -429,7 +432,7 @@ def test_refuses_a_file_without_or_with_another_format(tmp_path):
     old = results(40, 14)
     del old["ketanb_results"]
     b = write_site(tmp_path, "site-b", old)
-    assert ("site-b/results.json is not a results.json of ketanb (format 1): it has no key "
+    assert ("site-b/results.json (site 'site-b') is not a results.json of ketanb (format 1): it has no key "
             "'ketanb_results'") in refused([a, b], tmp_path / "p")
     for version in (2, "1", True):
         c = write_site(tmp_path, "site-c", dict(results(40, 14), ketanb_results=version))
@@ -443,15 +446,17 @@ def test_refuses_unreadable_and_non_json_files(tmp_path):
     assert "site-b/results.json is not a JSON file" in message
     assert "site-c/results.json cannot be read" in message              # every bad file named
     c = write_site(tmp_path, "site-c", "[1, 2]")
-    assert "it holds a JSON list, not an object" in refused([a, c], tmp_path / "p")
+    assert "it holds a JSON array, not an object" in refused([a, c], tmp_path / "p")
 
 
 def test_refuses_impossible_counts(tmp_path):
     a = write_site(tmp_path, "site-a", results(45, 23))
     b = write_site(tmp_path, "site-b", results(40, 41))
-    assert "'outcome' has n = 40 and favorable = 41" in refused([a, b], tmp_path / "p")
-    c = write_site(tmp_path, "site-c", results(40, 14, {"neuropathic": (3, 2)}))
-    assert "group 'neuropathic' in 'subgroups' has n = 2 and favorable = 3" in refused([a, c], tmp_path / "p")
+    assert "(site 'site-b') cannot be pooled: key outcome.favorable is 41, not a whole number from 0 to n = 40" \
+        in refused([a, b], tmp_path / "p")
+    c = write_site(tmp_path, "site-c", results(40, 14, {"neuropathic": (7, 6)}))
+    assert "key subgroups.groups['neuropathic'].favorable is 7, not a whole number from 0 to n = 6" \
+        in refused([a, c], tmp_path / "p")
 
 
 def test_refuses_one_site_and_duplicate_names(tmp_path):
@@ -553,7 +558,7 @@ def test_pool_notebook_is_thin_parameterized_and_without_outputs():
     assert cells[0]["cell_type"] == "markdown"
     assert "".join(cells[0]["source"]).startswith("# Pooled analysis of several clinics")
     assert cells[1]["metadata"].get("tags") == ["parameters"]
-    assert 'sites = "site-a/results.json site-b/results.json"' in "".join(cells[1]["source"])
+    assert 'sites_file = "runs/scratch-pool/sites.txt"' in "".join(cells[1]["source"])
     assert 'out = "runs/scratch-pool"' in "".join(cells[1]["source"])        # by hand: never pooled/
     code = [c for c in cells if c["cell_type"] == "code"]
     assert all(c["outputs"] == [] and c["execution_count"] is None for c in code)
@@ -562,7 +567,8 @@ def test_pool_notebook_is_thin_parameterized_and_without_outputs():
         assert not any(line.lstrip().startswith(("def ", "class ", "lambda")) for line in lines)
     text = "".join("".join(c["source"]) for c in code)
     assert "pooling.pool(" in text and "pooling.write_pooled(" in text
-    assert "plots.pooled_forest(pooled)" in text and "plots.save(" in text
+    assert "pooling.pool(pooling.read_site_list(sites_file))" in text
+    assert "plots.pooled_forest(pooled, max_sites=pooling.FOREST_MAX_SITES)" in text and "plots.save(" in text
     assert cells[-1]["cell_type"] == "markdown" and "prediction interval" in "".join(cells[-1]["source"])
 
 
@@ -572,6 +578,234 @@ def test_relative_paths_are_taken_from_the_project_root(tmp_path, monkeypatch):
     monkeypatch.setattr("ketanb.paths.ROOT", tmp_path)          # KETANB_ROOT, read at import
     monkeypatch.chdir(tmp_path / "site-a")                       # the working directory does not matter
     pooled = pool("site-a/results.json site-b/results.json")
-    assert {name: s["file"] for name, s in pooled["sites"].items()} == {
-        "site-a": "site-a/results.json", "site-b": "site-b/results.json"}   # no absolute path written
+    assert list(pooled["sites"]) == ["site-a", "site-b"]
     assert write_pooled(pooled, "pooled") == tmp_path / "pooled" / "pooled.json"
+    assert str(tmp_path) not in (tmp_path / "pooled" / "pooled.json").read_text()   # no absolute path written
+
+
+# ---------------------------------------------------------------------------- a hostile site (issue 22)
+
+def edited(change):
+    """A results.json of 40 patients (14 favorable, neuropathic 5/14) with ``change`` applied to it."""
+    content = results(40, 14, {"neuropathic": (5, 14)})
+    change(content)
+    return content
+
+
+@pytest.mark.parametrize("change, key, said", [
+    (lambda r: r["parameters"].update(responder_threshold="<script>alert(1)</script>"),
+     "key parameters.responder_threshold is '<script>alert(1)</script>'", "not a number from 0 to 100"),
+    (lambda r: r["parameters"].update(responder_threshold=150), "key parameters.responder_threshold is 150",
+     "not a number from 0 to 100"),
+    (lambda r: r["parameters"].update(responder_threshold=True), "key parameters.responder_threshold is True",
+     "not a number"),
+    (lambda r: r["parameters"].update(responder_threshold=10 ** 400), "key parameters.responder_threshold is 1000",
+     "not a number from 0 to 100"),
+    (lambda r: r["parameters"].update(responder_threshold=float("nan")), "key parameters.responder_threshold is nan",
+     "not a number from 0 to 100"),
+    (lambda r: r["parameters"].update(missing_followup="<img src=x onerror=alert(1)>"),
+     "key parameters.missing_followup is '<img src=x onerror=alert(1)>'",
+     "not one of nonresponder, exclude, favorable"),
+    (lambda r: r["parameters"].update(group_by=7), "key parameters.group_by is 7", "not a name"),
+    (lambda r: r["parameters"].update(group_by="x" * 101), "key parameters.group_by is 'xxx", "not a name"),
+    (lambda r: r["parameters"].update(confidence="0.95"), "key parameters.confidence is '0.95'",
+     "not a number between 0 and 1"),
+    (lambda r: r["parameters"].update(min_group_size=2.5), "key parameters.min_group_size is 2.5",
+     "not a whole number"),
+    (lambda r: r["outcome"].update(n=-3), "key outcome.n is -3", "not a whole number of patients"),
+    (lambda r: r["outcome"].update(favorable="14"), "key outcome.favorable is '14'", "from 0 to n = 40"),
+    (lambda r: r["subgroups"].update(groups=["neuropathic", "mixed"]),
+     "key subgroups.groups is a JSON array", "not an object {group name:"),
+    (lambda r: r["subgroups"].update(groups={"neuropathic": 14}),
+     "key subgroups.groups['neuropathic'] is a JSON number", "not an object"),
+    (lambda r: r["subgroups"]["groups"].update({"a\nb": {"n": 6, "favorable": 2}}),
+     "a group name in key subgroups.groups is 'a\\nb'", "not a name"),
+    (lambda r: r["subgroups"]["groups"]["neuropathic"].pop("favorable"),
+     "key subgroups.groups['neuropathic'] has no 'favorable'", ""),
+    (lambda r: r["subgroups"].update(pooled_values="2"), "key subgroups.pooled_values is '2'", "not a whole"),
+    (lambda r: r.update(data=["synthetic"]), "key data is a JSON array", "not an object"),
+    (lambda r: r["data"].update(synthetic="<b>no</b>"), "key data.synthetic is '<b>no</b>'", "not true or false"),
+])
+def test_every_field_read_is_checked_and_named_with_the_site(tmp_path, change, key, said):
+    a = write_site(tmp_path, "site-a", results(45, 23))
+    b = write_site(tmp_path, "site-b", edited(change))
+    message = refused([a, b], tmp_path / "pooled")
+    assert message.startswith(f"{b} (site 'site-b') cannot be pooled: {key}")
+    assert said in message and "Traceback" not in message
+    assert not (tmp_path / "pooled").exists()
+
+
+def test_a_site_run_with_min_group_size_below_5_is_refused(tmp_path):
+    a = write_site(tmp_path, "site-a", results(45, 23))
+    b = write_site(tmp_path, "site-b", results(40, 14, {"neuropathic": (1, 2), "mixed": (13, 38)}, min_group_size=2))
+    message = refused([a, b], tmp_path / "p")
+    assert ("key parameters.min_group_size is 2: a site run with min_group_size below 5 is refused" in message
+            and "with min_group_size 5 or more" in message)
+    no_size = results(40, 14)
+    del no_size["parameters"]["min_group_size"]                        # cannot be shown to be 5 or more
+    assert "no key 'min_group_size' in 'parameters'" in refused([a, write_site(tmp_path, "site-c", no_size)],
+                                                                 tmp_path / "p")
+
+
+def test_a_group_below_the_sites_min_group_size_is_refused(tmp_path):
+    a = write_site(tmp_path, "site-a", results(45, 23))
+    b = write_site(tmp_path, "site-b", results(40, 14, {"neuropathic": (1, 2), "mixed": (13, 38)}))
+    assert ("key subgroups.groups['neuropathic'].n is 2, below the site's min_group_size 5" in
+            refused([a, b], tmp_path / "p"))
+
+
+def test_the_same_file_under_two_names_is_refused(tmp_path):
+    a = write_site(tmp_path, "site-a", results(45, 23))
+    b = write_site(tmp_path, "site-b", results(40, 14))
+    copy = write_site(tmp_path, "site-b-copy", b.read_text())
+    reindented = write_site(tmp_path, "site-b-again", json.dumps(json.loads(b.read_text())))  # same content
+    message = refused([a, b, copy, reindented], tmp_path / "p")
+    assert message.startswith("sites 'site-b' and 'site-b-copy' and 'site-b-again' hold the same results.json")
+    assert "counted twice" in message
+    assert refused([a, copy, a.parent.parent / "site-a" / "results.json"], tmp_path / "p")  # same name too
+    assert pool([a, b])["n"] == 85
+
+
+def test_a_site_smaller_than_min_group_size_gets_its_count_only(tmp_path):
+    a = write_site(tmp_path, "site-a", results(45, 23))
+    b = write_site(tmp_path, "site-b", results(40, 14))
+    tiny = write_site(tmp_path, "site-t", results(3, 3))
+    withheld = results(4, 0)
+    withheld["outcome"]["favorable"] = None                         # as a small site may write it
+    hidden = write_site(tmp_path, "site-h", withheld)
+    pooled = pool([a, b, tiny, hidden])
+    assert list(pooled["sites"]) == ["site-a", "site-b"] and (pooled["n"], pooled["favorable"]) == (85, 37)
+    assert pooled["sites_not_pooled"] == {
+        "site-t": {"n": 3, "reason": "fewer than min_group_size (5) patients: counts only, not pooled"},
+        "site-h": {"n": 4, "reason": "fewer than min_group_size (5) patients: counts only, not pooled"}}
+    assert pooled["random_effects"] == pool([a, b])["random_effects"]       # 3/3 cannot be worked out
+    path = write_pooled(pooled, tmp_path / "pooled")
+    assert not re.search(r'"favorable": 3\b', path.read_text())          # 37 is the sum of a and b
+    assert "Not pooled, counts only: site-t (3 patients), site-h (4 patients)" in describe(pooled)
+    assert "site-t" not in site_table(pooled)["site"].tolist()
+    message = refused([a, tiny], tmp_path / "p")
+    assert "needs at least two sites of at least min_group_size patients; 1 of the 2" in message
+    assert "site-t: 3 patients get counts only" in message
+
+
+def test_a_withheld_favorable_count_is_refused_in_a_large_site(tmp_path):
+    a = write_site(tmp_path, "site-a", results(45, 23))
+    content = results(40, 14)
+    content["outcome"]["favorable"] = None
+    assert "key outcome.favorable is None" in refused([a, write_site(tmp_path, "site-b", content)], tmp_path / "p")
+
+
+def test_names_from_sites_are_escaped_in_the_summary_and_tables(tmp_path):
+    from nbconvert.filters.markdown_mistune import markdown2html_mistune
+
+    a = write_site(tmp_path, "<h1>X", results(45, 23, {"<script>alert(1)</script>": (5, 10)}))
+    b = write_site(tmp_path, "[link](javascript:alert(1))", results(40, 14, {"<script>alert(1)</script>": (4, 9)}))
+    pooled = pool([a, b])
+    assert list(pooled["sites"]) == ["<h1>X", "[link](javascript:alert(1))"]   # pooled.json keeps the names
+    page = markdown2html_mistune(describe(pooled))
+    page += site_table(pooled)._repr_html_() + group_table(pooled)._repr_html_()
+    assert "<h1>" not in page and "<script>" not in page and "<a " not in page
+    assert "&lt;h1&gt;X" in page and "[link](javascript:alert(1))" in page
+    assert "&lt;script&gt;alert(1)&lt;/script&gt;" in page
+
+
+def test_a_site_folder_that_is_not_a_name_is_refused(tmp_path):
+    a = write_site(tmp_path, "site-a", results(45, 23))
+    b = write_site(tmp_path, "site\tb", results(40, 14))
+    assert "the site's folder name is 'site\\tb', not a name" in refused([a, b], tmp_path / "p")
+
+
+def test_site_list_file_takes_one_path_a_line(tmp_path, monkeypatch):
+    from ketanb.pooling import main, read_site_list
+
+    listing = tmp_path / "sites.txt"
+    listing.write_text("\ufeffsites/Site A/results.json\r\n\n  sites/site-b/results.json  \n", encoding="utf-8")
+    assert read_site_list(listing) == ["sites/Site A/results.json", "sites/site-b/results.json"]
+    with pytest.raises(PoolingError, match="the list of sites .*nope.txt cannot be read"):
+        read_site_list(tmp_path / "nope.txt")
+    monkeypatch.setenv("SITES", "a/results.json  b/results.json")
+    monkeypatch.setenv("SITES_FILE", str(listing))
+    assert main([str(tmp_path / "out" / "list.txt")]) == 0
+    assert (tmp_path / "out" / "list.txt").read_text() == ("a/results.json\nb/results.json\nsites/Site A/results.json\n"
+                                                          "sites/site-b/results.json\n")
+    monkeypatch.setenv("SITES", "")
+    monkeypatch.delenv("SITES_FILE")
+    assert main([str(tmp_path / "out" / "none.txt")]) == 1 and not (tmp_path / "out" / "none.txt").exists()
+
+
+def test_folders_with_spaces_pool_from_a_list(tmp_path):
+    from ketanb.pooling import read_site_list
+
+    a = write_site(tmp_path, "Site A", results(45, 23))
+    b = write_site(tmp_path, "Clinic B 2024", results(40, 14))
+    listing = tmp_path / "sites.txt"
+    listing.write_text(f"{a}\n{b}\n")
+    assert list(pool(read_site_list(listing))["sites"]) == ["Site A", "Clinic B 2024"]
+
+
+def test_forest_plot_draws_at_most_50_sites_and_says_so():
+    from ketanb import plots
+    from ketanb.pooling import FOREST_MAX_SITES
+
+    sites = {f"s{i}": {"n": 10 + i % 7, "favorable": 5, "proportion": 0.5, "ci_low": 0.2, "ci_high": 0.8}
+             for i in range(5000)}
+    pooled = {"confidence": 0.95, "sites": sites, "n": sum(s["n"] for s in sites.values()), "favorable": 25000,
+              "random_effects": {"proportion": 0.4, "ci_low": 0.35, "ci_high": 0.45, "tau2": 0.1, "i2": 0.3,
+                                 "prediction_low": 0.2, "prediction_high": 0.6}}
+    fig = plots.pooled_forest(pooled, max_sites=FOREST_MAX_SITES)
+    ax = fig.axes[0]
+    labels = [t.get_text() for t in ax.get_yticklabels()]
+    assert len(labels) == 51 and labels[-1] == "pooled (random effects)"
+    assert set(labels[:-1]) <= {f"s{i}" for i in range(5000) if i % 7 == 6}       # the largest (n = 16)
+    assert labels[:2] == ["s6", "s13"]                                            # in their order
+    drawn_n = 16 * 50
+    assert ("5000 clinics" in ax.get_title() and
+            f"50 largest clinics drawn; 4950 others ({pooled['n'] - drawn_n} patients) not drawn, "
+            "all in the pooled estimate" in ax.get_title())
+    assert fig.get_size_inches()[1] < 25
+    import matplotlib.pyplot as plt
+    plt.close("all")
+
+
+def test_make_pool_takes_a_site_list_names_sites_by_folder_and_runs_no_path(tmp_path, venv_ready):
+    """make pool SITES_FILE=...: folders with spaces and markup pool; pool.html escapes the names and
+    neither output holds a path of the machine; nothing in SITES or SITES_FILE is run by make or the shell."""
+    from .conftest import copy_project, run_make
+
+    project = copy_project(tmp_path / "project")
+    published = json.loads((project / "results" / "results.json").read_text())
+    other = copy.deepcopy(published)
+    other["outcome"]["favorable"] = 18
+    third = copy.deepcopy(published)
+    third["outcome"]["favorable"] = 27
+    folders = {"Site A": published, "<h1>X": other, "x`touch pwned1`$(touch pwned2)": third}
+    for name, content in folders.items():
+        write_site(project / "sites", name, content)
+    listing = project / "my sites.txt"
+    listing.write_text("sites/Site A/results.json\n\n"
+                       f"{project / 'sites' / '<h1>X' / 'results.json'}\n"     # an absolute path
+                       "sites/x`touch pwned1`$(touch pwned2)/results.json\n")
+    done = run_make(project, "pool", "SITES_FILE=my sites.txt")
+    assert done.returncode == 0, done.stderr[-3000:]
+    pooled = json.loads((project / "pooled" / "pooled.json").read_text())
+    assert list(pooled["sites"]) == list(folders) and (pooled["n"], pooled["favorable"]) == (135, 68)
+    page = (project / "pooled" / "reports" / "pool.html").read_text()
+    for text in ((project / "pooled" / "pooled.json").read_text(), page):
+        assert str(tmp_path) not in text
+    assert "<h1>" not in page and "&lt;h1&gt;X" in page
+    for setting, said in (("SITES_FILE=list$(shell touch pwned3)`touch pwned4`.txt",
+                           "the list of sites list$(shell touch pwned3)`touch pwned4`.txt cannot be read"),
+                          ("SITES=sites/a`id>pwned5`/results.json sites/b$(id>pwned6)/results.json",
+                           "sites/a`id>pwned5`/results.json cannot be read")):
+        refused_run = run_make(project, "pool", setting)
+        assert refused_run.returncode != 0 and "Traceback" not in refused_run.stderr
+        assert said in refused_run.stderr
+    assert not [p for p in project.rglob("pwned*")]
+    assert json.loads((project / "pooled" / "pooled.json").read_text()) == pooled     # left as it was
+
+
+def test_a_refusal_lists_the_first_20_problems_then_counts_the_rest(tmp_path):
+    bad = [write_site(tmp_path, f"site-{i:02d}", "{") for i in range(25)]
+    message = refused(bad, tmp_path / "p")
+    assert message.count("is not a JSON file") == 20 and message.endswith("... and 5 more of the same kind")
+    assert "site-19" in message and "site-20" not in message

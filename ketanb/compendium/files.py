@@ -14,6 +14,7 @@ import io
 import json
 import math
 import os
+import re
 from pathlib import Path
 
 import numpy as np
@@ -21,7 +22,7 @@ import pandas as pd
 
 from ..paths import WRITTEN_LIST
 
-__all__ = ["write_bytes", "write_text", "write_json", "write_csv", "read_json", "to_jsonable",
+__all__ = ["write_bytes", "write_text", "write_json", "write_csv", "FORMULA_STARTS", "read_json", "to_jsonable",
            "save_processed", "load_processed", "PROCESSED"]
 
 #: Folder of the build folder where stages hand patient-level tables on (never published).
@@ -80,10 +81,55 @@ def read_json(path: str | os.PathLike):
     return json.loads(Path(path).read_text(encoding="utf-8"))
 
 
+#: First characters that make a spreadsheet read a cell as a formula (OWASP, "CSV injection").
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+#: A text cell that is a plain number ("-3.5", "+2", "1e-3"), or a lone "-" (nothing to show), is left
+#: as it is.
+_PLAIN_NUMBER = re.compile(r"[+-]?(\d+(\.\d*)?|\.\d+)([eE][+-]?\d+)?|-")
+
+
+def _neutralised(value):
+    """A text value that starts like a formula, prefixed with ``'`` so that a spreadsheet shows it as
+    text; anything else (numbers, plain numbers written as text, other text) as it is. A carriage
+    return inside text becomes a newline, so that the cell is quoted and cannot start a row."""
+    if not isinstance(value, str):
+        return value
+    if value.startswith(FORMULA_STARTS) and not _PLAIN_NUMBER.fullmatch(value):
+        value = "'" + value
+    return value.replace("\r\n", "\n").replace("\r", "\n")
+
+
+def _text_neutralised(labels: pd.Index) -> pd.Index:
+    """Column or index labels with :func:`_neutralised` applied to text labels (a new index)."""
+    if isinstance(labels, pd.MultiIndex):
+        return labels.set_levels([_text_neutralised(level) for level in labels.levels])
+    return labels.map(_neutralised) if labels.dtype == object or isinstance(labels.dtype, pd.StringDtype) \
+        else labels
+
+
 def write_csv(path: str | os.PathLike, frame: pd.DataFrame, *, index: bool = False) -> Path:
-    """Write a table as comma-separated UTF-8 with Unix newlines, floats to 12 significant digits."""
+    """Write a table as comma-separated UTF-8 with Unix newlines, floats to 12 significant digits.
+
+    Every CSV of the project is written here, so that none can carry a
+    formula into the spreadsheet a clinician opens it in: a text cell, column
+    header or index label starting with one of :data:`FORMULA_STARTS`
+    (``=HYPERLINK(...)``, ``+cmd|...``, ``@SUM(...)``) gets a leading ``'``, as
+    OWASP advises, and a carriage return inside text is written as a newline
+    (inside quotes, so it cannot start a row of its own). Numbers stay
+    numbers: -18.6 in a number column, and a text cell holding a plain number
+    such as ``"-3.5"`` (or a lone ``"-"``), are written as they are.
+    ``frame`` is not modified.
+    """
+    safe = frame.copy()
+    for position in range(safe.shape[1]):
+        column = safe.iloc[:, position]
+        if not (pd.api.types.is_numeric_dtype(column) or pd.api.types.is_datetime64_any_dtype(column)):
+            safe.isetitem(position, column.astype(object).map(_neutralised))
+    safe.columns = _text_neutralised(safe.columns)
+    labels = _text_neutralised(safe.index)
+    safe.index = labels.set_names([_neutralised(name) for name in labels.names])     # a new index
     buffer = io.StringIO()
-    frame.to_csv(buffer, index=index, lineterminator="\n", float_format="%.12g")
+    safe.to_csv(buffer, index=index, lineterminator="\n", float_format="%.12g")
     return write_text(path, buffer.getvalue())
 
 
