@@ -143,6 +143,8 @@ def describe(patients: pd.DataFrame, columns: pd.Series, *, min_group_size: int 
         rows = (made["variable"] == variable).to_numpy()
         for column in [c for c in ["overall", *order] if not _shows(row, c) and values.get(c, 1)]:
             made.loc[rows, column] = ""                           # (a column without values describes nobody)
+        if not row.whole:                                         # the overall count of missing values too
+            made.loc[rows, "missing"] = ""
     for column in ["overall", *order]:                            # a category of fewer than min_group_size patients
         members = frame if column == "overall" else frame[frame["__group"] == column]
         for i, variable in enumerate(made["variable"]):

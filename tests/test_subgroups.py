@@ -275,7 +275,7 @@ def test_included_vs_excluded_with_one_excluded_patient_hides_the_overall_column
     t = included_vs_excluded(cohort, min_group_size=5).set_index(["variable", "level"])
     assert t.loc[("n", ""), ["overall", "included", "excluded"]].tolist() == ["7", "6", "1"]
     assert t.loc[("Pain duration, months", ""), "included"] == "35.0 [22.5,47.5]"   # 10..60
-    assert t.loc[("Pain duration, months", ""), ["overall", "excluded"]].tolist() == ["", ""]
+    assert t.loc[("Pain duration, months", ""), ["overall", "excluded", "missing"]].tolist() == ["", "", ""]
     assert not t["overall"].drop(("n", "")).str.contains(r"\d").any()
     assert "77" not in t.to_csv()
 
