@@ -491,7 +491,7 @@ def side_effect_bars(table: pd.DataFrame, *, confidence: float, population_sizes
                         + ("" if pd.isna(r.patients) or not pd.isna(r.proportion) else " (too few for a percentage)")
                         for r in table[table["event"] == "any event"].itertuples())
     ax.set_title("Side effects during or after the infusions" + (f"\nany event: {summary}" if summary else ""))
-    if ax.get_legend_handles_labels()[0]:
+    if order and ax.get_legend_handles_labels()[0]:
         ax.legend(loc="lower right")
     else:
         _note(ax, "no data")
