@@ -159,12 +159,12 @@ def describe(patients: pd.DataFrame, columns: pd.Series, *, min_group_size: int 
         made["test"] = [tests[v][1] if v in tests and first else "" for v, first in zip(made["variable"], first_row)]
     made["variable"] = [TABLE1_VARIABLES[v][0] if v in TABLE1_VARIABLES else v for v in made["variable"]]
     withheld = [g for g in parts if not shown.shows(g)]
-    notes = [f"{', '.join(f'{g} ({sizes[g]} patients)' for g in withheld)}: not described (fewer than "
-             f"{min_group_size} patients, or left out so that the overall column minus the others never describes "
-             f"fewer than {min_group_size})"] if withheld else []
+    notes = [f"{', '.join(f'{g} (n = {sizes[g]})' for g in withheld)}: count only (fewer than {min_group_size} "
+             f"patients, or left out with such a column so that the overall column minus the others describes at "
+             f"least {min_group_size})"] if withheld else []
     if not shown.whole:
-        notes.append(f"overall: not described (fewer than {min_group_size} patients, or it minus the other columns "
-                     f"would describe fewer than {min_group_size})")
+        notes.append(f"overall: count only (fewer than {min_group_size} patients in all, or it minus the other "
+                     f"columns would describe fewer than {min_group_size})")
     if notes:                                                     # say what is left out, and why
         note = {"variable": "Not described", "level": "; ".join(notes)}
         made = pd.concat([made, pd.DataFrame([note])], ignore_index=True).fillna("")

@@ -250,7 +250,7 @@ def test_group_by_sex_with_four_men_shows_no_curve_or_column_of_the_women(make_e
     assert t.loc[("Age, years", ""), "F"] == ""
     note = made["level"].iloc[-1]
     assert made["variable"].iloc[-1] == "Not described"
-    assert note.startswith("F (6 patients), unclassified (4 patients): not described")
+    assert note.startswith("F (n = 6), unclassified (n = 4): count only (fewer than 5 patients, or left out")
 
 
 def test_table1_withholds_the_smallest_group_beside_two_unclassified(make_extract):
@@ -261,7 +261,7 @@ def test_table1_withholds_the_smallest_group_beside_two_unclassified(make_extrac
     assert t["b"].tolist()[0] == "5" and set(t["b"].tolist()[1:]) == {""}
     assert t.loc[t["variable"] == "Age, years", ["overall", "a"]].iloc[0].tolist() == ["50.0 [50.0,50.0]"] * 2
     assert t["variable"].tolist()[-1] == "Not described"
-    assert t["level"].tolist()[-1].startswith("b (5 patients), unclassified (2 patients): not described")
+    assert t["level"].tolist()[-1].startswith("b (n = 5), unclassified (n = 2): count only")
 
 
 def test_included_vs_excluded_with_one_excluded_patient_hides_the_overall_column(make_extract):
