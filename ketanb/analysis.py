@@ -35,5 +35,6 @@ def analyse(data: str | os.PathLike, params: Params) -> dict:
                                                 min_group_size=params.min_group_size,
                                                 reference=params.reference_group),
         "side_effects": side_effects.side_effect_summary(cohort, extract.infusions, extract.adverse_events,
-                                                         confidence=params.confidence),
+                                                         confidence=params.confidence,
+                                                         min_group_size=params.min_group_size),
     }

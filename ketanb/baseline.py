@@ -15,10 +15,14 @@ import warnings
 
 import pandas as pd
 
+from .disclosure import disclose, pool_rare_text
 from .stats import fisher_freeman_halton, kruskal_wallis
 from .subgroups import UNCLASSIFIED
 
 __all__ = ["TABLE1_VARIABLES", "table1", "included_vs_excluded"]
+
+#: Variables of Table 1 written as free text: a value held by fewer than min_group_size patients is "other".
+FREE_TEXT = ("diagnosis",)
 
 #: Variables of Table 1: column -> (label, kind); "number" variables are shown as median [Q1,Q3].
 TABLE1_VARIABLES = {
@@ -48,8 +52,13 @@ def _p_value(values: pd.Series, groups: pd.Series, kind: str) -> tuple[float | N
     return fisher_freeman_halton(counts, totals).p_value, "Fisher-Freeman-Halton exact"
 
 
+def _shows(disclosure, column: str) -> bool:
+    """Whether a column of :func:`describe` may show statistics (``overall`` is the whole)."""
+    return disclosure.whole if column == "overall" else disclosure.shows(column)
+
+
 def describe(patients: pd.DataFrame, columns: pd.Series, *, min_group_size: int = 1, p_values: bool = False,
-             decimals: int = 1) -> pd.DataFrame:
+             decimals: int = 1, keep_overall: bool = True) -> pd.DataFrame:
     """The variables of :data:`TABLE1_VARIABLES`, overall and per value of ``columns``.
 
     Parameters
@@ -63,7 +72,15 @@ def describe(patients: pd.DataFrame, columns: pd.Series, *, min_group_size: int 
     min_group_size : int
         A column with fewer patients shows its count only; so does a category
         level held by fewer patients in a column, and a number with fewer
-        values in a column is left out (contract, section 5).
+        values in a column is left out (contract, section 5). Nor may the
+        overall column minus the others describe fewer patients (or values of a
+        variable): :func:`ketanb.disclosure.disclose` says which columns keep
+        their count only, and a last row ``Not described`` names them. Free
+        text (the diagnosis) held by fewer patients of the table is shown as
+        ``other``.
+    keep_overall : bool
+        When subtraction would describe too few patients, leave out further
+        columns (True: Table 1) or the overall column (False: included vs excluded).
     p_values : bool
         Add ``p`` and ``test`` (across the columns, unclassified left out).
 
@@ -82,6 +99,9 @@ def describe(patients: pd.DataFrame, columns: pd.Series, *, min_group_size: int 
     frame = pd.DataFrame({c: pd.to_numeric(data[c], errors="coerce").astype("float64")
                           if TABLE1_VARIABLES[c][1] == "number" else data[c].astype(object).where(data[c].notna(), None)
                           for c in variables})
+    for c in FREE_TEXT:                                           # a diagnosis of fewer patients: "other"
+        if c in frame:
+            frame[c] = pool_rare_text(frame[c], min_group_size)
     order = [str(g) for g in groups.cat.categories if (groups == g).any()]
     if groups.isna().any():
         order.append(UNCLASSIFIED)
@@ -108,22 +128,27 @@ def describe(patients: pd.DataFrame, columns: pd.Series, *, min_group_size: int 
     first_row = ~made["variable"].duplicated().to_numpy()
     made.insert(2, "missing", [str(int(frame[v].isna().sum())) if v in frame and first else ""
                                for v, first in zip(made["variable"], first_row)])
-    sizes = {"overall": len(frame), **{g: int((frame["__group"] == g).sum()) for g in order}}
-    for column, size in sizes.items():                            # a small column keeps its count only
-        if size < min_group_size:
-            made[column] = [str(size) if v == "n" else "" for v in made["variable"]]
+    parts = list(order)                                           # unclassified too, even when left out below
+    sizes = {"overall": len(frame), **{g: int((frame["__group"] == g).sum()) for g in parts}}
+    shown = disclose({g: sizes[g] for g in parts}, min_group_size, keep_whole=keep_overall)
+    for column in [c for c in ["overall", *parts] if not _shows(shown, c)]:   # a withheld column: its count only
+        made[column] = [str(sizes[column]) if v == "n" else "" for v in made["variable"]]
     if sizes.get(UNCLASSIFIED, min_group_size) < min_group_size:  # no column of its own: its count is in the text
         order.remove(UNCLASSIFIED)
     made = made[["variable", "level", "missing", "overall", *order]].fillna("").astype(str)
     made = made.replace(r"^0 \(nan\)$", "0", regex=True)               # a category in a column without values
-    for column in ["overall", *order]:                            # a cell of fewer than min_group_size patients
+    for variable in described:           # the same rule on the patients with a value of each variable
+        values = {g: int(frame.loc[frame["__group"] == g, variable].notna().sum()) for g in parts}
+        row = disclose(values, min_group_size, keep_whole=keep_overall, withheld=shown.withheld)
+        rows = (made["variable"] == variable).to_numpy()
+        for column in [c for c in ["overall", *order] if not _shows(row, c) and values.get(c, 1)]:
+            made.loc[rows, column] = ""                           # (a column without values describes nobody)
+        if not row.whole:                                         # the overall count of missing values too
+            made.loc[rows, "missing"] = ""
+    for column in ["overall", *order]:                            # a category of fewer than min_group_size patients
         members = frame if column == "overall" else frame[frame["__group"] == column]
         for i, variable in enumerate(made["variable"]):
-            if variable not in described or not made.at[i, column]:
-                continue
-            if variable in numbers:
-                if members[variable].notna().sum() < min_group_size:
-                    made.at[i, column] = ""                       # a median of their own values: left out
+            if variable not in described or variable in numbers or not made.at[i, column]:
                 continue
             count = int((members[variable] == made.at[i, "level"]).sum())
             if 0 < count < min_group_size:
@@ -133,6 +158,16 @@ def describe(patients: pd.DataFrame, columns: pd.Series, *, min_group_size: int 
         made["p"] = [tests[v][0] if v in tests and first else None for v, first in zip(made["variable"], first_row)]
         made["test"] = [tests[v][1] if v in tests and first else "" for v, first in zip(made["variable"], first_row)]
     made["variable"] = [TABLE1_VARIABLES[v][0] if v in TABLE1_VARIABLES else v for v in made["variable"]]
+    withheld = [g for g in parts if not shown.shows(g)]
+    notes = [f"{', '.join(f'{g} (n = {sizes[g]})' for g in withheld)}: count only (fewer than {min_group_size} "
+             f"patients, or left out with such a column so that the overall column minus the others describes at "
+             f"least {min_group_size})"] if withheld else []
+    if not shown.whole:
+        notes.append(f"overall: count only (fewer than {min_group_size} patients in all, or it minus the other "
+                     f"columns would describe fewer than {min_group_size})")
+    if notes:                                                     # say what is left out, and why
+        note = {"variable": "Not described", "level": "; ".join(notes)}
+        made = pd.concat([made, pd.DataFrame([note])], ignore_index=True).fillna("")
     return made
 
 
@@ -153,10 +188,12 @@ def included_vs_excluded(cohort: pd.DataFrame, *, min_group_size: int = 1, decim
     ``groups``: each patient's subgroup (:func:`ketanb.subgroups.carry_groups`). When the ``group_by``
     column is a category of Table 1 (``sex``, ``diagnosis``) it is shown as these groups, with
     ``unclassified``, so that the values pooled by the small-group rule are not listed.
-    Returns the table of :func:`describe` with the columns ``included`` and ``excluded``.
+    Returns the table of :func:`describe` with the columns ``included`` and ``excluded``; with fewer than
+    ``min_group_size`` excluded patients the overall column keeps its count only (all treated minus the
+    included would describe them), and the included column stays.
     """
     if groups is not None and TABLE1_VARIABLES.get(groups.name, ("", ""))[1] == "category":
         cohort = cohort.assign(**{groups.name: groups.astype(object).where(groups.notna(), UNCLASSIFIED)})
     status = pd.Series(pd.Categorical(cohort["included"].map({True: "included", False: "excluded"}),
                                       categories=["included", "excluded"]), index=cohort.index, name="status")
-    return describe(cohort, status, min_group_size=min_group_size, decimals=decimals)
+    return describe(cohort, status, min_group_size=min_group_size, decimals=decimals, keep_overall=False)

@@ -8,9 +8,11 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from .disclosure import disclose
 from .input.contract import TOLERANCE
 from .params import MISSING_FOLLOWUP_MODES, Params, as_written
 from .stats import nrs_change, proportion
+from .subgroups import UNCLASSIFIED
 
 __all__ = ["is_favorable", "derive_outcomes", "outcome_summary", "responder_counts", "sensitivity",
            "sensitivity_table", "responder_curve", "SENSITIVITY_THRESHOLDS"]
@@ -106,10 +108,14 @@ def derive_outcomes(cohort: pd.DataFrame, *, threshold: float = 50.0, missing_fo
     return out
 
 
-def _block(outcomes: pd.DataFrame, confidence: float) -> dict:
-    """``{n, favorable, proportion, ci_low, ci_high}`` of the outcome denominator."""
+def _block(outcomes: pd.DataFrame, confidence: float, min_group_size: int = 1) -> dict:
+    """``{n, favorable, proportion, ci_low, ci_high}`` of the outcome denominator; a denominator of
+    fewer than ``min_group_size`` patients gets its counts only (the rest None, contract section 5)."""
     d = outcomes[outcomes["in_denominator"].to_numpy(dtype=bool)]
-    return proportion(int(d["favorable"].sum()), len(d), confidence).block()
+    block = proportion(int(d["favorable"].sum()), len(d), confidence).block()
+    if not disclose({"all": len(d)}, min_group_size).whole:
+        block.update(proportion=None, ci_low=None, ci_high=None)
+    return block
 
 
 def outcome_summary(outcomes: pd.DataFrame, *, threshold: float, confidence: float = 0.95,
@@ -121,7 +127,8 @@ def outcome_summary(outcomes: pd.DataFrame, *, threshold: float, confidence: flo
     dict
         ``threshold_pct`` (as ``parameters.responder_threshold``: 50, not 50.0),
         ``n`` (denominator), ``favorable``, ``proportion``,
-        ``ci_low``, ``ci_high`` (Wilson), ``missing_followup`` (included
+        ``ci_low``, ``ci_high`` (Wilson; None with fewer than ``min_group_size``
+        patients in the denominator: counts only), ``missing_followup`` (included
         patients without a follow-up NRS) and ``nrs_change`` (the change in
         pain of those with both NRS values, :func:`ketanb.stats.nrs_change`; with
         fewer than ``min_group_size`` of them, ``n`` alone: their medians would be
@@ -132,7 +139,7 @@ def outcome_summary(outcomes: pd.DataFrame, *, threshold: float, confidence: flo
                         outcomes.loc[both, "followup_nrs"].to_numpy(float), confidence)
     if change["n"] < min_group_size:
         change = {**dict.fromkeys(change), "n": change["n"]}
-    return {"threshold_pct": as_written(threshold), **_block(outcomes, confidence),
+    return {"threshold_pct": as_written(threshold), **_block(outcomes, confidence, min_group_size),
             "missing_followup": int((~outcomes["has_followup"].to_numpy(dtype=bool)).sum()),
             "nrs_change": change}
 
@@ -167,19 +174,27 @@ def sensitivity(cohort: pd.DataFrame, params: Params, thresholds=SENSITIVITY_THR
         ``responder_threshold`` (one block per threshold), ``missing_followup``
         (one block per way of counting a missing follow-up NRS, the best case
         ``favorable`` among them), ``side_effect_stops_unfavorable`` and
-        ``all_treated``; each block ``{n, favorable, proportion, ci_low, ci_high}``.
+        ``all_treated``; each block ``{n, favorable, proportion, ci_low, ci_high}``,
+        the last three None when n is below ``params.min_group_size``; ``all_treated``
+        keeps ``n`` alone when 1 to ``min_group_size - 1`` patients were excluded (it
+        minus the main analysis would be their outcome: contract section 5).
     """
     # the columns the rule reads: eight copies of the whole cohort would be work for nothing
     needed = cohort[["included", "baseline_nrs", "followup_nrs", "discontinuation"]]
 
     def block(**changes) -> dict:
         rule = {"threshold": params.responder_threshold, "missing_followup": params.missing_followup, **changes}
-        return _block(derive_outcomes(needed, **rule), params.confidence)
+        return _block(derive_outcomes(needed, **rule), params.confidence, params.min_group_size)
 
+    everyone = block(all_treated=True)
+    included = int(needed["included"].sum())
+    if not disclose({"included": included, "excluded": len(needed) - included}, params.min_group_size,
+                    keep_whole=False).whole:        # all treated minus the included: the excluded few
+        everyone.update(favorable=None, proportion=None, ci_low=None, ci_high=None)
     return {"responder_threshold": {f"{t:g}": block(threshold=t) for t in thresholds},
             "missing_followup": {m: block(missing_followup=m) for m in MISSING_FOLLOWUP_MODES},
             "side_effect_stops_unfavorable": block(side_effect_stops_unfavorable=True),
-            "all_treated": block(all_treated=True)}
+            "all_treated": everyone}
 
 
 MISSING_LABELS = {"nonresponder": "missing follow-up NRS counted unfavorable",
@@ -228,7 +243,13 @@ def responder_curve(outcomes: pd.DataFrame, groups: pd.Series | None = None, *, 
         curve per group besides ``overall`` (patients without a group get none).
     min_group_size : int
         A group in which fewer patients have a follow-up NRS gets no curve: its
-        steps would trace their own reductions (contract, section 5).
+        steps would trace their own reductions (contract, section 5). Nor may
+        the overall curve minus the group curves give such a curve: when the
+        patients without a curve of their own (unclassified ones too) number 1
+        to ``min_group_size - 1``, the smallest groups lose their curve as well
+        (:func:`ketanb.disclosure.disclose`; the overall curve stays). With
+        fewer than ``min_group_size`` follow-up NRS values in all, the overall
+        rows keep ``n`` and nothing else (NaN).
     thresholds : sequence of float, optional
         Default 0, 1, ..., 100.
     missing_followup : str
@@ -243,12 +264,25 @@ def responder_curve(outcomes: pd.DataFrame, groups: pd.Series | None = None, *, 
     thresholds = np.arange(0, 101) if thresholds is None else np.asarray(thresholds, dtype=float)
     keep = outcomes["in_denominator"].to_numpy(dtype=bool)
     d = outcomes[keep]
-    members = {"overall": np.ones(len(d), dtype=bool)}
+    measured = d["has_followup"].to_numpy(dtype=bool)
+    parts = {}
     if groups is not None:
-        measured = d["has_followup"].to_numpy(dtype=bool)
-        in_group = {str(g): (groups[keep] == g).to_numpy() for g in groups.cat.categories}
-        members.update({g: mask for g, mask in in_group.items() if (mask & measured).sum() >= min_group_size})
+        in_group = groups[keep]
+        parts = {str(g): (in_group == g).to_numpy() for g in groups.cat.categories}
+        parts = {g: mask for g, mask in parts.items() if mask.any()}
+        parts[UNCLASSIFIED] = in_group.isna().to_numpy()
+    # the patients whose outcome changes with the threshold are those with a follow-up NRS
+    sizes = {g: int((mask & measured).sum()) for g, mask in parts.items()} or {UNCLASSIFIED: int(measured.sum())}
+    shown = disclose(sizes, min_group_size, withheld=[UNCLASSIFIED])
+    members = {"overall": np.ones(len(d), dtype=bool), **{g: parts[g] for g in shown.parts}}
     favorable = {threshold: is_favorable(d, threshold, missing_followup=missing_followup) for threshold in thresholds}
-    return pd.DataFrame([{"group": group, "threshold_pct": threshold,
-                          **proportion(int(fav[mask].sum()), int(mask.sum()), confidence).block("responders")}
-                         for group, mask in members.items() for threshold, fav in favorable.items()])
+    rows = [{"group": group, "threshold_pct": threshold,
+             **proportion(int(fav[mask].sum()), int(mask.sum()), confidence).block("responders")}
+            for group, mask in members.items() for threshold, fav in favorable.items()]
+    curve = pd.DataFrame(rows, columns=["group", "threshold_pct", "n", "responders", "proportion", "ci_low", "ci_high"])
+    if not shown.whole:                     # too few patients: their count, no step of their own
+        overall = (curve["group"] == "overall").to_numpy()
+        curve[["responders", "proportion", "ci_low", "ci_high"]] = curve[
+            ["responders", "proportion", "ci_low", "ci_high"]].astype("float64")
+        curve.loc[overall, ["responders", "proportion", "ci_low", "ci_high"]] = np.nan
+    return curve

@@ -18,6 +18,7 @@ import textwrap
 from pathlib import Path
 
 import matplotlib
+import matplotlib.text
 import numpy as np
 import pandas as pd
 import seaborn as sns
@@ -42,7 +43,8 @@ SYNTHETIC_LABEL = "SYNTHETIC DATA - not patient records"
 STYLE = {**sns.plotting_context("paper"), **sns.axes_style("ticks"),
          "font.family": "sans-serif", "font.sans-serif": ["DejaVu Sans"], "axes.titlesize": 10,
          "axes.spines.top": False, "axes.spines.right": False, "legend.frameon": False,
-         "figure.dpi": 100, "savefig.dpi": 300, "svg.hashsalt": "ketanb"}
+         "figure.dpi": 100, "savefig.dpi": 300, "svg.hashsalt": "ketanb",
+         "text.usetex": False, "text.parse_math": False}   # text from the data ("$\\foo$") is drawn as written
 
 # Okabe-Ito colours (colour-blind safe); grey for "unclassified".
 MECHANISM_COLOURS = {"neuropathic": "#0072B2", "nociceptive": "#E69F00", "nociplastic": "#CC79A7",
@@ -111,6 +113,8 @@ def save(fig: Figure, path: str | os.PathLike, *, synthetic: bool, alt: str, cap
     with matplotlib.rc_context(STYLE):
         if synthetic:
             fig.suptitle(SYNTHETIC_LABEL, x=0.99, ha="right", fontsize=7, color="#B00020")
+        for text in fig.findobj(matplotlib.text.Text):       # titles, legends, notes: drawable as written
+            text.set_text(_plain(text.get_text()))
         png, svg = io.BytesIO(), io.BytesIO()
         fig.savefig(png, format="png", metadata={"Software": None})  # no version or date in the files
         fig.savefig(svg, format="svg", metadata={"Date": None})
@@ -121,14 +125,40 @@ def save(fig: Figure, path: str | os.PathLike, *, synthetic: bool, alt: str, cap
 
 # --- small helpers -------------------------------------------------------------------------------
 
+@functools.cache
+def _glyphs() -> frozenset:
+    """The characters the style's font can draw."""
+    from matplotlib import font_manager, ft2font
+
+    path = font_manager.findfont(font_manager.FontProperties(family=STYLE["font.sans-serif"]), fallback_to_default=True)
+    return frozenset(ft2font.FT2Font(path).get_charmap())
+
+
+def _plain(text) -> str:
+    """``text`` as the font can draw it: a character it lacks is written as its code (``U+4E2D``).
+
+    A missing glyph would be drawn as an empty box and make matplotlib warn (and a warning
+    names files on the machine); mathematics is off in :data:`STYLE`, so ``$`` is drawn as is.
+    """
+    glyphs = _glyphs()
+    return "".join(c if ord(c) < 32 or ord(c) in glyphs else f"U+{ord(c):04X}" for c in str(text))
+
+
 def _pct(value) -> float:
     """A fraction as a percentage; None or NaN give NaN."""
     return np.nan if pd.isna(value) else 100 * float(value)
 
 
 def _count(k, n, proportion, digits: int = 1) -> str:
-    """'23/45 (51.1%)', or '0/0 (-)' without a proportion."""
-    return f"{int(k)}/{int(n)} ({pct(proportion, digits)})"
+    """'23/45 (51.1%)'; '3/3' without a proportion (too few patients, or none); 'n = 3' without a count."""
+    if pd.isna(k):
+        return f"n = {int(n)}"
+    return f"{int(k)}/{int(n)}" if pd.isna(proportion) else f"{int(k)}/{int(n)} ({pct(proportion, digits)})"
+
+
+def _complement(proportion):
+    """1 - proportion; None stays None."""
+    return None if pd.isna(proportion) else 1 - proportion
 
 
 def _note(ax, text: str) -> None:
@@ -140,7 +170,7 @@ def _note(ax, text: str) -> None:
 def _rows(ax, labels, width: int = 30) -> np.ndarray:
     """Rows top to bottom with wrapped labels as y ticks; returns the y of each row."""
     y = np.arange(len(labels))[::-1].astype(float)
-    ax.set_yticks(y, ["\n".join(textwrap.fill(line, width) for line in str(label).split("\n")) for label in labels])
+    ax.set_yticks(y, ["\n".join(textwrap.fill(line, width) for line in _plain(label).split("\n")) for label in labels])
     ax.set_ylim(-0.6, max(len(labels), 1) - 0.4)
     return y
 
@@ -219,7 +249,7 @@ def flow_diagram(flow: dict, outcome: dict, *, threshold: float, missing_followu
                     f"\nn = {_count(outcome['favorable'], n, outcome['proportion'])}",
                     colour=OUTCOME_COLOURS["favorable"], va="top")
     unfavorable = box(0.45, 0.19, "Unfavorable outcome\n"
-                      f"n = {_count(n - outcome['favorable'], n, 1 - outcome['proportion'])}",
+                      f"n = {_count(n - outcome['favorable'], n, _complement(outcome['proportion']))}",
                       colour=OUTCOME_COLOURS["unfavorable"], va="top")
     arrow(analysed, favorable, start_at=(0.4, 0.0))
     arrow(analysed, unfavorable, start_at=(0.6, 0.0))
@@ -358,7 +388,8 @@ def responder_curves(curve: pd.DataFrame, *, threshold: float, confidence: float
     ax.set_title("Responder analysis: favorable outcome at every threshold")
     overall = curve[curve["group"] == "overall"].sort_values("threshold_pct")
     if overall["proportion"].isna().all():
-        _note(ax, "no data")
+        n = int(overall["n"].iloc[0]) if len(overall) else 0
+        _note(ax, f"n = {n}: too few patients with a follow-up NRS for a curve" if n else "no data")
         return fig
 
     x = overall["threshold_pct"]
@@ -447,16 +478,20 @@ def side_effect_bars(table: pd.DataFrame, *, confidence: float, population_sizes
     y = _rows(ax, [event.replace("_", " ") for event in order])
     for population, (label, colour, offset) in populations.items():
         rows = events[events["population"] == population].set_index("event").reindex(order)
-        p, low, high = (100 * rows[key].fillna(0) for key in ("proportion", "ci_low", "ci_high"))  # 0: no such event
+        every = table[(table["population"] == population) & (table["event"] == "any event")]
+        if every["proportion"].isna().all():  # too few patients, or withheld (ketanb.side_effects): no bars
+            continue
+        p, low, high = (100 * rows[key].astype("float64").fillna(0) for key in ("proportion", "ci_low", "ci_high"))
         ax.barh(y + offset, p, height=0.38, color=colour, label=f"{label} (n = {population_sizes[population]})")
         ax.errorbar(p, y + offset, xerr=[p - low, high - p], fmt="none", ecolor="0.2", lw=0.7, capsize=2)
     ax.set(xlim=(0, None if order else 100),
            xlabel=f"Patients with the event (%), {100 * confidence:g}% Wilson confidence interval")
     summary = "; ".join(f"{populations[r.population][0]} "
                         f"{_count(r.patients, population_sizes[r.population], r.proportion)}"
+                        + ("" if pd.isna(r.patients) or not pd.isna(r.proportion) else " (too few for a percentage)")
                         for r in table[table["event"] == "any event"].itertuples())
     ax.set_title("Side effects during or after the infusions" + (f"\nany event: {summary}" if summary else ""))
-    if order:
+    if order and ax.get_legend_handles_labels()[0]:
         ax.legend(loc="lower right")
     else:
         _note(ax, "no data")

@@ -4,6 +4,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from .disclosure import disclose, pool_rare_text
 from .input.contract import EVENTS, SEVERITIES
 from .stats import clopper_pearson, proportion
 
@@ -38,8 +39,20 @@ def _ordered_events(present) -> list[str]:
 
 
 def side_effect_summary(cohort: pd.DataFrame, infusions: pd.DataFrame, adverse_events: pd.DataFrame, *,
-                        confidence: float = 0.95) -> dict:
+                        confidence: float = 0.95, min_group_size: int = 1) -> dict:
     """The ``side_effects`` section of results.json.
+
+    Parameters
+    ----------
+    cohort, infusions, adverse_events : pandas.DataFrame
+        As :func:`ketanb.cleaning.derive_cohort` and the extract give them.
+    confidence : float
+    min_group_size : int
+        A population of fewer patients keeps its counts, without proportions
+        or intervals (None). When 1 to ``min_group_size - 1`` patients were
+        excluded, the treated population minus the included one would give
+        their side effects: ``treated`` then keeps ``patients`` alone, every
+        other value None (:func:`ketanb.disclosure.disclose`, contract section 5).
 
     Returns
     -------
@@ -58,35 +71,52 @@ def side_effect_summary(cohort: pd.DataFrame, infusions: pd.DataFrame, adverse_e
     section = {}
     adverse_events = adverse_events[["patient", "event", "severity", "serious"]]   # the columns counted
     first_of_kind = ~adverse_events.duplicated(["patient", "event"]).to_numpy()   # a patient's first of each kind
+    included = int(population_mask(cohort, "included").sum())
+    treated_shown = disclose({"included": included, "excluded": len(cohort) - included}, min_group_size,
+                             keep_whole=False).whole or len(cohort) < min_group_size
     for population in POPULATIONS:
         members = population_mask(cohort, population)
         n = int(members.sum())
+        if population == "treated" and not treated_shown:
+            section[population] = _withheld(n)
+            continue
+        estimated = disclose({population: n}, min_group_size).whole    # else counts only
         in_population = _member_rows(adverse_events, members)
         ae = adverse_events[in_population]
         patients = adverse_events.loc[in_population & first_of_kind, "event"].value_counts()   # patients per event
         occurrences = ae["event"].value_counts()
         with_any = ae["patient"].nunique()
         serious = ae.loc[ae["serious"].to_numpy(dtype=bool), "patient"].nunique()
-        low, high = clopper_pearson(serious, n, confidence)
+        low, high = clopper_pearson(serious, n, confidence) if estimated else (None, None)
         section[population] = {
             "patients": n,
             "infusions": int(_member_rows(infusions, members).sum()),
             "patients_with_any": int(with_any),
             "serious": int(ae["serious"].sum()),
-            "any": _harm(proportion(with_any, n, confidence)),
-            "serious_patients": {"patients": int(serious), "proportion": serious / n if n else None,
+            "any": _harm(proportion(with_any, n, confidence), estimated=estimated),
+            "serious_patients": {"patients": int(serious), "proportion": serious / n if n and estimated else None,
                                  "ci_low": low, "ci_high": high},
             "events": {e: {"patients": int(patients[e]), "occurrences": int(occurrences[e]),
-                           **_harm(proportion(int(patients[e]), n, confidence), counts=False)}
+                           **_harm(proportion(int(patients[e]), n, confidence), counts=False, estimated=estimated)}
                        for e in _ordered_events(occurrences.index)},
             "severity": {s: int((ae["severity"] == s).sum()) for s in SEVERITIES},
         }
     return section
 
 
-def _harm(p, counts: bool = True) -> dict:
-    """``{patients, proportion, ci_low, ci_high}`` of a proportion of patients (without ``patients``: counts False)."""
+def _withheld(n: int) -> dict:
+    """A population's block with its number of patients alone (the rest would point at a few patients)."""
+    empty = {"patients": None, "proportion": None, "ci_low": None, "ci_high": None}
+    return {"patients": n, "infusions": None, "patients_with_any": None, "serious": None, "any": empty,
+            "serious_patients": dict(empty), "events": None, "severity": None}
+
+
+def _harm(p, counts: bool = True, estimated: bool = True) -> dict:
+    """``{patients, proportion, ci_low, ci_high}`` of a proportion of patients (without ``patients``: counts False;
+    proportion and interval None when not ``estimated``)."""
     block = {"patients": p.events} if counts else {}
+    if not estimated:
+        return {**block, "proportion": None, "ci_low": None, "ci_high": None}
     return {**block, "proportion": p.proportion, "ci_low": p.ci_low, "ci_high": p.ci_high}
 
 
@@ -103,16 +133,20 @@ def side_effect_table(summary: dict) -> pd.DataFrame:
     pandas.DataFrame
         Columns ``population``, ``event``, ``n`` (patients in the population), ``patients``, ``proportion``,
         ``ci_low``, ``ci_high``, ``occurrences``, ``per_100_infusions``; an
-        ``any event`` row first in each population.
+        ``any event`` row first in each population (alone, its values None, when
+        the population's side effects are withheld).
     """
     rows = []
     for population in POPULATIONS:
         s = summary[population]
-        every = {**s["any"], "occurrences": sum(v["occurrences"] for v in s["events"].values())}
-        for event, v in [("any event", every), *s["events"].items()]:
+        events = s["events"] or {}                          # None: withheld, see side_effect_summary
+        every = {**s["any"], "occurrences": None if s["events"] is None else
+                 sum(v["occurrences"] for v in events.values())}
+        for event, v in [("any event", every), *events.items()]:
             rows.append({"population": population, "event": event, "n": s["patients"],
                          **{k: v[k] for k in ("patients", "proportion", "ci_low", "ci_high", "occurrences")},
-                         "per_100_infusions": 100 * v["occurrences"] / s["infusions"] if s["infusions"] else None})
+                         "per_100_infusions": 100 * v["occurrences"] / s["infusions"]
+                         if s["infusions"] and v["occurrences"] is not None else None})
     return pd.DataFrame(rows)
 
 
@@ -138,8 +172,14 @@ def severity_table(cohort: pd.DataFrame, adverse_events: pd.DataFrame,
 
 
 def treatment_table(cohort: pd.DataFrame, adverse_events: pd.DataFrame,
-                    population: str = "included") -> pd.DataFrame:
+                    population: str = "included", *, min_group_size: int = 1) -> pd.DataFrame:
     """How side effects were treated: occurrences by event and treatment given.
+
+    Parameters
+    ----------
+    min_group_size : int
+        A treatment (free text) given to fewer patients of the population is
+        printed ``other`` (:func:`ketanb.disclosure.pool_rare_text`, contract section 5).
 
     Returns
     -------
@@ -149,7 +189,12 @@ def treatment_table(cohort: pd.DataFrame, adverse_events: pd.DataFrame,
     """
     ae = _in_population(adverse_events, population_mask(cohort, population))
     treatment = ae["treatment"].astype("string").str.strip().str.lower()
-    treatment = treatment.mask(treatment.isna() | (treatment == ""), "none")
+    given = (treatment.notna() & (treatment != "")).to_numpy(dtype=bool)
+    pairs = pd.DataFrame({"patient": ae["patient"].to_numpy()[given], "treatment": treatment.to_numpy()[given]})
+    pairs = pairs.drop_duplicates()                  # held by: a patient counts once per treatment
+    pairs["printed"] = pool_rare_text(pairs["treatment"], min_group_size).to_numpy()
+    printed = dict(zip(pairs["treatment"], pairs["printed"]))
+    treatment = treatment.map(lambda t: "none" if pd.isna(t) or t == "" else printed[t])
     counts = (pd.DataFrame({"event": ae["event"].to_numpy(), "treatment": treatment.to_numpy()})
               .value_counts().rename("occurrences").reset_index())
     order = {e: i for i, e in enumerate(EVENTS)}

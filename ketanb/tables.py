@@ -65,13 +65,18 @@ def points(d) -> str:
 
 
 def format_proportion(block: dict, events: str = "favorable", confidence: float = 0.95, n: int | None = None) -> str:
-    """``23/45 (51.1%; 95% CI 37.0-65.0)``; ``0/0 (not estimable)`` for an empty denominator.
+    """``23/45 (51.1%; 95% CI 37.0-65.0)``; ``0/0 (not estimable)`` for an empty denominator,
+    ``3/3 (too few patients for a percentage)`` without a proportion, ``n = 74, not shown`` without a count.
 
     ``block`` holds ``events``, ``proportion``, ``ci_low``, ``ci_high`` and ``n`` (or pass ``n``).
     """
     k, n = block[events], block["n"] if n is None else n
-    if not n or _missing(block.get("proportion")):
+    if _missing(k):                                   # withheld (contract section 5): the count alone
+        return f"n = {n}, not shown"
+    if not n:
         return f"{k}/{n} (not estimable)"
+    if _missing(block.get("proportion")):             # too few patients for a proportion: counts only
+        return f"{int(k)}/{n} (too few patients for a percentage)"
     return (f"{k}/{n} ({100 * block['proportion']:.1f}%; {100 * confidence:g}% CI "
             f"{100 * block['ci_low']:.1f}-{100 * block['ci_high']:.1f})")
 
@@ -230,6 +235,10 @@ def harms_text(summary: dict, confidence: float):
     for population, label in (("treated", "treated"), ("included", "included")):
         s = summary[population]
         serious = s["serious_patients"]
+        if s["events"] is None:                  # withheld (ketanb.side_effects.side_effect_summary)
+            parts.append(f"the side effects of the {patients(s['patients'], label + ' patient')} are not shown "
+                         "(with so few excluded patients they would be theirs by subtraction)")
+            continue
         parts.append(f"{format_proportion(s['any'], 'patients', confidence, n=s['patients'])} of the "
                      f"{patients(s['patients'], label + ' patient')} had at least one side effect; {serious['patients']} had a serious one "
                      f"({level} CI {pct(serious['ci_low'])} to {pct(serious['ci_high'])}, Clopper-Pearson)")

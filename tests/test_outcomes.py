@@ -50,3 +50,39 @@ def test_change_in_pain_of_fewer_than_min_group_size_patients_is_a_count(make_ex
                       "wilcoxon_p": None}
     shown = outcome_summary(o, threshold=50, min_group_size=6)["nrs_change"]
     assert (shown["n"], shown["median_baseline"], shown["median_followup"]) == (6, 8.0, pytest.approx(3.85))
+
+
+def small_cohort(make_extract, included: int, excluded: int = 0):
+    """``included`` patients treated per protocol, favorable every other one; ``excluded`` with the test dose only."""
+    pts, inf = [], []
+    for i in range(included + excluded):
+        pts.append(patient(f"p{i}", followup="2" if i % 2 == 0 else "6"))
+        inf += protocol(f"p{i}", n_later=2 if i < included else 0)
+    return derive_cohort(make_extract(pts, inf), load_params())
+
+
+def test_three_included_patients_get_counts_only(make_extract):
+    """Issue 22: a population of fewer than min_group_size: the keys stay, the proportion and its
+    interval are null, and the responder curve has no step (each would be one patient's reduction)."""
+    from ketanb.outcomes import responder_curve
+
+    out = derive_outcomes(small_cohort(make_extract, 3), threshold=50)
+    s = outcome_summary(out, threshold=50, min_group_size=5)
+    assert (s["n"], s["favorable"]) == (3, 2)
+    assert (s["proportion"], s["ci_low"], s["ci_high"]) == (None, None, None)
+    assert outcome_summary(out, threshold=50)["proportion"] == pytest.approx(2 / 3)
+    curve = responder_curve(out, min_group_size=5)
+    assert set(curve["group"]) == {"overall"} and set(curve["n"]) == {3}
+    assert curve[["responders", "proportion", "ci_low", "ci_high"]].isna().all().all()
+
+
+def test_all_treated_beside_the_main_analysis_with_one_excluded_patient(make_extract):
+    """All treated (7) minus the main analysis (6) would be the one excluded patient's outcome."""
+    from ketanb.outcomes import sensitivity
+
+    cohort = small_cohort(make_extract, 6, excluded=1)
+    block = sensitivity(cohort, load_params(min_group_size=5))["all_treated"]
+    assert block == {"n": 7, "favorable": None, "proportion": None, "ci_low": None, "ci_high": None}
+    assert sensitivity(cohort, load_params(min_group_size=5))["missing_followup"]["exclude"]["favorable"] == 3
+    cohort = small_cohort(make_extract, 6, excluded=5)
+    assert sensitivity(cohort, load_params(min_group_size=5))["all_treated"]["favorable"] == 6   # 3 + 3 excluded

@@ -209,7 +209,8 @@ def test_tiny_cohorts_finish(tmp_path, case):
     assert run.returncode == 0, run.stderr[-3000:]
     results = read_json(project / "results" / "results.json")
     if case == "one patient, favorable":
-        assert (results["outcome"]["n"], results["outcome"]["favorable"], results["outcome"]["ci_high"]) == (1, 1, 1.0)
+        # one patient (< min_group_size): counts only, no proportion or interval (issue 22)
+        assert (results["outcome"]["n"], results["outcome"]["favorable"], results["outcome"]["ci_high"]) == (1, 1, None)
         assert results["subgroups"]["groups"] == {} and results["subgroups"]["unclassified"] == 1
         import csv
 

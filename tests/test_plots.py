@@ -1,6 +1,7 @@
 """Figures: files written reproducibly, HTML the reports' index can read, every figure on empty input,
 and the details that were wrong before (threshold label, colour by outcome, axis limits, row count)."""
 import os
+import warnings
 import re
 
 import matplotlib
@@ -376,3 +377,62 @@ def test_pooled_forest_with_and_without_prediction_interval():
     assert [s for c in squares for s in c.get_sizes()] == pytest.approx([150 * 45 / 80, 150])
     effects.update(prediction_low=0.2, prediction_high=0.75)
     assert "prediction interval 20.0 to 75.0%" in all_texts(plots.pooled_forest(pooled))
+
+
+# --- issue 22: counts only for few patients; labels from the data drawn as written -----------------
+
+def test_flow_diagram_of_three_included_patients_shows_counts_without_percentages():
+    """outcome_summary gives no proportion for 3 < min_group_size patients: '3/3', never '(100.0%)'
+    (before, the diagram drew 100 % and 1 - None failed)."""
+    fig = plots.flow_diagram({"treated": 3, "included": 3, "excluded": {}},
+                             {"n": 3, "favorable": 3, "proportion": None, "ci_low": None, "ci_high": None,
+                              "missing_followup": 0}, threshold=50, missing_followup="nonresponder")
+    boxes = [t for t in all_texts(fig) if t.startswith(("Favorable", "Unfavorable"))]
+    assert [b.splitlines()[-1] for b in boxes] == ["n = 3/3", "n = 0/3"]
+    assert not any("%)" in t for t in all_texts(fig))
+
+
+def test_responder_curves_of_too_few_patients_draw_no_step():
+    curve = pd.DataFrame({"group": "overall", "threshold_pct": np.arange(0, 101), "n": 3, "responders": np.nan,
+                          "proportion": np.nan, "ci_low": np.nan, "ci_high": np.nan})
+    fig = plots.responder_curves(curve, threshold=50, confidence=0.95)
+    assert fig.axes[0].get_lines() == [] and all_texts(fig) == [
+        "n = 3: too few patients with a follow-up NRS for a curve"]
+
+
+LABEL = "$\\foo$ \u4e2d"          # mathtext that fails to parse, and a character DejaVu Sans lacks
+
+
+def test_labels_from_the_data_are_drawn_as_written_without_warnings(tmp_path):
+    """A group `$\\foo$` crashed stage 02 and 03 (mathtext); a glyph missing from the font made
+    matplotlib warn, and the warning put the path of plots.py in the reports (issue 22)."""
+    thresholds = np.arange(0, 101)
+    curve = pd.concat([pd.DataFrame({"group": group, "threshold_pct": thresholds, "n": 20, "responders": 10,
+                                     "proportion": 0.5, "ci_low": 0.3, "ci_high": 0.7})
+                       for group in ("overall", LABEL)])
+    table = proportions([(LABEL, 20, 10), ("b", 10, 5)])
+    figures = {"curve": plots.responder_curves(curve, threshold=50, confidence=0.95),
+               "groups": plots.subgroup_proportions(table, {"n": 30, "favorable": 15, "proportion": 0.5},
+                                                    group_by=LABEL, confidence=0.95, p_value=0.5)}
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")                                   # a glyph warning fails the test
+        for name, fig in figures.items():
+            plots.save(fig, tmp_path / f"{name}.png", synthetic=False, alt=name)
+    ticks = [t.get_text() for t in figures["groups"].axes[0].get_yticklabels()]
+    assert ticks[0] == "$\\foo$ U+4E2D"
+    legend = [t.get_text() for t in figures["curve"].legends[0].get_texts()]
+    assert "$\\foo$ U+4E2D (n = 20)" in legend
+
+
+def test_side_effect_bars_without_the_treated_population():
+    """Withheld (few excluded patients): the treated population has its 'any event' row, values missing."""
+    rows = [{"population": "treated", "event": "any event", "patients": None, "proportion": None,
+             "ci_low": None, "ci_high": None, "occurrences": None},
+            {"population": "included", "event": "any event", "patients": 6, "proportion": 0.6,
+             "ci_low": 0.3, "ci_high": 0.8, "occurrences": 6},
+            {"population": "included", "event": "nausea", "patients": 6, "proportion": 0.6,
+             "ci_low": 0.3, "ci_high": 0.8, "occurrences": 6}]
+    fig = plots.side_effect_bars(pd.DataFrame(rows), confidence=0.95, population_sizes={"treated": 11, "included": 10})
+    ax = fig.axes[0]
+    assert [t.get_text() for t in ax.get_legend().get_texts()] == ["included (n = 10)"]
+    assert ax.get_title().endswith("any event: all treated n = 11; included 6/10 (60.0%)")

@@ -71,3 +71,22 @@ def test_row_order_case_and_spaces_do_not_matter(tmp_path_factory, n, seed, shuf
     assert outcome_summary(out_a, threshold=50) == outcome_summary(out_b, threshold=50)
     assert (subgroup_summary(out_a, assign_groups(out_a, group_by="pain_mechanism"), group_by="pain_mechanism")
             == subgroup_summary(out_b, assign_groups(out_b, group_by="pain_mechanism"), group_by="pain_mechanism"))
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.dictionaries(st.sampled_from("abcdefg"), st.integers(0, 30), min_size=1), st.integers(1, 10),
+       st.booleans())
+def test_disclosure_never_leaves_fewer_than_min_group_size_to_subtract(sizes, m, keep_whole):
+    """Whatever the partition: every shown part holds >= m; when the whole is shown, the withheld
+    parts together hold 0 or >= m (so whole minus shown parts never describes 1 to m - 1 patients);
+    and with keep_whole the whole is shown whenever it holds >= m (the main result survives)."""
+    from ketanb.disclosure import disclose
+
+    got = disclose(sizes, m, keep_whole=keep_whole)
+    assert all(sizes[p] >= m for p in got.parts)
+    assert set(got.parts) | set(got.withheld) == set(sizes) and not set(got.parts) & set(got.withheld)
+    left = sum(sizes[p] for p in got.withheld)
+    if got.whole:
+        assert sum(sizes.values()) >= m and (left == 0 or left >= m)
+    if keep_whole:
+        assert got.whole == (sum(sizes.values()) >= m)

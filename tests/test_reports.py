@@ -131,3 +131,14 @@ def test_odds_ratios_below_a_hundredth_keep_two_significant_digits():
 def test_counts_of_one_read_as_one_patient():
     assert (tables.patients(1), tables.patients(2), tables.patients(1, "included patient")) == (
         "1 patient", "2 patients", "1 included patient")
+
+
+def test_the_index_says_the_treated_side_effects_are_not_shown_when_withheld():
+    """Few excluded patients: ketanb.side_effects withholds the treated population (issue 22); the
+    index reads None as 'not shown', not as 'None patients'."""
+    from ketanb.side_effects import _withheld
+
+    r = results()
+    r["side_effects"]["treated"] = _withheld(74)
+    row = next(row for row in _comparison(r) if row["label"] == "Major complications")
+    assert (row["reproduced"], row["same"]) == ("not shown", None)

@@ -60,3 +60,47 @@ def test_harms_with_bounds(make_extract):
     # 2 of 3 included had nausea. R: prop.test(2, 3, correct = FALSE)$conf.int = 0.2076596008 0.9385080553
     assert (included["events"]["nausea"]["ci_low"], included["events"]["nausea"]["ci_high"]) == pytest.approx(
         (0.2076596008, 0.9385080553))
+
+
+def cohort_with_events(make_extract, included: int, excluded: int, treatments=None):
+    """Patients p0.. (the last ``excluded`` ones with the test dose only), each with one nausea on day one."""
+    pids = [f"p{i}" for i in range(included + excluded)]
+    infusions = [r for i, p in enumerate(pids) for r in protocol(p, n_later=2 if i < included else 0)]
+    events = [dict(ae(p, "2016-03-01", "nausea"), treatment=(treatments or {}).get(p, "")) for p in pids]
+    extract = make_extract([patient(p) for p in pids], infusions, events)
+    return derive_cohort(extract, load_params()), extract
+
+
+def test_one_excluded_patient_withholds_the_treated_population(make_extract):
+    """Treated (7) minus included (6) would be the one excluded patient's side effects (issue 22)."""
+    cohort, extract = cohort_with_events(make_extract, 6, 1)
+    got = side_effect_summary(cohort, extract.infusions, extract.adverse_events, min_group_size=5)
+    assert got["treated"]["patients"] == 7
+    assert all(got["treated"][k] is None for k in ("infusions", "patients_with_any", "serious", "events", "severity"))
+    assert got["treated"]["any"]["patients"] is None and got["treated"]["serious_patients"]["patients"] is None
+    assert got["included"]["events"]["nausea"]["patients"] == 6 and got["included"]["infusions"] == 18
+    from ketanb.side_effects import side_effect_table
+
+    table = side_effect_table(got)
+    assert table[table["population"] == "treated"]["event"].tolist() == ["any event"]
+    assert table[table["population"] == "treated"]["patients"].isna().all()
+
+
+def test_three_included_patients_get_counts_without_proportions(make_extract):
+    cohort, extract = cohort_with_events(make_extract, 3, 0)
+    got = side_effect_summary(cohort, extract.infusions, extract.adverse_events, min_group_size=5)["included"]
+    assert got["any"] == {"patients": 3, "proportion": None, "ci_low": None, "ci_high": None}
+    assert got["events"]["nausea"] == {"patients": 3, "occurrences": 3, "proportion": None, "ci_low": None,
+                                       "ci_high": None}
+    assert (got["serious_patients"]["patients"], got["serious_patients"]["ci_high"]) == (0, None)
+
+
+def test_a_treatment_given_to_fewer_than_min_group_size_patients_is_other(make_extract):
+    from ketanb.side_effects import treatment_table
+
+    treatments = {f"p{i}": "ondansetron" for i in range(5)}
+    treatments["p5"] = "Dr. Peeters called"
+    cohort, extract = cohort_with_events(make_extract, 7, 0, treatments)
+    table = treatment_table(cohort, extract.adverse_events, min_group_size=5)
+    assert table.values.tolist() == [["nausea", "ondansetron", 5], ["nausea", "none", 1], ["nausea", "other", 1]]
+    assert "peeters" in treatment_table(cohort, extract.adverse_events).to_csv()   # min_group_size 1: as given

@@ -142,8 +142,10 @@ def test_a_missing_category_is_counted_as_missing_not_as_a_level_none():
 
 
 def test_table1_cells_of_fewer_than_min_group_size_patients_show_no_statistic():
-    """Columns x and y hold 4 patients each (>= 3), but M is 1 in each, b is 1 in y, and x has one
-    pain duration: counts alone, and no median of one patient's value (docs/data-contract.md, 5.5)."""
+    """Columns x and y hold 4 patients each (>= 3), but M is 1 in each, and x has one pain duration:
+    counts alone, and no median of one patient's value (docs/data-contract.md, 5.5). Nor y's median:
+    the overall quartiles beside y's would give x's one value (issue 22). Diagnosis b, held by one
+    patient, is printed "other"."""
     patients = pd.DataFrame({"age": [50, 60, 70, 80, 55, 65, 75, 85], "sex": ["F", "M", "F", "F", "F", "F", "F", "M"],
                              "pain_duration_months": [10, None, None, None, 12, 14, 16, 18],
                              "diagnosis": pd.Series(["a", "a", "a", "a", "b", "a", "a", "a"], dtype="str")})
@@ -151,8 +153,9 @@ def test_table1_cells_of_fewer_than_min_group_size_patients_show_no_statistic():
     cells = t.set_index(["variable", "level"])[["overall", "x", "y"]]
     assert cells.loc[("Sex", "M")].tolist() == ["2", "1", "1"]
     assert cells.loc[("Sex", "F")].tolist() == ["6 (75.0)", "3 (75.0)", "3 (75.0)"]
-    assert cells.loc[("Diagnosis", "b")].tolist() == ["1", "0 (0.0)", "1"]
-    assert cells.loc[("Pain duration, months", "")].tolist() == ["14.0 [12.0,16.0]", "", "15.0 [13.5,16.5]"]
+    assert cells.loc[("Diagnosis", "other")].tolist() == ["1", "0 (0.0)", "1"]
+    assert not (t == "b").any().any()
+    assert cells.loc[("Pain duration, months", "")].tolist() == ["14.0 [12.0,16.0]", "", ""]
 
 
 def test_no_responder_curve_for_a_group_with_fewer_follow_ups_than_min_group_size(make_extract):
@@ -161,7 +164,8 @@ def test_no_responder_curve_for_a_group_with_fewer_follow_ups_than_min_group_siz
     out = derive_outcomes(out.drop(columns=["reduction_pct", "has_followup", "favorable", "in_denominator"]),
                           threshold=50)
     groups = assign_groups(out, group_by="clinic", min_group_size=5)
-    assert set(responder_curve(out, groups, min_group_size=5)["group"]) == {"overall", "a"}
+    # q: 5 patients, 1 follow-up: no curve; nor a's, as overall minus a would be q's (issue 22)
+    assert set(responder_curve(out, groups, min_group_size=5)["group"]) == {"overall"}
     assert set(responder_curve(out, groups)["group"]) == {"overall", "a", "q"}
 
 
@@ -205,3 +209,86 @@ def test_equally_large_groups_take_the_first_name_alphabetically_ignoring_case(m
     out = cohort_of(make_extract, {"Fibromyalgia": 5, "crps": 5, "amputation": 4}, favorable={"crps": 2})
     _, s = summary(out, 1)
     assert s["reference"] == "crps"
+
+
+# --- issue 22: no statistic of fewer than min_group_size patients by subtraction ---------------------------
+
+def test_responder_curves_minus_the_group_curves_never_give_two_unclassified_patients(make_extract):
+    """As the default run: groups a (6) and b (5) and 2 unclassified patients. Before, overall minus
+    a minus b was the 2 unclassified patients' curve; now b is withheld too (7 patients left over)."""
+    out = cohort_of(make_extract, {"a": 6, "b": 5, "": 2}, favorable={"a": 3, "b": 2, "": 1})
+    groups = assign_groups(out, group_by="clinic", min_group_size=5)
+    curve = responder_curve(out, groups, min_group_size=5)
+    assert set(curve["group"]) == {"overall", "a"}
+    at = curve.set_index(["group", "threshold_pct"])
+    left = at.loc["overall"] - at.loc["a"]                               # what subtraction can give
+    assert set(left["n"]) == {7}                                        # b and the unclassified: 5 + 2
+    assert at.loc[("overall", 50), "responders"] == 6                    # the overall curve stays
+
+
+def sex_cohort(make_extract, women: int, men: int):
+    pts, inf = [], []
+    for i in range(women + men):
+        pid = f"p{i}"
+        pts.append(patient(pid, sex="F" if i < women else "M", age=str(40 + i),
+                           followup="2" if i % 2 else "6"))
+        inf += protocol(pid)
+    return derive_outcomes(derive_cohort(make_extract(pts, inf), load_params()), threshold=50)
+
+
+def test_group_by_sex_with_four_men_shows_no_curve_or_column_of_the_women(make_extract):
+    """group_by: sex, 6 women and 4 men: M goes to unclassified, and overall minus F would be the
+    men's reductions (curve) and ages (Table 1): F keeps its count only."""
+    out = sex_cohort(make_extract, 6, 4)
+    groups = assign_groups(out, group_by="sex", min_group_size=5)
+    assert list(groups.cat.categories) == ["F"] and groups.isna().sum() == 4
+    assert set(responder_curve(out, groups, min_group_size=5)["group"]) == {"overall"}
+    made = table1(out, groups, min_group_size=5)
+    t = made.set_index(["variable", "level"])
+    assert t.loc[("n", ""), ["overall", "F"]].tolist() == ["10", "6"]
+    assert t.loc[("Age, years", ""), "overall"] == "44.5 [42.2,46.8]"   # ages 40..49: median 44.5, Q1 42.25
+    assert t.loc[("Age, years", ""), "F"] == ""
+    note = made["level"].iloc[-1]
+    assert made["variable"].iloc[-1] == "Not described"
+    assert note.startswith("F (n = 6), unclassified (n = 4): count only (fewer than 5 patients, or left out")
+
+
+def test_table1_withholds_the_smallest_group_beside_two_unclassified(make_extract):
+    """Before, the overall column minus a and b described the 2 unclassified patients."""
+    out = cohort_of(make_extract, {"a": 6, "b": 5, "": 2})
+    t = table1(out, assign_groups(out, group_by="clinic", min_group_size=5), min_group_size=5)
+    assert list(t.columns) == ["variable", "level", "missing", "overall", "a", "b"]
+    assert t["b"].tolist()[0] == "5" and set(t["b"].tolist()[1:]) == {""}
+    assert t.loc[t["variable"] == "Age, years", ["overall", "a"]].iloc[0].tolist() == ["50.0 [50.0,50.0]"] * 2
+    assert t["variable"].tolist()[-1] == "Not described"
+    assert t["level"].tolist()[-1].startswith("b (n = 5), unclassified (n = 2): count only")
+
+
+def test_included_vs_excluded_with_one_excluded_patient_hides_the_overall_column(make_extract):
+    """Overall Q3 beside included Q3 gave the one excluded patient's pain duration (issue 22)."""
+    pts, inf = [], []
+    for i in range(6):
+        pts.append(patient(f"i{i}", pain_duration_months=str(10 * (i + 1))))
+        inf += protocol(f"i{i}")
+    pts.append(patient("x", pain_duration_months="77"))
+    inf += protocol("x", n_later=0)                                       # test dose only: excluded
+    cohort = derive_cohort(make_extract(pts, inf), load_params())
+    t = included_vs_excluded(cohort, min_group_size=5).set_index(["variable", "level"])
+    assert t.loc[("n", ""), ["overall", "included", "excluded"]].tolist() == ["7", "6", "1"]
+    assert t.loc[("Pain duration, months", ""), "included"] == "35.0 [22.5,47.5]"   # 10..60
+    assert t.loc[("Pain duration, months", ""), ["overall", "excluded", "missing"]].tolist() == ["", "", ""]
+    assert not t["overall"].drop(("n", "")).str.contains(r"\d").any()
+    assert "77" not in t.to_csv()
+
+
+def test_a_diagnosis_held_by_one_patient_is_never_printed(make_extract):
+    pts, inf = [], []
+    for i in range(7):
+        pts.append(patient(f"i{i}", diagnosis="CRPS - Jan Peeters" if i == 0 else "fibromyalgia"))
+        inf += protocol(f"i{i}", n_later=0 if i == 6 else 2)
+    cohort = derive_cohort(make_extract(pts, inf), load_params())
+    out = derive_outcomes(cohort, threshold=50)
+    groups = assign_groups(out, group_by="pain_mechanism", min_group_size=5)
+    for t in (table1(out, groups, min_group_size=5), included_vs_excluded(cohort, min_group_size=5)):
+        assert "Peeters" not in t.to_csv()
+        assert t.loc[t["variable"] == "Diagnosis", "level"].tolist() == ["fibromyalgia", "other"]

@@ -68,7 +68,7 @@ def _title(notebook: Path) -> str:
 def _comparison(r: dict) -> list[dict]:
     """The published numbers beside this run's, each marked equal or not (None: not comparable)."""
     o, p = r["outcome"], r["subgroups"]["fisher_freeman_halton_p"]
-    serious = r["side_effects"]["treated"]["serious_patients"]["patients"]
+    serious = r["side_effects"]["treated"]["serious_patients"]["patients"]   # None: withheld (few excluded)
     significant = None if p is None else p < 0.05
     difference = ("not computable" if p is None else
                   f"{'significant' if significant else 'not significant'} ({fmt.p_is(p)})")
@@ -87,7 +87,8 @@ def _comparison(r: dict) -> list[dict]:
          f"{o['favorable']}/{o['n']} ({fmt.pct(o['proportion'])})",
          (o["favorable"], o["n"]) == (PUBLISHED["favorable"], PUBLISHED["n"])),
         ("Difference between pain mechanisms", "not significant", difference, same_difference),
-        ("Major complications", "none", "none" if serious == 0 else f"{serious} patients", serious == 0),
+        ("Major complications", "none", "not shown" if serious is None else "none" if serious == 0 else
+         f"{serious} patients", None if serious is None else serious == 0),
     ]
     return [{"label": label, "published": pub, "reproduced": rep, "same": same} for label, pub, rep, same in rows]
 
@@ -98,9 +99,12 @@ def build_index(build: Path) -> str:
     reports = build / "reports"
     level = f"{100 * r['parameters']['confidence']:g}"
     serious = r["side_effects"]["treated"]["serious_patients"]
-    harms = (f"{serious['patients']} of {r['side_effects']['treated']['patients']} treated patients "
-             f"({fmt.pct(serious['proportion'])}; {level}% CI {fmt.pct(serious['ci_low'])} to "
-             f"{fmt.pct(serious['ci_high'])}, Clopper-Pearson)")
+    if serious["patients"] is None:                     # withheld: too few excluded (contract section 5)
+        harms = "serious complications of the treated patients are not shown (too few excluded patients)"
+    else:
+        harms = (f"{serious['patients']} of {r['side_effects']['treated']['patients']} treated patients "
+                 f"({fmt.pct(serious['proportion'])}; {level}% CI {fmt.pct(serious['ci_low'])} to "
+                 f"{fmt.pct(serious['ci_high'])}, Clopper-Pearson)")
     sensitivity = []
     if (build / "results" / "sensitivity.csv").is_file():
         import pandas as pd

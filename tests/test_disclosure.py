@@ -1,0 +1,70 @@
+"""The small-group rule against subtraction (contract section 5, "No subtraction either"), by hand."""
+import warnings
+
+import pandas as pd
+
+from ketanb.disclosure import disclose, plain_warnings, pool_rare_text
+
+
+def test_the_default_run_loses_its_smallest_group_beside_two_unclassified():
+    # overall (45) minus the groups 20 + 11 + 12 would be the 2 unclassified patients: the smallest
+    # group, nociceptive (11), is withheld with them, so that what can be subtracted holds 13 >= 5
+    got = disclose({"neuropathic": 20, "nociceptive": 11, "nociplastic": 12, "unclassified": 2}, 5)
+    assert got.parts == ("neuropathic", "nociplastic") and got.whole
+    assert got.withheld == ("nociceptive", "unclassified")
+
+
+def test_nothing_to_subtract_keeps_every_part():
+    got = disclose({"a": 6, "b": 5}, 5)
+    assert got.parts == ("a", "b") and got.whole and got.withheld == ()
+    got = disclose({"a": 6, "b": 0}, 5)                   # an empty part: nothing to give away
+    assert got.parts == ("a",) and got.whole
+
+
+def test_four_men_leave_the_whole_alone():
+    # group_by: sex with 41 women and 4 men: overall minus F would be the men's
+    got = disclose({"F": 41, "M": 4}, 5)
+    assert got.parts == () and got.whole
+
+
+def test_two_small_parts_together_are_enough():
+    got = disclose({"a": 10, "b": 3, "c": 2}, 5)          # b + c = 5: a may stay beside the whole
+    assert got.parts == ("a",) and got.whole
+
+
+def test_withholding_the_whole_instead():
+    got = disclose({"included": 45, "excluded": 1}, 5, keep_whole=False)
+    assert got.parts == ("included",) and not got.whole
+    assert disclose({"included": 45, "excluded": 5}, 5, keep_whole=False).whole
+
+
+def test_a_population_smaller_than_min_group_size_gets_counts_only():
+    got = disclose({"included": 3}, 5)
+    assert got.parts == () and not got.whole
+
+
+def test_a_part_withheld_elsewhere_counts_as_withheld():
+    # the pain durations of a table: a withheld column (5 values) already holds enough
+    got = disclose({"a": 9, "b": 5, "c": 1}, 5, withheld=["b"])
+    assert got.parts == ("a",) and got.whole
+    got = disclose({"a": 9, "b": 6, "c": 2}, 5, withheld=["c"])    # ties broken towards the last: b, not a
+    assert got.parts == ("a",)
+
+
+def test_free_text_of_few_patients_is_other():
+    values = pd.Series(["CRPS - Jan Peeters RRN 85.07.12-123.45", "fibromyalgia", "fibromyalgia", None])
+    before = values.copy()
+    got = pool_rare_text(values, 2)
+    assert got[:3].tolist() == ["other", "fibromyalgia", "fibromyalgia"] and pd.isna(got[3])
+    pd.testing.assert_series_equal(values, before)                 # the input is left alone
+
+
+def test_warnings_name_no_folder():
+    old = warnings.formatwarning
+    try:
+        plain_warnings()
+        text = warnings.formatwarning("Glyph missing, see /home/clinic/ketanb/plots.py", UserWarning,
+                                      "/home/clinic/ketanb/plots.py", 115, "fig.savefig(png)")
+    finally:
+        warnings.formatwarning = old
+    assert text == "plots.py:115: UserWarning: Glyph missing, see plots.py\n"
