@@ -58,7 +58,8 @@ all: ## the whole analysis: results/, figures/, reports/ (one run at a time per 
 	  if [ $$status = 75 ]; then echo "another run is in progress (pid $$(cat "$(BUILD)/.pid")) in $(OUT)/: wait for it to finish" >&2; fi; \
 	  exit $$status
 
-# What `all` makes once it holds the lock and has written the stamps (run alone, it reads the stamps as they are).
+# What `all` makes once it holds the lock and has written the stamps (run alone, it reads the stamps
+# as they are). `make -n all` runs the step before too (its line runs make), so it shows what would run.
 outputs: $(BUILD)/published.sha256
 
 help: ## list the targets

@@ -438,7 +438,8 @@ def test_paths_given_to_make_are_never_run_and_out_may_lie_outside(tmp_path):
     assert missing.returncode != 0
     assert "DATA=../x`touch ../PWNED4`y;touch PWNED5: there is no such file or folder" in missing.stderr
     gone = run_make(project, "all", f"PARAMS={tmp_path / 'nowhere' / 't30.yaml'}")
-    assert f"PARAMS={tmp_path / 'nowhere' / 't30.yaml'}: there is no such file" in gone.stderr
+    assert gone.returncode != 0 and f"PARAMS={tmp_path / 'nowhere' / 't30.yaml'}: there is no such file" in gone.stderr
+    assert ".build/params.yaml" not in gone.stderr and "Traceback" not in gone.stderr
     odd_out = run_make(project, "all", "OUT=runs/a;touch PWNED6")
     assert odd_out.returncode != 0 and "OUT must be one folder path of letters, digits" in odd_out.stderr
     assert list(tmp_path.rglob("PWNED*")) == []
