@@ -184,3 +184,16 @@ def test_a_missing_input_is_named_as_given(tmp_path):
         check_inputs(".", "data/raw", given)
     with pytest.raises(KetanbError, match=r"DATA=\.\./x`touch \.\./pwned`y: there is no such file or folder"):
         check_inputs(".", "../x`touch ../pwned`y", "params.yaml")
+
+
+def test_a_stage_takes_the_paths_from_the_environment(monkeypatch, tmp_path):
+    """make passes DATA and PARAMS as KETANB_DATA and KETANB_PARAMS, never as shell text."""
+    from ketanb.compendium import stage
+
+    given = {}
+    monkeypatch.setattr(stage, "run_stage", lambda notebook, out, parameters: given.update(parameters) or 0)
+    monkeypatch.setenv("KETANB_DATA", str(tmp_path / "a;b $(x) `y`"))
+    monkeypatch.setenv("KETANB_PARAMS", "params.yaml")
+    monkeypatch.setenv("SITES", "x/results.json y/results.json")
+    assert stage.main(["notebooks/01-cleaning.ipynb", ".build", "--inputs", "-e", "sites", "SITES"]) == 0
+    assert given == {"data": ".build/extract", "params_file": "params.yaml", "sites": "x/results.json y/results.json"}

@@ -25,7 +25,7 @@ from pathlib import Path
 
 from ..params import Params, load_params
 from ..paths import WRITTEN_LIST, resolve
-from .stamps import DATA_VARIABLE, PARAMS_VARIABLE, argument, run_base
+from .stamps import DATA_VARIABLE, PARAMS_VARIABLE, argument, given_inputs, run_base
 
 __all__ = ["start", "run_stage", "normalise"]
 
@@ -158,9 +158,9 @@ def main(argv=None) -> int:
     args = parser.parse_args(argv)
     parameters = {**dict(args.p), **{name: os.environ.get(variable, "") for name, variable in args.e}}
     if args.inputs:
-        build = resolve(args.out)
-        parameters["data"] = argument(build, os.environ.get(DATA_VARIABLE, "data/raw"), "data")
-        parameters["params_file"] = argument(build, os.environ.get(PARAMS_VARIABLE, "params.yaml"), "params")
+        data, params = given_inputs()
+        parameters["data"] = argument(resolve(args.out), data, "data")
+        parameters["params_file"] = argument(resolve(args.out), params, "params")
     return run_stage(args.notebook, args.out, parameters)
 
 

@@ -40,10 +40,16 @@ from pathlib import Path
 from ..errors import KetanbError
 from ..paths import ROOT, resolve
 
-__all__ = ["digest", "extract_files", "run_base", "argument", "check_inputs", "prepare"]
+__all__ = ["DATA_VARIABLE", "PARAMS_VARIABLE", "given_inputs", "digest", "extract_files", "run_base", "argument", "check_inputs",
+           "prepare"]
 
 #: Environment variables through which the Makefile hands DATA and PARAMS to the scripts.
 DATA_VARIABLE, PARAMS_VARIABLE = "KETANB_DATA", "KETANB_PARAMS"
+
+
+def given_inputs() -> tuple[str, str]:
+    """DATA and PARAMS as given to make (the Makefile's defaults when run without make)."""
+    return os.environ.get(DATA_VARIABLE, "data/raw"), os.environ.get(PARAMS_VARIABLE, "params.yaml")
 
 
 def digest(path: Path) -> str:
@@ -169,7 +175,7 @@ def prepare(build: str, out: str, data: str, params: str) -> None:
 def main(argv=None) -> int:
     build, out = (argv or sys.argv[1:])[:2]
     try:
-        prepare(build, out, os.environ.get(DATA_VARIABLE, "data/raw"), os.environ.get(PARAMS_VARIABLE, "params.yaml"))
+        prepare(build, out, *given_inputs())
     except KetanbError as exc:
         print(f"make all refused: {exc}", file=sys.stderr)
         return 1
