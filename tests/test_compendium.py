@@ -155,6 +155,7 @@ def test_notebook_paths_never_absolute(tmp_path):
     assert argument(inside, str(ROOT / "data" / "raw"), "data") == "runs/t30/.build/extract"
     assert argument(inside, "../elsewhere/book.XLSX", "data") == "runs/t30/.build/extract.xlsx"
     assert argument(inside, "", "params") == ""
+    assert argument(inside, "~/t30.yaml", "params") == "runs/t30/.build/params.yaml"
     outside = tmp_path / "out" / ".build"
     assert run_base(outside) == tmp_path / "out"
     assert argument(outside, "data/raw", "data") == ".build/extract"

@@ -40,8 +40,8 @@ from pathlib import Path
 from ..errors import KetanbError
 from ..paths import ROOT, resolve
 
-__all__ = ["DATA_VARIABLE", "PARAMS_VARIABLE", "given_inputs", "digest", "extract_files", "run_base", "argument", "check_inputs",
-           "prepare"]
+__all__ = ["DATA_VARIABLE", "PARAMS_VARIABLE", "given_inputs", "digest", "extract_files", "run_base", "argument",
+           "check_inputs", "prepare"]
 
 #: Environment variables through which the Makefile hands DATA and PARAMS to the scripts.
 DATA_VARIABLE, PARAMS_VARIABLE = "KETANB_DATA", "KETANB_PARAMS"
@@ -101,8 +101,8 @@ def argument(build: Path, given: str, kind: str) -> str:
     """
     build = Path(os.path.abspath(build))
     base = run_base(build)
-    if not given or (base == ROOT and not Path(given).is_absolute()
-                     and (ROOT / given).resolve().is_relative_to(ROOT.resolve())):
+    if not given or (base == ROOT and not Path(given).expanduser().is_absolute()
+                     and resolve(given).resolve().is_relative_to(ROOT.resolve())):
         return given
     return (build / _link_name(given, kind)).relative_to(base).as_posix()
 
