@@ -4,11 +4,15 @@
 #   make all DATA=path PARAMS=file.yaml     another extract / other parameters
 #   make all OUT=runs/t30 PARAMS=t30.yaml   a variant run: outputs under runs/t30, committed ones untouched
 #
-# How a run works: every stage notebook runs in the build folder $(OUT)/.build; results/,
-# figures/ and reports/ of $(OUT) are replaced only when every stage has succeeded (publish).
-# Stages depend on content stamps (sha256 of the extract, the parameters, the code, the
-# notebook), so a changed file re-runs what uses it whatever its date. Each stage lists what it
-# writes ($(OUT)/.build/written/), and a file no stage writes any more is deleted, not published.
+# How a run works: `all` takes the lock of $(OUT)/.build, then (python -m ketanb.compendium.stamps)
+# checks DATA and PARAMS, finishes an interrupted publish, writes content stamps (sha256 of the
+# extract, the parameters, the code, the notebooks) and checks the build and the published
+# outputs against their sha256 records; only then does make compare dates (`outputs`). Every
+# stage notebook runs in the build folder; results/, figures/ and reports/ of $(OUT) are
+# replaced together only when every stage has succeeded (publish), so they come from one run.
+# Each stage lists what it writes ($(OUT)/.build/written/), and a file no stage writes any more
+# is deleted, not published. Paths given to make reach the scripts through the environment
+# (KETANB_DATA, KETANB_PARAMS), never as shell text.
 SHELL := /bin/bash
 .SHELLFLAGS := -o pipefail -c
 .DEFAULT_GOAL := all
@@ -18,6 +22,17 @@ DATA   ?= data/raw
 PARAMS ?= params.yaml
 OUT    ?= .
 VENV   ?= .venv
+# DATA and PARAMS as given, never expanded again by make nor read by the shell.
+export KETANB_DATA := $(value DATA)
+export KETANB_PARAMS := $(value PARAMS)
+# OUT names make targets and is written into recipes: letters, digits and . _ - + / only.
+OUT_CHARS := a b c d e f g h i j k l m n o p q r s t u v w x y z A B C D E F G H I J K L M N O P Q R S T U V W X Y Z \
+             0 1 2 3 4 5 6 7 8 9 . _ - + /
+strip-chars = $(if $2,$(call strip-chars,$(subst $(firstword $2),,$1),$(wordlist 2,$(words $2),$2)),$1)
+ifneq ($(words $(value OUT))$(call strip-chars,$(value OUT),$(OUT_CHARS)),1)
+$(error OUT must be one folder path of letters, digits and . _ - + / (got "$(value OUT)"))
+endif
+
 # The first of python3.11, 3.12, 3.13 found (or set PYTHON=/path/to/python3.x).
 PYTHON ?= $(firstword $(foreach v,3.11 3.12 3.13,$(shell command -v python$(v) 2>/dev/null)) $(shell command -v python3))
 PY     := $(VENV)/bin/python
@@ -28,14 +43,7 @@ export JUPYTER_DATA_DIR := $(abspath $(VENV))/share/jupyter
 export KETANB_ROOT := $(CURDIR)
 export PYDEVD_DISABLE_FILE_VALIDATION := 1
 
-ifneq ($(words $(OUT)),1)
-$(error OUT must be one folder name without spaces (got "$(OUT)"))
-endif
-
-# Content stamps, rewritten only when a hash changes; prints where notebooks read the extract.
 STAMPS := $(BUILD)/stamps
-DATA_ARG := $(shell mkdir -p "$(BUILD)" && python3 ketanb/compendium/stamps.py "$(BUILD)" "$(DATA)" "$(PARAMS)")
-PARAMS_ARG := $(shell python3 ketanb/compendium/stamps.py --params "$(BUILD)" "$(PARAMS)")
 NOTEBOOKS := $(sort $(wildcard notebooks/[0-9]*.ipynb))
 STAGES := $(patsubst notebooks/%,$(BUILD)/reports/%,$(NOTEBOOKS))
 
@@ -43,12 +51,16 @@ STAGES := $(patsubst notebooks/%,$(BUILD)/reports/%,$(NOTEBOOKS))
         screenshots lab pool demo-pool
 
 all: ## the whole analysis: results/, figures/, reports/ (one run at a time per folder)
-	@flock --nonblock --conflict-exit-code 75 "$(BUILD)/.lock" \
-	  bash -c 'echo $$$$ > "$(BUILD)/.pid"; exec $(MAKE) --no-print-directory outputs'; status=$$?; \
+	@mkdir -p "$(BUILD)" && flock --nonblock --conflict-exit-code 75 "$(BUILD)/.lock" \
+	  bash -c 'echo $$$$ > "$(BUILD)/.pid" && $(MAKE) -s --no-print-directory env && \
+	    $(PY) -m ketanb.compendium.stamps "$(BUILD)" "$(OUT)" && exec $(MAKE) --no-print-directory outputs'; \
+	  status=$$?; \
 	  if [ $$status = 75 ]; then echo "another run is in progress (pid $$(cat "$(BUILD)/.pid")) in $(OUT)/: wait for it to finish" >&2; fi; \
 	  exit $$status
 
-outputs: $(OUT)/results/results.json
+# What `all` makes once it holds the lock and has written the stamps (run alone, it reads the stamps
+# as they are). `make -n all` runs the step before too (its line runs make), so it shows what would run.
+outputs: $(BUILD)/published.sha256
 
 help: ## list the targets
 	@grep -hE '^[a-z-]+:.*## ' $(firstword $(MAKEFILE_LIST)) | sed 's/:.*## /\t/' | column -t -s $$'\t'
@@ -80,18 +92,20 @@ data: $(ENV) ## write the synthetic extract data/raw/ again (byte-identical)
 # --- the stages: one pattern rule, and the order between them -------------------------------
 COMMON := $(ENV) $(STAMPS)/params $(STAMPS)/code
 $(BUILD)/reports/%.ipynb: $(STAMPS)/notebooks/%.ipynb $(COMMON)
-	$(PY) -m ketanb.compendium.stage notebooks/$*.ipynb "$(BUILD)" -p data "$(DATA_ARG)" -p params_file "$(PARAMS_ARG)"
+	$(PY) -m ketanb.compendium.stage notebooks/$*.ipynb "$(BUILD)" --inputs
 
 $(BUILD)/reports/01-cleaning.ipynb: $(STAMPS)/data
 $(BUILD)/reports/02-outcomes.ipynb: $(BUILD)/reports/01-cleaning.ipynb
 $(BUILD)/reports/03-subgroups.ipynb: $(BUILD)/reports/02-outcomes.ipynb
 $(BUILD)/reports/04-side-effects.ipynb: $(BUILD)/reports/01-cleaning.ipynb
 
-$(BUILD)/results/results.json: $(STAGES) $(STAMPS)/code
+# results.json, the index, and last the manifest: the sha256 of every file to publish.
+$(BUILD)/manifest.sha256: $(STAGES) $(STAMPS)/code
 	$(PY) -m ketanb.compendium.assemble "$(BUILD)"
 
-# Publish: results/, figures/, reports/ replaced together, only after every step succeeded.
-$(OUT)/results/results.json: $(BUILD)/results/results.json
+# Publish: results/, figures/, reports/ replaced together, only after every step succeeded;
+# published.sha256 records what was published.
+$(BUILD)/published.sha256: $(BUILD)/manifest.sha256
 	$(PY) -m ketanb.compendium.publish "$(BUILD)" "$(OUT)"
 
 # --- pooling several clinics ----------------------------------------------------------------

@@ -5,6 +5,7 @@ These run papermill end to end, so each takes a few seconds to half a minute.
 """
 import json
 import os
+import shutil
 import signal
 import subprocess
 import time
@@ -38,8 +39,8 @@ def analyse_frames(frames, tmp_path):
 
 
 def planned(project, *args):
-    """The stages a `make all` would run now."""
-    out = run_make(project, "-n", "outputs", *args).stdout
+    """The stages a `make all` would run now (`make -n all` writes the stamps, then shows what would run)."""
+    out = run_make(project, "-n", "all", *args).stdout
     return [s for s in STAGES if f"notebooks/{s}.ipynb" in out]
 
 
@@ -329,3 +330,143 @@ def test_a_build_folder_without_lists_starts_clean(tmp_path):
     (build / "figures" / "nrs_paired.png").write_text("stale")
     assert run_stage(str(writing_stage(tmp_path)), str(build), {"names": "new.png"}) == 0
     assert figures_in(build) == ["new.png"]
+
+
+# --- never stale, never mixed; paths are never shell text (issue 22) -------------------------
+def hold_lock(build):
+    """Hold the lock of a run in ``build`` as a running `make all` does (released when closed)."""
+    import fcntl
+
+    build.mkdir(parents=True, exist_ok=True)
+    (build / ".pid").write_text("4242\n")
+    handle = open(build / ".lock", "w")
+    fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    return handle
+
+
+def test_a_run_refused_by_the_lock_writes_nothing(tmp_path):
+    """Run A holds runs/r; `make all OUT=runs/r DATA=B` is refused without a stamp or a link written,
+    so once A is done the same command runs B."""
+    project = copy_project(tmp_path / "project")
+    other = write_european_csv(generate_extract(60, seed=5), tmp_path / "Clinic B")
+    build = project / "runs" / "r" / ".build"
+    lock = hold_lock(build)
+    refused = run_make(project, "all", "OUT=runs/r", f"DATA={other}")
+    assert refused.returncode != 0
+    assert "another run is in progress (pid 4242) in runs/r/" in refused.stderr
+    assert sorted(p.name for p in build.iterdir()) == [".lock", ".pid"]       # no stamps, no extract link
+    lock.close()
+    run = run_make(project, "all", "OUT=runs/r", f"DATA={other}")
+    assert run.returncode == 0, run.stderr[-3000:]
+    results = read_json(project / "runs" / "r" / "results" / "results.json")
+    assert results["data"]["source"] == "Clinic B" and results["cohort"]["treated"] == 60
+    assert run_make(project, "-q", "outputs", "OUT=runs/r", f"DATA={other}").returncode == 0
+
+
+def test_published_outputs_are_checked_against_the_build(tmp_path):
+    """A deleted figure, report or folder is published again; a build file changed after its stage
+    wrote it is not published: the stages run again."""
+    project = copy_project(tmp_path / "project")
+    committed = output_digests(project)
+    assert run_make(project, "all").returncode == 0
+    assert output_digests(project) == committed
+    stage_report = project / ".build" / "reports" / "01-cleaning.ipynb"
+    built_at = stage_report.stat().st_mtime_ns
+    for remove in ("figures/flow.png", "reports/index.html", "figures"):
+        path = project / remove
+        shutil.rmtree(path) if path.is_dir() else path.unlink()
+        run = run_make(project, "all")
+        assert run.returncode == 0, run.stderr[-3000:]
+        assert f"differ from what was published ({remove}" in run.stderr
+        assert stage_report.stat().st_mtime_ns == built_at                   # published again, not rebuilt
+        assert output_digests(project) == committed
+    (project / "figures" / "stale.png").write_bytes(b"not from this run")
+    assert run_make(project, "all").returncode == 0
+    assert output_digests(project) == committed                             # the folders hold one run's files
+    (project / ".build" / "results" / "results.json").write_text("CORRUPTED\n")
+    run = run_make(project, "all")
+    assert run.returncode == 0, run.stderr[-3000:]
+    assert "results/results.json (changed)" in run.stderr and stage_report.stat().st_mtime_ns > built_at
+    assert output_digests(project) == committed
+    assert run_make(project, "-q", "outputs").returncode == 0
+
+
+def test_a_run_killed_while_publishing_is_finished_by_the_next(tmp_path):
+    """Killed when OUT/.figures.new appears: the next `make all` leaves the three folders from one run."""
+    project = copy_project(tmp_path / "project")
+    (tmp_path / "t30.yaml").write_text("responder_threshold: 30\n")
+    env = dict(os.environ, MAKEFLAGS="")
+    first = subprocess.Popen(["make", "-s", f"VENV={ROOT / '.venv'}", "all", f"PARAMS={tmp_path / 't30.yaml'}"],
+                             cwd=project, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                             start_new_session=True)
+    deadline = time.time() + 300
+    while not (project / ".figures.new").exists() and first.poll() is None and time.time() < deadline:
+        time.sleep(0.002)
+    try:
+        os.killpg(first.pid, signal.SIGKILL)
+    except ProcessLookupError:                                            # it finished between two looks
+        pass
+    first.communicate(timeout=60)
+    run = run_make(project, "all", f"PARAMS={tmp_path / 't30.yaml'}")
+    assert run.returncode == 0, run.stderr[-3000:]
+    build = project / ".build"
+    built = {str(p.relative_to(build)): p.read_bytes() for folder in ("results", "figures", "reports")
+             for p in (build / folder).rglob("*") if p.is_file() and not p.name.startswith(".")}
+    published = {name: (project / name).read_bytes() for name in built}
+    assert published == built
+    assert read_json(project / "results" / "results.json")["outcome"]["threshold_pct"] == 30
+    assert "30" in (project / "reports" / "index.html").read_text(encoding="utf-8")
+    assert not any(p.name.endswith((".new", ".old")) for p in project.iterdir())
+    assert run_make(project, "-q", "outputs", f"PARAMS={tmp_path / 't30.yaml'}").returncode == 0
+
+
+ODD = "x`touch PWNED1`y $(touch PWNED2) ${HOME} 'q\" ;touch PWNED3; <b>"
+
+
+def test_paths_given_to_make_are_never_run_and_out_may_lie_outside(tmp_path):
+    """DATA and PARAMS with backticks, $(...), quotes, ; and spaces are file names, not commands;
+    OUT and DATA both outside the project work, and no output names a folder of the machine."""
+    project = copy_project(tmp_path / "project")
+    data = write_european_csv(generate_extract(50, seed=6), tmp_path / ODD / "extract")
+    params = tmp_path / ODD / "t30 params.yaml"
+    params.write_text("responder_threshold: 30\n")
+    out = tmp_path / "elsewhere" / "run"
+    run = run_make(project, "all", f"DATA={data}", f"PARAMS={params}", f"OUT={out}")
+    assert run.returncode == 0, run.stderr[-3000:]
+    results = read_json(out / "results" / "results.json")
+    assert results["cohort"]["treated"] == 50 and results["outcome"]["threshold_pct"] == 30
+    assert results["data"]["source"] == "extract"
+    injected = read_json(out / "reports" / "01-cleaning.ipynb")["metadata"]["papermill"]["parameters"]
+    assert injected == {"data": ".build/extract", "params_file": ".build/params.yaml", "out": ".build"}
+    assert run_make(project, "-q", "outputs", f"OUT={out}").returncode == 0
+    missing = run_make(project, "all", f"DATA=../x`touch ../PWNED4`y;touch PWNED5", f"OUT={out}")
+    assert missing.returncode != 0
+    assert "DATA=../x`touch ../PWNED4`y;touch PWNED5: there is no such file or folder" in missing.stderr
+    gone = run_make(project, "all", f"PARAMS={tmp_path / 'nowhere' / 't30.yaml'}")
+    assert gone.returncode != 0 and f"PARAMS={tmp_path / 'nowhere' / 't30.yaml'}: there is no such file" in gone.stderr
+    assert ".build/params.yaml" not in gone.stderr and "Traceback" not in gone.stderr
+    odd_out = run_make(project, "all", "OUT=runs/a;touch PWNED6")
+    assert odd_out.returncode != 0 and "OUT must be one folder path of letters, digits" in odd_out.stderr
+    assert list(tmp_path.rglob("PWNED*")) == []
+
+
+@pytest.mark.parametrize("data, params", [("runs/d/results/extract", "params.yaml"),
+                                          ("data/raw", "runs/d/.build/p.yaml"),
+                                          ("runs/d/figures", "params.yaml")])
+def test_inputs_inside_the_outputs_of_out_are_refused(tmp_path, data, params):
+    project = copy_project(tmp_path / "project")
+    for given in (data, params):
+        if given.startswith("runs/"):
+            path = project / given
+            if given.endswith(".yaml"):
+                path.parent.mkdir(parents=True)
+                path.write_text("responder_threshold: 30\n")
+            else:
+                shutil.copytree(project / "data" / "raw", path)
+    before = sorted(str(p.relative_to(project)) for p in (project / "runs").rglob("*"))
+    run = run_make(project, "all", "OUT=runs/d", f"DATA={data}", f"PARAMS={params}")
+    assert run.returncode != 0 and "Traceback" not in run.stderr
+    assert "lies inside runs/d/" in run.stderr and "Nothing was run" in run.stderr
+    after = sorted(str(p.relative_to(project)) for p in (project / "runs").rglob("*"))
+    assert set(before) <= set(after)                                      # the input is still there
+    assert set(after) - set(before) <= {"runs/d/.build", "runs/d/.build/.lock", "runs/d/.build/.pid"}

@@ -1,21 +1,23 @@
-"""The last step of a build: results/results.json and reports/index.html.
+"""The last step of a build: results/results.json, reports/index.html and the manifest.
 
     python -m ketanb.compendium.assemble BUILD
 
 Each stage writes its sections of results.json as ``results/<section>.json``
 in the build folder; :func:`assemble` merges them in a fixed order, marks the
 file with the format version (``ketanb_results``, read by the pooling of
-several clinics) and builds the reviewers' index from the result.
+several clinics) and builds the reviewers' index from the result. Last it records
+the sha256 of every file to publish (:func:`ketanb.compendium.publish.write_manifest`),
+the Makefile's target for this step.
 """
 from __future__ import annotations
 
-import os
 import sys
 
 from .. import RESULTS_FORMAT
 from ..paths import resolve
 from .files import read_json, write_json, write_text
 from .index import build_index
+from .publish import write_manifest
 
 __all__ = ["SECTIONS", "assemble"]
 
@@ -25,15 +27,17 @@ SECTIONS = ("run", "cohort", "outcome", "subgroups", "side_effects")
 
 
 def assemble(build: str) -> dict:
-    """Merge ``results/<section>.json`` of ``build`` into ``results/results.json``; write ``reports/index.html``."""
+    """Merge ``results/<section>.json`` of ``build`` into ``results/results.json``; write ``reports/index.html``.
+
+    Then ``build/manifest.sha256`` lists every file of results/, figures/ and reports/ with its sha256.
+    """
     folder = resolve(build)
     merged: dict = {"ketanb_results": RESULTS_FORMAT}
     for section in SECTIONS:
         merged.update(read_json(folder / "results" / f"{section}.json"))
-    written = [write_json(folder / "results" / "results.json", merged),
-               write_text(folder / "reports" / "index.html", build_index(folder))]
-    for path in written:            # touched even when unchanged: make then sees them newer than the stages
-        os.utime(path)
+    write_json(folder / "results" / "results.json", merged)
+    write_text(folder / "reports" / "index.html", build_index(folder))
+    write_manifest(folder)          # last, with a new date: make sees the build complete only now
     return merged
 
 

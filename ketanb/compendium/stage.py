@@ -1,7 +1,12 @@
 """Running one stage notebook with papermill, and what every stage starts from.
 
+    python -m ketanb.compendium.stage notebooks/01-cleaning.ipynb .build --inputs
     python -m ketanb.compendium.stage notebooks/01-cleaning.ipynb .build -p data data/raw -p params_file params.yaml
 
+``--inputs`` gives the notebook ``data`` and ``params_file`` from the
+environment variables KETANB_DATA and KETANB_PARAMS (what ``make all`` does:
+a path never passes through shell text), as :func:`ketanb.compendium.stamps.argument`
+names them; ``-e NAME VARIABLE`` gives any parameter from an environment variable.
 The notebook runs with the build folder (``.build``, or ``OUT/.build``) as
 its working directory and is executed into ``tmp/`` there; only when it
 succeeds is it normalised (papermill's times removed), moved to ``reports/``
@@ -20,6 +25,7 @@ from pathlib import Path
 
 from ..params import Params, load_params
 from ..paths import WRITTEN_LIST, resolve
+from .stamps import DATA_VARIABLE, PARAMS_VARIABLE, argument, given_inputs, run_base
 
 __all__ = ["start", "run_stage", "normalise"]
 
@@ -77,6 +83,11 @@ def run_stage(notebook: str, out: str, parameters: dict) -> int:
     has it: a figure or table nobody makes any more is not published. A build
     folder without lists (made by an older ketanb) starts with empty results/
     and figures/. After a failed run the list keeps the old files and the new.
+
+    The kernel takes relative paths from the run's base folder
+    (:func:`ketanb.compendium.stamps.run_base`: the project, or OUT when the
+    build folder lies outside it), and is given ``out`` relative to it: no
+    parameter shown in a report is an absolute path of the machine.
     """
     import nbformat
     import papermill as pm
@@ -95,9 +106,12 @@ def run_stage(notebook: str, out: str, parameters: dict) -> int:
     written = lists / f"{target.stem}.txt"
     before = _listed(written)
     written.write_text("", encoding="utf-8")
-    os.environ[WRITTEN_LIST] = str(written)      # the kernel inherits it
+    base = run_base(build)
+    saved_root = os.environ.get("KETANB_ROOT")
+    os.environ.update({WRITTEN_LIST: str(written), "KETANB_ROOT": str(base)})     # the kernel inherits them
     try:
-        pm.execute_notebook(str(resolve(notebook)), str(tmp), parameters={**parameters, "out": out},
+        pm.execute_notebook(str(resolve(notebook)), str(tmp),
+                            parameters={**parameters, "out": os.path.relpath(build, base)},
                             kernel_name="python3", progress_bar=False, cwd=str(build),
                             # the kernel talks to papermill on localhost only; its warning that
                             # local TCP is unencrypted would be the loudest line of every run
@@ -113,6 +127,10 @@ def run_stage(notebook: str, out: str, parameters: dict) -> int:
         return 1
     finally:
         del os.environ[WRITTEN_LIST]
+        if saved_root is None:
+            del os.environ["KETANB_ROOT"]
+        else:
+            os.environ["KETANB_ROOT"] = saved_root
     nb = nbformat.read(tmp, as_version=4)
     normalise(nb)
     nbformat.write(nb, tmp)
@@ -133,8 +151,17 @@ def main(argv=None) -> int:
     parser.add_argument("notebook")
     parser.add_argument("out", help="the build folder, relative to the project root")
     parser.add_argument("-p", nargs=2, action="append", default=[], metavar=("NAME", "VALUE"))
+    parser.add_argument("-e", nargs=2, action="append", default=[], metavar=("NAME", "VARIABLE"),
+                        help="a parameter whose value is the environment variable VARIABLE")
+    parser.add_argument("--inputs", action="store_true",
+                        help=f"data and params_file from {DATA_VARIABLE} and {PARAMS_VARIABLE}")
     args = parser.parse_args(argv)
-    return run_stage(args.notebook, args.out, dict(args.p))
+    parameters = {**dict(args.p), **{name: os.environ.get(variable, "") for name, variable in args.e}}
+    if args.inputs:
+        data, params = given_inputs()
+        parameters["data"] = argument(resolve(args.out), data, "data")
+        parameters["params_file"] = argument(resolve(args.out), params, "params")
+    return run_stage(args.notebook, args.out, parameters)
 
 
 if __name__ == "__main__":

@@ -1,0 +1,200 @@
+"""The run's bookkeeping without make: publishing (journal, manifests, the check for machine paths),
+the checks made before make compares dates, and the paths notebooks are given."""
+import pathlib
+import shutil
+from pathlib import Path
+
+import pytest
+
+from ketanb.compendium import publish as pub
+from ketanb.compendium.stamps import argument, check_inputs, run_base
+from ketanb.errors import KetanbError
+from ketanb.paths import ROOT
+
+
+def make_build(folder: Path, tag: str) -> Path:
+    """A finished build: one file in each of results/, figures/, reports/ holding ``tag``, and its manifest."""
+    for name in pub.OUTPUT_FOLDERS:
+        (folder / name).mkdir(parents=True)
+        (folder / name / f"{name}.txt").write_text(f"{tag} {name}\n")
+    (folder / "reports" / "01-cleaning.ipynb").write_text(f"{tag} notebook\n")
+    pub.write_manifest(folder)
+    return folder
+
+
+@pytest.fixture
+def run(tmp_path):
+    """OUT published from an old build, and a new build ready to publish."""
+    out = tmp_path / "out"
+    old = make_build(tmp_path / "old-build", "old")
+    pub.publish(str(old), str(out))
+    build = make_build(out / ".build", "new")
+    return build, out
+
+
+def contents(out):
+    return {name: (out / name / f"{name}.txt").read_text() for name in pub.OUTPUT_FOLDERS}
+
+
+def leftovers(out):
+    return sorted(p.name for p in out.iterdir() if p.name.endswith((".new", ".old")))
+
+
+def test_publish_replaces_the_three_folders_and_records_them(run):
+    build, out = run
+    assert contents(out) == {name: f"old {name}\n" for name in pub.OUTPUT_FOLDERS}
+    pub.publish(str(build), str(out))
+    assert contents(out) == {name: f"new {name}\n" for name in pub.OUTPUT_FOLDERS}
+    assert pub.read_manifest(build / pub.PUBLISHED) == pub.read_manifest(build / pub.MANIFEST)
+    assert len(pub.read_manifest(build / pub.PUBLISHED)) == 4
+    assert leftovers(out) == [] and not (build / pub.JOURNAL).exists()
+
+
+class Killed(BaseException):
+    """Stands for SIGKILL: nothing after it runs."""
+
+
+def kill_at(monkeypatch, module_function, call):
+    """Make the ``call``-th call of ``module_function`` (e.g. ``(pathlib.Path, "rename")``) never return."""
+    owner, name = module_function
+    real = getattr(owner, name)
+    count = {"n": 0}
+
+    def killed(*args, **kwargs):
+        count["n"] += 1
+        if count["n"] == call:
+            raise Killed
+        return real(*args, **kwargs)
+    monkeypatch.setattr(owner, name, killed)
+
+
+@pytest.mark.parametrize("call", range(1, 7))
+def test_a_publish_killed_while_renaming_is_finished_by_the_next_run(run, monkeypatch, call):
+    """Three folders, two renames each: killed before any of the six, the journal is already written."""
+    build, out = run
+    kill_at(monkeypatch, (pathlib.Path, "rename"), call)
+    with pytest.raises(Killed):
+        pub.publish(str(build), str(out))
+    monkeypatch.undo()
+    assert (build / pub.JOURNAL).is_file()
+    pub.finish(build, out)                                     # what the next make all does first
+    assert contents(out) == {name: f"new {name}\n" for name in pub.OUTPUT_FOLDERS}
+    assert leftovers(out) == [] and not (build / pub.JOURNAL).exists()
+    assert pub.differences(out, pub.read_manifest(build / pub.PUBLISHED)) == []
+
+
+@pytest.mark.parametrize("call", range(1, 5))
+def test_a_publish_killed_while_copying_leaves_the_old_outputs(run, monkeypatch, call):
+    build, out = run
+    kill_at(monkeypatch, (shutil, "copy"), call)
+    with pytest.raises(Killed):
+        pub.publish(str(build), str(out))
+    monkeypatch.undo()
+    assert not (build / pub.JOURNAL).exists()
+    pub.finish(build, out)
+    assert contents(out) == {name: f"old {name}\n" for name in pub.OUTPUT_FOLDERS}
+    assert leftovers(out) == []
+    assert not (build / pub.PUBLISHED).exists()                # so make publishes it again
+
+
+def test_a_build_file_changed_after_the_manifest_is_not_published(run):
+    build, out = run
+    (build / "results" / "results.txt").write_text("CORRUPTED\n")
+    with pytest.raises(KetanbError, match=r"results/results.txt \(changed\).*Run make all again"):
+        pub.publish(str(build), str(out))
+    assert contents(out) == {name: f"old {name}\n" for name in pub.OUTPUT_FOLDERS}
+    assert leftovers(out) == []
+
+
+@pytest.mark.parametrize("path", ["project", "build", "home"])
+def test_an_output_naming_a_folder_of_the_machine_is_not_published(run, path, capsys):
+    build, out = run
+    named = {"project": f"{ROOT}/ketanb/plots.py", "build": f"{build}/figures/x.png",
+             "home": f"{Path.home()}/fonts"}[path]
+    (build / "reports" / "02-outcomes.html").write_text(f"<pre>UserWarning in {named}: glyph missing</pre>\n")
+    pub.write_manifest(build)
+    assert pub.main([str(build), str(out)]) == 1                  # as make runs it: a message, no traceback
+    what = {"project": "the project folder", "build": "the build folder", "home": "the home folder"}[path]
+    message = capsys.readouterr().err
+    assert message.startswith("Not published: outputs must not name folders of this machine")
+    assert f"reports/02-outcomes.html holds " in message and f"({what})" in message
+    assert contents(out) == {name: f"old {name}\n" for name in pub.OUTPUT_FOLDERS}
+    assert not (out / "reports" / "02-outcomes.html").exists()
+
+
+def test_check_has_changed_outputs_published_again_and_a_changed_build_rebuilt(run, capsys):
+    build, out = run
+    pub.publish(str(build), str(out))
+    (out / "reports" / ".screenshots").mkdir()                 # hidden: not an output
+    (out / "reports" / ".screenshots" / "index.png").write_bytes(b"png")
+    pub.check(build, out)
+    assert (build / pub.PUBLISHED).is_file() and (build / pub.MANIFEST).is_file()
+    (out / "figures" / "figures.txt").unlink()
+    pub.check(build, out)
+    assert not (build / pub.PUBLISHED).exists() and (build / pub.MANIFEST).is_file()
+    assert "figures/figures.txt (missing)" in capsys.readouterr().err
+    (build / "results" / "results.txt").write_text("CORRUPTED\n")
+    pub.check(build, out)
+    assert not (build / pub.MANIFEST).exists() and not (build / "reports" / "01-cleaning.ipynb").exists()
+    assert "results/results.txt (changed)" in capsys.readouterr().err
+
+
+def test_a_file_added_to_a_published_folder_counts_as_a_difference(run):
+    """The three folders hold one run's files and nothing else (hidden files aside)."""
+    build, out = run
+    pub.publish(str(build), str(out))
+    (out / "figures" / "old-run.png").write_bytes(b"png")
+    assert pub.differences(out, pub.read_manifest(build / pub.PUBLISHED)) == ["figures/old-run.png (not published)"]
+
+
+def test_notebook_paths_never_absolute(tmp_path):
+    """Inside the project: as given, or a link under the build folder; OUT outside: relative to OUT."""
+    inside = ROOT / "runs" / "t30" / ".build"
+    assert run_base(inside) == ROOT
+    assert argument(inside, "data/raw", "data") == "data/raw"
+    assert argument(inside, str(ROOT / "data" / "raw"), "data") == "runs/t30/.build/extract"
+    assert argument(inside, "../elsewhere/book.XLSX", "data") == "runs/t30/.build/extract.xlsx"
+    assert argument(inside, "", "params") == ""
+    assert argument(inside, "~/t30.yaml", "params") == "runs/t30/.build/params.yaml"
+    outside = tmp_path / "out" / ".build"
+    assert run_base(outside) == tmp_path / "out"
+    assert argument(outside, "data/raw", "data") == ".build/extract"
+    assert argument(outside, "/x/t30.yaml", "params") == ".build/params.yaml"
+
+
+def test_inputs_inside_what_a_run_replaces_are_refused(tmp_path):
+    extract = tmp_path / "runs" / "d" / "results" / "extract"
+    extract.mkdir(parents=True)
+    out = str(tmp_path / "runs" / "d")
+    with pytest.raises(KetanbError, match=r"DATA=.*/results/extract lies inside .*runs/d/results/, which a run "
+                                          r"with OUT=.* replaces or deletes"):
+        check_inputs(out, str(extract), "params.yaml")
+    (tmp_path / "runs" / "d" / ".build").mkdir()
+    (tmp_path / "runs" / "d" / ".build" / "p.yaml").write_text("")
+    with pytest.raises(KetanbError, match=r"PARAMS=.*p.yaml lies inside .*d/.build/"):
+        check_inputs(out, "data/raw", str(tmp_path / "runs" / "d" / ".build" / "p.yaml"))
+    with pytest.raises(KetanbError, match=r"DATA=.*lies inside .*d/figures/"):
+        (tmp_path / "runs" / "d" / "figures").mkdir()
+        check_inputs(out, str(tmp_path / "runs" / "d" / "figures"), "params.yaml")
+    check_inputs(out, str(tmp_path / "runs" / "d"), "params.yaml")            # OUT itself: only its folders go
+
+
+def test_a_missing_input_is_named_as_given(tmp_path):
+    given = str(tmp_path / "clinic" / "t30.yaml")
+    with pytest.raises(KetanbError, match=f"PARAMS={given}: there is no such file or folder"):
+        check_inputs(".", "data/raw", given)
+    with pytest.raises(KetanbError, match=r"DATA=\.\./x`touch \.\./pwned`y: there is no such file or folder"):
+        check_inputs(".", "../x`touch ../pwned`y", "params.yaml")
+
+
+def test_a_stage_takes_the_paths_from_the_environment(monkeypatch, tmp_path):
+    """make passes DATA and PARAMS as KETANB_DATA and KETANB_PARAMS, never as shell text."""
+    from ketanb.compendium import stage
+
+    given = {}
+    monkeypatch.setattr(stage, "run_stage", lambda notebook, out, parameters: given.update(parameters) or 0)
+    monkeypatch.setenv("KETANB_DATA", str(tmp_path / "a;b $(x) `y`"))
+    monkeypatch.setenv("KETANB_PARAMS", "params.yaml")
+    monkeypatch.setenv("SITES", "x/results.json y/results.json")
+    assert stage.main(["notebooks/01-cleaning.ipynb", ".build", "--inputs", "-e", "sites", "SITES"]) == 0
+    assert given == {"data": ".build/extract", "params_file": "params.yaml", "sites": "x/results.json y/results.json"}
