@@ -21,6 +21,7 @@ import argparse
 import os
 import shutil
 import sys
+import time
 from pathlib import Path
 
 from ..params import Params, load_params
@@ -93,6 +94,7 @@ def run_stage(notebook: str, out: str, parameters: dict) -> int:
     import papermill as pm
     from nbconvert import HTMLExporter
 
+    started = time.perf_counter()
     build = resolve(out)
     target = build / "reports" / Path(notebook).name
     tmp = build / "tmp" / target.name
@@ -113,12 +115,16 @@ def run_stage(notebook: str, out: str, parameters: dict) -> int:
         pm.execute_notebook(str(resolve(notebook)), str(tmp),
                             parameters={**parameters, "out": os.path.relpath(build, base)},
                             kernel_name="python3", progress_bar=False, cwd=str(build),
-                            # the kernel talks to papermill on localhost only; its warning that
-                            # local TCP is unencrypted would be the loudest line of every run
-                            extra_arguments=["--IPKernelApp.log_level=ERROR"])
+                            # The kernel's own log stays quiet: its warning that local TCP is
+                            # unencrypted (it talks to papermill on localhost only), and the
+                            # "KeyboardInterrupt caught in kernel" that jupyter_client's shutdown
+                            # provokes by interrupting the kernel before it asks it to stop. An
+                            # error in a cell still stops the stage (PapermillExecutionError).
+                            extra_arguments=["--IPKernelApp.log_level=CRITICAL"])
     except pm.PapermillExecutionError as exc:
         tmp.unlink(missing_ok=True)
         _write_list(written, before | _listed(written))                 # forget nothing it may have left
+        print(f"  {target.stem}: stopped after {time.perf_counter() - started:.1f} s", file=sys.stderr)
         if exc.ename in ("InputError", "ParameterError", "PoolingError"):
             print(f"\n{notebook} stopped: {exc.evalue}", file=sys.stderr)
         else:
@@ -143,6 +149,7 @@ def run_stage(notebook: str, out: str, parameters: dict) -> int:
     for path in before - now - others:                 # no longer made by anyone
         (build / path).unlink(missing_ok=True)
     tmp.replace(target)                              # last: make sees the stage done only now
+    print(f"  {target.stem}: done in {time.perf_counter() - started:.1f} s", flush=True)
     return 0
 
 
