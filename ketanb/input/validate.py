@@ -435,9 +435,9 @@ def _check_min_group_size(raw: RawExtract, params) -> None:
         return
     raise ParameterError(
         f"parameter min_group_size: 1 switches pooling off, so that groups of one or two patients are shown with "
-        f"their statistics; the extract {raw.source} is not the synthetic one (it has no synthetic.json), so it "
-        f"may hold patients. Use min_group_size 5 (the default) or more; only if this extract holds no patient "
-        f"data, add '{NOT_PATIENT_DATA}: true' to the parameter file")
+        f"their statistics; the extract {raw.source} is not the synthetic one (ketanb.synthetic marks its extracts "
+        f"with synthetic.json), so it may hold patients. Use min_group_size 5 (the default) or more; only if this "
+        f"extract holds no patient data, add '{NOT_PATIENT_DATA}: true' to the parameter file")
 
 
 def validate(raw: RawExtract, params=None) -> Extract:
