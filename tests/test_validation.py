@@ -379,7 +379,8 @@ def test_free_text_that_looks_like_an_identifier_is_refused_without_being_repeat
 ORDINARY_TEXT = ["CRPS type I", "L5-S1", "failed back surgery syndrome", "M79.7", "G90.5", "M54.16 / M51.2",
                  "CRPS type 1 since 01/02/2016", "post-herpetic neuralgia (2015-2016)", "ondansetron 4 mg i.v.",
                  "midazolam 1-2 mg", "S/P L4-L5 fusion 2012", "pain @ rest", "ICD-10 G56.4, G57.0",
-                 "T12-L1 fracture 14.03.2016", "paracetamol 1 g 4x/d", "complex regional pain syndrome 2"]
+                 "T12-L1 fracture 14.03.2016", "paracetamol 1 g 4x/d", "complex regional pain syndrome 2",
+                 "since 01.02.2016-03.05.2016", "2016-01-02 / 2016-03-04", "dose 0.5 mg/kg over 40 min"]
 
 
 def test_ordinary_diagnoses_and_treatments_are_not_identifiers(tmp_path):

@@ -108,15 +108,17 @@ def identifier_kind(column: str) -> str | None:
 #: What a national register number, a phone number or an e-mail address looks like in free text (RE2 syntax,
 #: as Arrow matches it: no look-behind). A text cell the analysis reads (diagnosis, treatment, a free-text
 #: group_by column) that holds one is refused, for the first kind it looks like. National register number:
-#: 11 digits grouped as YY.MM.DD-NNN.CC, separators optional. Phone: a leading ``+`` and country code, or ``0``, then 8 to 12 digits, with single
-#: spaces, dots, slashes or hyphens between them (``0475 12 34 56``, ``+32 475 12 34 56``, ``09/123.45.67``),
-#: not inside a longer group of digits (``85.07.12-123.45`` holds no phone number ``07.12-123.45``);
-#: a date such as ``01/02/2016`` has too few digits to be one.
+#: 11 digits grouped as YY.MM.DD-NNN.CC, separators optional. Phone: a leading ``+`` and country code, or
+#: ``0``, then 8 to 12 digits, with single spaces, dots, slashes or hyphens between them (``0475 12 34 56``,
+#: ``+32 475 12 34 56``, ``09/123.45.67``). Neither starts or ends inside a longer group of digits:
+#: ``85.07.12-123.45`` holds no phone number ``07.12-123.45``, the dates ``01.02.2016-03.05.2016`` none
+#: either; a date such as ``01/02/2016`` has too few digits to be one.
+_ALONE_BEFORE, _ALONE_AFTER = r"(?:^|[^0-9 ./-]|[^0-9][ ./-])", r"(?:$|[^0-9 ./-]|[ ./-](?:$|[^0-9]))"
 IDENTIFYING_TEXT = {
     "a phone number":
-        r"(?:^|[^0-9 ./-]|[^0-9][ ./-])(?:\+[0-9]{2,3}|0)[ ./-]?(?:\(0\) ?)?[0-9](?:[ ./-]?[0-9]){7,11}(?:[^0-9]|$)",
+        _ALONE_BEFORE + r"(?:\+[0-9]{2,3}|0)[ ./-]?(?:\(0\) ?)?[0-9](?:[ ./-]?[0-9]){7,11}" + _ALONE_AFTER,
     "a national register number":
-        r"(?:^|[^0-9])[0-9]{2}[ ./-]?[0-9]{2}[ ./-]?[0-9]{2}[ ./-]?[0-9]{3}[ ./-]?[0-9]{2}(?:[^0-9]|$)",
+        _ALONE_BEFORE + r"[0-9]{2}[ ./-]?[0-9]{2}[ ./-]?[0-9]{2}[ ./-]?[0-9]{3}[ ./-]?[0-9]{2}" + _ALONE_AFTER,
     "an e-mail address": r"[^\s@]+@[^\s@]+\.[A-Za-z]{2,}",
 }
 
