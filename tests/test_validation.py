@@ -12,7 +12,7 @@ import pytest
 from ketanb import InputError, ParameterError, cleaning, load_params
 from ketanb.errors import Problem
 from ketanb.input.read import read_extract
-from ketanb.input.validate import UNIQUE_ID, validate
+from ketanb.input.validate import UNIQUE_ID, national_number, validate
 from ketanb.synthetic import write_workbook
 
 from .conftest import patient, protocol
@@ -401,6 +401,22 @@ def test_a_free_text_group_by_column_is_checked_as_diagnosis_is(tmp_path):
                      "here). Remove it from the extract; the analysis needs none"]
     extract = validate(read_extract(write(tmp_path / "b", tables)))          # a column the analysis does not read
     assert extract.patients["referrer"].tolist() == ["GP", "dr X 0475/12.34.56"]
+
+
+def test_a_patient_id_that_is_a_national_register_number_is_refused(tmp_path):
+    """85071212390: 97 - 850712123 % 97 = 90, its check digits; 02010112322 (born 2002): 97 - 2020101123 % 97
+    = 22. 00000000001 and 85071212345 are 11 digits without such check digits: pseudonyms."""
+    assert national_number(pd.Series(["85071212390", "850712-123-90", "02010112322", "00000000001",
+                                      "85071212345", "SYN-0001", None])).tolist() == \
+        [True, True, True, False, False, False, False]
+    tables = good()
+    for row in tables["patients"] + tables["infusions"] + tables["adverse_events"]:
+        row["patient_id"] = row["patient_id"].replace("p2", "85071212390")
+    found, message = problems(tmp_path, tables)
+    assert found == ["patients.csv, row 3, column patient_id: a pseudonym, not a national register number (these 11 "
+                     "digits end in its check digits; not repeated here): replace it, in the three files, by a code "
+                     "that does not point at the patient"]
+    assert "85071212390" not in message
 
 
 def test_nul_bytes_in_text_are_refused_with_row_and_column(tmp_path):

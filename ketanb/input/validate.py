@@ -38,7 +38,7 @@ from .contract import IDENTIFYING_TEXT, MAX_CELL_CHARS, TABLES, ColumnSpec, iden
 from .read import RawExtract, RawTable
 
 __all__ = ["Extract", "validate", "parse_number", "parse_date", "normalise", "parse", "cell_rules",
-           "text_rules", "LISTED", "UNIQUE_ID", "NOT_PATIENT_DATA"]
+           "text_rules", "national_number", "LISTED", "UNIQUE_ID", "NOT_PATIENT_DATA"]
 
 ID_PATTERN = r"[A-Za-z0-9_-]{1,32}"
 #: ``[0-9]``, not ``\d``, which would take other scripts' digits, such as ``٢٠١٦``.
@@ -246,6 +246,19 @@ def _check_text(name: str, table: RawTable, report: _Report, read: tuple = ()) -
             for good, expected, quote in text_rules(table.frame[column], read=column in read):
                 if not good.all():
                     report.rows(table, ~good, column, expected, quote=quote)
+
+
+def national_number(ids: pd.Series) -> pd.Series:
+    """True for each id whose digits (``-`` and ``_`` left out) are a Belgian national register number: 11 digits,
+    the last two the check digits of the first nine (97 minus their remainder by 97; from 2000 on, with a 2 put
+    before them). A numbered pseudonym such as ``00000000001`` fails the check (1 in 97 would pass it)."""
+    digits = ids.fillna("").str.replace("-", "", regex=False).str.replace("_", "", regex=False)
+    candidates = digits[_holds(digits, r"^[0-9]{11}$")]
+    found = pd.Series(False, index=ids.index)
+    for i, number in candidates.items():
+        body, check = int(number[:9]), int(number[9:])
+        found[i] = check in (97 - body % 97, 97 - (2_000_000_000 + body) % 97)
+    return found
 
 
 def _check_column(table: RawTable, spec: ColumnSpec) -> tuple[pd.Series, list[tuple]]:
@@ -482,6 +495,10 @@ def validate(raw: RawExtract, params=None) -> Extract:
             continue
         texts[name] = _check_cells(name, table, report, broken)
         _check_text(name, table, report, read.get(name, ()))
+        if name == "patients" and ("patients", "patient_id") not in broken:
+            report.rows(table, national_number(texts[name]["patient_id"]), "patient_id", "a pseudonym, not a national "
+                        "register number (these 11 digits end in its check digits; not repeated here): replace "
+                        "it, in the three files, by a code that does not point at the patient", quote=False)
     if len(texts) < len(TABLES):                  # a table unread, or without its columns or rows: nothing to compare
         raise InputError(report.problems, source=raw.source)
     if banded:                                    # an extra column cut into bands: numbers, or empty
