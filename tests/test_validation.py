@@ -430,6 +430,15 @@ def test_nul_bytes_in_text_are_refused_with_row_and_column(tmp_path):
                      f"adverse_events.csv, row 2, column treatment: value 'ondan\\x00setron': {expected}"]
 
 
+def test_a_nul_byte_in_a_column_name_is_refused(tmp_path):
+    tables = good()
+    for row in tables["patients"]:
+        row["no\0tes"] = "x"
+    found, _ = problems(tmp_path, tables)
+    assert found == ["patients.csv, row 1, column no\\0tes: a column name without NUL bytes (a NUL byte is no text: "
+                     "export the file again as 'CSV UTF-8')"]
+
+
 def test_a_nul_byte_at_the_start_of_a_file_is_not_taken_for_utf16(tmp_path):
     found, _ = problems(tmp_path, spoil("patients", 0, diagnosis="\0"))
     assert found == ["patients.csv, row 2, column diagnosis: value '\\x00': text without NUL bytes (a NUL byte is "
