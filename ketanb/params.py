@@ -183,7 +183,8 @@ def check_params(params: Params) -> Params:
                    reference_group=None if reference is None else str(reference).strip())
 
 
-#: A parameter file is a flat mapping: its values are at most this deep (a list of group_edges is depth 2).
+#: A parameter file is a flat mapping: the mapping is level 1, its keys and values level 2, the numbers of a
+#: group_edges list level 3, and nothing is deeper.
 MAX_DEPTH = 3
 #: A parameter file holds a few lines: anything longer is not one.
 MAX_BYTES = 100_000
@@ -191,14 +192,19 @@ MAX_BYTES = 100_000
 
 class _Loader(yaml.SafeLoader):
     """YAML's safe loader for a flat parameter file: no anchors or aliases (``&a``, ``*a``: a few hundred bytes
-    of them can expand to gigabytes), no key written twice, at most MAX_DEPTH levels of nesting."""
+    of them can expand to gigabytes), no key written twice, at most MAX_DEPTH levels of nesting (the loader
+    builds nested values by recursion: 40,000 brackets ended in a RecursionError)."""
+
+    def __init__(self, stream):
+        super().__init__(stream)
+        self._depth = 0
 
     def compose_node(self, parent, index):
         event = self.peek_event()
         if isinstance(event, yaml.AliasEvent) or getattr(event, "anchor", None) is not None:
             raise ParameterError(f"line {event.start_mark.line + 1}: an anchor or alias ('&' or '*'); a "
                                  "parameter file writes every value out")
-        self._depth = getattr(self, "_depth", 0) + 1
+        self._depth += 1
         try:
             if self._depth > MAX_DEPTH:
                 raise ParameterError(f"line {event.start_mark.line + 1}: values nested more than {MAX_DEPTH} deep; "
@@ -272,7 +278,7 @@ def load_params(path: str | os.PathLike | None = None, **overrides) -> Params:
         values.update(loaded)
     values.update(overrides)
     known = {f.name for f in fields(Params)}
-    unknown = sorted(set(values) - known)
+    unknown = sorted(set(values) - known, key=str)          # a key may be a number: 1: x
     if unknown:
         raise ParameterError(f"unknown parameter(s) {', '.join(map(str, unknown))} in "
                              f"{path or 'the call'}; the parameters are: {', '.join(sorted(known))}")

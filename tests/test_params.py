@@ -70,3 +70,7 @@ def test_an_ordinary_parameter_file_still_loads(tmp_path):
         ("age", (40.0, 60.0), 1, True)
     with pytest.raises(ParameterError, match="i_know_this_is_not_patient_data: 'yes' is not true or false"):
         load_params(i_know_this_is_not_patient_data="yes")
+
+
+def test_a_number_as_a_key_is_named_as_an_unknown_parameter(tmp_path):
+    assert refusal(tmp_path, "1: x\nfoo: y\n").startswith("unknown parameter(s) 1, foo in p.yaml; the parameters are:")
