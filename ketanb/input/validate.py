@@ -237,17 +237,6 @@ def text_rules(text: pd.Series, *, read: bool) -> list[tuple]:
     return rules
 
 
-def _check_text(name: str, table: RawTable, report: _Report, read: tuple = ()) -> None:
-    """:func:`text_rules` on the free-text columns of ``table`` and on the columns the contract does not name;
-    ``read`` names those the analysis reads."""
-    typed = {s.name for s in TABLES[name] if s.kind != "text"}
-    for column in table.frame.columns:
-        if column and column not in typed:
-            for good, expected, quote in text_rules(table.frame[column], read=column in read):
-                if not good.all():
-                    report.rows(table, ~good, column, expected, quote=quote)
-
-
 def national_number(ids: pd.Series) -> pd.Series:
     """True for each id whose digits (``-`` and ``_`` left out) are a Belgian national register number: 11 digits,
     the last two the check digits of the first nine (97 minus their remainder by 97; from 2000 on, with a 2 put
@@ -269,23 +258,33 @@ def _check_column(table: RawTable, spec: ColumnSpec) -> tuple[pd.Series, list[tu
                    if not good.all()]
 
 
-def _check_cells(name: str, table: RawTable, report: _Report, broken: set) -> pd.DataFrame:
+def _check_cells(name: str, table: RawTable, report: _Report, broken: set, read: tuple = ()) -> pd.DataFrame:
     """The contract's columns of ``table``, normalised and parsed. A cell that breaks a rule is reported,
-    and its column added to ``broken`` as ``(name, column)``.
+    and its column added to ``broken`` as ``(name, column)``. Then :func:`text_rules` on the free-text
+    columns and on the columns the contract does not name (``read``: those the analysis reads); a cell
+    that looks like an identifier is reported without its value.
 
     The columns are independent, so they are checked on every core at once (Arrow's string
     functions let other threads run meanwhile); ``map`` keeps their order, and the problems
     are reported in that order afterwards.
     """
     specs = [s for s in TABLES[name] if s.name in table.frame.columns]
+    typed = {s.name for s in specs if s.kind != "text"}
+    free = [column for column in table.frame.columns if column and column not in typed]
     with ThreadPoolExecutor(max_workers=os.cpu_count()) as pool:   # one column per core
-        checked = list(pool.map(lambda spec: _check_column(table, spec), specs))
+        checked = pool.map(lambda spec: _check_column(table, spec), specs)
+        texts = pool.map(lambda column: text_rules(table.frame[column], read=column in read), free)
+        checked, texts = list(checked), list(texts)
     values = {}
     for spec, (value, failed) in zip(specs, checked):
         values[spec.name] = value
         for good, expected in failed:
             report.rows(table, ~good, spec.name, expected)
             broken.add((name, spec.name))
+    for column, rules in zip(free, texts):
+        for good, expected, quote in rules:
+            if not good.all():
+                report.rows(table, ~good, column, expected, quote=quote)
     return pd.DataFrame(values, index=table.frame.index, copy=False)
 
 
@@ -493,8 +492,7 @@ def validate(raw: RawExtract, params=None) -> Extract:
         if table.frame.empty and name != "adverse_events":
             report.add(table.file, "at least one data row below the header", row=2)
             continue
-        texts[name] = _check_cells(name, table, report, broken)
-        _check_text(name, table, report, read.get(name, ()))
+        texts[name] = _check_cells(name, table, report, broken, read.get(name, ()))
         if name == "patients" and ("patients", "patient_id") not in broken:
             report.rows(table, national_number(texts[name]["patient_id"]), "patient_id", "a pseudonym, not a national "
                         "register number (these 11 digits end in its check digits; not repeated here): replace "
