@@ -5,7 +5,11 @@ bad value back. CSV files are read by pandas with the pyarrow engine (Arrow
 strings). Encodings: UTF-8 with or without a byte-order mark, and UTF-16 with
 a byte-order mark (what Excel's "Unicode Text" writes). Separators: comma,
 semicolon (then numbers use a decimal comma, as Excel writes them in Belgium)
-or tab, told apart on the header row.
+or tab, told apart on the header row. A header row of more than MAX_COLUMNS
+columns or with a name longer than MAX_NAME_CHARS, and a cell too long for
+Python's csv module, are problems named by their row, not tracebacks. In a
+workbook, a formula without a saved result is a problem naming its cell: it
+would otherwise be read as an empty cell.
 """
 from __future__ import annotations
 
