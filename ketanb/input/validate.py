@@ -198,13 +198,20 @@ def cell_rules(spec: ColumnSpec, text: pd.Series, value: pd.Series, decimal_comm
     return rules
 
 
+def _arrow_text(text: pd.Series) -> arrow.Array:
+    """A column as Arrow text: as pandas holds it (large_string, no copy), or cast (a column of missing values
+    only, which Arrow types as null)."""
+    cells = arrow.array(text, from_pandas=True)
+    return cells if arrow.types.is_large_string(cells.type) else cells.cast(arrow.large_string())
+
+
 def _holds(text: pd.Series, pattern: str, *, regex: bool = True) -> pd.Series:
     """True for each cell in which ``pattern`` (RE2 syntax, or plain text) occurs; False for a missing cell.
 
     Matched by Arrow, in time linear in the text: pandas' ``str.contains`` matched these patterns with
     Python's ``re``, which took minutes on one cell of 200,000 characters.
     """
-    cells = arrow.array(text)              # large_string, as pandas holds it: no copy
+    cells = _arrow_text(text)
     found = (arrow_compute.match_substring_regex if regex else arrow_compute.match_substring)(cells, pattern)
     return pd.Series(found.fill_null(False).to_numpy(zero_copy_only=False), index=text.index)
 
@@ -219,7 +226,7 @@ def text_rules(text: pd.Series, *, read: bool) -> list[tuple]:
     e-mail address (contract.IDENTIFYING_TEXT); a cell is reported for the first of them it looks like. One
     pass over the column for the three patterns; each is tried alone only if one of them matched.
     """
-    length = arrow_compute.utf8_length(arrow.array(text)).fill_null(0)
+    length = arrow_compute.utf8_length(_arrow_text(text)).fill_null(0)
     rules = [(~_holds(text, "\0", regex=False),
               "text without NUL bytes (a NUL byte is no text: remove it, or export the file again as 'CSV UTF-8')",
               True),
@@ -242,7 +249,7 @@ def national_number(ids: pd.Series) -> pd.Series:
     the last two the check digits of the first nine (97 minus their remainder by 97; from 2000 on, with a 2 put
     before them). A numbered pseudonym such as ``00000000001`` fails the check (1 in 97 would pass it)."""
     eleven = _holds(ids, r"^(?:[-_]*[0-9]){11}[-_]*$").to_numpy()
-    digits = arrow_compute.replace_substring_regex(arrow.array(ids[eleven]), r"[-_]", "")
+    digits = arrow_compute.replace_substring_regex(_arrow_text(ids[eleven]), r"[-_]", "")
     number = arrow_compute.cast(digits, arrow.int64()).to_numpy(zero_copy_only=False)
     body, check = number // 100, number % 100
     found = np.zeros(len(ids), dtype=bool)
