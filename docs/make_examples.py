@@ -163,7 +163,8 @@ infusions): nausea (EX-001, EX-006), dizziness (EX-002), hallucinations
 - Subgroups: with `min_group_size` 5 no mechanism has enough patients and
   the three of them together (3 patients) are still fewer than 5, so all are
   counted as `unclassified`: 4 unclassified (with EX-006), no group, no test,
-  `pooled_values` 3. Run with a `PARAMS` file holding `min_group_size: 1` to
+  `pooled_values` 3. Run with a `PARAMS` file holding `min_group_size: 1` and
+  `i_know_this_is_not_patient_data: true` (these patients are invented) to
   see the groups of one patient that this rule hides on real data.
 - Side effects: in the treated population 4 of 6 patients had at least one
   adverse event (5 events in all); in the included population all 4 did.

@@ -30,10 +30,13 @@ class Problem:
     column : str or None
         Column name, ``None`` for a problem of a whole row or file.
     value : str or None
-        The offending value as written in the file.
+        The offending value as written in the file (a long one is shortened in the message).
     expected : str
         What the contract allows, in words.
     """
+
+    #: A value is quoted up to this many characters, then its length is given.
+    shown_chars = 200
 
     file: str
     row: int | None
@@ -48,7 +51,9 @@ class Problem:
         if self.column is not None:
             where.append(f"column {self.column}")
         text = ", ".join(where)
-        if self.value is not None:
+        if self.value is not None and len(self.value) > self.shown_chars:
+            text += f": value {self.value[: self.shown_chars]!r}... ({len(self.value):,} characters)"
+        elif self.value is not None:
             text += f": value {self.value!r}"
         return f"{text}: {self.expected}"
 
@@ -59,8 +64,9 @@ class InputError(KetanbError):
     Parameters
     ----------
     problems : list of Problem
-        Every problem found; the message lists them all (the first
-        ``max_listed`` in full, then a count of the rest).
+        Every problem found. The message lists the first ``max_listed``,
+        then every problem without a row (a whole file, or a line counting
+        the further rows of a rule), then how many more there are.
     source : str
         The extract (folder or workbook) the problems were found in.
     """
@@ -77,9 +83,10 @@ class InputError(KetanbError):
         head = (f"The extract {self.source} does not follow the data contract "
                 f"(docs/data-contract.md): {n} problem{'s' if n != 1 else ''}. "
                 "Nothing was analysed and no output was changed.")
-        lines = [head] + [f"  - {p}" for p in self.problems[: self.max_listed]]
-        if n > self.max_listed:
-            lines.append(f"  ... and {n - self.max_listed} more problems of the same kinds")
+        shown = self.problems[: self.max_listed] + [p for p in self.problems[self.max_listed:] if p.row is None]
+        lines = [head] + [f"  - {p}" for p in shown]
+        if n > len(shown):
+            lines.append(f"  ... and {n - len(shown)} more problems of the same kinds")
         return "\n".join(lines)
 
 

@@ -56,6 +56,9 @@ class Params:
     table1_p_values : bool
         Show p-values comparing the groups in Table 1 (default False, as
         STROBE's explanation of item 14a advises).
+    i_know_this_is_not_patient_data : bool
+        Lets ``min_group_size`` 1 run on an extract that is not the synthetic
+        one (validation refuses it otherwise). Not written to results.json.
     """
 
     study_start: dt.date = dt.date(2015, 1, 1)
@@ -70,11 +73,15 @@ class Params:
     min_group_size: int = 5
     reference_group: str | None = None
     table1_p_values: bool = False
+    i_know_this_is_not_patient_data: bool = False
 
     def to_dict(self) -> dict:
-        """JSON-ready mapping (dates as ISO text, whole numbers as int)."""
+        """JSON-ready mapping (dates as ISO text, whole numbers as int), without
+        ``i_know_this_is_not_patient_data``, which is a switch, not a parameter of the analysis."""
         out = {}
         for key, value in asdict(self).items():
+            if key == "i_know_this_is_not_patient_data":
+                continue
             if isinstance(value, dt.date):
                 value = value.isoformat()
             elif isinstance(value, float) and key != "confidence":
@@ -158,8 +165,9 @@ def check_params(params: Params) -> Params:
     reference = p.reference_group
     if reference is not None and (not isinstance(reference, (str, int, float)) or not str(reference).strip()):
         raise ParameterError(f"parameter reference_group: {reference!r} is not a group name")
-    if not isinstance(p.table1_p_values, bool):
-        raise ParameterError(f"parameter table1_p_values: {p.table1_p_values!r} is not true or false")
+    for key in ("table1_p_values", "i_know_this_is_not_patient_data"):
+        if not isinstance(getattr(p, key), bool):
+            raise ParameterError(f"parameter {key}: {getattr(p, key)!r} is not true or false")
     group_by = p.group_by.strip().lower()                 # headers are matched ignoring case
     if group_by == "patient_id":
         raise ParameterError("parameter group_by: patient_id would name every patient in the outputs (the "
@@ -173,6 +181,67 @@ def check_params(params: Params) -> Params:
                              "into bands; leave group_edges empty")
     return replace(p, group_by=group_by, group_edges=edges, min_group_size=int(size),
                    reference_group=None if reference is None else str(reference).strip())
+
+
+#: A parameter file is a flat mapping: the mapping is level 1, its keys and values level 2, the numbers of a
+#: group_edges list level 3, and nothing is deeper.
+MAX_DEPTH = 3
+#: A parameter file holds a few lines: anything longer is not one.
+MAX_BYTES = 100_000
+
+
+class _Loader(yaml.SafeLoader):
+    """YAML's safe loader for a flat parameter file: no anchors or aliases (``&a``, ``*a``: a few hundred bytes
+    of them can expand to gigabytes), no key written twice, at most MAX_DEPTH levels of nesting (the loader
+    builds nested values by recursion: 40,000 brackets ended in a RecursionError)."""
+
+    def __init__(self, stream):
+        super().__init__(stream)
+        self._depth = 0
+
+    def compose_node(self, parent, index):
+        event = self.peek_event()
+        if isinstance(event, yaml.AliasEvent) or getattr(event, "anchor", None) is not None:
+            raise ParameterError(f"line {event.start_mark.line + 1}: an anchor or alias ('&' or '*'); a "
+                                 "parameter file writes every value out")
+        self._depth += 1
+        try:
+            if self._depth > MAX_DEPTH:
+                raise ParameterError(f"line {event.start_mark.line + 1}: values nested more than {MAX_DEPTH} deep; "
+                                     "a parameter file is a list of 'parameter: value' lines")
+            return super().compose_node(parent, index)
+        finally:
+            self._depth -= 1
+
+    def construct_mapping(self, node, deep=False):
+        seen = {}
+        for key_node, _ in node.value:
+            key = self.construct_object(key_node, deep=True)
+            line = key_node.start_mark.line + 1
+            try:
+                if key in seen:
+                    raise ParameterError(f"line {line}: {key!r} is given twice (first on line {seen[key]}); "
+                                         "keep one")
+                seen[key] = line
+            except TypeError:                              # a list or mapping as a key
+                raise ParameterError(f"line {line}: a key that is not a name") from None
+        return super().construct_mapping(node, deep=deep)
+
+
+def _read_yaml(path, file) -> object:
+    """The content of a parameter file, or a ParameterError naming the file and what is wrong."""
+    try:
+        if file.stat().st_size > MAX_BYTES:
+            raise ParameterError(f"it has {file.stat().st_size:,} bytes; a parameter file is a few lines")
+        return yaml.load(file.read_text(encoding="utf-8"), Loader=_Loader)   # noqa: S506 - a safe loader
+    except FileNotFoundError:
+        raise ParameterError(f"parameter file {path} does not exist") from None
+    except (IsADirectoryError, UnicodeDecodeError) as exc:
+        raise ParameterError(f"parameter file {path} is not a text file in UTF-8 ({exc})") from None
+    except ParameterError as exc:
+        raise ParameterError(f"parameter file {path}, {exc}") from None
+    except yaml.YAMLError as exc:
+        raise ParameterError(f"parameter file {path} is not valid YAML: {exc}") from None
 
 
 def load_params(path: str | os.PathLike | None = None, **overrides) -> Params:
@@ -195,17 +264,13 @@ def load_params(path: str | os.PathLike | None = None, **overrides) -> Params:
     ------
     ParameterError
         For an unreadable file, a key that is not a parameter (a typo is an
-        error, not a warning) or a value out of range.
+        error, not a warning) or a value out of range; for YAML a parameter
+        file does not need, with its line: an anchor or alias, a key given
+        twice, values nested more than MAX_DEPTH deep.
     """
     values: dict = {}
     if path:
-        file = resolve(path)
-        try:
-            loaded = yaml.safe_load(file.read_text(encoding="utf-8"))
-        except FileNotFoundError:
-            raise ParameterError(f"parameter file {path} does not exist") from None
-        except yaml.YAMLError as exc:
-            raise ParameterError(f"parameter file {path} is not valid YAML: {exc}") from None
+        loaded = _read_yaml(path, resolve(path))
         if loaded is None:
             loaded = {}
         if not isinstance(loaded, dict):
@@ -213,7 +278,7 @@ def load_params(path: str | os.PathLike | None = None, **overrides) -> Params:
         values.update(loaded)
     values.update(overrides)
     known = {f.name for f in fields(Params)}
-    unknown = sorted(set(values) - known)
+    unknown = sorted(set(values) - known, key=str)          # a key may be a number: 1: x
     if unknown:
         raise ParameterError(f"unknown parameter(s) {', '.join(map(str, unknown))} in "
                              f"{path or 'the call'}; the parameters are: {', '.join(sorted(known))}")

@@ -9,9 +9,10 @@ import openpyxl
 import pandas as pd
 import pytest
 
-from ketanb import InputError, cleaning, load_params
+from ketanb import InputError, ParameterError, cleaning, load_params
+from ketanb.errors import Problem
 from ketanb.input.read import read_extract
-from ketanb.input.validate import UNIQUE_ID, validate
+from ketanb.input.validate import UNIQUE_ID, national_number, validate
 from ketanb.synthetic import write_workbook
 
 from .conftest import patient, protocol
@@ -283,14 +284,228 @@ def test_a_banded_group_by_column_is_checked_with_the_other_cells(tmp_path):
                      "group_edges cut it into bands), or empty"]
 
 
-def test_many_bad_rows_are_summarised(tmp_path):
+def test_the_first_200_bad_cells_are_listed_with_their_rows(tmp_path):
+    """148 bad cells (74 patients, each with a bad age and a bad sex): all listed, one per line (before,
+    20 per column: 40 of them). 250 bad ages and 250 bad sexes: the first 200 with their rows (the ages
+    of rows 2-201), then one line per rule counting the rest: 50 more ages, 250 more sexes."""
     tables = good()
-    tables["patients"] = [patient(f"p{i}", age="5") for i in range(30)]
-    tables["infusions"] = sum((protocol(f"p{i}") for i in range(30)), [])
+    tables["patients"] = [patient(f"p{i}", age="5", sex="X") for i in range(74)]
+    tables["infusions"] = sum((protocol(f"p{i}") for i in range(74)), [])
+    found, message = problems(tmp_path / "a", tables)
+    assert len(found) == 148 and "more" not in message
+    assert found[0] == "patients.csv, row 2, column sex: value 'X': one of F, M"
+    assert found[-1] == "patients.csv, row 75, column age: value '5': a whole number from 18 to 110"
+    tables["patients"] = [patient(f"p{i}", age="5", sex="X") for i in range(250)]
+    tables["infusions"] = sum((protocol(f"p{i}") for i in range(250)), [])
+    found, message = problems(tmp_path / "b", tables)
+    assert len(found) == 202
+    assert found[199] == "patients.csv, row 201, column sex: value 'X': one of F, M"
+    assert found[200:] == ["patients.csv, column sex: 50 more rows have the same problem (one of F, M)",
+                           "patients.csv, column age: 250 more rows have the same problem (a whole number from "
+                           "18 to 110)"]
+    assert message.endswith(found[-1])
+
+
+def test_the_message_lists_200_problems_and_every_count_after_them():
+    """Problems beyond the first 200 are counted; a line without a row (a count, a missing file) is kept."""
+    problems = [Problem("patients.csv", 1, f"c{i}", None, "no direct identifiers") for i in range(250)]
+    problems.append(Problem("patients.csv", None, "age", None, "30 more rows have the same problem (x)"))
+    lines = str(InputError(problems, source="x")).splitlines()
+    assert len(lines) == 1 + 200 + 1 + 1
+    assert lines[-2] == "  - patients.csv, column age: 30 more rows have the same problem (x)"
+    assert lines[-1] == "  ... and 50 more problems of the same kinds"
+
+
+def test_a_long_value_is_shortened_in_the_message():
+    line = str(Problem("patients.csv", 5, "age", "9" * 5000, "a whole number from 18 to 110"))
+    assert line == f"patients.csv, row 5, column age: value '{'9' * 200}'... (5,000 characters): a whole number " \
+                   "from 18 to 110"
+
+
+# --- issue 22: identifiers, NUL bytes, huge cells, the parameters that switch protection off --------
+
+IDENTIFIER_COLUMNS = [
+    ("familienaam", "a name"), ("date_de_naissance", "a birth date"), ("insz_nummer", "a national register number"),
+    ("rijksregister", "a national register number"), ("GSM", "contact details"), ("patient naam", "a name"),
+    ("geboorte datum", "a birth date"), ("Mobile", "contact details"), ("initials", "a name"),
+    ("Prénom", "a name"), ("nom du patient", "a name"), ("E-mail", "contact details"),
+    ("Telefoon.nr", "contact details"), ("Date-Of-Birth", "a birth date"), ("N.I.S.S.", "a national register number"),
+    ("Adresse", "an address"), ("patient_dossiernummer", "a medical record number"),
+]
+
+
+@pytest.mark.parametrize("column, why", IDENTIFIER_COLUMNS, ids=[c for c, _ in IDENTIFIER_COLUMNS])
+def test_identifier_columns_in_dutch_french_and_english(tmp_path, column, why):
+    tables = good()
+    for row in tables["patients"]:
+        row[column] = "x"
     found, _ = problems(tmp_path, tables)
-    assert len(found) == 21
-    assert found[-1] == ("patients.csv, column age: 10 more rows have the same problem "
-                         "(a whole number from 18 to 110)")
+    assert found == [f"patients.csv, row 1, column {column.lower()}: no direct identifiers: this column "
+                     f"looks like {why}. Remove it; the analysis needs only a pseudonymous patient_id"]
+
+
+def test_the_contract_columns_and_ordinary_extras_are_not_identifiers(tmp_path):
+    from ketanb.input.contract import TABLES, identifier_kind
+    ordinary = ["bmi", "site", "clinic", "comorbidity", "opioid_use", "notes", "drug name", "diagnosis_code",
+                "referral", "smoking", "weight_kg", "height", "ward", "physician", "infusion_no", "visit_nr",
+                "duration", "nrs_6_months", "ketamine_naive"]
+    assert [c for c in ordinary + [s.name for spec in TABLES.values() for s in spec] if identifier_kind(c)] == []
+    tables = good()
+    for row in tables["patients"]:
+        row.update({c: "1" for c in ordinary})
+    assert len(validate(read_extract(write(tmp_path / "x", tables))).patients) == 2
+
+
+IDENTIFYING_TEXT = [
+    ("85.07.12-123.45", "a national register number"), ("CRPS - Jan Peeters RRN 85071212345", "a national register number"),
+    ("850712 123 45", "a national register number"), ("fibromyalgia, bel 0475 12 34 56", "a phone number"),
+    ("+32 475 12 34 56", "a phone number"), ("tel 09/123.45.67", "a phone number"), ("0032475123456", "a phone number"),
+    ("+32 (0)9 123 45 67", "a phone number"), ("CRPS (jan.peeters@example.be)", "an e-mail address"),
+]
+
+
+@pytest.mark.parametrize("text, kind", IDENTIFYING_TEXT, ids=[t for t, _ in IDENTIFYING_TEXT])
+def test_free_text_that_looks_like_an_identifier_is_refused_without_being_repeated(tmp_path, text, kind):
+    tables = spoil("patients", 1, diagnosis=text)
+    tables["adverse_events"][0]["treatment"] = f"ondansetron; {text}"
+    found, message = problems(tmp_path, tables)
+    expected = (f"free text without a national register number, phone number or e-mail address: this cell holds "
+                f"what looks like {kind} (not repeated here). Remove it from the extract; the analysis needs none")
+    assert found == [f"patients.csv, row 3, column diagnosis: {expected}",
+                     f"adverse_events.csv, row 2, column treatment: {expected}"]
+    assert text not in message
+
+
+ORDINARY_TEXT = ["CRPS type I", "L5-S1", "failed back surgery syndrome", "M79.7", "G90.5", "M54.16 / M51.2",
+                 "CRPS type 1 since 01/02/2016", "post-herpetic neuralgia (2015-2016)", "ondansetron 4 mg i.v.",
+                 "midazolam 1-2 mg", "S/P L4-L5 fusion 2012", "pain @ rest", "ICD-10 G56.4, G57.0",
+                 "T12-L1 fracture 14.03.2016", "paracetamol 1 g 4x/d", "complex regional pain syndrome 2",
+                 "since 01.02.2016-03.05.2016", "2016-01-02 / 2016-03-04", "dose 0.5 mg/kg over 40 min"]
+
+
+def test_ordinary_diagnoses_and_treatments_are_not_identifiers(tmp_path):
+    tables = good()
+    tables["patients"] = [patient(f"p{i}", diagnosis=text) for i, text in enumerate(ORDINARY_TEXT)]
+    tables["infusions"] = sum((protocol(f"p{i}") for i in range(len(ORDINARY_TEXT))), [])
+    tables["adverse_events"] = [dict(AE, patient_id=f"p{i}", treatment=text) for i, text in enumerate(ORDINARY_TEXT)]
+    extract = validate(read_extract(write(tmp_path / "x", tables)))
+    assert extract.patients["diagnosis"].tolist() == ORDINARY_TEXT
+
+
+def test_a_free_text_group_by_column_is_checked_as_diagnosis_is(tmp_path):
+    tables = good()
+    tables["patients"][0]["referrer"], tables["patients"][1]["referrer"] = "GP", "dr X 0475/12.34.56"
+    found, _ = problems(tmp_path / "a", tables, load_params(group_by="referrer"))
+    assert found == ["patients.csv, row 3, column referrer: free text without a national register number, phone "
+                     "number or e-mail address: this cell holds what looks like a phone number (not repeated "
+                     "here). Remove it from the extract; the analysis needs none"]
+    extract = validate(read_extract(write(tmp_path / "b", tables)))          # a column the analysis does not read
+    assert extract.patients["referrer"].tolist() == ["GP", "dr X 0475/12.34.56"]
+
+
+def test_a_patient_id_that_is_a_national_register_number_is_refused(tmp_path):
+    """85071212390: 97 - 850712123 % 97 = 90, its check digits; 02010112322 (born 2002): 97 - 2020101123 % 97
+    = 22. 00000000001 and 85071212345 are 11 digits without such check digits: pseudonyms."""
+    assert national_number(pd.Series(["85071212390", "850712-123-90", "02010112322", "00000000001",
+                                      "85071212345", "SYN-0001", None])).tolist() == \
+        [True, True, True, False, False, False, False]
+    tables = good()
+    for row in tables["patients"] + tables["infusions"] + tables["adverse_events"]:
+        row["patient_id"] = row["patient_id"].replace("p2", "85071212390")
+    found, message = problems(tmp_path, tables)
+    assert found == ["patients.csv, row 3, column patient_id: a pseudonym, not a national register number (these 11 "
+                     "digits end in its check digits; not repeated here): replace it, in the three files, by a code "
+                     "that does not point at the patient"]
+    assert "85071212390" not in message
+
+
+def test_nul_bytes_in_text_are_refused_with_row_and_column(tmp_path):
+    tables = spoil("patients", 1, diagnosis="CRPS\0type I")
+    tables["adverse_events"][0]["treatment"] = "ondan\0setron"
+    tables["patients"][0]["site"] = "\0"
+    found, _ = problems(tmp_path, tables)
+    expected = "text without NUL bytes (a NUL byte is no text: remove it, or export the file again as 'CSV UTF-8')"
+    assert found == [f"patients.csv, row 2, column site: value '\\x00': {expected}",
+                     f"patients.csv, row 3, column diagnosis: value 'CRPS\\x00type I': {expected}",
+                     f"adverse_events.csv, row 2, column treatment: value 'ondan\\x00setron': {expected}"]
+
+
+def test_a_nul_byte_in_a_column_name_is_refused(tmp_path):
+    tables = good()
+    for row in tables["patients"]:
+        row["no\0tes"] = "x"
+    found, _ = problems(tmp_path, tables)
+    assert found == ["patients.csv, row 1, column no\\0tes: a column name without NUL bytes (a NUL byte is no text: "
+                     "export the file again as 'CSV UTF-8')"]
+
+
+def test_a_nul_byte_at_the_start_of_a_file_is_not_taken_for_utf16(tmp_path):
+    found, _ = problems(tmp_path, spoil("patients", 0, diagnosis="\0"))
+    assert found == ["patients.csv, row 2, column diagnosis: value '\\x00': text without NUL bytes (a NUL byte is "
+                     "no text: remove it, or export the file again as 'CSV UTF-8')"]
+
+
+def test_a_cell_of_50_mb_is_refused_by_its_row(tmp_path):
+    """pyarrow stops at the cell and Python's csv module raised 'field larger than field limit (131072)'."""
+    folder = write(tmp_path / "x", spoil("patients", 1, diagnosis="x" * (50 << 20)))
+    found, message = problems_in(folder)
+    assert found == ["patients.csv, row 3: cells of at most 100,000 characters; this row holds a longer one (a "
+                     "quote that is never closed makes the rest of the file one cell: close it)"]
+    assert len(message) < 1000
+
+
+def test_a_cell_longer_than_the_limit_that_pyarrow_reads_is_refused_too(tmp_path):
+    found, _ = problems(tmp_path, spoil("adverse_events", 0, treatment="y" * 200_000))
+    assert found == ["adverse_events.csv, row 2, column treatment: value '" + "y" * 200 + "'... (200,000 "
+                     "characters): a cell of at most 100,000 characters (a quote that is never closed makes the rest "
+                     "of the file one cell: close it)"]
+
+
+@pytest.mark.parametrize("header, expected", [
+    (lambda line: line + ",bla" + "y" * (50 << 20),
+     "column names of at most 1,000 characters (this header row has a longer one; a quote that is never closed "
+     "makes the rest of the line one name)"),
+    (lambda line: line + "".join(f",c{i}" for i in range(200_000)), "at most 1,000 columns (this header row has "
+                                                                      "200,007)"),
+], ids=["50 MB header", "200,000 columns"])
+def test_a_header_too_long_or_too_wide_is_refused_clearly(tmp_path, header, expected):
+    folder = write(tmp_path / "x", good())
+    path = folder / "patients.csv"
+    lines = path.read_text(encoding="utf-8").splitlines()
+    path.write_text("\n".join([header(lines[0])] + lines[1:]) + "\n", encoding="utf-8")
+    found, _ = problems_in(folder)
+    assert found == [f"patients.csv, row 1: {expected}: keep the columns of the contract and the few more the "
+                     "analysis needs, each named in a few words"]
+
+
+def test_min_group_size_1_needs_synthetic_data_or_the_switch(tmp_path):
+    folder = write(tmp_path / "x", good())
+    with pytest.raises(ParameterError) as info:
+        validate(read_extract(folder), load_params(min_group_size=1))
+    assert "i_know_this_is_not_patient_data: true" in str(info.value)
+    assert "is not the synthetic one" in str(info.value)
+    switched = load_params(min_group_size=1, i_know_this_is_not_patient_data=True)
+    assert len(validate(read_extract(folder), switched).patients) == 2
+    assert "i_know_this_is_not_patient_data" not in switched.to_dict()
+    (folder / "synthetic.json").write_text("{}")
+    assert validate(read_extract(folder), load_params(min_group_size=1)).synthetic
+    assert len(validate(read_extract(folder), load_params(min_group_size=2)).patients) == 2
+
+
+def test_a_formula_without_a_saved_value_is_refused_naming_its_cell(tmp_path):
+    """openpyxl writes formulas without their result: read as an empty cell, follow-up 3 - 1.5 went missing."""
+    folder = write(tmp_path / "x", good())
+    tables = {name: read_extract(folder).tables[name].frame for name in ("patients", "infusions", "adverse_events")}
+    book = write_workbook(tables, tmp_path / "x.xlsx", synthetic=False, typed=False)
+    workbook = openpyxl.load_workbook(book)
+    assert workbook["patients"]["F1"].value == "followup_nrs"
+    workbook["patients"]["F3"] = "=3-1.5"
+    workbook.save(book)
+    found, _ = problems_in(book)
+    assert found == ["x.xlsx, sheet patients, row 3, column followup_nrs: value '=3-1.5': a value, not a formula "
+                     "without a saved result (cell F3), which would be read as an empty cell: open the workbook in "
+                     "Excel or LibreOffice and save it, so that every formula's result is stored, or paste the "
+                     "values over the formulas"]
 
 
 # --- extracts as clinic PCs write them (issue: safe on a clinic's real extract) --------------------

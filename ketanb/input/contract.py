@@ -5,12 +5,14 @@ error messages and the documentation cannot drift apart.
 """
 from __future__ import annotations
 
+import unicodedata
 from dataclasses import dataclass
 
 __all__ = [
     "ColumnSpec", "TABLES", "TABLE_FILES", "PAIN_MECHANISMS", "DISCONTINUATION",
     "EVENTS", "SEVERITIES", "FORMULATIONS", "EXCLUSION_REASONS", "REASON_LABELS", "IDENTIFYING_COLUMNS",
-    "TOLERANCE",
+    "IDENTIFYING_TEXT", "TOLERANCE", "identifier_kind", "folded_column_name", "MAX_COLUMNS", "MAX_NAME_CHARS",
+    "MAX_CELL_CHARS",
 ]
 
 #: Absolute tolerance of every comparison with a dose (mg) or a responder threshold
@@ -42,20 +44,89 @@ REASON_LABELS = {
     "no_baseline_nrs": "no baseline NRS",
 }
 
-#: Column names that look like direct identifiers; an extract holding one is refused.
+#: Column names that look like direct identifiers, in English, Dutch and French; an extract holding
+#: one is refused. A header matches when, ignoring case, accents and separators (space, ``_``, ``-``,
+#: ``.``), it is one of these, alone or with a word of IDENTIFIER_PERSON_WORDS before or after it and
+#: one of IDENTIFIER_NUMBER_WORDS after it: ``Patient naam``, ``date_de_naissance``, ``INSZ-nummer``.
 IDENTIFYING_COLUMNS = {
-    "name": "a name", "first_name": "a name", "firstname": "a name", "last_name": "a name",
-    "lastname": "a name", "surname": "a name", "full_name": "a name", "patient_name": "a name",
-    "voornaam": "a name", "naam": "a name", "achternaam": "a name", "nom": "a name", "prenom": "a name",
-    "birth_date": "a birth date", "birthdate": "a birth date", "date_of_birth": "a birth date",
-    "dob": "a birth date", "geboortedatum": "a birth date", "date_naissance": "a birth date",
-    "national_number": "a national register number", "national_register_number": "a national register number",
-    "rijksregisternummer": "a national register number", "insz": "a national register number",
-    "niss": "a national register number", "ssn": "a national register number",
-    "address": "an address", "street": "an address", "adres": "an address", "adresse": "an address",
-    "postal_address": "an address", "email": "contact details", "e_mail": "contact details",
-    "phone": "contact details", "telephone": "contact details", "telefoon": "contact details",
+    "a name": ("name", "first name", "given name", "last name", "surname", "family name", "full name",
+               "maiden name", "middle name", "initials", "naam", "voornaam", "achternaam", "familienaam",
+               "meisjesnaam", "roepnaam", "voorletters", "initialen", "nom", "prenom", "nom de famille",
+               "nom de jeune fille", "initiales"),
+    "a birth date": ("birth date", "date of birth", "dob", "birthday", "born", "geboortedatum",
+                     "geboorte datum", "geboortedag", "geboren", "date de naissance", "date naissance",
+                     "naissance", "ne le"),
+    "a national register number": ("national number", "national register number", "national register",
+                                   "national id", "rijksregisternummer", "rijksregister", "rrn", "insz", "inss",
+                                   "niss", "nn", "numero national", "registre national", "ssn",
+                                   "social security number", "sis", "bsn", "eid", "identity card",
+                                   "identiteitskaart", "carte d'identite", "passport", "paspoort", "passeport"),
+    "a medical record number": ("medical record number", "mrn", "dossier", "dossiernummer",
+                                "patient dossier", "numero de dossier", "hospital number", "ziekenhuisnummer"),
+    "an address": ("address", "street", "street address", "postal address", "home address", "adres",
+                   "straat", "woonadres", "adresse", "rue", "domicile"),
+    "contact details": ("email", "email address", "mail", "mail address", "e-mailadres", "courriel",
+                        "phone", "phone number", "telephone", "tel", "telefoon", "telefoonnummer", "gsm",
+                        "mobile", "mobile phone", "cell phone", "cellphone", "mobiel", "mobiele telefoon",
+                        "portable", "fax"),
 }
+#: Words that may come before or after an identifying column name (``patient name``, ``nom du patient``).
+IDENTIFIER_PERSON_WORDS = ("patient", "patients", "patiente", "pat", "pt", "client", "of patient", "of the patient",
+                           "van patient", "van de patient", "du patient", "de la patiente", "de patient")
+#: Words that may end an identifying column name (``gsm nummer``, ``phone no``).
+IDENTIFIER_NUMBER_WORDS = ("number", "nummer", "numero", "nr", "no", "num")
+
+
+def folded_column_name(name: str) -> str:
+    """A column name as identifier names are matched: lower case, without accents, separators or other
+    signs (``Date_de-Naissance`` and ``date de naissance`` are both ``datedenaissance``)."""
+    text = unicodedata.normalize("NFKD", name.lower())
+    return "".join(c for c in text if c.isalnum() and not unicodedata.combining(c))
+
+
+_IDENTIFYING = {folded_column_name(name): kind for kind, names in IDENTIFYING_COLUMNS.items() for name in names}
+_PERSON = ("",) + tuple(folded_column_name(w) for w in IDENTIFIER_PERSON_WORDS)
+_NUMBER = ("",) + tuple(folded_column_name(w) for w in IDENTIFIER_NUMBER_WORDS)
+
+
+def identifier_kind(column: str) -> str | None:
+    """What a column of this name would hold, e.g. ``"a name"``, if it looks like a direct identifier; else None.
+
+    Examples: ``familienaam``, ``Patient naam``, ``date_de_naissance``, ``insz_nummer`` and ``GSM`` are
+    identifiers; ``patient_id``, ``diagnosis`` and ``drug name`` are not.
+    """
+    name = folded_column_name(column)
+    for person in _PERSON:
+        for stem in (name.removeprefix(person), name.removesuffix(person)):
+            for number in _NUMBER:
+                core = stem.removesuffix(number) if number else stem
+                if core and core in _IDENTIFYING:
+                    return _IDENTIFYING[core]
+    return None
+
+
+#: What a national register number, a phone number or an e-mail address looks like in free text (RE2 syntax,
+#: as Arrow matches it: no look-behind). A text cell the analysis reads (diagnosis, treatment, a free-text
+#: group_by column) that holds one is refused, for the first kind it looks like. National register number:
+#: 11 digits grouped as YY.MM.DD-NNN.CC, separators optional. Phone: a leading ``+`` and country code, or
+#: ``0``, then 8 to 12 digits, with single spaces, dots, slashes or hyphens between them (``0475 12 34 56``,
+#: ``+32 475 12 34 56``, ``09/123.45.67``). Neither starts or ends inside a longer group of digits:
+#: ``85.07.12-123.45`` holds no phone number ``07.12-123.45``, the dates ``01.02.2016-03.05.2016`` none
+#: either; a date such as ``01/02/2016`` has too few digits to be one.
+_ALONE_BEFORE, _ALONE_AFTER = r"(?:^|[^0-9 ./-]|[^0-9][ ./-])", r"(?:$|[^0-9 ./-]|[ ./-](?:$|[^0-9]))"
+IDENTIFYING_TEXT = {
+    "a phone number":
+        _ALONE_BEFORE + r"(?:\+[0-9]{2,3}|0)[ ./-]?(?:\(0\) ?)?[0-9](?:[ ./-]?[0-9]){7,11}" + _ALONE_AFTER,
+    "a national register number":
+        _ALONE_BEFORE + r"[0-9]{2}[ ./-]?[0-9]{2}[ ./-]?[0-9]{2}[ ./-]?[0-9]{3}[ ./-]?[0-9]{2}" + _ALONE_AFTER,
+    "an e-mail address": r"[^\s@]+@[^\s@]+\.[A-Za-z]{2,}",
+}
+
+#: An extract's header row holds at most MAX_COLUMNS names of at most MAX_NAME_CHARS characters, and no
+#: cell more than MAX_CELL_CHARS characters (a quote never closed makes the rest of a file one cell).
+MAX_COLUMNS = 1000
+MAX_NAME_CHARS = 1000
+MAX_CELL_CHARS = 100_000
 
 
 @dataclass(frozen=True)

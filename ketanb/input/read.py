@@ -5,7 +5,11 @@ bad value back. CSV files are read by pandas with the pyarrow engine (Arrow
 strings). Encodings: UTF-8 with or without a byte-order mark, and UTF-16 with
 a byte-order mark (what Excel's "Unicode Text" writes). Separators: comma,
 semicolon (then numbers use a decimal comma, as Excel writes them in Belgium)
-or tab, told apart on the header row.
+or tab, told apart on the header row. A header row of more than MAX_COLUMNS
+columns or with a name longer than MAX_NAME_CHARS, and a cell too long for
+Python's csv module, are problems named by their row, not tracebacks. In a
+workbook, a formula without a saved result is a problem naming its cell: it
+would otherwise be read as an empty cell.
 """
 from __future__ import annotations
 
@@ -22,7 +26,7 @@ import pandas as pd
 
 from ..errors import InputError, Problem
 from ..paths import resolve, shown_path
-from .contract import TABLE_FILES
+from .contract import MAX_CELL_CHARS, MAX_COLUMNS, MAX_NAME_CHARS, TABLE_FILES
 
 __all__ = ["RawTable", "RawExtract", "read_extract", "read_csv_table", "SYNTHETIC_MARKER",
            "SYNTHETIC_HEADLINE", "SYNTHETIC_NOTICE"]
@@ -91,7 +95,7 @@ def _utf8_source(path: Path, problems: list[Problem]) -> Path | bytes | None:
         start = file.read(1000)
     if start.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
         return path.read_bytes().decode("utf-16").encode("utf-8")        # Excel's "Unicode Text"
-    if b"\0" in start:                                      # text does not hold NUL bytes; UTF-16 does
+    if start.count(b"\0") * 4 >= len(start) > 0:            # text holds no NUL bytes; UTF-16 is half NUL bytes
         problems.append(Problem(path.name, 1, None, None, "a text file in UTF-8; this one is UTF-16 without a "
                                 "byte-order mark: save it again as 'CSV UTF-8 (comma delimited)'"))
         return None
@@ -124,7 +128,17 @@ def _parse_csv(name: str, source: Path | bytes) -> RawTable | Problem:
         return Problem(name, 1, None, None, "lines that end as on Windows or Linux; this file ends them as old "
                        "Macs did: save it again as 'CSV UTF-8 (comma delimited)'")
     sep = max(SEPARATORS, key=first_line.count)           # ties: comma, the first listed
-    header = next(csv.reader([first_line], delimiter=sep))
+    try:
+        header = next(csv.reader([first_line], delimiter=sep))
+        long_name = max(map(len, header)) > MAX_NAME_CHARS
+    except csv.Error:                                      # a name longer than the csv module's limit
+        header, long_name = [], True
+    if long_name or len(header) > MAX_COLUMNS:
+        what = (f"column names of at most {MAX_NAME_CHARS:,} characters (this header row has a longer one; a "
+                "quote that is never closed makes the rest of the line one name)" if long_name else
+                f"at most {MAX_COLUMNS:,} columns (this header row has {len(header):,})")
+        return Problem(name, 1, None, None, f"{what}: keep the columns of the contract and the few more the "
+                       "analysis needs, each named in a few words")
     if header_only:                                        # pyarrow needs a line end after the header
         frame = pd.DataFrame({i: pd.Series(dtype="str") for i in range(len(header))})
     else:
@@ -148,13 +162,19 @@ def _open(source: Path | bytes):
 
 def _ragged_row(name: str, source: Path | bytes, sep: str, width: int) -> Problem | None:
     """The first row with more or fewer cells than the header has, as a problem; None if every row fits."""
+    number = 0
     with _open(source) as file:
         rows = csv.reader(io.TextIOWrapper(file, encoding="utf-8-sig", newline=""), delimiter=sep)
-        for number, cells in enumerate(rows, start=1):
-            if cells and len(cells) != width:
-                return Problem(name, number, None, None, f"{width} cells, as the header row has, not {len(cells)}: "
-                               f"a {SEPARATORS[sep]} inside a value needs quotes around the value, and a "
-                               "quote its closing quote")
+        try:
+            for number, cells in enumerate(rows, start=1):
+                if cells and len(cells) != width:
+                    return Problem(name, number, None, None, f"{width} cells, as the header row has, not "
+                                   f"{len(cells)}: a {SEPARATORS[sep]} inside a value needs quotes around the "
+                                   "value, and a quote its closing quote")
+        except csv.Error:                                 # a cell longer than the csv module's limit (131,072)
+            return Problem(name, number + 1, None, None, f"cells of at most {MAX_CELL_CHARS:,} characters; this row "
+                           "holds a longer one (a quote that is never closed makes the rest of the file one "
+                           "cell: close it)")
     return None
 
 
@@ -202,11 +222,32 @@ def _excel_cell_text(value) -> str:
     return str(value)
 
 
+def _formulas_without_values(label: str, values: list[list[str]], formulas, header: list[str]) -> list[Problem]:
+    """The cells that are empty in ``values`` (the saved values) but hold a formula in ``formulas`` (the same
+    sheet's rows read without values): a workbook written by a program, not saved by a spreadsheet
+    program, has no result for them, and they would be read as empty cells."""
+    from openpyxl.utils import get_column_letter
+
+    found = []
+    for number, (row, written) in enumerate(zip(values, formulas), start=1):
+        for i, (value, formula) in enumerate(zip(row, written)):
+            if value == "" and isinstance(formula, str) and formula.startswith("="):
+                column = header[i].strip().lower() if i < len(header) and header[i].strip() else None
+                found.append(Problem(label, number, column, formula, f"a value, not a formula without a saved "
+                                     f"result (cell {get_column_letter(i + 1)}{number}), which would be read as an "
+                                     "empty cell: open the workbook in Excel or LibreOffice and save it, so that "
+                                     "every formula's result is stored, or paste the values over the formulas"))
+    return found
+
+
 def _read_workbook(path: Path, problems: list[Problem]) -> tuple[dict[str, RawTable], bool]:
+    """The three sheets of a workbook, by the values saved with it. A formula without a saved value is a
+    problem (:func:`_formulas_without_values`): the workbook is read a second time for its formulas."""
     import openpyxl  # only needed for workbooks
 
     try:
         book = openpyxl.load_workbook(path, read_only=True, data_only=True)
+        written = openpyxl.load_workbook(path, read_only=True, data_only=False)
     except Exception as exc:  # noqa: BLE001 - any unreadable workbook is the same problem to a user
         problems.append(Problem(path.name, None, None, None, f"a readable .xlsx workbook ({exc})"))
         return {}, False
@@ -222,6 +263,10 @@ def _read_workbook(path: Path, problems: list[Problem]) -> tuple[dict[str, RawTa
         if not rows or not any(rows[0]):
             problems.append(Problem(label, 1, None, None, "a header row with the column names"))
             continue
+        if unsaved := _formulas_without_values(label, rows, written[sheets[table]].iter_rows(values_only=True),
+                                               rows[0]):
+            problems.extend(unsaved)
+            continue
         # up to the last column with a name or a value, so that a value without a name is seen
         width = max(max((i + 1 for i, v in enumerate(row) if v), default=0) for row in rows)
         header = (rows[0] + [""] * width)[:width]
@@ -231,6 +276,7 @@ def _read_workbook(path: Path, problems: list[Problem]) -> tuple[dict[str, RawTa
         tables[table] = RawTable(label, _without_empty_rows_at_end(frame), header=header)
     synthetic = SYNTHETIC_MARKER.removesuffix(".json") in sheets
     book.close()
+    written.close()
     return tables, synthetic
 
 

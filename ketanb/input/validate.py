@@ -6,11 +6,16 @@ into an :class:`Extract` of typed tables, or raises one
 spreadsheet row, column, value and what the contract allows.
 
 1. Columns: required ones present, none twice, none that looks like a name,
-   birth date, national register number or address.
+   birth date, national register number, address or contact details
+   (:func:`~ketanb.input.contract.identifier_kind`, in English, Dutch and French).
 2. Cells: the rules of :mod:`ketanb.input.contract`, column by column
    (:func:`cell_rules`; a table's columns on every core at once), on the
    normalised text (trimmed, empty cell = missing, codes folded to the
-   contract's case); a failure quotes the value as written.
+   contract's case); a failure quotes the value as written. Free text
+   (:func:`text_rules`): no NUL byte and no cell longer than MAX_CELL_CHARS in any
+   column without a rule of its own; no national register number, phone number or
+   e-mail address in the text the analysis reads (diagnosis, treatment, a
+   free-text group_by column), which the message does not quote.
 3. Across tables, as DuckDB queries (joins on the case-folded ids and the dates,
    :func:`_across_tables`): unique patient_id (ignoring case: ``SYN-0001`` and
    ``syn-0001`` are one person), known patients, one infusion per patient and
@@ -19,7 +24,6 @@ spreadsheet row, column, value and what the contract allows.
 from __future__ import annotations
 
 import os
-import re
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 
@@ -29,12 +33,12 @@ import pandas as pd
 import pyarrow as arrow
 import pyarrow.compute as arrow_compute
 
-from ..errors import InputError, Problem
-from .contract import IDENTIFYING_COLUMNS, TABLES, ColumnSpec
+from ..errors import InputError, ParameterError, Problem
+from .contract import IDENTIFYING_TEXT, MAX_CELL_CHARS, TABLES, ColumnSpec, identifier_kind
 from .read import RawExtract, RawTable
 
 __all__ = ["Extract", "validate", "parse_number", "parse_date", "normalise", "parse", "cell_rules",
-           "EXAMPLES_PER_CHECK", "UNIQUE_ID"]
+           "text_rules", "national_number", "LISTED", "UNIQUE_ID", "NOT_PATIENT_DATA"]
 
 ID_PATTERN = r"[A-Za-z0-9_-]{1,32}"
 #: ``[0-9]``, not ``\d``, which would take other scripts' digits, such as ``٢٠١٦``.
@@ -42,8 +46,11 @@ DATE_PATTERN = r"[0-9]{4}-[0-9]{2}-[0-9]{2}"
 #: ``[0-9]`` rather than ``\d``: Arrow's cast to float reads ASCII digits only, and for ``\d`` pandas
 #: first scans the column for non-ASCII text (then matching with Python's re, which takes any script's digits).
 NUMBER_PATTERN = r"[+-]?([0-9]+\.?[0-9]*|\.[0-9]+)([eE][+-]?[0-9]+)?"
-#: Bad cells quoted one by one per column and rule; more are summarised in one line.
-EXAMPLES_PER_CHECK = 20
+#: Problems quoted with their row, at most (the contract: "the first 200, then how many more"); past
+#: them, each rule counts its further rows in one line.
+LISTED = InputError.max_listed
+#: The parameter that lets min_group_size 1 (pooling off) run on an extract that is not the synthetic one.
+NOT_PATIENT_DATA = "i_know_this_is_not_patient_data"
 UNIQUE_ID = "a patient_id not used by an earlier row (each patient once)"
 
 
@@ -78,22 +85,31 @@ class Extract:
 
 
 class _Report:
-    """The problems found so far, at most EXAMPLES_PER_CHECK rows quoted per rule."""
+    """The problems found so far: the first LISTED with their rows, then one line per rule counting the rest."""
 
     def __init__(self):
         self.problems: list[Problem] = []
+        self.with_row = 0                                  # problems listed with a row so far
 
     def add(self, file, expected, *, row=None, column=None, value=None):
         self.problems.append(Problem(file, row, column, value, expected))
+        self.with_row += row is not None
 
-    def rows(self, table: RawTable, bad, column: str, expected: str, values=None):
-        """Report the rows where ``bad`` is True, quoting ``values`` (default: the cells as written)."""
+    def room(self) -> int:
+        """How many more problems can be listed with their rows."""
+        return max(LISTED - self.with_row, 0)
+
+    def rows(self, table: RawTable, bad, column: str, expected: str, values=None, quote: bool = True):
+        """Report the rows where ``bad`` is True, quoting ``values`` (default: the cells as written;
+        ``quote=False``: no value, for a cell that holds what must not be repeated)."""
         rows = np.flatnonzero(np.asarray(bad, dtype=bool))
         shown = table.frame[column] if values is None else values
-        for i in rows[:EXAMPLES_PER_CHECK]:
-            self.add(table.file, expected, row=int(i) + 2, column=column, value=str(shown.iloc[i]))
-        if len(rows) > EXAMPLES_PER_CHECK:
-            self.add(table.file, f"{len(rows) - EXAMPLES_PER_CHECK} more rows have the same problem ({expected})",
+        listed = rows[: self.room()]
+        for i in listed:
+            value = str(shown.iloc[i]) if quote else None
+            self.add(table.file, expected, row=int(i) + 2, column=column, value=value)
+        if len(rows) > len(listed):
+            self.add(table.file, f"{len(rows) - len(listed)} more rows have the same problem ({expected})",
                      column=column)
 
 
@@ -182,6 +198,65 @@ def cell_rules(spec: ColumnSpec, text: pd.Series, value: pd.Series, decimal_comm
     return rules
 
 
+def _arrow_text(text: pd.Series) -> arrow.Array:
+    """A column as Arrow text: as pandas holds it (large_string, no copy), or cast (a column of missing values
+    only, which Arrow types as null)."""
+    cells = arrow.array(text, from_pandas=True)
+    return cells if arrow.types.is_large_string(cells.type) else cells.cast(arrow.large_string())
+
+
+def _holds(text: pd.Series, pattern: str, *, regex: bool = True) -> pd.Series:
+    """True for each cell in which ``pattern`` (RE2 syntax, or plain text) occurs; False for a missing cell.
+
+    Matched by Arrow, in time linear in the text: pandas' ``str.contains`` matched these patterns with
+    Python's ``re``, which took minutes on one cell of 200,000 characters.
+    """
+    cells = _arrow_text(text)
+    found = (arrow_compute.match_substring_regex if regex else arrow_compute.match_substring)(cells, pattern)
+    return pd.Series(found.fill_null(False).to_numpy(zero_copy_only=False), index=text.index)
+
+
+def text_rules(text: pd.Series, *, read: bool) -> list[tuple]:
+    """The rules for a column of free text (or a column the contract does not name), as ``(good, expected,
+    quote)`` triples: ``good`` and ``expected`` as in :func:`cell_rules`, ``quote`` False for a rule whose
+    bad cells must not be repeated in the message. An empty cell keeps every rule.
+
+    Every such column: no NUL byte, at most MAX_CELL_CHARS characters. ``read``: a column the analysis reads
+    (diagnosis, treatment, a free-text group_by column) holds no national register number, phone number or
+    e-mail address (contract.IDENTIFYING_TEXT); a cell is reported for the first of them it looks like. One
+    pass over the column for the three patterns; each is tried alone only if one of them matched.
+    """
+    length = arrow_compute.utf8_length(_arrow_text(text)).fill_null(0)
+    rules = [(~_holds(text, "\0", regex=False),
+              "text without NUL bytes (a NUL byte is no text: remove it, or export the file again as 'CSV UTF-8')",
+              True),
+             (pd.Series(length.to_numpy() <= MAX_CELL_CHARS, index=text.index),
+              f"a cell of at most {MAX_CELL_CHARS:,} characters (a quote that is never closed makes the rest of "
+              "the file one cell: close it)", True)]
+    if read and _holds(text, "|".join(f"(?:{p})" for p in IDENTIFYING_TEXT.values())).any():
+        seen = pd.Series(False, index=text.index)
+        for kind, pattern in IDENTIFYING_TEXT.items():
+            looks = _holds(text, pattern) & ~seen
+            seen |= looks
+            rules.append((~looks, "free text without a national register number, phone number or e-mail address: "
+                          f"this cell holds what looks like {kind} (not repeated here). Remove it from the extract; "
+                          "the analysis needs none", False))
+    return rules
+
+
+def national_number(ids: pd.Series) -> pd.Series:
+    """True for each id whose digits (``-`` and ``_`` left out) are a Belgian national register number: 11 digits,
+    the last two the check digits of the first nine (97 minus their remainder by 97; from 2000 on, with a 2 put
+    before them). A numbered pseudonym such as ``00000000001`` fails the check (1 in 97 would pass it)."""
+    eleven = _holds(ids, r"^(?:[-_]*[0-9]){11}[-_]*$").to_numpy()
+    digits = arrow_compute.replace_substring_regex(_arrow_text(ids[eleven]), r"[-_]", "")
+    number = arrow_compute.cast(digits, arrow.int64()).to_numpy(zero_copy_only=False)
+    body, check = number // 100, number % 100
+    found = np.zeros(len(ids), dtype=bool)
+    found[eleven] = (check == 97 - body % 97) | (check == 97 - (2_000_000_000 + body) % 97)
+    return pd.Series(found, index=ids.index)
+
+
 def _check_column(table: RawTable, spec: ColumnSpec) -> tuple[pd.Series, list[tuple]]:
     """One column normalised and parsed, with the rules it breaks as ``(good, expected)`` pairs."""
     text = normalise(table, spec)
@@ -190,23 +265,33 @@ def _check_column(table: RawTable, spec: ColumnSpec) -> tuple[pd.Series, list[tu
                    if not good.all()]
 
 
-def _check_cells(name: str, table: RawTable, report: _Report, broken: set) -> pd.DataFrame:
+def _check_cells(name: str, table: RawTable, report: _Report, broken: set, read: tuple = ()) -> pd.DataFrame:
     """The contract's columns of ``table``, normalised and parsed. A cell that breaks a rule is reported,
-    and its column added to ``broken`` as ``(name, column)``.
+    and its column added to ``broken`` as ``(name, column)``. Then :func:`text_rules` on the free-text
+    columns and on the columns the contract does not name (``read``: those the analysis reads); a cell
+    that looks like an identifier is reported without its value.
 
     The columns are independent, so they are checked on every core at once (Arrow's string
     functions let other threads run meanwhile); ``map`` keeps their order, and the problems
     are reported in that order afterwards.
     """
     specs = [s for s in TABLES[name] if s.name in table.frame.columns]
+    typed = {s.name for s in specs if s.kind != "text"}
+    free = [column for column in table.frame.columns if column and column not in typed]
     with ThreadPoolExecutor(max_workers=os.cpu_count()) as pool:   # one column per core
-        checked = list(pool.map(lambda spec: _check_column(table, spec), specs))
+        checked = pool.map(lambda spec: _check_column(table, spec), specs)
+        texts = pool.map(lambda column: text_rules(table.frame[column], read=column in read), free)
+        checked, texts = list(checked), list(texts)
     values = {}
     for spec, (value, failed) in zip(specs, checked):
         values[spec.name] = value
         for good, expected in failed:
             report.rows(table, ~good, spec.name, expected)
             broken.add((name, spec.name))
+    for column, rules in zip(free, texts):
+        for good, expected, quote in rules:
+            if not good.all():
+                report.rows(table, ~good, column, expected, quote=quote)
     return pd.DataFrame(values, index=table.frame.index, copy=False)
 
 
@@ -227,7 +312,11 @@ def _check_columns(name: str, table: RawTable, report: _Report, extra_required=(
             report.add(table.file, "each column name once (this one appears more than once)", row=1, column=column)
             passed = False
         seen.add(column)
-        if (kind := IDENTIFYING_COLUMNS.get(re.sub(r"[\s\-]+", "_", column))) is not None:
+        if "\0" in column:
+            report.add(table.file, "a column name without NUL bytes (a NUL byte is no text: export the file again "
+                       "as 'CSV UTF-8')", row=1, column=column.replace("\0", "\\0"))
+            passed = False
+        elif (kind := identifier_kind(column)) is not None:
             report.add(table.file, f"no direct identifiers: this column looks like {kind}. Remove it; the "
                        "analysis needs only a pseudonymous patient_id", row=1, column=column)
     required = [s.name for s in TABLES[name] if s.column_required] + list(extra_required)
@@ -330,14 +419,15 @@ def _check_relations(raw: RawExtract, patients, infusions, events, report: _Repo
     events["patient"] = matched["event_patient"]
     is_first = first_row == np.arange(len(patients))   # the first row with its id
     repeat = np.flatnonzero(~is_first)
-    for i in repeat[:EXAMPLES_PER_CHECK]:                 # every row after the first with an id
+    listed = repeat[: report.room()]
+    for i in listed:                                      # every row after the first with an id
         first = patients["patient_id"].iloc[first_row[i]]
         expected = UNIQUE_ID if first == patients["patient_id"].iloc[i] else (
             f"a patient_id not used by an earlier row: row {first_row[i] + 2} has {first!r}, the same id "
             "but for upper and lower case (each patient once)")
         report.add(tp.file, expected, row=int(i) + 2, column="patient_id", value=str(tp.frame["patient_id"].iloc[i]))
-    if len(repeat) > EXAMPLES_PER_CHECK:
-        report.add(tp.file, f"{len(repeat) - EXAMPLES_PER_CHECK} more rows have the same problem ({UNIQUE_ID})",
+    if len(repeat) > len(listed):
+        report.add(tp.file, f"{len(repeat) - len(listed)} more rows have the same problem ({UNIQUE_ID})",
                    column="patient_id")
 
     infusion_ids, infusion_days = ("infusions", "patient_id"), ("infusions", "date")
@@ -357,6 +447,18 @@ def _check_relations(raw: RawExtract, patients, infusions, events, report: _Repo
         report.rows(te, known_event & matched["off_infusion_day"], "date", "the date of one of this patient's infusions")
 
 
+def _check_min_group_size(raw: RawExtract, params) -> None:
+    """min_group_size 1 (pooling off) is refused on an extract that is not the synthetic one, unless the
+    parameters say NOT_PATIENT_DATA: true."""
+    if getattr(params, "min_group_size", None) != 1 or raw.synthetic or getattr(params, NOT_PATIENT_DATA, False):
+        return
+    raise ParameterError(
+        f"parameter min_group_size: 1 switches pooling off, so that groups of one or two patients are shown with "
+        f"their statistics; the extract {raw.source} is not the synthetic one (ketanb.synthetic marks its extracts "
+        f"with synthetic.json), so it may hold patients. Use min_group_size 5 (the default) or more; only if this "
+        f"extract holds no patient data, add '{NOT_PATIENT_DATA}: true' to the parameter file")
+
+
 def validate(raw: RawExtract, params=None) -> Extract:
     """Check an extract against every rule of the contract and return typed tables.
 
@@ -366,7 +468,9 @@ def validate(raw: RawExtract, params=None) -> Extract:
         As returned by :func:`ketanb.input.read.read_extract`.
     params : Params, optional
         ``group_by`` must name a column of patients; with ``group_edges`` an
-        extra column it names must hold numbers.
+        extra column it names must hold numbers, without them it is free text
+        (checked as diagnosis is). ``min_group_size`` 1 needs a synthetic
+        extract or ``i_know_this_is_not_patient_data``.
 
     Returns
     -------
@@ -376,10 +480,17 @@ def validate(raw: RawExtract, params=None) -> Extract:
     ------
     InputError
         Listing every problem: file, spreadsheet row, column, value, what is allowed.
+    ParameterError
+        ``min_group_size`` 1 on an extract that is not the synthetic one, without the switch.
     """
+    _check_min_group_size(raw, params)
     report = _Report()
     report.problems += raw.problems               # files or sheets that could not be read, if any
+    report.with_row += sum(p.row is not None for p in raw.problems)
     group_by = getattr(params, "group_by", None)
+    banded = bool(getattr(params, "group_edges", ())) and group_by not in {s.name for s in TABLES["patients"]}
+    read = {"patients": ("diagnosis",) + ((group_by,) if group_by and not banded else ()),
+            "adverse_events": ("treatment",)}
     texts, broken = {}, set()
     for name, table in raw.tables.items():
         extra = (group_by,) if name == "patients" and group_by else ()
@@ -388,10 +499,13 @@ def validate(raw: RawExtract, params=None) -> Extract:
         if table.frame.empty and name != "adverse_events":
             report.add(table.file, "at least one data row below the header", row=2)
             continue
-        texts[name] = _check_cells(name, table, report, broken)
+        texts[name] = _check_cells(name, table, report, broken, read.get(name, ()))
+        if name == "patients" and ("patients", "patient_id") not in broken:
+            report.rows(table, national_number(texts[name]["patient_id"]), "patient_id", "a pseudonym, not a national "
+                        "register number (these 11 digits end in its check digits; not repeated here): replace "
+                        "it, in the three files, by a code that does not point at the patient", quote=False)
     if len(texts) < len(TABLES):                  # a table unread, or without its columns or rows: nothing to compare
         raise InputError(report.problems, source=raw.source)
-    banded = bool(getattr(params, "group_edges", ())) and group_by not in {s.name for s in TABLES["patients"]}
     if banded:                                    # an extra column cut into bands: numbers, or empty
         patients_file = raw.tables["patients"]
         text = trimmed(patients_file.frame[group_by])

@@ -1,0 +1,76 @@
+"""The parameter file (contract, section 2): YAML a parameter file does not need is refused with its line."""
+import pytest
+
+from ketanb import ParameterError, load_params
+from ketanb.params import MAX_BYTES
+
+#: A few hundred bytes that PyYAML's safe loader would expand to 9**9 strings (past 6 GB; the issue's had 299).
+ALIAS_BOMB = """a: &a ["lol","lol","lol","lol","lol","lol","lol","lol","lol"]
+b: &b [*a,*a,*a,*a,*a,*a,*a,*a,*a]
+c: &c [*b,*b,*b,*b,*b,*b,*b,*b,*b]
+d: &d [*c,*c,*c,*c,*c,*c,*c,*c,*c]
+e: &e [*d,*d,*d,*d,*d,*d,*d,*d,*d]
+f: &f [*e,*e,*e,*e,*e,*e,*e,*e,*e]
+g: &g [*f,*f,*f,*f,*f,*f,*f,*f,*f]
+h: &h [*g,*g,*g,*g,*g,*g,*g,*g,*g]
+i: &i [*h,*h,*h,*h,*h,*h,*h,*h,*h]
+"""
+
+
+def refusal(tmp_path, text: str) -> str:
+    path = tmp_path / "p.yaml"
+    path.write_text(text, encoding="utf-8")
+    with pytest.raises(ParameterError) as info:
+        load_params(path)
+    return str(info.value).replace(str(path), "p.yaml")
+
+
+def test_an_alias_bomb_is_refused_before_it_expands(tmp_path):
+    assert len(ALIAS_BOMB.encode()) < 400
+    assert refusal(tmp_path, ALIAS_BOMB) == ("parameter file p.yaml, line 1: an anchor or alias ('&' or '*'); a "
+                                             "parameter file writes every value out")
+
+
+def test_an_alias_of_a_plain_value_is_refused_too(tmp_path):
+    assert refusal(tmp_path, "responder_threshold: &t 30\nconfidence: 0.9\ntest_dose_mg: *t\n").startswith(
+        "parameter file p.yaml, line 1: an anchor or alias")
+
+
+def test_deep_nesting_is_refused_without_a_recursion_error(tmp_path):
+    """40,000 brackets (80 kB) gave a RecursionError traceback."""
+    text = "group_edges: " + "[" * 40_000 + "]" * 40_000 + "\n"
+    assert refusal(tmp_path, text) == ("parameter file p.yaml, line 1: values nested more than 3 deep; a parameter "
+                                       "file is a list of 'parameter: value' lines")
+
+
+def test_a_key_given_twice_is_refused_naming_both_lines(tmp_path):
+    """The second value used to win without a word: 50, where the first line says 30."""
+    text = "responder_threshold: 30\nconfidence: 0.9\nresponder_threshold: 50\n"
+    assert refusal(tmp_path, text) == ("parameter file p.yaml, line 3: 'responder_threshold' is given twice "
+                                       "(first on line 1); keep one")
+    assert refusal(tmp_path, "{min_group_size: 5, min_group_size: 1}\n").endswith(
+        "line 1: 'min_group_size' is given twice (first on line 1); keep one")
+
+
+def test_a_file_that_is_not_a_parameter_file_is_refused_clearly(tmp_path):
+    assert refusal(tmp_path, "# " + "x" * MAX_BYTES + "\n") == (
+        f"parameter file p.yaml, it has {MAX_BYTES + 3:,} bytes; a parameter file is a few lines")
+    path = tmp_path / "latin1.yaml"
+    path.write_bytes("group_by: café\n".encode("latin-1"))
+    with pytest.raises(ParameterError, match="is not a text file in UTF-8"):
+        load_params(path)
+
+
+def test_an_ordinary_parameter_file_still_loads(tmp_path):
+    path = tmp_path / "p.yaml"
+    path.write_text("# mine\ngroup_by: age\ngroup_edges: [40, 60]\nmin_group_size: 1\n"
+                    "i_know_this_is_not_patient_data: true\nreference_group: null\n", encoding="utf-8")
+    p = load_params(path)
+    assert (p.group_by, p.group_edges, p.min_group_size, p.i_know_this_is_not_patient_data) == \
+        ("age", (40.0, 60.0), 1, True)
+    with pytest.raises(ParameterError, match="i_know_this_is_not_patient_data: 'yes' is not true or false"):
+        load_params(i_know_this_is_not_patient_data="yes")
+
+
+def test_a_number_as_a_key_is_named_as_an_unknown_parameter(tmp_path):
+    assert refusal(tmp_path, "1: x\nfoo: y\n").startswith("unknown parameter(s) 1, foo in p.yaml; the parameters are:")
