@@ -155,10 +155,16 @@ screenshots: all ## open the index and a report in headless chromium; screenshot
 bench: $(ENV) ## benchmark the analysis on 1k-1M synthetic patients (prints one line per size)
 	$(PY) -m ketanb.bench
 
-lab: $(ENV) ## JupyterLab on notebooks/ (installed on first use); notebooks run by hand write to runs/scratch
+# LAB_ARGS: more options for jupyter-lab (e.g. LAB_ARGS="--port=8899 --no-browser"), read from the
+# environment as words, never run as shell text. As root (containers, many lab PCs) --allow-root is
+# added. The recipe's shell becomes jupyter-lab itself (exec): stopping make (Ctrl-C, or SIGTERM,
+# which make passes on to its child) stops the server.
+export KETANB_LAB_ARGS := $(value LAB_ARGS)
+lab: $(ENV) ## JupyterLab on notebooks/ (installed on first use; LAB_ARGS="--port=8899"); notebooks run by hand write to runs/scratch
 	@$(PY) -c 'import jupyterlab' 2>/dev/null || { echo "Installing JupyterLab (pinned in requirements-lab.lock), about a minute..."; \
 	  $(VENV)/bin/pip install --no-deps --progress-bar off -q -r requirements-lab.lock; }
-	$(PY) -m jupyter lab --notebook-dir=notebooks
+	@root=; [ "$$(id -u)" != 0 ] || root=--allow-root; \
+	  exec $(VENV)/bin/jupyter-lab --notebook-dir=notebooks $$root $$KETANB_LAB_ARGS
 
 lock: ## re-resolve requirements.in into requirements.lock (needs the network)
 	rm -rf .lockenv && $(PYTHON) -m venv .lockenv && .lockenv/bin/pip install --quiet -r requirements.in
