@@ -479,13 +479,6 @@ def test_check_agreement_returns_the_common_values(three):
         check_agreement(changed)
 
 
-def test_dersimonian_laird_needs_two_valid_sites():
-    with pytest.raises(PoolingError, match="at least two"):
-        dersimonian_laird([3], [10])
-    with pytest.raises(PoolingError, match="0 <= favorable <= n"):
-        dersimonian_laird([3, 11], [10, 10])
-
-
 # ---------------------------------------------------------------------------- synthetic clinics
 
 def included_favorable(n_patients, seed, share):
