@@ -21,6 +21,7 @@ import pandas as pd
 from . import RESULTS_FORMAT
 from .compendium.files import write_json
 from .errors import KetanbError
+from .input.read import SYNTHETIC_HEADLINE
 from .meta import dersimonian_laird
 from .params import DEFAULTS
 from .paths import resolve
@@ -32,7 +33,7 @@ from .tables import pct
 __all__ = ["PoolingError", "RESULTS_FORMAT", "POOLED_FORMAT", "POOLED_KIND", "AGREEMENT_KEYS", "MERGED_GROUP",
            "SITE_MIN_GROUP_SIZE", "MAX_NAME_LENGTH", "FOREST_MAX_SITES", "INTERVAL_KEYS", "FEW_SITES",
            "site_name", "read_site", "read_site_list", "check_agreement", "dersimonian_laird", "pool", "write_pooled",
-           "site_table", "group_table", "describe"]
+           "site_table", "group_table", "describe", "synthetic_note"]
 
 #: The format of pooled.json (its key ``ketanb_pooled``).
 POOLED_FORMAT = 1
@@ -464,33 +465,49 @@ def write_pooled(pooled: dict, folder: str | os.PathLike) -> Path:
     return write_json(resolve(folder) / "pooled.json", pooled)
 
 
-def _with_ci(entry: dict) -> str:
-    p, low, high = entry["proportion"], entry["ci_low"], entry["ci_high"]
-    return "-" if p is None else f"{100 * p:.1f} ({100 * low:.1f}-{100 * high:.1f})"
+def _with_ci(entry: dict, low: str = "ci_low", high: str = "ci_high") -> str:
+    p = entry["proportion"]
+    return "-" if p is None else f"{100 * p:.1f} ({100 * entry[low]:.1f}-{100 * entry[high]:.1f})"
+
+
+def _interval(low: float, high: float, digits: int, scale: float = 1.0) -> str:
+    return f"{scale * low:.{digits}f}-{scale * high:.{digits}f}"
 
 
 def site_table(pooled: dict) -> pd.DataFrame:
-    """One row per site and a last row with the pooled estimate.
+    """One row per site and two last rows with the pooled estimate.
 
-    Columns ``site``, ``n``, ``favorable``, ``% (CI)`` (Wilson intervals for
-    the sites, the random-effects interval for the pooled row) and
-    ``weight %`` (random-effects weight share).
+    Columns ``site``, ``n``, ``favorable``, ``% (CI)`` and ``weight %``
+    (random-effects weight share). A site's interval is the one the pooling
+    uses: on the logit scale, back-transformed (``logit_ci_low``,
+    ``logit_ci_high``; a site's own report gives its Wilson interval). The
+    row ``pooled (random effects)`` has the DerSimonian-Laird interval, the
+    row ``pooled, HKSJ interval`` the Hartung-Knapp-Sidik-Jonkman one. Show
+    it with :func:`ketanb.tables.show` (no index column).
     """
     ci = f"% ({100 * pooled['confidence']:g}% CI)"
-    rows = [{"site": name, "n": s["n"], "favorable": s["favorable"], ci: _with_ci(s),
-             "weight %": round(100 * s["weight"], 1)} for name, s in pooled["sites"].items()]
+    re_ = pooled["random_effects"]
+    rows = [{"site": name, "n": s["n"], "favorable": s["favorable"],
+             ci: _with_ci(s, "logit_ci_low", "logit_ci_high"), "weight %": round(100 * s["weight"], 1)}
+            for name, s in pooled["sites"].items()]
     rows.append({"site": "pooled (random effects)", "n": pooled["n"], "favorable": pooled["favorable"],
-                 ci: _with_ci(pooled["random_effects"]), "weight %": 100.0})
+                 ci: _with_ci(re_), "weight %": 100.0})
+    rows.append({"site": "pooled, HKSJ interval", "n": pooled["n"], "favorable": pooled["favorable"],
+                 ci: _with_ci(re_, "hksj_ci_low", "hksj_ci_high"), "weight %": 100.0})
     return pd.DataFrame(rows)
 
 
 def group_table(pooled: dict) -> pd.DataFrame:
-    """One row per pooled group: sites, n, favorable, pooled % with CI, I² %, tau²."""
-    ci = f"% ({100 * pooled['confidence']:g}% CI)"
-    rows = [{pooled["group_by"]: name, "sites": g["sites"], "n": g["n"], "favorable": g["favorable"],
-             ci: _with_ci(g), "I² %": round(100 * g["i2"], 1), "tau²": round(g["tau2"], 3)}
+    """One row per pooled group: sites, n, favorable, pooled % with the DerSimonian-Laird and the
+    Hartung-Knapp-Sidik-Jonkman intervals, I² % and tau² with their Q-profile intervals."""
+    level = f"{100 * pooled['confidence']:g}% CI"
+    columns = [pooled["group_by"], "sites", "n", "favorable", f"% ({level})", f"% ({level}, HKSJ)",
+               f"I² % ({level})", f"tau² ({level})"]
+    rows = [[name, g["sites"], g["n"], g["favorable"], _with_ci(g), _with_ci(g, "hksj_ci_low", "hksj_ci_high"),
+             f"{100 * g['i2']:.1f} ({_interval(g['i2_ci_low'], g['i2_ci_high'], 1, 100)})",
+             f"{g['tau2']:.3f} ({_interval(g['tau2_ci_low'], g['tau2_ci_high'], 3)})"]
             for name, g in pooled["groups"].items()]
-    return pd.DataFrame(rows, columns=[pooled["group_by"], "sites", "n", "favorable", ci, "I² %", "tau²"])
+    return pd.DataFrame(rows, columns=columns)
 
 
 def _md(text) -> str:
@@ -503,8 +520,11 @@ def _md(text) -> str:
 def describe(pooled: dict) -> str:
     """A Markdown paragraph stating the pooled estimate and its heterogeneity, from the numbers.
 
-    Site names are escaped (:func:`_md`); more than :data:`FOREST_MAX_SITES`
-    sites are counted, not named.
+    It gives the DerSimonian-Laird and the Hartung-Knapp-Sidik-Jonkman
+    intervals, I² and tau² with their Q-profile intervals, the prediction
+    interval and, with fewer than :data:`FEW_SITES` sites, that the prediction
+    interval and the I² interval are very uncertain. Site names are escaped
+    (:func:`_md`); more than :data:`FOREST_MAX_SITES` sites are counted, not named.
     """
     re_ = pooled["random_effects"]
     level = f"{100 * pooled['confidence']:g}%"
@@ -515,16 +535,25 @@ def describe(pooled: dict) -> str:
             f"{pooled['favorable']} with a favorable outcome), the random-effects estimate of the "
             f"proportion with a favorable outcome (at least {_show(float(pooled['responder_threshold']))}% "
             f"less pain; {missing}) is "
-            f"**{pct(re_['proportion'])}** ({level} CI {pct(re_['ci_low'])}-{pct(re_['ci_high'])}). "
+            f"**{pct(re_['proportion'])}** ({level} CI {pct(re_['ci_low'])}-{pct(re_['ci_high'])}, "
+            f"DerSimonian-Laird). The Hartung-Knapp-Sidik-Jonkman {level} CI, which allows for the "
+            f"uncertainty of tau² and holds its level better with few sites, is "
+            f"{pct(re_['hksj_ci_low'])}-{pct(re_['hksj_ci_high'])}. "
             f"Heterogeneity between sites: Q = {re_['q']:.2f} on {re_['q_df']} degrees of freedom "
-            f"(p = {re_['q_p']:.3f}), I² = {100 * re_['i2']:.0f}%, tau² = {re_['tau2']:.3f} "
-            "(logit scale). ")
+            f"(p = {re_['q_p']:.3f}), I² = {100 * re_['i2']:.0f}% ({level} CI "
+            f"{_interval(re_['i2_ci_low'], re_['i2_ci_high'], 0, 100)}%), tau² = {re_['tau2']:.3f} "
+            f"({level} CI {_interval(re_['tau2_ci_low'], re_['tau2_ci_high'], 3)}; logit scale; "
+            "Q-profile intervals). ")
     if re_["prediction_low"] is None:
         text += "With two sites there is no prediction interval (it needs at least three)."
     else:
         text += (f"The true proportion of a new, similar clinic would lie between "
                  f"{pct(re_['prediction_low'])} and {pct(re_['prediction_high'])} "
                  f"({level} prediction interval).")
+    if len(names) < FEW_SITES:
+        text += (f" With fewer than {FEW_SITES} sites the prediction interval and the interval of I² "
+                 "are very uncertain: they show how little a few sites can say about the spread "
+                 "between clinics, not that the clinics agree or differ.")
     small = pooled.get("sites_not_pooled") or {}
     if small:
         shown = ", ".join(f"{_md(name)} ({e['n']} patients)" for name, e in list(small.items())[:FOREST_MAX_SITES])
@@ -532,6 +561,26 @@ def describe(pooled: dict) -> str:
         text += (f" Not pooled, counts only: {shown}{more}; a site of fewer than min_group_size "
                  "patients shows no proportion of its own.")
     return text
+
+
+def synthetic_note(pooled: dict) -> str:
+    """The data banner of the pooled report (Markdown), true to how many sites ran on synthetic data.
+
+    ``All 3 sites ran on synthetic data ...``, ``1 of 3 sites ran on synthetic
+    data ...`` (both loud, headed by the synthetic-data headline), or, when
+    none did, that the sites used their own extracts. Counts every site read,
+    pooled or not (``synthetic_sites`` of all ``sites`` and ``sites_not_pooled``).
+    """
+    count = pooled["synthetic_sites"]
+    total = len(pooled["sites"]) + len(pooled.get("sites_not_pooled") or {})
+    if not count:
+        return "> Data: the sites' own extracts (none made by ketanb.synthetic)."
+    if count == total:
+        return (f"> **{SYNTHETIC_HEADLINE}** All {total} sites ran on synthetic data made by "
+                "ketanb.synthetic; no row of it describes a real patient.")
+    return (f"> **{SYNTHETIC_HEADLINE}** {count} of {total} sites ran on synthetic data made by "
+            "ketanb.synthetic (no row of it describes a real patient), the others on their own "
+            "extracts: the pooled numbers mix synthetic and real data.")
 
 
 def _read_sites_from_environment() -> list[str]:
