@@ -51,7 +51,7 @@ MAX_NAME_LENGTH = 100
 #: The forest plot draws at most this many sites (the largest); the others are summarised in a line.
 FOREST_MAX_SITES = 50
 
-#: The intervals for few sites (issue 24) in ``random_effects`` and in each pooled group: HKSJ, tau², I².
+#: The intervals for few sites in ``random_effects`` and in each pooled group: HKSJ, tau², I².
 INTERVAL_KEYS = ("hksj_ci_low", "hksj_ci_high", "tau2_ci_low", "tau2_ci_high", "i2_ci_low", "i2_ci_high")
 #: Below this many sites the prediction interval and the I² interval are very uncertain (the reports say so).
 FEW_SITES = 5
