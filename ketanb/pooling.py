@@ -551,9 +551,10 @@ def describe(pooled: dict) -> str:
                  f"{pct(re_['prediction_low'])} and {pct(re_['prediction_high'])} "
                  f"({level} prediction interval).")
     if len(names) < FEW_SITES:
-        text += (f" With fewer than {FEW_SITES} sites the prediction interval and the interval of I² "
-                 "are very uncertain: they show how little a few sites can say about the spread "
-                 "between clinics, not that the clinics agree or differ.")
+        which = ("the interval of I² is" if re_["prediction_low"] is None
+                 else "the prediction interval and the interval of I² are")
+        text += (f" With fewer than {FEW_SITES} sites {which} very uncertain: a few sites say little "
+                 "about how much clinics differ.")
     small = pooled.get("sites_not_pooled") or {}
     if small:
         shown = ", ".join(f"{_md(name)} ({e['n']} patients)" for name, e in list(small.items())[:FOREST_MAX_SITES])

@@ -332,6 +332,7 @@ def test_two_sites_have_no_prediction_interval(three, tmp_path):
     assert written["random_effects"]["prediction_low"] is None
     assert written["random_effects"]["prediction_high"] is None
     assert "no prediction interval" in describe(pooled)
+    assert "With fewer than 5 sites the interval of I² is very uncertain" in describe(pooled)
 
 
 def test_i2_and_tau2_are_zero_when_q_is_below_df():
