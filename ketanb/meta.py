@@ -14,8 +14,9 @@ favorable proportions):
 - :func:`q_profile`: confidence intervals for tau² and I² by the Q-profile
   method (metafor's ``confint(rma(...))``).
 
-Every function takes plain arrays and returns plain Python numbers (a bad
-argument raises ``ValueError``); it imports nothing from ketanb.
+Every function takes plain arrays and returns plain Python numbers
+(:func:`logit_proportions` returns two arrays); a bad argument raises
+``ValueError``. The module imports nothing from ketanb.
 """
 from __future__ import annotations
 
