@@ -546,8 +546,10 @@ def pooled_forest(pooled: dict, *, confidence: float | None = None,
     ----------
     pooled : dict
         ``{"confidence", "n", "favorable", "sites": {name: {"n", "favorable", "proportion",
-        "ci_low", "ci_high"}}, "random_effects": {"proportion", "ci_low", "ci_high", "tau2",
-        "i2", "prediction_low", "prediction_high", ...}}``; ``i2`` is a fraction;
+        "y", "weight", "logit_ci_low", "logit_ci_high"}}, "random_effects": {"proportion",
+        "ci_low", "ci_high", "hksj_ci_low", "hksj_ci_high", "tau2", "tau2_ci_low",
+        "tau2_ci_high", "i2", "i2_ci_low", "i2_ci_high", "prediction_low", "prediction_high",
+        ...}}`` as :func:`ketanb.pooling.pool` writes it; ``i2`` is a fraction;
         ``random_effects`` is None without sites, the prediction limits None with two.
     confidence : float, optional
         Default ``pooled["confidence"]``.
@@ -555,21 +557,31 @@ def pooled_forest(pooled: dict, *, confidence: float | None = None,
         Draw at most this many sites (those with the most patients, in their
         order; all by default); the title counts the others, which the
         estimate includes.
+
+    Notes
+    -----
+    Each site is drawn as the pooling sees it: a square at ``1 / (1 + exp(-y))``
+    (its proportion, after the 0.5 added to a site with 0 or all favorable) with
+    its interval on the logit scale, back-transformed; the square's area is
+    proportional to the site's random-effects weight. Below the pooled diamond
+    (the DerSimonian-Laird interval) are the Hartung-Knapp-Sidik-Jonkman
+    interval and the prediction interval.
     """
     confidence = pooled["confidence"] if confidence is None else confidence
     every, effects = pooled["sites"], pooled["random_effects"] or {}
     drawn = set(sorted(every, key=lambda name: -every[name]["n"])[:max_sites])
     sites = {name: site for name, site in every.items() if name in drawn}
-    fig = new_figure(6.4, 2.2 + 0.4 * (len(sites) + 1))
+    fig = new_figure(6.4, 2.6 + 0.4 * (len(sites) + 1))
     ax = fig.add_subplot()
     y = _rows(ax, [*sites, "pooled (random effects)"])  # the pooled row is at y = 0
-    ax.set_ylim(-0.9, len(sites) + 0.6)
-    largest = max((site["n"] for site in sites.values()), default=1)
+    ax.set_ylim(-1.3, len(sites) + 0.6)
+    heaviest = max((site["weight"] for site in sites.values()), default=1)
     for yi, site in zip(y, sites.values()):
-        point = _pct(site["proportion"])
-        _interval(ax, yi, point, _pct(site["ci_low"]), _pct(site["ci_high"]), fmt="none", ecolor="black", lw=1)
-        if not np.isnan(point):  # square area proportional to the clinic's patients
-            ax.scatter(point, yi, marker="s", s=150 * site["n"] / largest, color=_BLUE, zorder=3)
+        point = 100 / (1 + np.exp(-site["y"]))
+        _interval(ax, yi, point, _pct(site["logit_ci_low"]), _pct(site["logit_ci_high"]),
+                  fmt="none", ecolor="black", lw=1)
+        # square area proportional to the site's random-effects weight
+        ax.scatter(point, yi, marker="s", s=150 * site["weight"] / heaviest, color=_BLUE, zorder=3)
         _right_text(ax, yi, _count(site["favorable"], site["n"], site["proportion"]))
 
     point, low, high = (_pct(effects.get(key)) for key in ("proportion", "ci_low", "ci_high"))
@@ -579,15 +591,21 @@ def pooled_forest(pooled: dict, *, confidence: float | None = None,
         ax.axvline(point, color=_GREY, ls=":", lw=0.8, zorder=0)
         pooled_text += f"; {point:.1f}% ({low:.1f} to {high:.1f})"
     _right_text(ax, 0, pooled_text)
+    hk_low, hk_high = _pct(effects.get("hksj_ci_low")), _pct(effects.get("hksj_ci_high"))
+    if not np.isnan(hk_low):
+        ax.plot([hk_low, hk_high], [-0.5, -0.5], color="black", lw=1.6)
+        _right_text(ax, -0.5, f"HKSJ interval {hk_low:.1f} to {hk_high:.1f}%")
     pred_low, pred_high = _pct(effects.get("prediction_low")), _pct(effects.get("prediction_high"))
     if not np.isnan(pred_low):
-        ax.plot([pred_low, pred_high], [-0.5, -0.5], color="black", lw=0.8)
-        _right_text(ax, -0.5, f"prediction interval {pred_low:.1f} to {pred_high:.1f}%")
+        ax.plot([pred_low, pred_high], [-0.9, -0.9], color="black", lw=0.8, ls="--")
+        _right_text(ax, -0.9, f"prediction interval {pred_low:.1f} to {pred_high:.1f}%")
 
     ax.set(xlim=(0, 100), xlabel=f"Favorable outcome (%), {100 * confidence:g}% confidence interval")
-    i2, tau2 = effects.get("i2"), effects.get("tau2")
-    i2 = pct(i2, 0)
+    i2, tau2 = pct(effects.get("i2"), 0), effects.get("tau2")
     tau2 = "-" if pd.isna(tau2) else f"{tau2:.3g}"
+    if not pd.isna(effects.get("i2_ci_low")):
+        i2 += f" ({pct(effects['i2_ci_low'], 0)} to {pct(effects['i2_ci_high'], 0)})"
+        tau2 += f" ({effects['tau2_ci_low']:.3g} to {effects['tau2_ci_high']:.3g})"
     left_out = len(every) - len(sites)
     ax.set_title(f"Favorable outcome by clinic and pooled (random effects)\n"
                  f"{len(every)} clinics; heterogeneity I² = {i2}, tau² = {tau2}"

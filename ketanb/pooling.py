@@ -16,13 +16,13 @@ import os
 import re
 from pathlib import Path
 
-import numpy as np
 import pandas as pd
-from scipy import special, stats
 
 from . import RESULTS_FORMAT
 from .compendium.files import write_json
 from .errors import KetanbError
+from .input.read import SYNTHETIC_HEADLINE
+from .meta import dersimonian_laird
 from .params import DEFAULTS
 from .paths import resolve
 from .outcomes import MISSING_LABELS
@@ -31,9 +31,9 @@ from .stats import proportion
 from .tables import pct
 
 __all__ = ["PoolingError", "RESULTS_FORMAT", "POOLED_FORMAT", "POOLED_KIND", "AGREEMENT_KEYS", "MERGED_GROUP",
-           "SITE_MIN_GROUP_SIZE", "MAX_NAME_LENGTH", "FOREST_MAX_SITES",
+           "SITE_MIN_GROUP_SIZE", "MAX_NAME_LENGTH", "FOREST_MAX_SITES", "INTERVAL_KEYS", "FEW_SITES",
            "site_name", "read_site", "read_site_list", "check_agreement", "dersimonian_laird", "pool", "write_pooled",
-           "site_table", "group_table", "describe"]
+           "site_table", "group_table", "describe", "synthetic_note"]
 
 #: The format of pooled.json (its key ``ketanb_pooled``).
 POOLED_FORMAT = 1
@@ -50,6 +50,13 @@ SITE_MIN_GROUP_SIZE = 5
 MAX_NAME_LENGTH = 100
 #: The forest plot draws at most this many sites (the largest); the others are summarised in a line.
 FOREST_MAX_SITES = 50
+
+#: The intervals for few sites in ``random_effects`` and in each pooled group: HKSJ, tau², I².
+INTERVAL_KEYS = ("hksj_ci_low", "hksj_ci_high", "tau2_ci_low", "tau2_ci_high", "i2_ci_low", "i2_ci_high")
+#: Below this many sites the prediction interval and the I² interval are very uncertain (the reports say so).
+FEW_SITES = 5
+#: The per-site lists of :func:`ketanb.meta.dersimonian_laird`, written per site rather than in random_effects.
+_PER_SITE = ("y", "variance", "weights", "site_ci_low", "site_ci_high")
 
 #: The keys of a results.json that pooling reads, by section.
 _NEEDED = {"outcome": ("n", "favorable"),
@@ -278,87 +285,6 @@ def check_agreement(sites, keys=AGREEMENT_KEYS) -> dict:
     return {key: sites[0][key] for key in keys}
 
 
-def dersimonian_laird(favorable, n, confidence: float = 0.95) -> dict:
-    """Pool proportions by the DerSimonian-Laird random-effects method on the logit scale.
-
-    Parameters
-    ----------
-    favorable, n : sequence of int
-        Favorable outcomes ``k`` and patients ``n`` (at least 1) of each site; at least two sites.
-    confidence : float
-        Level of the confidence and prediction intervals.
-
-    Returns
-    -------
-    dict
-        ``proportion``, ``ci_low``, ``ci_high``, ``tau2``, ``i2`` (a fraction), ``q``, ``q_df``,
-        ``q_p``, ``prediction_low``, ``prediction_high`` (``None`` with two sites), ``sites``,
-        ``logit`` and ``se`` (the pooled logit), and per site ``y``, ``variance`` and
-        ``weights`` (shares of the random-effects weights).
-
-    Notes
-    -----
-    Per site ``y = log(k / (n - k))`` and ``v = 1/k + 1/(n - k)``, after adding 0.5 to ``k``
-    and to ``n - k`` when ``k = 0`` or ``k = n`` (as metafor's ``escalc(measure="PLO")``).
-    With ``w = 1/v``, ``mu_F = sum(w y) / sum(w)`` and ``df = sites - 1``:
-
-        Q = sum(w (y - mu_F)^2),   I^2 = max(0, (Q - df) / Q)  (0 when Q = 0),
-        tau^2 = max(0, (Q - df) / (sum(w) - sum(w^2) / sum(w))),
-
-    ``q_p`` the chi-squared tail of Q. With ``w* = 1 / (v + tau^2)``:
-    ``mu = sum(w* y) / sum(w*)``, ``SE = sqrt(1 / sum(w*))``, the interval
-    ``mu -/+ z SE`` and the prediction interval for a new site
-
-        mu -/+ t_{sites - 2} sqrt(tau^2 + SE^2)
-
-    (none with two sites), back-transformed by ``1 / (1 + exp(-x))``.
-    statsmodels' ``combine_effects`` does not truncate tau^2 and I^2 at zero.
-
-    References
-    ----------
-    DerSimonian R, Laird N. Meta-analysis in clinical trials. Control Clin
-    Trials 1986;7:177-188.
-
-    Higgins JPT, Thompson SG, Spiegelhalter DJ. A re-evaluation of
-    random-effects meta-analysis. J R Stat Soc A 2009;172:137-159.
-    """
-    k, size = np.asarray(favorable, dtype=float), np.asarray(n, dtype=float)
-    if len(k) < 2:
-        raise PoolingError(f"pooling needs at least two sites, not {len(k)}")
-    if not (np.all(size >= 1) and np.all(k >= 0) and np.all(k <= size)):
-        raise PoolingError("every site needs counts with 0 <= favorable <= n and n >= 1")
-    if not 0 < confidence < 1:
-        raise PoolingError(f"confidence must be between 0 and 1, not {confidence!r}")
-    zero_cell = (k == 0) | (k == size)
-    k, size = np.where(zero_cell, k + 0.5, k), np.where(zero_cell, size + 1, size)
-    y = np.log(k / (size - k))
-    v = 1 / k + 1 / (size - k)
-
-    sites = len(y)
-    df = sites - 1
-    w = 1 / v
-    q = float(np.sum(w * (y - np.sum(w * y) / np.sum(w)) ** 2))
-    tau2 = max(0.0, float((q - df) / (np.sum(w) - np.sum(w ** 2) / np.sum(w))))
-    i2 = max(0.0, (q - df) / q) if q > 0 else 0.0
-    w_re = 1 / (v + tau2)
-    mu = float(np.sum(w_re * y) / np.sum(w_re))
-    se = float(math.sqrt(1 / np.sum(w_re)))
-    upper = 1 - (1 - confidence) / 2
-    z = float(stats.norm.ppf(upper))
-    prediction = (None, None)
-    if sites >= 3:
-        half = float(stats.t.ppf(upper, sites - 2)) * math.sqrt(tau2 + se ** 2)
-        prediction = (float(special.expit(mu - half)), float(special.expit(mu + half)))
-    return {
-        "proportion": float(special.expit(mu)),
-        "ci_low": float(special.expit(mu - z * se)), "ci_high": float(special.expit(mu + z * se)),
-        "tau2": tau2, "i2": float(i2), "q": q, "q_df": df, "q_p": float(stats.chi2.sf(q, df)),
-        "prediction_low": prediction[0], "prediction_high": prediction[1],
-        "sites": sites, "logit": mu, "se": se,
-        "y": y.tolist(), "variance": v.tolist(), "weights": (w_re / w_re.sum()).tolist(),
-    }
-
-
 def read_site_list(path: str | os.PathLike) -> list[str]:
     """The sites' files listed in a text file, one path a line (``make pool SITES_FILE=list.txt``).
 
@@ -393,15 +319,20 @@ def pool(paths, confidence: float | None = None) -> dict:
     dict
         ``ketanb_pooled`` (:data:`POOLED_FORMAT`), ``kind``, ``confidence``,
         ``responder_threshold``, ``missing_followup``, ``group_by``,
-        ``synthetic`` (any site), ``sites`` ({name: {n, favorable,
-        proportion, ci_low, ci_high, y, variance, weight, synthetic, groups}},
-        the sites pooled, named by folder name only), ``sites_not_pooled``
-        ({name: {n, reason}}: sites of fewer than their min_group_size
-        patients, given by their count only), ``n``, ``favorable``,
-        ``random_effects`` (:func:`dersimonian_laird` without the per-site
-        lists), ``groups`` ({group: {n, favorable, proportion, ci_low, ci_high,
-        sites, site_names, tau2, i2, q, q_df, q_p, prediction_low,
-        prediction_high}}, groups two or more sites report) and
+        ``synthetic`` (any site), ``synthetic_sites`` (how many of all the
+        sites read, pooled or not, ran on synthetic data), ``sites`` ({name:
+        {n, favorable, proportion, ci_low, ci_high, y, variance, weight,
+        logit_ci_low, logit_ci_high, synthetic, groups}}, the sites pooled,
+        named by folder name only; ``ci_low``, ``ci_high`` the Wilson interval,
+        ``logit_ci_low``, ``logit_ci_high`` the interval on the logit scale
+        that pooling uses, back-transformed), ``sites_not_pooled`` ({name: {n,
+        reason}}: sites of fewer than their min_group_size patients, given by
+        their count only), ``n``, ``favorable``, ``random_effects``
+        (:func:`ketanb.meta.dersimonian_laird` without the per-site lists:
+        with the HKSJ interval and the Q-profile intervals of tau² and I²),
+        ``groups`` ({group: {n, favorable, proportion, ci_low, ci_high, sites,
+        site_names, tau2, i2, q, q_df, q_p, prediction_low, prediction_high,
+        and the :data:`INTERVAL_KEYS`}}, groups two or more sites report) and
         ``groups_not_pooled`` ({group: {site_names, reason}}).
 
     Raises
@@ -414,14 +345,16 @@ def pool(paths, confidence: float | None = None) -> dict:
 
     Notes
     -----
-    Every proportion is pooled by :func:`dersimonian_laird`: the overall one
+    Every proportion is pooled by :func:`ketanb.meta.dersimonian_laird`: the overall one
     over all sites, each ``group_by`` value over the sites that report it. A
     site's ``other`` group (values merged by ``min_group_size``) differs from
     site to site and is not pooled. A site of fewer than its
     ``min_group_size`` patients gets its count only (contract section 5): it
     is not pooled, since its favorable count could be worked out from the
-    pooled numbers. Per-site intervals are Wilson intervals
-    (:func:`ketanb.stats.wilson_ci`).
+    pooled numbers. A site's ``ci_low``, ``ci_high`` are its Wilson interval
+    (:func:`ketanb.stats.wilson_ci`, as in its own results.json);
+    ``logit_ci_low``, ``logit_ci_high`` the interval the pooling sees, which
+    the report's table and forest plot show.
 
     References
     ----------
@@ -478,6 +411,7 @@ def pool(paths, confidence: float | None = None) -> dict:
         site_entries[s["name"]] = {
             **proportion(s["favorable"], s["n"], confidence).block(),
             "y": overall["y"][i], "variance": overall["variance"][i], "weight": overall["weights"][i],
+            "logit_ci_low": overall["site_ci_low"][i], "logit_ci_high": overall["site_ci_high"][i],
             "synthetic": s["synthetic"], "groups": s["groups"],
         }
 
@@ -501,16 +435,17 @@ def pool(paths, confidence: float | None = None) -> dict:
                          "ci_low": fit["ci_low"], "ci_high": fit["ci_high"],
                          "sites": len(reporting), "site_names": reporting_names,
                          **{key: fit[key] for key in ("tau2", "i2", "q", "q_df", "q_p",
-                                                      "prediction_low", "prediction_high")}}
+                                                      "prediction_low", "prediction_high", *INTERVAL_KEYS)}}
 
     return {
         "ketanb_pooled": POOLED_FORMAT, "kind": POOLED_KIND, "confidence": confidence, **agreed,
         "synthetic": any(s["synthetic"] for s in everyone),
+        "synthetic_sites": sum(s["synthetic"] for s in everyone),
         "sites": site_entries,
         "sites_not_pooled": small,
         "n": sum(s["n"] for s in sites), "favorable": sum(s["favorable"] for s in sites),
         "random_effects": {"method": "DerSimonian-Laird", "scale": "logit",
-                           **{k: v for k, v in overall.items() if k not in ("y", "variance", "weights")}},
+                           **{k: v for k, v in overall.items() if k not in _PER_SITE}},
         "groups": groups,
         "groups_not_pooled": not_pooled,
     }
@@ -530,33 +465,49 @@ def write_pooled(pooled: dict, folder: str | os.PathLike) -> Path:
     return write_json(resolve(folder) / "pooled.json", pooled)
 
 
-def _with_ci(entry: dict) -> str:
-    p, low, high = entry["proportion"], entry["ci_low"], entry["ci_high"]
-    return "-" if p is None else f"{100 * p:.1f} ({100 * low:.1f}-{100 * high:.1f})"
+def _with_ci(entry: dict, low: str = "ci_low", high: str = "ci_high") -> str:
+    p = entry["proportion"]
+    return "-" if p is None else f"{100 * p:.1f} ({100 * entry[low]:.1f}-{100 * entry[high]:.1f})"
+
+
+def _interval(low: float, high: float, digits: int, scale: float = 1.0) -> str:
+    return f"{scale * low:.{digits}f}-{scale * high:.{digits}f}"
 
 
 def site_table(pooled: dict) -> pd.DataFrame:
-    """One row per site and a last row with the pooled estimate.
+    """One row per site and two last rows with the pooled estimate.
 
-    Columns ``site``, ``n``, ``favorable``, ``% (CI)`` (Wilson intervals for
-    the sites, the random-effects interval for the pooled row) and
-    ``weight %`` (random-effects weight share).
+    Columns ``site``, ``n``, ``favorable``, ``% (CI)`` and ``weight %``
+    (random-effects weight share). A site's interval is the one the pooling
+    uses: on the logit scale, back-transformed (``logit_ci_low``,
+    ``logit_ci_high``; a site's own report gives its Wilson interval). The
+    row ``pooled (random effects)`` has the DerSimonian-Laird interval, the
+    row ``pooled, HKSJ interval`` the Hartung-Knapp-Sidik-Jonkman one. Show
+    it with :func:`ketanb.tables.show` (no index column).
     """
     ci = f"% ({100 * pooled['confidence']:g}% CI)"
-    rows = [{"site": name, "n": s["n"], "favorable": s["favorable"], ci: _with_ci(s),
-             "weight %": round(100 * s["weight"], 1)} for name, s in pooled["sites"].items()]
+    re_ = pooled["random_effects"]
+    rows = [{"site": name, "n": s["n"], "favorable": s["favorable"],
+             ci: _with_ci(s, "logit_ci_low", "logit_ci_high"), "weight %": round(100 * s["weight"], 1)}
+            for name, s in pooled["sites"].items()]
     rows.append({"site": "pooled (random effects)", "n": pooled["n"], "favorable": pooled["favorable"],
-                 ci: _with_ci(pooled["random_effects"]), "weight %": 100.0})
+                 ci: _with_ci(re_), "weight %": 100.0})
+    rows.append({"site": "pooled, HKSJ interval", "n": pooled["n"], "favorable": pooled["favorable"],
+                 ci: _with_ci(re_, "hksj_ci_low", "hksj_ci_high"), "weight %": 100.0})
     return pd.DataFrame(rows)
 
 
 def group_table(pooled: dict) -> pd.DataFrame:
-    """One row per pooled group: sites, n, favorable, pooled % with CI, I² %, tau²."""
-    ci = f"% ({100 * pooled['confidence']:g}% CI)"
-    rows = [{pooled["group_by"]: name, "sites": g["sites"], "n": g["n"], "favorable": g["favorable"],
-             ci: _with_ci(g), "I² %": round(100 * g["i2"], 1), "tau²": round(g["tau2"], 3)}
+    """One row per pooled group: sites, n, favorable, pooled % with the DerSimonian-Laird and the
+    Hartung-Knapp-Sidik-Jonkman intervals, I² % and tau² with their Q-profile intervals."""
+    level = f"{100 * pooled['confidence']:g}% CI"
+    columns = [pooled["group_by"], "sites", "n", "favorable", f"% ({level})", f"% ({level}, HKSJ)",
+               f"I² % ({level})", f"tau² ({level})"]
+    rows = [[name, g["sites"], g["n"], g["favorable"], _with_ci(g), _with_ci(g, "hksj_ci_low", "hksj_ci_high"),
+             f"{100 * g['i2']:.1f} ({_interval(g['i2_ci_low'], g['i2_ci_high'], 1, 100)})",
+             f"{g['tau2']:.3f} ({_interval(g['tau2_ci_low'], g['tau2_ci_high'], 3)})"]
             for name, g in pooled["groups"].items()]
-    return pd.DataFrame(rows, columns=[pooled["group_by"], "sites", "n", "favorable", ci, "I² %", "tau²"])
+    return pd.DataFrame(rows, columns=columns)
 
 
 def _md(text) -> str:
@@ -569,8 +520,11 @@ def _md(text) -> str:
 def describe(pooled: dict) -> str:
     """A Markdown paragraph stating the pooled estimate and its heterogeneity, from the numbers.
 
-    Site names are escaped (:func:`_md`); more than :data:`FOREST_MAX_SITES`
-    sites are counted, not named.
+    It gives the DerSimonian-Laird and the Hartung-Knapp-Sidik-Jonkman
+    intervals, I² and tau² with their Q-profile intervals, the prediction
+    interval and, with fewer than :data:`FEW_SITES` sites, that the prediction
+    interval and the I² interval are very uncertain. Site names are escaped
+    (:func:`_md`); more than :data:`FOREST_MAX_SITES` sites are counted, not named.
     """
     re_ = pooled["random_effects"]
     level = f"{100 * pooled['confidence']:g}%"
@@ -581,16 +535,26 @@ def describe(pooled: dict) -> str:
             f"{pooled['favorable']} with a favorable outcome), the random-effects estimate of the "
             f"proportion with a favorable outcome (at least {_show(float(pooled['responder_threshold']))}% "
             f"less pain; {missing}) is "
-            f"**{pct(re_['proportion'])}** ({level} CI {pct(re_['ci_low'])}-{pct(re_['ci_high'])}). "
+            f"**{pct(re_['proportion'])}** ({level} CI {pct(re_['ci_low'])}-{pct(re_['ci_high'])}, "
+            f"DerSimonian-Laird). The Hartung-Knapp-Sidik-Jonkman {level} CI, which allows for the "
+            f"uncertainty of tau² and holds its level better with few sites, is "
+            f"{pct(re_['hksj_ci_low'])}-{pct(re_['hksj_ci_high'])}. "
             f"Heterogeneity between sites: Q = {re_['q']:.2f} on {re_['q_df']} degrees of freedom "
-            f"(p = {re_['q_p']:.3f}), I² = {100 * re_['i2']:.0f}%, tau² = {re_['tau2']:.3f} "
-            "(logit scale). ")
+            f"(p = {re_['q_p']:.3f}), I² = {100 * re_['i2']:.0f}% ({level} CI "
+            f"{_interval(re_['i2_ci_low'], re_['i2_ci_high'], 0, 100)}%), tau² = {re_['tau2']:.3f} "
+            f"({level} CI {_interval(re_['tau2_ci_low'], re_['tau2_ci_high'], 3)}; logit scale; "
+            "Q-profile intervals). ")
     if re_["prediction_low"] is None:
         text += "With two sites there is no prediction interval (it needs at least three)."
     else:
         text += (f"The true proportion of a new, similar clinic would lie between "
                  f"{pct(re_['prediction_low'])} and {pct(re_['prediction_high'])} "
                  f"({level} prediction interval).")
+    if len(names) < FEW_SITES:
+        which = ("the interval of I² is" if re_["prediction_low"] is None
+                 else "the prediction interval and the interval of I² are")
+        text += (f" With fewer than {FEW_SITES} sites {which} very uncertain: a few sites say little "
+                 "about how much clinics differ.")
     small = pooled.get("sites_not_pooled") or {}
     if small:
         shown = ", ".join(f"{_md(name)} ({e['n']} patients)" for name, e in list(small.items())[:FOREST_MAX_SITES])
@@ -598,6 +562,26 @@ def describe(pooled: dict) -> str:
         text += (f" Not pooled, counts only: {shown}{more}; a site of fewer than min_group_size "
                  "patients shows no proportion of its own.")
     return text
+
+
+def synthetic_note(pooled: dict) -> str:
+    """The data banner of the pooled report (Markdown), true to how many sites ran on synthetic data.
+
+    ``All 3 sites ran on synthetic data ...``, ``1 of 3 sites ran on synthetic
+    data ...`` (both loud, headed by the synthetic-data headline), or, when
+    none did, that the sites used their own extracts. Counts every site read,
+    pooled or not (``synthetic_sites`` of all ``sites`` and ``sites_not_pooled``).
+    """
+    count = pooled["synthetic_sites"]
+    total = len(pooled["sites"]) + len(pooled.get("sites_not_pooled") or {})
+    if not count:
+        return "> Data: the sites' own extracts (none made by ketanb.synthetic)."
+    if count == total:
+        return (f"> **{SYNTHETIC_HEADLINE}** All {total} sites ran on synthetic data made by "
+                "ketanb.synthetic; no row of it describes a real patient.")
+    return (f"> **{SYNTHETIC_HEADLINE}** {count} of {total} sites ran on synthetic data made by "
+            "ketanb.synthetic (no row of it describes a real patient), the others on their own "
+            "extracts: the pooled numbers mix synthetic and real data.")
 
 
 def _read_sites_from_environment() -> list[str]:

@@ -3,7 +3,7 @@ import numpy as np
 import pytest
 from scipy import stats
 
-from ketanb.meta import generalised_q, hartung_knapp, q_profile, typical_variance
+from ketanb.meta import dersimonian_laird, generalised_q, hartung_knapp, q_profile, typical_variance
 
 # The BCG vaccine trials (Colditz et al. 1994; metafor's dat.bcg / dat.colditz1994): tpos, tneg, cpos, cneg.
 BCG = [(4, 119, 11, 128), (6, 300, 29, 274), (3, 228, 11, 209), (62, 13536, 248, 12619), (33, 5036, 47, 5761),
@@ -79,6 +79,16 @@ def test_hartung_knapp_bcg_is_wider_than_the_wald_interval():
     wald_se = (1 / np.sum(1 / (v + tau2))) ** 0.5
     assert wald_se == pytest.approx(0.1787, abs=1e-4)
     assert hk["se"] > wald_se and hk["ci_high"] - hk["ci_low"] > 2 * 1.959964 * wald_se
+
+
+def test_dersimonian_laird_needs_two_valid_sites():
+    # moved from ketanb.pooling (still importable there); a plain ValueError: pool() checks the sites first
+    with pytest.raises(ValueError, match="at least two"):
+        dersimonian_laird([3], [10])
+    with pytest.raises(ValueError, match="0 <= favorable <= n"):
+        dersimonian_laird([3, 11], [10, 10])
+    with pytest.raises(ValueError, match="confidence"):
+        dersimonian_laird([3, 4], [10, 10], confidence=1.0)
 
 
 def test_bad_input_is_refused():

@@ -363,8 +363,10 @@ def test_risk_difference_forest_with_one_group():
 
 
 def test_pooled_forest_with_and_without_prediction_interval():
-    sites = {"A": {"n": 45, "favorable": 23, "proportion": 23 / 45, "ci_low": 0.37, "ci_high": 0.65},
-             "B": {"n": 80, "favorable": 35, "proportion": 35 / 80, "ci_low": 0.33, "ci_high": 0.55}}
+    sites = {"A": {"n": 45, "favorable": 23, "proportion": 23 / 45, "y": 0.0, "weight": 0.4,
+                   "logit_ci_low": 0.37, "logit_ci_high": 0.65},
+             "B": {"n": 80, "favorable": 35, "proportion": 35 / 80, "y": 0.0, "weight": 0.6,
+                   "logit_ci_low": 0.33, "logit_ci_high": 0.55}}
     effects = {"proportion": 0.47, "ci_low": 0.38, "ci_high": 0.56, "tau2": 0.01, "i2": 0.2, "q": 1.2, "q_p": 0.27,
                "prediction_low": None, "prediction_high": None}
     pooled = {"confidence": 0.9, "sites": sites, "n": 125, "favorable": 58, "random_effects": effects}
@@ -374,7 +376,7 @@ def test_pooled_forest_with_and_without_prediction_interval():
     assert ax.get_xlabel().startswith("Favorable outcome (%), 90%")
     assert not any(t.startswith("prediction interval") for t in all_texts(fig))
     squares = [c for c in ax.collections if isinstance(c, PathCollection)]
-    assert [s for c in squares for s in c.get_sizes()] == pytest.approx([150 * 45 / 80, 150])
+    assert [s for c in squares for s in c.get_sizes()] == pytest.approx([150 * 0.4 / 0.6, 150])   # by weight
     effects.update(prediction_low=0.2, prediction_high=0.75)
     assert "prediction interval 20.0 to 75.0%" in all_texts(plots.pooled_forest(pooled))
 

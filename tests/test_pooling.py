@@ -23,8 +23,8 @@ from statsmodels.stats.meta_analysis import combine_effects
 from statsmodels.stats.proportion import proportion_confint
 
 from ketanb.errors import KetanbError
-from ketanb.pooling import (PoolingError, check_agreement, dersimonian_laird, describe, group_table,
-                            pool, read_site, site_name, site_table, write_pooled)
+from ketanb.pooling import (INTERVAL_KEYS, PoolingError, check_agreement, dersimonian_laird, describe, group_table,
+                            pool, read_site, site_name, site_table, synthetic_note, write_pooled)
 
 ROOT = Path(__file__).resolve().parents[1]
 REL = 1e-9   # R printed 12 significant digits
@@ -155,6 +155,161 @@ def test_zero_cells_get_half_added_as_in_metafor():
     assert fit["prediction_high"] == pytest.approx(1.0, rel=REL)
 
 
+# ---------------------------------------------------------------------------- intervals for few sites (issue 24)
+# Expected values derived by hand from the formulas of ketanb.meta (R could not be run here). metafor computes
+# the same quantities as
+#   dat <- escalc(measure = "PLO", xi = c(23, 14, 30), ni = c(45, 40, 50))
+#   res <- rma(yi, vi, data = dat, method = "DL", test = "knha")
+#   transf.ilogit(c(res$ci.lb, res$ci.ub))     # the HKSJ interval
+#   confint(res)                               # Q-profile intervals of tau^2 and I^2
+
+def test_hksj_interval_by_hand(three):
+    re_ = pool(three)["random_effects"]
+    # ketanb.meta.hartung_knapp: w* = 1 / (v + tau2), mu = sum(w* y) / sum(w*),
+    #   SE_HK^2 = sum(w* (y - mu)^2) / ((k - 1) sum(w*)),   mu -/+ t_{k-1} SE_HK.
+    # tau2 = 0.1624435544175 and mu = -0.0381036708280 are metafor's (test_three_sites_match_metafor);
+    # sum(w*) = 1 / se^2 = 1 / 0.2921181265798^2 = 11.7187957935; sum(w* (y - mu)^2) = 2.06688592898
+    # (the three terms 0.217254 + 1.474829 + 0.374803, rounded); SE_HK = sqrt(2.06688592898 / (2 * 11.7187957935))
+    # = 0.296962604315; t_{2, 0.975} = 4.302652729749464 (R: qt(0.975, 2));
+    # mu -/+ t SE_HK = -1.31583063092, 1.23962328926; 1 / (1 + exp(-x)) = 0.211512804211, 0.775498435505.
+    assert 1 / 0.2921181265798 ** 2 == pytest.approx(11.7187957935, rel=1e-10)
+    assert math.sqrt(2.06688592898 / (2 * 11.7187957935)) == pytest.approx(0.296962604315, rel=1e-10)
+    assert re_["hksj_se"] == pytest.approx(0.296962604315, rel=1e-9)
+    assert re_["hksj_ci_low"] == pytest.approx(0.211512804211, rel=1e-9)
+    assert re_["hksj_ci_high"] == pytest.approx(0.775498435505, rel=1e-9)
+    # wider than the DerSimonian-Laird (Wald) interval 0.3519-0.6305, which is kept as it was
+    assert re_["hksj_ci_low"] < re_["ci_low"] and re_["hksj_ci_high"] > re_["ci_high"]
+    assert (re_["ci_low"], re_["ci_high"]) == pytest.approx((0.35191215214603, 0.63051745426852), rel=REL)
+
+
+def test_tau2_and_i2_intervals_by_hand(three):
+    re_ = pool(three)["random_effects"]
+    # ketanb.meta.q_profile: Q(tau2) = sum(w (y - mu_w)^2), w = 1 / (v + tau2). Q(0) = Cochran's Q = 5.48003088904
+    # lies below chi2_{2, 0.975} = 7.37775890823 (R: qchisq(0.975, 2)), so both lower limits are 0. The upper
+    # limit solves Q(tau2) = chi2_{2, 0.025} = 0.0506356159686 (R: qchisq(0.025, 2)): tau2 = 10.5664805050.
+    # I^2 = tau2 / (tau2 + s^2), s^2 = (k - 1) sum(w) / (sum(w)^2 - sum(w^2)) with w = 1 / v = 0.0933575359512:
+    # 10.5664805050 / (10.5664805050 + 0.0933575359512) = 0.991242124356 (and the point I^2 0.635 = 0.1624 /
+    # (0.1624 + 0.0934), as (Q - df) / Q).
+    y = [0.0444517625708, -0.6190392084062, 0.4054651081082]            # metafor's dat$yi and dat$vi
+    v = [0.0889328063241, 0.1098901098901, 0.0833333333333]
+    w = [1 / (vi + 10.5664805050) for vi in v]
+    mu = sum(a * b for a, b in zip(w, y)) / sum(w)
+    assert sum(a * (b - mu) ** 2 for a, b in zip(w, y)) == pytest.approx(0.0506356159686, rel=1e-8)
+    w0 = [1 / vi for vi in v]
+    assert 2 * sum(w0) / (sum(w0) ** 2 - sum(a * a for a in w0)) == pytest.approx(0.0933575359512, rel=1e-10)
+    assert re_["tau2_ci_low"] == 0 and re_["i2_ci_low"] == 0
+    assert re_["tau2_ci_high"] == pytest.approx(10.5664805050, rel=1e-8)
+    assert re_["i2_ci_high"] == pytest.approx(0.991242124356, rel=1e-9)
+    assert re_["i2_ci_low"] <= re_["i2"] <= re_["i2_ci_high"]
+    assert re_["i2"] == pytest.approx(0.1624435544175 / (0.1624435544175 + 0.0933575359512), rel=1e-9)
+
+
+def test_identical_sites_have_point_intervals():
+    # 10/20 and 10/20: y = 0, 0, so Q = 0, tau2 = 0, sum(w* (y - mu)^2) = 0: SE_HK = 0 and the HKSJ interval is
+    # the point 0.5 (metafor without the ad hoc truncation gives the same); Q(0) = 0 lies below both chi-squared
+    # quantiles, so tau2 and I2 run from 0 to 0.
+    fit = dersimonian_laird([10, 10], [20, 20])
+    assert (fit["hksj_ci_low"], fit["hksj_ci_high"]) == pytest.approx((0.5, 0.5))
+    assert [fit[key] for key in ("tau2_ci_low", "tau2_ci_high", "i2_ci_low", "i2_ci_high")] == [0, 0, 0, 0]
+
+
+def test_groups_get_the_same_intervals(three, tmp_path):
+    pooled = pool(three)
+    for name, group in pooled["groups"].items():
+        reporting = [json.loads(p.read_text())["subgroups"]["groups"][name] for p in three
+                     if name in json.loads(p.read_text())["subgroups"]["groups"]]
+        fit = dersimonian_laird([g["favorable"] for g in reporting], [g["n"] for g in reporting])
+        assert {key: group[key] for key in INTERVAL_KEYS} == {key: fit[key] for key in INTERVAL_KEYS}, name
+    # neuropathic at site-b 5/14 and site-c 9/16 and site-a's: the HKSJ interval holds the pooled proportion
+    g = pooled["groups"]["neuropathic"]
+    assert g["hksj_ci_low"] < g["proportion"] < g["hksj_ci_high"] and g["i2_ci_low"] <= g["i2"] <= g["i2_ci_high"]
+    written = json.loads(write_pooled(pooled, tmp_path / "pooled").read_text())
+    assert set(written["random_effects"]) >= set(INTERVAL_KEYS)
+    assert all(set(g) >= set(INTERVAL_KEYS) for g in written["groups"].values())
+
+
+def test_site_intervals_on_the_logit_scale(three):
+    site = pool(three)["sites"]["site-a"]
+    # 23/45: y = log(23/22) = 0.0444517625708, v = 1/23 + 1/22 = 0.0889328063241, z = 1.959963984540054
+    # (R: qnorm(0.975)); z sqrt(v) = 0.584492697391; 1 / (1 + exp(-(y -/+ 0.584492697391))) = 0.368178059833,
+    # 0.652250083186. Its Wilson interval (37.0-65.0, its own report's) stays under ci_low and ci_high.
+    assert (site["logit_ci_low"], site["logit_ci_high"]) == pytest.approx((0.368178059833, 0.652250083186), rel=1e-9)
+    assert (site["ci_low"], site["ci_high"]) == pytest.approx((0.370044646446, 0.650429762471), rel=1e-9)
+
+
+def sites_of(tmp_path, synthetic):
+    """Sites 23/45, 14/40, 30/50, ... with data.synthetic as given, one per value."""
+    counts = [(45, 23), (40, 14), (50, 30), (44, 20), (41, 25), (48, 22)]
+    paths = []
+    for i, flag in enumerate(synthetic):
+        content = results(*counts[i])
+        content["data"]["synthetic"] = flag
+        paths.append(write_site(tmp_path, f"site-{i}", content))
+    return paths
+
+
+def test_describe_gives_the_new_intervals_and_warns_below_five_sites(three, tmp_path):
+    text = describe(pool(three))
+    assert "Hartung-Knapp-Sidik-Jonkman 95% CI" in text and "21.2%-77.5%" in text
+    assert "I² = 64% (95% CI 0-99%)" in text and "tau² = 0.162 (95% CI 0.000-10.566" in text
+    assert "With fewer than 5 sites the prediction interval and the interval of I² are very uncertain" in text
+    five = describe(pool(sites_of(tmp_path, [True] * 5)))
+    assert "Hartung-Knapp-Sidik-Jonkman" in five and "fewer than 5 sites" not in five
+
+
+@pytest.mark.parametrize("flags, said", [
+    ([True, True, True], "All 3 sites ran on synthetic data"),
+    ([True, False, False], "1 of 3 sites ran on synthetic data"),
+    ([False, True, True], "2 of 3 sites ran on synthetic data"),
+    ([False, False, False], "Data: the sites' own extracts (none made by ketanb.synthetic)."),
+])
+def test_synthetic_note_says_how_many_sites_ran_on_synthetic_data(tmp_path, flags, said):
+    pooled = pool(sites_of(tmp_path, flags))
+    assert pooled["synthetic_sites"] == sum(flags) and pooled["synthetic"] is any(flags)
+    note = synthetic_note(pooled)
+    assert said in note
+    assert ("SYNTHETIC DATA" in note) is any(flags) and "At least one" not in note
+
+
+def test_synthetic_note_counts_sites_not_pooled(tmp_path):
+    paths = sites_of(tmp_path, [True, True])
+    small = results(3, 1)
+    small["data"]["synthetic"] = False
+    paths.append(write_site(tmp_path, "tiny", small))
+    pooled = pool(paths)
+    assert list(pooled["sites_not_pooled"]) == ["tiny"]
+    assert "2 of 3 sites ran on synthetic data" in synthetic_note(pooled)
+
+
+def test_site_table_is_shown_without_the_index(three):
+    from ketanb import tables
+
+    page = tables.show(site_table(pool(three)), "Favorable outcome per site and pooled").data
+    assert "row_heading" not in page and "blank" not in page          # pandas' index column
+    assert ">site-a</td>" in page and ">0</th>" not in page
+
+
+def test_forest_squares_follow_the_weights_and_intervals_the_logit_scale(three):
+    from matplotlib.collections import PathCollection
+
+    from ketanb import plots
+
+    pooled = pool(three)
+    ax = plots.pooled_forest(pooled).axes[0]
+    weights = [s["weight"] for s in pooled["sites"].values()]      # 0.3395, 0.3133, 0.3472 (metafor's weights)
+    squares = [c for c in ax.collections if isinstance(c, PathCollection)]
+    assert [s for c in squares for s in c.get_sizes()] == pytest.approx([150 * w / max(weights) for w in weights])
+    # site-b has 40 patients and site-a 45, but site-b's square is the smaller by weight, not by n
+    assert squares[1].get_sizes()[0] < squares[0].get_sizes()[0]
+    first = ax.containers[0].lines[2][0].get_segments()[0]          # site-a's interval, in percent
+    assert [x for x, _ in first] == pytest.approx([36.8178059833, 65.2250083186], rel=1e-9)
+    texts = [t.get_text() for t in ax.texts]
+    assert "HKSJ interval 21.2 to 77.5%" in texts
+    assert "I² = 64% (0% to 99%), tau² = 0.162 (0 to 10.6)" in ax.get_title()
+    import matplotlib.pyplot as plt
+    plt.close("all")
+
+
 def test_two_sites_have_no_prediction_interval(three, tmp_path):
     pooled = pool(three[:2])
     re_ = pooled["random_effects"]
@@ -177,6 +332,7 @@ def test_two_sites_have_no_prediction_interval(three, tmp_path):
     assert written["random_effects"]["prediction_low"] is None
     assert written["random_effects"]["prediction_high"] is None
     assert "no prediction interval" in describe(pooled)
+    assert "With fewer than 5 sites the interval of I² is very uncertain" in describe(pooled)
 
 
 def test_i2_and_tau2_are_zero_when_q_is_below_df():
@@ -319,11 +475,13 @@ def test_site_names_and_tables(three):
     pooled = pool(" ".join(str(p) for p in three))             # a string as make passes SITES
     table = site_table(pooled)
     assert list(table.columns) == ["site", "n", "favorable", "% (95% CI)", "weight %"]
-    assert list(table["site"]) == ["site-a", "site-b", "site-c", "pooled (random effects)"]
-    assert table["% (95% CI)"].iloc[0] == "51.1 (37.0-65.0)"
-    assert table["% (95% CI)"].iloc[-1] == "49.0 (35.2-63.1)"
+    assert list(table["site"]) == ["site-a", "site-b", "site-c", "pooled (random effects)", "pooled, HKSJ interval"]
+    # the site's interval on the logit scale (not its Wilson 37.0-65.0): see test_site_intervals_on_the_logit_scale
+    assert table["% (95% CI)"].iloc[0] == "51.1 (36.8-65.2)"
+    assert table["% (95% CI)"].iloc[-2] == "49.0 (35.2-63.1)"
+    assert table["% (95% CI)"].iloc[-1] == "49.0 (21.2-77.5)"
     text = describe(pooled)
-    assert "**49.0%** (95% CI 35.2%-63.1%)" in text and "Q = 5.48 on 2 degrees of freedom" in text
+    assert "**49.0%** (95% CI 35.2%-63.1%" in text and "Q = 5.48 on 2 degrees of freedom" in text
     assert "I² = 64%" in text and "between 0.2% and 99.8%" in text
 
 
@@ -479,13 +637,6 @@ def test_check_agreement_returns_the_common_values(three):
         check_agreement(changed)
 
 
-def test_dersimonian_laird_needs_two_valid_sites():
-    with pytest.raises(PoolingError, match="at least two"):
-        dersimonian_laird([3], [10])
-    with pytest.raises(PoolingError, match="0 <= favorable <= n"):
-        dersimonian_laird([3, 11], [10, 10])
-
-
 # ---------------------------------------------------------------------------- synthetic clinics
 
 def included_favorable(n_patients, seed, share):
@@ -568,8 +719,27 @@ def test_pool_notebook_is_thin_parameterized_and_without_outputs():
     text = "".join("".join(c["source"]) for c in code)
     assert "pooling.pool(" in text and "pooling.write_pooled(" in text
     assert "pooling.pool(pooling.read_site_list(sites_file))" in text
+    assert "Markdown(pooling.synthetic_note(pooled))" in text and "pooled_notice" not in text
+    assert "tables.show(pooling.site_table(pooled)," in text and "tables.show(pooling.group_table(pooled)," in text
+    assert nb["metadata"]["ketanb"] == {"index_link": False}       # no index.html under pooled/: no link to one
     assert "plots.pooled_forest(pooled, max_sites=pooling.FOREST_MAX_SITES)" in text and "plots.save(" in text
     assert cells[-1]["cell_type"] == "markdown" and "prediction interval" in "".join(cells[-1]["source"])
+
+
+def test_the_report_template_links_to_an_index_unless_the_notebook_says_there_is_none():
+    import nbformat
+    from nbconvert import HTMLExporter
+
+    from ketanb.compendium.stage import TEMPLATES
+
+    def rendered(metadata):
+        nb = nbformat.v4.new_notebook(cells=[nbformat.v4.new_markdown_cell("# A report")], metadata=metadata)
+        body, _ = HTMLExporter(template_name="reviewer", extra_template_basedirs=[str(TEMPLATES)]
+                               ).from_notebook_node(nb, resources={"metadata": {"name": "x"}})
+        return body
+
+    assert '<a href="index.html">' in rendered({})                       # the stage reports: index.html beside them
+    assert "index.html" not in rendered({"ketanb": {"index_link": False}})     # pool.ipynb's metadata
 
 
 def test_relative_paths_are_taken_from_the_project_root(tmp_path, monkeypatch):
@@ -747,7 +917,8 @@ def test_forest_plot_draws_at_most_50_sites_and_says_so():
     from ketanb import plots
     from ketanb.pooling import FOREST_MAX_SITES
 
-    sites = {f"s{i}": {"n": 10 + i % 7, "favorable": 5, "proportion": 0.5, "ci_low": 0.2, "ci_high": 0.8}
+    sites = {f"s{i}": {"n": 10 + i % 7, "favorable": 5, "proportion": 0.5, "ci_low": 0.2, "ci_high": 0.8,
+                       "y": 0.0, "weight": 1 / 5000, "logit_ci_low": 0.2, "logit_ci_high": 0.8}
              for i in range(5000)}
     pooled = {"confidence": 0.95, "sites": sites, "n": sum(s["n"] for s in sites.values()), "favorable": 25000,
               "random_effects": {"proportion": 0.4, "ci_low": 0.35, "ci_high": 0.45, "tau2": 0.1, "i2": 0.3,
@@ -793,6 +964,13 @@ def test_make_pool_takes_a_site_list_names_sites_by_folder_and_runs_no_path(tmp_
     for text in ((project / "pooled" / "pooled.json").read_text(), page):
         assert str(tmp_path) not in text
     assert "<h1>" not in page and "&lt;h1&gt;X" in page
+    # issue 24: no link to an index that does not exist, no pandas index, the truthful synthetic sentence,
+    # the HKSJ and I² intervals and the warning for fewer than 5 sites
+    assert 'href="index.html"' not in page and "row_heading" not in page
+    assert "All 3 sites ran on synthetic data" in page and "At least one site" not in page
+    assert "Hartung-Knapp-Sidik-Jonkman 95% CI" in page and "I² = " in page
+    assert "With fewer than 5 sites the prediction interval and the interval of I² are very uncertain" in page
+    assert set(pooled["random_effects"]) >= set(INTERVAL_KEYS)
     for setting, said in (("SITES_FILE=list$(shell touch pwned3)`touch pwned4`.txt",
                            "the list of sites list$(shell touch pwned3)`touch pwned4`.txt cannot be read"),
                           ("SITES=sites/a`id>pwned5`/results.json sites/b$(id>pwned6)/results.json",
