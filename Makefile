@@ -2,7 +2,7 @@
 #   make all                                the whole analysis (creates .venv on first use)
 #   make test                               pytest on ketanb + nbval on the rendered notebooks
 #   make all DATA=path PARAMS=file.yaml     another extract / other parameters
-#   make all OUT=runs/t30 PARAMS=t30.yaml   a variant run: outputs under runs/t30, committed ones untouched
+#   make all OUT=runs/t30 PARAMS=runs/t30.yaml   a variant run: outputs under runs/t30, committed ones untouched
 #
 # How a run works: `all` takes the lock of $(OUT)/.build, then (python -m ketanb.compendium.stamps)
 # checks DATA and PARAMS, finishes an interrupted publish, writes content stamps (sha256 of the
