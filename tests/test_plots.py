@@ -678,3 +678,26 @@ def test_side_effects_nest_the_included_in_the_treated_and_draw_a_zero_as_0():
     assert zeros[0].get_position()[0] == pytest.approx(100 / 74)                   # right of the treated bar
     assert [t.get_text() for t in fig.legends[0].get_texts()] == ["all treated, n = 74",
                                                                   "included (within treated), n = 45"]
+
+
+def test_the_index_lists_what_save_listed_by_stage_and_in_the_paper_order(tmp_path, monkeypatch):
+    """The index used a regex on the executed notebooks; now it reads saved-figures/, each figure with
+    the report of the stage whose list of written files names it."""
+    from ketanb.compendium.index import saved_figures
+    from ketanb.paths import WRITTEN_LIST
+
+    (tmp_path / "written").mkdir()
+    for stage, figures in (("02-outcomes", [small_figure(), plots.nrs_before_after(SIX)]),   # saved in this order
+                           ("01-cleaning", [empty_figures()["flow"]()])):
+        monkeypatch.setenv(WRITTEN_LIST, str(tmp_path / "written" / f"{stage}.txt"))
+        for fig in figures:
+            plots.save(fig, f"figures/{fig.get_label()}.png", synthetic=False)
+    monkeypatch.delenv(WRITTEN_LIST)
+    (tmp_path / "written" / "03-subgroups.txt").write_text("figures/other.png\n")             # no figure saved
+    found = saved_figures(tmp_path)
+    assert [(f["path"], f["report"]) for f in found] == [
+        ("figures/flow_diagram.png", "01-cleaning.html"), ("figures/nrs_before_after.png", "02-outcomes.html"),
+        ("figures/sensitivity_forest.png", "02-outcomes.html")]
+    assert [f["caption"] for f in found] == [plots.CAPTIONS[name].caption for name in
+                                             ("flow_diagram", "nrs_before_after", "sensitivity_forest")]
+    assert all((tmp_path / f["vector"]).is_file() for f in found)

@@ -40,6 +40,7 @@ TABLES = {
     "side_effects_treatment.csv": "Treatments given for side effects, included patients (stage 04)",
 }
 
+
 def saved_figures(build: Path) -> list[dict]:
     """The figures the stages of ``build`` saved, as ketanb.plots.save listed them (``saved-figures/``).
 
