@@ -278,8 +278,8 @@ def _group_colour(group: str, position: int) -> str:
          caption="Participant flow: every treated patient, excluded for the first reason that applies; the "
                  "included patients (treated per protocol) and their outcome, favorable or unfavorable, the "
                  "unfavorable ones split by kind (reduction below the threshold, stopped for lack of effect, "
-                 "follow-up NRS missing). The box of the included patients says how a missing follow-up NRS "
-                 "was counted.")
+                 "follow-up NRS missing). The box of the analysed patients says how many had no follow-up NRS "
+                 "and how they were counted.")
 def flow_diagram(flow: dict, outcome: dict, *, breakdown: pd.DataFrame, threshold: float,
                  missing_followup: str) -> Figure:
     """Participant flow: treated, excluded by reason, included (and analysed), favorable / unfavorable by kind.
