@@ -1,5 +1,7 @@
-"""Figures: files written reproducibly, HTML the reports' index can read, every figure on empty input,
-and the details that were wrong before (threshold label, colour by outcome, axis limits, row count)."""
+"""Figures: files written reproducibly, captions from their one home, sizes and text for print,
+every figure on empty input, and the details that were wrong before (threshold label, colour by
+outcome, axis limits, row count)."""
+import json
 import os
 import warnings
 import re
@@ -9,14 +11,17 @@ import matplotlib.colors as mcolors
 import numpy as np
 import pandas as pd
 import pytest
+from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.collections import PathCollection
 from matplotlib.figure import Figure
 from PIL import Image
 
-from ketanb import plots
+from ketanb import outcomes, plots
 from ketanb.input import contract
+from ketanb.paths import ROOT
+from ketanb.tables import pct
 
-# The pattern the reports' index (ketanb.index) uses to find figures in executed notebooks.
+# The HTML a saved figure shows in a notebook.
 FIGURE_HTML = re.compile(r'<figure class="ketanb-figure".*?alt="(?P<alt>[^"]*)".*?<figcaption><b>(?P<path>[^<]+)</b>: '
                          r'(?P<caption>.*?)</figcaption></figure>', re.S)
 
@@ -51,6 +56,20 @@ def all_texts(fig: Figure) -> list[str]:
     return [t.get_text() for ax in fig.axes for t in ax.texts]
 
 
+@pytest.fixture(autouse=True)
+def in_tmp_path(tmp_path, monkeypatch):
+    """save() lists each figure under saved-figures/ of the working directory: a temporary one."""
+    monkeypatch.chdir(tmp_path)
+
+
+NO_BREAKDOWN = pd.DataFrame({"outcome": [], "patients": []})
+
+
+def save_any(fig: Figure, path, **kwargs):
+    """Save a figure of this module (its caption from plots.CAPTIONS) or another one (an alt text)."""
+    return plots.save(fig, path, **({} if fig.get_label() in plots.CAPTIONS else {"alt": "a figure"}), **kwargs)
+
+
 # --- save ------------------------------------------------------------------------------------
 
 def small_figure() -> Figure:
@@ -60,11 +79,11 @@ def small_figure() -> Figure:
 
 def test_save_writes_png_and_svg_identical_on_rebuild(tmp_path):
     target = tmp_path / "figures" / "sensitivity.png"  # the folder does not exist yet
-    saved = plots.save(small_figure(), target, synthetic=True, alt="a forest plot")
+    saved = plots.save(small_figure(), target, synthetic=True)
     png, svg = target.read_bytes(), target.with_suffix(".svg").read_bytes()
     assert png.startswith(b"\x89PNG") and b"<svg" in svg
     assert saved.data == png
-    plots.save(small_figure(), target, synthetic=True, alt="a forest plot")  # a new figure, same content
+    plots.save(small_figure(), target, synthetic=True)  # a new figure, same content
     assert target.read_bytes() == png
     assert target.with_suffix(".svg").read_bytes() == svg
     assert sorted(p.name for p in target.parent.iterdir()) == ["sensitivity.png", "sensitivity.svg"]  # no temp files
@@ -72,24 +91,24 @@ def test_save_writes_png_and_svg_identical_on_rebuild(tmp_path):
 
 def test_saving_the_same_content_keeps_the_modification_time(tmp_path):
     target = tmp_path / "figure.png"
-    plots.save(small_figure(), target, synthetic=False, alt="x")
+    plots.save(small_figure(), target, synthetic=False)
     for path in (target, target.with_suffix(".svg")):
         os.utime(path, (1_000_000, 1_000_000))
-    plots.save(small_figure(), target, synthetic=False, alt="x")
+    plots.save(small_figure(), target, synthetic=False)
     assert target.stat().st_mtime == target.with_suffix(".svg").stat().st_mtime == 1_000_000
 
 
 def test_saving_different_content_changes_the_file(tmp_path):
     target = tmp_path / "figure.png"
-    plots.save(small_figure(), target, synthetic=False, alt="x")
+    plots.save(small_figure(), target, synthetic=False)
     before = target.read_bytes()
-    plots.save(small_figure(), target, synthetic=True, alt="x")  # now with the synthetic stamp
+    plots.save(small_figure(), target, synthetic=True)  # now with the synthetic stamp
     assert target.read_bytes() != before
 
 
 def test_png_is_300_dpi_and_carries_no_software_tag(tmp_path):
     target = tmp_path / "figure.png"
-    plots.save(small_figure(), target, synthetic=False, alt="x")
+    plots.save(small_figure(), target, synthetic=False)
     with Image.open(target) as image:
         assert image.info["dpi"] == pytest.approx((300, 300), abs=0.01)
         assert "Software" not in image.info
@@ -98,16 +117,17 @@ def test_png_is_300_dpi_and_carries_no_software_tag(tmp_path):
 
 def test_synthetic_stamp_is_a_suptitle(tmp_path):
     fig = small_figure()
-    plots.save(fig, tmp_path / "figure.png", synthetic=True, alt="x")
+    plots.save(fig, tmp_path / "figure.png", synthetic=True)
     assert fig.get_suptitle() == plots.SYNTHETIC_LABEL
     plain = small_figure()
-    plots.save(plain, tmp_path / "plain.png", synthetic=False, alt="x")
+    plots.save(plain, tmp_path / "plain.png", synthetic=False)
     assert plain.get_suptitle() == ""
 
 
-def test_saved_figure_html_matches_the_index_pattern(tmp_path, monkeypatch):
-    monkeypatch.chdir(tmp_path)
-    saved = plots.save(small_figure(), "figures/flow.png", synthetic=False,
+def test_saved_figure_html_escapes_alt_and_caption(tmp_path):
+    fig = plots.new_figure()                       # not drawn by a figure function: alt and caption given
+    fig.add_subplot().plot([0, 1])
+    saved = plots.save(fig, "figures/flow.png", synthetic=False,
                        alt='Flow of "patients" & exclusions', caption="Participant flow <STROBE>")
     assert (tmp_path / "figures" / "flow.png").is_file()
     match = FIGURE_HTML.search(saved._repr_html_())
@@ -140,8 +160,8 @@ def empty_figures():
     side_columns = ["population", "event", "patients", "proportion", "ci_low", "ci_high", "occurrences"]
     no_outcome = {"n": 0, "favorable": 0, "proportion": None, "ci_low": None, "ci_high": None, "missing_followup": 0}
     return {
-        "flow": lambda: plots.flow_diagram({"treated": 0, "included": 0, "excluded": {}}, no_outcome, threshold=50,
-                                           missing_followup="nonresponder"),
+        "flow": lambda: plots.flow_diagram({"treated": 0, "included": 0, "excluded": {}}, no_outcome,
+                                           breakdown=NO_BREAKDOWN, threshold=50, missing_followup="nonresponder"),
         "before_after": lambda: plots.nrs_before_after(EMPTY_OUTCOMES),
         "reduction": lambda: plots.reduction_distribution(EMPTY_OUTCOMES, threshold=50),
         "sensitivity": lambda: plots.sensitivity_forest(
@@ -164,7 +184,7 @@ def test_every_figure_works_without_patients(name, tmp_path):
     fig = empty_figures()[name]()
     assert isinstance(fig, Figure)
     assert fig.axes[0].get_title()
-    plots.save(fig, tmp_path / "empty.png", synthetic=False, alt=name)  # drawing must not fail either
+    save_any(fig, tmp_path / "empty.png", synthetic=False)  # drawing must not fail either
     if name != "flow":
         assert any(text.startswith(("no ", "only one")) for text in all_texts(fig)), all_texts(fig)
 
@@ -178,11 +198,12 @@ def test_flow_diagram_shows_every_exclusion_reason_in_order():
     excluded = dict(zip(contract.REASON_LABELS, [4, 3, 5, 6, 8, 3]))
     fig = plots.flow_diagram({"treated": 74, "included": 45, "excluded": excluded},
                              {"n": 45, "favorable": 23, "proportion": 23 / 45, "ci_low": 0.37, "ci_high": 0.65,
-                              "missing_followup": 3}, threshold=50, missing_followup="nonresponder")
+                              "missing_followup": 3}, breakdown=NO_BREAKDOWN, threshold=50,
+                             missing_followup="nonresponder")
     box = next(t for t in all_texts(fig) if t.startswith("Excluded"))
     assert box.splitlines() == ["Excluded: n = 29"] + [f"{label}: {n}" for label, n in
                                                        zip(contract.REASON_LABELS.values(), excluded.values())]
-    assert any("23/45 (51.1%)" in t and "no stop for lack of effect" in t for t in all_texts(fig))
+    assert any(f"23/45 ({pct(23 / 45)})" in t and "no stop for lack of effect" in t for t in all_texts(fig))
 
 
 @pytest.mark.parametrize("mode, note", [("nonresponder", "3 with missing follow-up NRS counted unfavorable"),
@@ -192,8 +213,8 @@ def test_flow_diagram_says_how_missing_follow_up_was_counted(mode, note):
     fig = plots.flow_diagram({"treated": 50, "included": 45, "excluded": {"test_dose_only": 5}},
                              {"n": 45 if mode != "exclude" else 42, "favorable": 23, "proportion": 0.5,
                               "ci_low": 0.4, "ci_high": 0.6, "missing_followup": 3},
-                             threshold=50, missing_followup=mode)
-    analysed = next(t for t in all_texts(fig) if t.startswith("Analysed"))
+                             breakdown=NO_BREAKDOWN, threshold=50, missing_followup=mode)
+    analysed = next(t for t in all_texts(fig) if t.startswith(("Analysed", "Included and analysed")))
     assert analysed.splitlines()[2:] == ([note] if note else [])
 
 
@@ -253,7 +274,7 @@ def test_reduction_distribution_colours_by_outcome_not_by_reduction():
     assert heights[plots.OUTCOME_COLOURS["favorable"].lower()] == 1
     fig = plots.reduction_distribution(frame, threshold=50, min_group_size=1)
     assert "1 without a follow-up NRS not shown" in fig.axes[0].get_title()
-    assert any("50% reduction" in t for t in all_texts(fig))
+    assert any(f"{pct(0.5, 0)} reduction" in t for t in all_texts(fig))
 
 
 def test_reduction_distribution_draws_no_bar_for_fewer_than_min_group_size():
@@ -275,10 +296,10 @@ def test_subgroup_axis_is_0_to_100_with_counts_and_note():
                                      group_by="pain_mechanism", confidence=0.95, p_value=0.537, unclassified=2)
     ax = fig.axes[0]
     assert ax.get_xlim() == (0, 100)
-    assert "11/20 (55%)" in all_texts(fig)
-    assert "unclassified: n = 2 (fewer than 5: no estimate shown)" in all_texts(fig)
-    assert "p = 0.537" in ax.get_title()
-    assert [t.get_text() for t in fig.legends[0].get_texts()] == ["all analysed patients: 23/45 (51.1%)"]
+    assert f"11/20\n({pct(0.55)})" in all_texts(fig)              # one decimal, as everywhere (was "55%")
+    assert "unclassified: n = 2\n(fewer than 5: no estimate shown)" in all_texts(fig)
+    assert "p = 0.537" in ax.get_title() and ax.get_title().startswith("Exploratory: ")
+    assert [t.get_text() for t in fig.legends[0].get_texts()] == [f"all analysed patients:\n23/45 ({pct(23 / 45)})"]
 
 
 def test_subgroup_note_absent_when_unclassified_is_a_row():
@@ -298,10 +319,10 @@ def test_sensitivity_forest_has_one_tick_per_row_and_marks_the_main_analysis():
     ax = fig.axes[0]
     assert len(ax.get_yticks()) == len(table)
     assert ax.get_xlim() == (0, 100)
-    assert ax.get_xlabel() == "Favorable outcome (%), 95% Wilson confidence interval"
+    assert ax.get_xlabel() == f"Favorable outcome (%), {pct(0.95, 0)} Wilson confidence interval"
     bold = [t.get_text() for t in ax.get_yticklabels() if t.get_fontweight() == "bold"]
     assert bold == ["responder threshold 50%"]
-    assert "23/45 (51.1%)" in all_texts(fig)
+    assert f"23/45 ({pct(23 / 45)})" in all_texts(fig)
 
 
 def test_side_effects_sorted_by_treated_frequency_with_population_sizes():
@@ -315,7 +336,8 @@ def test_side_effects_sorted_by_treated_frequency_with_population_sizes():
     ax = fig.axes[0]
     ticks = sorted(zip(ax.get_yticks(), (t.get_text() for t in ax.get_yticklabels())), reverse=True)
     assert [label for _, label in ticks] == ["drowsiness", "nausea", "blurred vision"]  # top to bottom
-    assert [t.get_text() for t in ax.get_legend().get_texts()] == ["all treated (n = 74)", "included (n = 45)"]
+    assert [t.get_text() for t in fig.legends[0].get_texts()] == ["all treated, n = 74",
+                                                                  "included (within treated), n = 45"]
 
 
 def test_responder_curves_labels():
@@ -327,9 +349,11 @@ def test_responder_curves_labels():
                        for group in ("overall", "neuropathic")])
     fig = plots.responder_curves(curve, threshold=50, confidence=0.95)
     ax = fig.axes[0]
-    assert ax.get_xlabel() == "Responder threshold: reduction in pain from baseline (%)"
+    assert ax.get_xlabel() == "Responder threshold:\nreduction in pain from baseline (%)"
     assert ax.get_ylabel().startswith("Favorable outcome (%)")
-    assert "threshold 50%:\n10/20 (50.0%)" in all_texts(fig)
+    assert f"threshold {pct(0.5, 0)}:\n10/20 ({pct(0.5)})" in all_texts(fig)
+    legend = [t.get_text() for t in fig.legends[0].get_texts()]
+    assert legend[:2] == ["overall (n = 20)", f"overall, {pct(0.95, 0)} pointwise confidence band (Wilson)"]
 
 
 def rd_input(with_comparison=True):
@@ -388,7 +412,8 @@ def test_flow_diagram_of_three_included_patients_shows_counts_without_percentage
     (before, the diagram drew 100 % and 1 - None failed)."""
     fig = plots.flow_diagram({"treated": 3, "included": 3, "excluded": {}},
                              {"n": 3, "favorable": 3, "proportion": None, "ci_low": None, "ci_high": None,
-                              "missing_followup": 0}, threshold=50, missing_followup="nonresponder")
+                              "missing_followup": 0}, breakdown=NO_BREAKDOWN, threshold=50,
+                             missing_followup="nonresponder")
     boxes = [t for t in all_texts(fig) if t.startswith(("Favorable", "Unfavorable"))]
     assert [b.splitlines()[-1] for b in boxes] == ["n = 3/3", "n = 0/3"]
     assert not any("%)" in t for t in all_texts(fig))
@@ -419,7 +444,7 @@ def test_labels_from_the_data_are_drawn_as_written_without_warnings(tmp_path):
     with warnings.catch_warnings():
         warnings.simplefilter("error")                                   # a glyph warning fails the test
         for name, fig in figures.items():
-            plots.save(fig, tmp_path / f"{name}.png", synthetic=False, alt=name)
+            plots.save(fig, tmp_path / f"{name}.png", synthetic=False)
     ticks = [t.get_text() for t in figures["groups"].axes[0].get_yticklabels()]
     assert ticks[0] == "$\\foo$ U+4E2D"
     legend = [t.get_text() for t in figures["curve"].legends[0].get_texts()]
@@ -436,5 +461,245 @@ def test_side_effect_bars_without_the_treated_population():
              "ci_low": 0.3, "ci_high": 0.8, "occurrences": 6}]
     fig = plots.side_effect_bars(pd.DataFrame(rows), confidence=0.95, population_sizes={"treated": 11, "included": 10})
     ax = fig.axes[0]
-    assert [t.get_text() for t in ax.get_legend().get_texts()] == ["included (n = 10)"]
-    assert ax.get_title().endswith("any event: all treated n = 11; included 6/10 (60.0%)")
+    assert [t.get_text() for t in fig.legends[0].get_texts()] == ["included (within treated), n = 10"]
+    assert ax.get_title().endswith(f"any event: all treated n = 11\nincluded 6/10 ({pct(0.6)})")
+
+
+# --- issue 24: one home for captions; figures for print ------------------------------------------
+
+FIGURE_FUNCTIONS = ["flow_diagram", "nrs_before_after", "reduction_distribution", "sensitivity_forest",
+                    "responder_curves", "subgroup_proportions", "side_effect_bars", "risk_difference_forest"]
+
+
+def test_every_figure_function_has_its_caption_in_the_one_home():
+    assert list(plots.CAPTIONS) == FIGURE_FUNCTIONS                    # declared above each function, paper order
+    for name, home in plots.CAPTIONS.items():
+        assert home.alt.strip() and home.caption.strip(), name
+        assert getattr(plots, name).__name__ == name                    # the decorator keeps the function's name
+
+
+def test_save_takes_the_caption_from_its_home_and_lists_the_figure(tmp_path):
+    saved = plots.save(small_figure(), "figures/sensitivity.png", synthetic=False)
+    home = plots.CAPTIONS["sensitivity_forest"]
+    assert (saved.alt, saved.caption) == (home.alt, home.caption)
+    listed = json.loads((tmp_path / "saved-figures" / "sensitivity.png.json").read_text(encoding="utf-8"))
+    assert listed == {"path": "figures/sensitivity.png", "vector": "figures/sensitivity.svg",
+                      "figure": "sensitivity_forest", "alt": home.alt, "caption": home.caption}
+    assert sorted(p.name for p in (tmp_path / "figures").iterdir()) == ["sensitivity.png", "sensitivity.svg"]
+
+
+def test_save_refuses_a_second_caption_for_a_figure_that_has_one():
+    with pytest.raises(TypeError, match="CAPTIONS"):
+        plots.save(small_figure(), "figures/sensitivity.png", synthetic=False, caption="Each disc is a pair")
+    with pytest.raises(TypeError, match="alt text"):
+        plots.save(plots.new_figure(), "figures/other.png", synthetic=False)   # no home: alt text needed
+
+
+def notebook_cells(kind: str) -> dict[str, str]:
+    """The source of every cell of one kind in the stage notebooks, by notebook and cell id."""
+    cells = {}
+    for notebook in sorted((ROOT / "notebooks").glob("[0-9]*.ipynb")):
+        for cell in json.loads(notebook.read_text(encoding="utf-8"))["cells"]:
+            if cell["cell_type"] == kind:
+                cells[f"{notebook.name}:{cell['id']}"] = "".join(cell["source"])
+    return cells
+
+
+def test_notebooks_take_every_caption_from_the_home():
+    """Report 02 described the old paired-disc figure ("Each disc is a pair of NRS values...") under the
+    bar chart: a caption written beside the call drifted from the figure. Now no notebook writes one."""
+    saves = {name: source for name, source in notebook_cells("code").items() if "plots.save(" in source}
+    assert len(saves) == 8
+    for name, source in saves.items():
+        assert "alt=" not in source and "caption=" not in source, name
+    for name, text in notebook_cells("markdown").items():
+        assert not re.search(r"\bdiscs?\b|pair of NRS|its area shows", text, re.I), name
+
+
+def realistic_figures():
+    """Every figure function on inputs like the shipped run's (74 treated, 45 included, 12 events)."""
+    excluded = dict(zip(contract.REASON_LABELS, [4, 3, 5, 6, 8, 3]))
+    breakdown = pd.DataFrame({"outcome": ["favorable", "unfavorable: reduction below threshold",
+                                          "unfavorable: stopped for lack of effect",
+                                          "unfavorable: follow-up NRS missing"], "patients": [23, 12, 7, 3]})
+    rng = np.random.default_rng(1)
+    rows = [(float(rng.integers(5, 11)), float(rng.integers(0, 9)), bool(i % 2), None) for i in range(42)]
+    frame = outcomes_frame(rows + [(7, None, False, None)] * 3)
+    thresholds = np.arange(0, 101)
+    share = np.clip(1 - thresholds / 100, 0, 1)
+    curve = pd.concat([pd.DataFrame({"group": group, "threshold_pct": thresholds, "n": n,
+                                     "responders": (n * share).round(), "proportion": share,
+                                     "ci_low": share * 0.8, "ci_high": np.minimum(share * 1.2, 1)})
+                       for group, n in (("overall", 45), ("neuropathic", 20), ("nociceptive", 11),
+                                        ("nociplastic", 12))])
+    analyses = ["main analysis: threshold 50%, missing follow-up counted unfavorable", "responder threshold 30%",
+                "responder threshold 70%", "missing follow-up NRS left out of the denominator",
+                "missing follow-up NRS counted favorable (best case)", "stops for side effects counted unfavorable",
+                "all treated patients, excluded ones too"]
+    sensitivity = proportions([(a, 45, 23) for a in analyses], column="analysis").assign(
+        main_analysis=[True] + [False] * 6)
+    side = []
+    for population, n in (("treated", 74), ("included", 45)):
+        for i, event in enumerate(("any event", *contract.EVENTS)):
+            k = 45 if i == 0 else max(15 - i - (3 if population == "included" else 0), 0)
+            if k:
+                side.append({"population": population, "event": event, "patients": k, "proportion": k / n,
+                             "ci_low": k / n / 2, "ci_high": min(k / n * 1.5, 1), "occurrences": k})
+    return {
+        "flow_diagram": plots.flow_diagram({"treated": 74, "included": 45, "excluded": excluded},
+                                           {"n": 45, "favorable": 23, "proportion": 23 / 45, "missing_followup": 3},
+                                           breakdown=breakdown, threshold=50, missing_followup="nonresponder"),
+        "nrs_before_after": plots.nrs_before_after(frame),
+        "reduction_distribution": plots.reduction_distribution(frame, threshold=50),
+        "sensitivity_forest": plots.sensitivity_forest(sensitivity, confidence=0.95),
+        "responder_curves": plots.responder_curves(curve, threshold=50, confidence=0.95),
+        "subgroup_proportions": plots.subgroup_proportions(
+            proportions([("neuropathic", 20, 11), ("nociceptive", 11, 4), ("nociplastic", 12, 7)]),
+            {"n": 45, "favorable": 23, "proportion": 23 / 45}, group_by="pain_mechanism", confidence=0.95,
+            p_value=0.537, unclassified=2),
+        "side_effect_bars": plots.side_effect_bars(pd.DataFrame(side), confidence=0.95,
+                                                   population_sizes={"treated": 74, "included": 45}),
+        "risk_difference_forest": plots.risk_difference_forest(rd_input(), confidence=0.95),
+    }
+
+
+def drawn_texts(fig: Figure):
+    """Every visible, non-empty text of a figure once drawn (ticks and legends included), and the renderer."""
+    canvas = FigureCanvasAgg(fig)
+    canvas.draw()
+    hidden = {id(t) for ax in fig.axes if not ax.axison                  # axis off (the flow diagram)
+              for axis in (ax.xaxis, ax.yaxis) for t in axis.findobj(matplotlib.text.Text)}
+    for ax in fig.axes:                                                   # ticks outside the axes: not drawn
+        for axis in (ax.xaxis, ax.yaxis):
+            low, high = sorted(axis.get_view_interval())
+            hidden |= {id(label) for tick in axis.get_major_ticks() + axis.get_minor_ticks()
+                       if tick.get_loc() is None or not low - 1e-9 <= tick.get_loc() <= high + 1e-9
+                       for label in (tick.label1, tick.label2)}
+    texts = [t for t in fig.findobj(matplotlib.text.Text)
+             if t.get_visible() and t.get_text().strip() and id(t) not in hidden]
+    return texts, canvas.get_renderer()
+
+
+@pytest.mark.parametrize("source", ["realistic", "empty"])
+def test_every_figure_is_drawn_at_a_journal_width_with_text_of_at_least_7_points(source):
+    """Drawn 6-7 in wide and printed at 3.5 in, the ticks shrank to about 6 pt: now every figure is drawn
+    at a column width (3.5 or 7 in) and printed at 100 %, its smallest text 7 pt, all of it inside."""
+    figures = realistic_figures() if source == "realistic" else {
+        name: make() for name, make in empty_figures().items() if name != "pooled"}
+    assert len(figures) == 8
+    for name, fig in figures.items():
+        plots.save(fig, f"{name}.png", synthetic=True)                    # with the synthetic stamp (7 pt)
+        width, height = fig.get_size_inches()
+        assert width in (plots.SINGLE_COLUMN, plots.DOUBLE_COLUMN) and height <= 9, name
+        texts, renderer = drawn_texts(fig)
+        assert texts, name
+        frame = fig.bbox
+        for text in texts:
+            assert text.get_fontsize() >= 7, (name, text.get_text(), text.get_fontsize())
+            box = text.get_window_extent(renderer)
+            assert (box.x0 >= frame.x0 - 1 and box.x1 <= frame.x1 + 1 and box.y0 >= frame.y0 - 1
+                    and box.y1 <= frame.y1 + 1), (name, text.get_text(), box, frame)    # nothing cut off
+
+
+def test_svg_keeps_text_as_text_and_is_identical_on_rebuild(tmp_path):
+    """SVG text was outlined (paths per glyph): not editable. Now <text> elements, the same bytes twice."""
+    plots.save(plots.subgroup_proportions(proportions([("neuropathic", 20, 11), ("nociceptive", 11, 4)]),
+                                          {"n": 31, "favorable": 15, "proportion": 15 / 31}, group_by="pain_mechanism",
+                                          confidence=0.95, p_value=0.5), "figures/subgroups.png", synthetic=True)
+    svg = (tmp_path / "figures" / "subgroups.svg").read_text(encoding="utf-8")
+    assert "<text" in svg and "SYNTHETIC DATA" in svg and "neuropathic" in svg and "Exploratory" in svg
+    assert 'id="DejaVuSans-' not in svg                                  # no glyph outlines
+    assert "<dc:date>" not in svg
+    plots.save(plots.subgroup_proportions(proportions([("neuropathic", 20, 11), ("nociceptive", 11, 4)]),
+                                          {"n": 31, "favorable": 15, "proportion": 15 / 31}, group_by="pain_mechanism",
+                                          confidence=0.95, p_value=0.5), "again/subgroups.png", synthetic=True)
+    assert (tmp_path / "again" / "subgroups.svg").read_text(encoding="utf-8") == svg
+
+
+def six_in_the_denominator():
+    """By hand: 2 favorable; 1 below the threshold (8 -> 6: 25 %); 2 stopped for lack of effect (one of
+    them with 80 %); 1 without a follow-up NRS, counted unfavorable: unfavorable 4 = 1 + 2 + 1."""
+    frame = outcomes_frame([(10, 2, True, None), (8, 2, True, None), (8, 6, False, None),
+                            (10, 2, False, "lack_of_effect"), (9, 8, False, "lack_of_effect"),
+                            (7, None, False, None)])
+    frame["in_denominator"] = True
+    return frame
+
+
+def test_flow_diagram_splits_the_unfavorable_box_into_its_computed_parts():
+    frame = six_in_the_denominator()
+    breakdown = outcomes.responder_counts(frame)
+    assert breakdown["patients"].tolist() == [2, 1, 2, 1]
+    fig = plots.flow_diagram({"treated": 6, "included": 6, "excluded": {}},
+                             {"n": 6, "favorable": 2, "proportion": 2 / 6, "missing_followup": 1},
+                             breakdown=breakdown, threshold=50, missing_followup="nonresponder")
+    texts = all_texts(fig)
+    assert f"Unfavorable outcome\nn = 4/6 ({pct(4 / 6)})" in texts
+    assert {"Reduction below threshold\nn = 1", "Stopped for lack of effect\nn = 2",
+            "Follow-up NRS missing\nn = 1"} <= set(texts)
+    # one box for the included patients, who are the analysed ones: no repeated Included / Analysed box
+    assert [t.splitlines()[:2] for t in texts if t.startswith(("Included", "Analysed"))] == [
+        ["Included and analysed: treated per protocol", "n = 6"]]
+    assert not any(t.startswith(("Analysed", "Included:")) for t in texts)
+
+
+def test_flow_diagram_without_the_missing_part_when_missing_follow_up_is_left_out():
+    frame = six_in_the_denominator()
+    frame.loc[frame["followup_nrs"].isna(), "in_denominator"] = False
+    breakdown = outcomes.responder_counts(frame)
+    fig = plots.flow_diagram({"treated": 6, "included": 6, "excluded": {}},
+                             {"n": 5, "favorable": 2, "proportion": 2 / 5, "missing_followup": 1},
+                             breakdown=breakdown, threshold=50, missing_followup="exclude")
+    texts = all_texts(fig)
+    assert {"Reduction below threshold\nn = 1", "Stopped for lack of effect\nn = 2"} <= set(texts)
+    assert not any(t.startswith("Follow-up NRS missing") for t in texts)
+    assert "Analysed\nn = 5" in texts and "Not analysed: no follow-up NRS\nn = 1" in texts
+
+
+def test_side_effects_nest_the_included_in_the_treated_and_draw_a_zero_as_0():
+    """vomiting: 1 of 74 treated, no included patient (the table lists only the events that occur)."""
+    rows = [("treated", "any event", 20, 74), ("treated", "nausea", 14, 74), ("treated", "vomiting", 1, 74),
+            ("treated", "blurred_vision", 3, 74), ("included", "any event", 12, 45), ("included", "nausea", 10, 45),
+            ("included", "blurred_vision", 2, 45)]
+    table = pd.DataFrame([{"population": p, "event": e, "patients": k, "proportion": k / n, "ci_low": k / n / 2,
+                           "ci_high": min(1.5 * k / n, 1), "occurrences": k} for p, e, k, n in rows])
+    fig = plots.side_effect_bars(table, confidence=0.95, population_sizes={"treated": 74, "included": 45})
+    ax = fig.axes[0]
+    ticks = dict(zip((t.get_text() for t in ax.get_yticklabels()), ax.get_yticks()))
+    assert set(ticks) == {"nausea", "vomiting", "blurred vision"}                    # words, not codes
+    treated_bars, included_bars = (list(c) for c in ax.containers if hasattr(c, "patches"))
+    for treated, included in zip(treated_bars, included_bars):                     # same row, drawn inside
+        centre = treated.get_y() + treated.get_height() / 2
+        assert included.get_y() + included.get_height() / 2 == pytest.approx(centre)
+        assert included.get_height() < treated.get_height()
+    vomiting = [bar for bar in included_bars
+                if bar.get_y() + bar.get_height() / 2 == pytest.approx(ticks["vomiting"])]
+    assert len(vomiting) == 1 and vomiting[0].get_width() == 0                     # a bar of 0, not left out
+    zeros = [t for t in ax.texts if t.get_text().strip() == "0"]
+    assert len(zeros) == 1 and zeros[0].get_position()[1] == pytest.approx(ticks["vomiting"])
+    assert zeros[0].get_position()[0] == pytest.approx(100 / 74)                   # right of the treated bar
+    assert [t.get_text() for t in fig.legends[0].get_texts()] == ["all treated, n = 74",
+                                                                  "included (within treated), n = 45"]
+
+
+def test_the_index_lists_what_save_listed_by_stage_and_in_the_paper_order(tmp_path, monkeypatch):
+    """The index used a regex on the executed notebooks; now it reads saved-figures/, each figure with
+    the report of the stage whose list of written files names it."""
+    from ketanb.compendium.index import saved_figures
+    from ketanb.paths import WRITTEN_LIST
+
+    (tmp_path / "written").mkdir()
+    for stage, figures in (("02-outcomes", [small_figure(), plots.nrs_before_after(SIX)]),   # saved in this order
+                           ("01-cleaning", [empty_figures()["flow"]()])):
+        monkeypatch.setenv(WRITTEN_LIST, str(tmp_path / "written" / f"{stage}.txt"))
+        for fig in figures:
+            plots.save(fig, f"figures/{fig.get_label()}.png", synthetic=False)
+    monkeypatch.delenv(WRITTEN_LIST)
+    (tmp_path / "written" / "03-subgroups.txt").write_text("figures/other.png\n")             # no figure saved
+    found = saved_figures(tmp_path)
+    assert [(f["path"], f["report"]) for f in found] == [
+        ("figures/flow_diagram.png", "01-cleaning.html"), ("figures/nrs_before_after.png", "02-outcomes.html"),
+        ("figures/sensitivity_forest.png", "02-outcomes.html")]
+    assert [f["caption"] for f in found] == [plots.CAPTIONS[name].caption for name in
+                                             ("flow_diagram", "nrs_before_after", "sensitivity_forest")]
+    assert all((tmp_path / f["vector"]).is_file() for f in found)

@@ -1,12 +1,13 @@
 """What reviewers open: reports/index.html and the rendered stage reports (committed outputs)."""
+import html
 import json
 import re
 
 import pandas as pd
 import pytest
 
-from ketanb import tables
-from ketanb.compendium.index import PUBLISHED, TABLES, _comparison, figures_in_reports
+from ketanb import plots, tables
+from ketanb.compendium.index import PUBLISHED, TABLES, _comparison
 from ketanb.paths import ROOT
 
 REPORTS = ROOT / "reports"
@@ -24,14 +25,39 @@ def test_every_table_is_described_on_the_index():
     assert all(f"results/{name}" in index for name in tables)
 
 
-def test_every_figure_is_on_the_index_with_caption_alt_text_and_vector_copy():
-    figures = figures_in_reports(REPORTS)
-    assert sorted(f["path"] for f in figures) == sorted(f"figures/{p.name}" for p in (ROOT / "figures").glob("*.png"))
+INDEX_FIGURE = re.compile(r'<figure><a href="\.\./(?P<path>[^"]+)"><img src="\.\./(?P=path)" alt="(?P<alt>[^"]*)"[^>]*>'
+                          r'</a>\s*<figcaption><b>(?P=path)</b>: (?P<caption>.*?) \(<a href="(?P<report>[^"]+)">report'
+                          r'</a>; vector:\s*<a href="\.\./(?P<vector>[^"]+)">SVG</a>\)</figcaption></figure>', re.S)
+NOTEBOOK_FIGURE = re.compile(r'<figure class="ketanb-figure".*?alt="(?P<alt>[^"]*)".*?<figcaption><b>(?P<path>[^<]+)</b>: '
+                             r'(?P<caption>.*?)</figcaption></figure>', re.S)
+
+
+def test_every_figure_is_on_the_index_with_its_caption_from_the_one_home_and_a_vector_copy():
+    """The index read captions back out of the executed notebooks with a regex; now it reads the list
+    plots.save writes, and every alt text and caption is the one declared beside the drawing function."""
     index = (REPORTS / "index.html").read_text(encoding="utf-8")
-    for f in figures:
-        assert f["alt"].strip() and f["caption"].strip()
-        assert f'<img src="../{f["path"]}" alt="' in index
-        assert (ROOT / f["vector"]).is_file() and f'href="../{f["vector"]}"' in index
+    shown = [m.groupdict() for m in INDEX_FIGURE.finditer(index)]
+    assert sorted(f["path"] for f in shown) == sorted(f"figures/{p.name}" for p in (ROOT / "figures").glob("*.png"))
+    homes = {(home.alt, home.caption) for home in plots.CAPTIONS.values()}
+    for f in shown:
+        assert (html.unescape(f["alt"]), html.unescape(f["caption"])) in homes, f["path"]
+        assert (ROOT / f["vector"]).is_file() and (REPORTS / f["report"]).is_file()
+    assert len({f["caption"] for f in shown}) == len(shown)
+
+
+def test_reports_show_each_figure_with_its_caption_from_the_one_home_and_describe_none_otherwise():
+    """Report 02 said "Each disc is a pair of NRS values..." above a bar chart of scores."""
+    homes = {(home.alt, home.caption) for home in plots.CAPTIONS.values()}
+    shown = 0
+    for notebook in sorted(REPORTS.glob("[0-9]*.ipynb")):
+        for cell in json.loads(notebook.read_text(encoding="utf-8"))["cells"]:
+            for output in cell.get("outputs", []):
+                for m in NOTEBOOK_FIGURE.finditer("".join(output.get("data", {}).get("text/html", ""))):
+                    assert (html.unescape(m["alt"]), html.unescape(m["caption"])) in homes, m["path"]
+                    shown += 1
+            if cell["cell_type"] == "markdown":
+                assert not re.search(r"\bdiscs?\b|pair of NRS|its area shows", "".join(cell["source"]), re.I)
+    assert shown == len(list((ROOT / "figures").glob("*.png")))
 
 
 def test_index_opens_with_published_beside_reproduced():

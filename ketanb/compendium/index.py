@@ -2,14 +2,12 @@
 
 It opens with the published numbers beside this run's, then the main results
 (every number read from results.json, none typed in), links to every stage
-report, figure (with its caption and alt text, taken from the executed
-notebook) and table. It needs no script and no network: open the file.
+report, figure (with the caption and alt text that ketanb.plots.save listed
+for it) and table. It needs no script and no network: open the file.
 """
 from __future__ import annotations
 
-import html
 import json
-import re
 from pathlib import Path
 
 import jinja2
@@ -17,8 +15,9 @@ import jinja2
 from .. import tables as fmt
 from ..input.contract import REASON_LABELS
 from ..input.read import SYNTHETIC_HEADLINE, SYNTHETIC_NOTICE
+from ..plots import CAPTIONS, SAVED_FIGURES
 
-__all__ = ["PUBLISHED", "TABLES", "figures_in_reports", "build_index"]
+__all__ = ["PUBLISHED", "TABLES", "saved_figures", "build_index"]
 
 #: The published numbers (Vallé et al., Acta Anaesthesiologica Belgica, May 2024): 74 patients
 #: treated, 45 treated per protocol and analysed, a favorable outcome in 23/45 (51.1%), no
@@ -41,20 +40,23 @@ TABLES = {
     "side_effects_treatment.csv": "Treatments given for side effects, included patients (stage 04)",
 }
 
-_FIGURE = re.compile(r'<figure class="ketanb-figure".*?alt="(?P<alt>[^"]*)".*?<figcaption><b>(?P<path>[^<]+)</b>: '
-                     r'(?P<caption>.*?)</figcaption></figure>', re.S)
 
+def saved_figures(build: Path) -> list[dict]:
+    """The figures the stages of ``build`` saved, as ketanb.plots.save listed them (``saved-figures/``).
 
-def figures_in_reports(reports: Path) -> list[dict]:
-    """Figures shown by the executed notebooks, in order: path, alt text, caption, report."""
+    Each: ``path``, ``vector`` (the SVG), ``figure`` (the function that drew it), ``alt``,
+    ``caption`` and ``report`` (the stage report that made it, from the stage's list of
+    written files); in the order of the stages, and within a stage in the order of
+    :data:`ketanb.plots.CAPTIONS` (the paper's).
+    """
+    order = list(CAPTIONS)
     found = []
-    for notebook in sorted(reports.glob("[0-9]*.ipynb")):
-        for cell in json.loads(notebook.read_text(encoding="utf-8"))["cells"]:
-            for output in cell.get("outputs", []):
-                for match in _FIGURE.finditer("".join(output.get("data", {}).get("text/html", ""))):
-                    found.append({"path": match["path"], "vector": str(Path(match["path"]).with_suffix(".svg")),
-                                  "alt": html.unescape(match["alt"]), "caption": html.unescape(match["caption"]),
-                                  "report": notebook.with_suffix(".html").name})
+    for written in sorted((build / "written").glob("[0-9]*.txt")):
+        listed = [line for line in written.read_text(encoding="utf-8").splitlines()
+                  if line.startswith(f"{SAVED_FIGURES}/") and (build / line).is_file()]
+        entries = [json.loads((build / line).read_text(encoding="utf-8")) for line in listed]
+        entries.sort(key=lambda e: (order.index(e["figure"]) if e["figure"] in order else len(order), e["path"]))
+        found += [{**entry, "report": f"{written.stem}.html"} for entry in entries]
     return found
 
 
@@ -118,7 +120,7 @@ def build_index(build: Path) -> str:
         excluded="; ".join(f"{REASON_LABELS[reason]}: {n}" for reason, n in r["cohort"]["excluded"].items() if n),
         stages=[{"html": nb.with_suffix(".html").name, "notebook": nb.name, "title": _title(nb)}
                 for nb in sorted(reports.glob("[0-9]*.ipynb"))],
-        figures=figures_in_reports(reports),
+        figures=saved_figures(build),
         tables=[(name, text) for name, text in TABLES.items() if (build / "results" / name).exists()],
         pct=fmt.pct, num=fmt.num, ratio=fmt.ratio, patients=fmt.patients, p_is=fmt.p_is, points=fmt.points,
         prop=lambda block: fmt.format_proportion(block, confidence=r["parameters"]["confidence"]))
