@@ -54,6 +54,18 @@ def test_workbook_marks_synthetic_data(frames, tmp_path):
     assert marked.tables["patients"].file == "a.xlsx, sheet patients"
 
 
+
+def test_a_linked_workbook_is_named_by_the_users_own_file(frames, tmp_path):
+    # make links a workbook outside the project into its build folder as extract.xlsx (issue 23, item 5)
+    own = write_workbook(frames, tmp_path / "clinic" / "zottegem.xlsx", synthetic=False)
+    link = tmp_path / "build" / "extract.xlsx"
+    link.parent.mkdir()
+    link.symlink_to(own)
+    raw = read_extract(link)
+    assert raw.source == "zottegem.xlsx"
+    assert [t.file for t in raw.tables.values()] == ["zottegem.xlsx, sheet patients", "zottegem.xlsx, sheet infusions",
+                                                    "zottegem.xlsx, sheet adverse_events"]
+
 # --- writing CSVs: no formula reaches a spreadsheet (issue 22) ----------------------------------
 
 def test_write_csv_neutralises_formulas_but_keeps_numbers(tmp_path):
