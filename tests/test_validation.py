@@ -166,13 +166,66 @@ def test_missing_required_column(tmp_path):
     for row in tables["patients"]:
         del row["followup_nrs"]
     found, _ = problems(tmp_path, tables)
-    assert found == ["patients.csv, row 1, column followup_nrs: a column named 'followup_nrs' (the header has: "
-                     "patient_id, sex, age, pain_mechanism, baseline_nrs, discontinuation)"]
+    assert found == ["patients.csv, row 1, column followup_nrs: required column 'followup_nrs' is missing: add it "
+                     "(the header has: patient_id, sex, age, pain_mechanism, baseline_nrs, discontinuation)"]
+
+
+def test_a_missing_column_does_not_hide_the_other_problems(tmp_path):
+    """Issue 23: a missing column stopped every other check of its file, so the unknown code and the unknown
+    patient showed up only on the second run."""
+    tables = spoil("patients", 1, pain_mechanism="visceral")
+    for row in tables["patients"]:
+        del row["sex"]
+    tables["infusions"][0].update(formulation="ketalar")
+    tables["infusions"][3].update(patient_id="p9")
+    found, _ = problems(tmp_path, tables)
+    assert found == [
+        "patients.csv, row 1, column sex: required column 'sex' is missing: add it (the header has: patient_id, age, "
+        "pain_mechanism, baseline_nrs, followup_nrs, discontinuation)",
+        "patients.csv, row 3, column pain_mechanism: value 'visceral': one of neuropathic, nociceptive, nociplastic "
+        "(or empty)",
+        "infusions.csv, row 2, column formulation: value 'ketalar': one of racemic, esketamine",
+        "infusions.csv, row 5, column patient_id: value 'p9': a patient_id of patients.csv"]
+
+
+def test_a_missing_column_leaves_out_only_the_rules_across_tables_that_compare_it(tmp_path):
+    # without infusions' date, the events cannot be matched to infusion days; the patients still can
+    tables = good()
+    for row in tables["infusions"]:
+        del row["date"]
+    tables["infusions"][3].update(patient_id="p9", dose_mg="0")
+    found, _ = problems(tmp_path, tables)
+    assert found == ["infusions.csv, row 1, column date: required column 'date' is missing: add it (the header has: "
+                     "patient_id, dose_mg, formulation)",
+                     "infusions.csv, row 5, column dose_mg: value '0': a number > 0",
+                     "infusions.csv, row 5, column patient_id: value 'p9': a patient_id of patients.csv"]
+    # without patients' patient_id, no rule across tables can be checked; the cells still are
+    tables = spoil("patients", 0, age="17")
+    for row in tables["patients"]:
+        del row["patient_id"]
+    found, _ = problems(tmp_path / "b", tables)
+    assert found == ["patients.csv, row 1, column patient_id: required column 'patient_id' is missing: add it (the "
+                     "header has: sex, age, pain_mechanism, baseline_nrs, followup_nrs, discontinuation)",
+                     "patients.csv, row 2, column age: value '17': a whole number from 18 to 110"]
+
+
+def test_a_column_named_twice_does_not_hide_the_other_problems(tmp_path):
+    folder = write(tmp_path / "x", spoil("patients", 0, age="17"))
+    path = folder / "patients.csv"
+    lines = path.read_text(encoding="utf-8").splitlines()
+    path.write_text("\n".join([lines[0] + ",SEX"] + [line + ",M" for line in lines[1:]]) + "\n", encoding="utf-8")
+    found, _ = problems_in(folder)
+    assert found == ["patients.csv, row 1, column sex: each column name once (this one appears more than once)",
+                     "patients.csv, row 2, column age: value '17': a whole number from 18 to 110"]
 
 
 def test_group_by_column_must_exist(tmp_path):
     found, _ = problems(tmp_path, good(), load_params(group_by="smoker"))
-    assert found[0].startswith("patients.csv, row 1, column smoker: a column named 'smoker'")
+    assert found[0].startswith("patients.csv, row 1, column smoker: required column 'smoker' is missing (group_by "
+                               "names it): add it")
+    found, _ = problems(tmp_path / "banded", good(), load_params(group_by="bmi", group_edges=[30]))
+    assert found == ["patients.csv, row 1, column bmi: required column 'bmi' is missing (group_by names it): add it "
+                     "(the header has: patient_id, sex, age, pain_mechanism, baseline_nrs, followup_nrs, discontinuation)"]
 
 
 @pytest.mark.parametrize("value", ["inf", "-Infinity", "nan", "1e400", "heavy"])

@@ -8,6 +8,8 @@ spreadsheet row, column, value and what the contract allows.
 1. Columns: required ones present, none twice, none that looks like a name,
    birth date, national register number, address or contact details
    (:func:`~ketanb.input.contract.identifier_kind`, in English, Dutch and French).
+   A column missing or named twice is reported, and the other columns are checked
+   all the same: only the rules that read that column wait for the next run.
 2. Cells: the rules of :mod:`ketanb.input.contract`, column by column
    (:func:`cell_rules`; a table's columns on every core at once), on the
    normalised text (trimmed, empty cell = missing, codes folded to the
@@ -265,19 +267,22 @@ def _check_column(table: RawTable, spec: ColumnSpec) -> tuple[pd.Series, list[tu
                    if not good.all()]
 
 
-def _check_cells(name: str, table: RawTable, report: _Report, broken: set, read: tuple = ()) -> pd.DataFrame:
+def _check_cells(name: str, table: RawTable, report: _Report, broken: set, read: tuple = (),
+                 unchecked: set = frozenset()) -> pd.DataFrame:
     """The contract's columns of ``table``, normalised and parsed. A cell that breaks a rule is reported,
     and its column added to ``broken`` as ``(name, column)``. Then :func:`text_rules` on the free-text
     columns and on the columns the contract does not name (``read``: those the analysis reads); a cell
-    that looks like an identifier is reported without its value.
+    that looks like an identifier is reported without its value. The columns in ``unchecked`` (missing,
+    or named twice: :func:`_check_columns`) are left out and added to ``broken``; a contract column that
+    is left out is returned empty (every value missing), so that the rules across tables can skip it.
 
     The columns are independent, so they are checked on every core at once (Arrow's string
     functions let other threads run meanwhile); ``map`` keeps their order, and the problems
     are reported in that order afterwards.
     """
-    specs = [s for s in TABLES[name] if s.name in table.frame.columns]
+    specs = [s for s in TABLES[name] if s.name in table.frame.columns and s.name not in unchecked]
     typed = {s.name for s in specs if s.kind != "text"}
-    free = [column for column in table.frame.columns if column and column not in typed]
+    free = [column for column in table.frame.columns if column and column not in typed and column not in unchecked]
     with ThreadPoolExecutor(max_workers=os.cpu_count()) as pool:   # one column per core
         checked = pool.map(lambda spec: _check_column(table, spec), specs)
         texts = pool.map(lambda column: text_rules(table.frame[column], read=column in read), free)
@@ -292,40 +297,47 @@ def _check_cells(name: str, table: RawTable, report: _Report, broken: set, read:
         for good, expected, quote in rules:
             if not good.all():
                 report.rows(table, ~good, column, expected, quote=quote)
+    broken.update((name, column) for column in unchecked)
+    for spec in TABLES[name]:
+        if spec.name in unchecked:
+            empty = pd.Series(pd.NA, index=table.frame.index, dtype="str")
+            values[spec.name] = parse(spec, empty, table.decimal_comma)
     return pd.DataFrame(values, index=table.frame.index, copy=False)
 
 
-def _check_columns(name: str, table: RawTable, report: _Report, extra_required=()) -> bool:
+def _check_columns(name: str, table: RawTable, report: _Report, extra_required=()) -> set[str]:
     """Required columns present, none twice, none a direct identifier, none without a name that holds values.
 
-    A column with neither a name nor a value (the ``;;`` at the end of each line of some exports) is ignored.
+    Returns the columns whose cells cannot be checked: the required ones that are missing and those named
+    twice. The other columns are checked all the same (:func:`_check_cells`), so that one run reports every
+    problem. A column with neither a name nor a value (the ``;;`` at the end of each line of some exports)
+    is ignored.
     """
-    seen, passed = set(), True
+    seen, twice = set(), set()
     for number, column in enumerate(table.frame.columns, start=1):
         if column == "":
             if table.frame.iloc[:, number - 1].ne("").any():
                 report.add(table.file, f"a name in the header row for column {number}, which holds values "
                            "(name it, or delete it if the analysis does not need it)", row=1)
-                passed = False
             continue
         if column in seen:
             report.add(table.file, "each column name once (this one appears more than once)", row=1, column=column)
-            passed = False
+            twice.add(column)
         seen.add(column)
         if "\0" in column:
             report.add(table.file, "a column name without NUL bytes (a NUL byte is no text: export the file again "
                        "as 'CSV UTF-8')", row=1, column=column.replace("\0", "\\0"))
-            passed = False
         elif (kind := identifier_kind(column)) is not None:
             report.add(table.file, f"no direct identifiers: this column looks like {kind}. Remove it; the "
                        "analysis needs only a pseudonymous patient_id", row=1, column=column)
     required = [s.name for s in TABLES[name] if s.column_required] + list(extra_required)
     missing = [c for c in required if c not in seen]
     for column in missing:
-        hint = (f" (this file is {table.separator}-separated; the header has: {', '.join(table.header)})"
-                if len(table.header) == 1 else f" (the header has: {', '.join(table.header) or 'nothing'})")
-        report.add(table.file, f"a column named {column!r}{hint}", row=1, column=column)
-    return passed and not missing
+        why = " (group_by names it)" if column in extra_required else ""
+        hint = (f"this file is {table.separator}-separated; the header has: {', '.join(table.header)}"
+                if len(table.header) == 1 else f"the header has: {', '.join(table.header) or 'nothing'}")
+        report.add(table.file, f"required column {column!r} is missing{why}: add it ({hint})", row=1, column=column)
+    return set(missing) | twice
 
 
 def _typed(name: str, table: RawTable, checked: pd.DataFrame) -> pd.DataFrame:
@@ -494,19 +506,18 @@ def validate(raw: RawExtract, params=None) -> Extract:
     texts, broken = {}, set()
     for name, table in raw.tables.items():
         extra = (group_by,) if name == "patients" and group_by else ()
-        if not _check_columns(name, table, report, extra):
-            continue
+        unchecked = _check_columns(name, table, report, extra)   # the other columns are checked all the same
         if table.frame.empty and name != "adverse_events":
             report.add(table.file, "at least one data row below the header", row=2)
             continue
-        texts[name] = _check_cells(name, table, report, broken, read.get(name, ()))
+        texts[name] = _check_cells(name, table, report, broken, read.get(name, ()), unchecked)
         if name == "patients" and ("patients", "patient_id") not in broken:
             report.rows(table, national_number(texts[name]["patient_id"]), "patient_id", "a pseudonym, not a national "
                         "register number (these 11 digits end in its check digits; not repeated here): replace "
                         "it, in the three files, by a code that does not point at the patient", quote=False)
-    if len(texts) < len(TABLES):                  # a table unread, or without its columns or rows: nothing to compare
+    if len(texts) < len(TABLES):                  # a table unread, or without rows: nothing to compare
         raise InputError(report.problems, source=raw.source)
-    if banded:                                    # an extra column cut into bands: numbers, or empty
+    if banded and ("patients", group_by) not in broken:   # an extra column cut into bands: numbers, or empty
         patients_file = raw.tables["patients"]
         text = trimmed(patients_file.frame[group_by])
         report.rows(patients_file, text.notna() & parse_number(text, patients_file.decimal_comma).isna(), group_by,
