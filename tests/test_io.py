@@ -39,6 +39,17 @@ def test_every_form_gives_the_same_results(frames, plain, tmp_path, form):
     assert without_source(analyse(path, P)) == plain
 
 
+def test_a_belgian_csv_with_day_month_year_dates_gives_the_same_results(frames, plain, tmp_path):
+    # Excel in Belgium saves 2016-01-04 as 4/01/2016 (issue 23): read with date_format: dmy
+    belgian = {name: frame.copy() for name, frame in frames.items()}
+    for name in ("infusions", "adverse_events"):
+        iso = belgian[name]["date"]
+        belgian[name]["date"] = iso.str[8:].str.lstrip("0") + "/" + iso.str[5:7] + "/" + iso.str[:4]
+    path = write_european_csv(belgian, tmp_path)
+    assert ";4/01/2016;" in (path / "infusions.csv").read_text(encoding="utf-8-sig")
+    assert without_source(analyse(path, load_params(date_format="dmy"))) == plain
+
+
 def test_decimal_comma_is_read_as_a_decimal(frames, tmp_path):
     path = write_european_csv(frames, tmp_path)
     text = (path / "patients.csv").read_text(encoding="utf-8-sig")

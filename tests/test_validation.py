@@ -718,8 +718,62 @@ def test_ids_match_across_tables_ignoring_case(tmp_path):
 @pytest.mark.parametrize("date, expected", [
     ("2013-02-30", "a date YYYY-MM-DD (there is no such date)"),
     ("2016-13-01", "a date YYYY-MM-DD (there is no such date)"),
-    ("1-3-2016", "a date YYYY-MM-DD"),
+    ("2016/03/01", "a date YYYY-MM-DD"),
+    ("1-3-16", "a date YYYY-MM-DD"),
 ])
 def test_dates_that_do_not_exist_say_so(tmp_path, date, expected):
     found, _ = problems(tmp_path, spoil("infusions", 1, date=date))
     assert found == [f"infusions.csv, row 3, column date: value '{date}': {expected}"]
+
+
+# --- issue 23: dates as Excel writes them in Belgium (date_format: dmy) ------------------------------
+
+DMY = load_params(date_format="dmy")
+HINT = ("a date YYYY-MM-DD: this looks like day/month/year, as Excel writes dates in Belgium: write dates as "
+        "YYYY-MM-DD, or set 'date_format: dmy' in the parameter file")
+
+
+def day_first(tables):
+    """The tables with every date written d/mm/yyyy, as Excel in Belgium writes them (2016-03-01: 1/03/2016)."""
+    return {name: [dict(row, date=f"{int(row['date'][8:])}/{row['date'][5:7]}/{row['date'][:4]}") if "date" in row
+                   else row for row in rows] for name, rows in tables.items()}
+
+
+def test_a_belgian_csv_with_date_format_dmy_reads_the_same_dates(tmp_path):
+    tables = day_first(good())
+    assert tables["infusions"][3]["date"] == "2/05/2017" and tables["adverse_events"][0]["date"] == "1/03/2016"
+    iso = validate(read_extract(write(tmp_path / "iso", good())))
+    belgian = validate(read_extract(write(tmp_path / "dmy", tables, sep=";")), DMY)
+    for name in ("patients", "infusions", "adverse_events"):
+        pd.testing.assert_frame_equal(getattr(belgian, name), getattr(iso, name))
+    assert belgian.infusions["date"].iloc[3] == pd.Timestamp("2017-05-02")
+
+
+@pytest.mark.parametrize("date", ["1/03/2016", "01/03/2016", "1/3/2016", "1-3-2016", "01-03-2016", "01.03.2016",
+                                  "1.3.2016", " 1/03/2016 ", "2016-03-01"])
+def test_every_day_month_year_form_is_read_with_date_format_dmy(tmp_path, date):
+    # the first infusion of p1 is 2016-03-01, the day of its adverse event: matched, so read as 1 March
+    extract = validate(read_extract(write(tmp_path / "x", spoil("infusions", 0, date=date))), DMY)
+    assert extract.infusions["date"].iloc[0] == pd.Timestamp("2016-03-01")
+
+
+def test_day_month_year_without_the_parameter_is_refused_with_a_hint(tmp_path):
+    found, message = problems(tmp_path, day_first(good()))
+    assert found[0] == f"infusions.csv, row 2, column date: value '1/03/2016': {HINT}"
+    assert found[-1] == f"adverse_events.csv, row 2, column date: value '1/03/2016': {HINT}"
+    assert len(found) == 7 and all(line.endswith(HINT) for line in found)   # 6 infusions, 1 event; nothing else
+
+
+@pytest.mark.parametrize("date, expected", [
+    ("31/02/2016", "(there is no such date; the day comes first)"),
+    ("02/13/2016", "(there is no such date; the day comes first)"),       # month/day/year is never guessed
+    ("0/03/2016", "(there is no such date; the day comes first)"),
+    ("2016-02-30", "(there is no such date; the day comes first)"),
+    ("1/03/16", ""),                                                      # a year of two digits: which century?
+    ("1/03-2016", ""),
+    ("2016/03/01", ""),
+])
+def test_impossible_and_other_dates_are_refused_with_date_format_dmy(tmp_path, date, expected):
+    found, _ = problems(tmp_path, spoil("infusions", 1, date=date), DMY)
+    assert found == [f"infusions.csv, row 3, column date: value '{date}': a date day/month/year (4/01/2016, "
+                     f"04-01-2016 or 04.01.2016) or YYYY-MM-DD{' ' if expected else ''}{expected}"]

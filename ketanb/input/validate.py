@@ -36,7 +36,7 @@ import pyarrow as arrow
 import pyarrow.compute as arrow_compute
 
 from ..errors import InputError, ParameterError, Problem
-from .contract import IDENTIFYING_TEXT, MAX_CELL_CHARS, TABLES, ColumnSpec, identifier_kind
+from .contract import DATE_FORMAT_HINT, IDENTIFYING_TEXT, MAX_CELL_CHARS, TABLES, ColumnSpec, identifier_kind
 from .read import RawExtract, RawTable
 
 __all__ = ["Extract", "validate", "parse_number", "parse_date", "normalise", "parse", "cell_rules",
@@ -45,6 +45,10 @@ __all__ = ["Extract", "validate", "parse_number", "parse_date", "normalise", "pa
 ID_PATTERN = r"[A-Za-z0-9_-]{1,32}"
 #: ``[0-9]``, not ``\d``, which would take other scripts' digits, such as ``٢٠١٦``.
 DATE_PATTERN = r"[0-9]{4}-[0-9]{2}-[0-9]{2}"
+#: A date written day/month/year (``date_format: dmy``): day and month of one or two digits, a year of four, the
+#: same separator twice (``4/01/2016``, ``04-01-2016``, ``04.01.2016``). One alternative per separator: RE2,
+#: with which Arrow matches, has no back-references.
+DMY_PATTERN = "(?:" + "|".join(rf"[0-9]{{1,2}}{sep}[0-9]{{1,2}}{sep}[0-9]{{4}}" for sep in ("/", "-", r"\.")) + ")"
 #: ``[0-9]`` rather than ``\d``: Arrow's cast to float reads ASCII digits only, and for ``\d`` pandas
 #: first scans the column for non-ASCII text (then matching with Python's re, which takes any script's digits).
 NUMBER_PATTERN = r"[+-]?([0-9]+\.?[0-9]*|\.[0-9]+)([eE][+-]?[0-9]+)?"
@@ -128,8 +132,22 @@ def parse_number(text: pd.Series, decimal_comma: bool = False) -> pd.Series:
     return number.where(np.isfinite(number))              # nan, inf, 1e400: not a number here either
 
 
-def parse_date(text: pd.Series) -> pd.Series:
-    """``YYYY-MM-DD`` text to datetime64 (NaT where missing, another form or no such date)."""
+def _dmy_as_iso(text: pd.Series) -> pd.Series:
+    """The column with each date written day/month/year (DMY_PATTERN) rewritten as YYYY-MM-DD
+    (``4/01/2016`` as ``2016-01-04``, ``31.02.2016`` as ``2016-02-31``); every other cell as it is."""
+    dmy = text.str.fullmatch(DMY_PATTERN).fillna(False).astype(bool)
+    if not dmy.any():
+        return text
+    parts = text[dmy].str.extract(r"([0-9]+)[/.-]([0-9]+)[/.-]([0-9]+)")
+    iso = parts[2] + "-" + parts[1].str.zfill(2) + "-" + parts[0].str.zfill(2)
+    return text.mask(dmy, iso)
+
+
+def parse_date(text: pd.Series, date_format: str = "iso") -> pd.Series:
+    """Date text to datetime64 (NaT where missing, another form or no such date): ``YYYY-MM-DD``, and with
+    ``date_format="dmy"`` day/month/year too (:data:`DMY_PATTERN`). Month/day/year is never read."""
+    if date_format == "dmy":
+        text = _dmy_as_iso(text)
     try:
         # Arrow's cast reads YYYY-MM-DD only and refuses dates that do not exist, 10 x faster than
         # pandas, but it stops at the first cell that is not such a date
@@ -155,33 +173,41 @@ def normalise(table: RawTable, spec: ColumnSpec) -> pd.Series:
     return text
 
 
-def parse(spec: ColumnSpec, text: pd.Series, decimal_comma: bool) -> pd.Series:
-    """A normalised column as the typed table holds it: numbers and dates parsed, other columns as text."""
+def parse(spec: ColumnSpec, text: pd.Series, decimal_comma: bool, date_format: str = "iso") -> pd.Series:
+    """A normalised column as the typed table holds it: numbers and dates parsed (dates as ``date_format``
+    allows, see :func:`parse_date`), other columns as text."""
     if spec.kind in ("integer", "number"):
         return parse_number(text, decimal_comma)
     if spec.kind == "date":
-        return parse_date(text)
+        return parse_date(text, date_format)
     return text
 
 
-def cell_rules(spec: ColumnSpec, text: pd.Series, value: pd.Series, decimal_comma: bool) -> list[tuple]:
+def cell_rules(spec: ColumnSpec, text: pd.Series, value: pd.Series, decimal_comma: bool,
+               date_format: str = "iso") -> list[tuple]:
     """The contract's rules for the cells of one column, as ``(good, expected)`` pairs.
 
     ``good`` is True for each cell that keeps the rule, ``expected`` what a clinic reads when one does not.
     ``text`` is the normalised column and ``value`` the same column parsed (:func:`parse`), so that numbers
     and dates are parsed once, for the checks and for the typed table. An empty cell keeps every rule
-    but the last, "a value is required", which only columns that need a value have.
+    but the last, "a value is required", which only columns that need a value have. A date is read as
+    ``date_format`` says; with ``iso``, a date written day/month/year is refused with a hint naming the parameter.
     """
-    expected = spec.expectation()
+    expected = spec.expectation(date_format)
     empty = text.isna()
     if spec.kind == "id":
         rules = [(text.str.fullmatch(ID_PATTERN), expected)]
     elif spec.kind == "code":
         rules = [(text.isin(spec.codes), expected)]
     elif spec.kind == "date":
-        # parse_date reads YYYY-MM-DD only: once it has read every cell, the pattern has nothing to find
-        well_formed = value.notna() if value.notna().sum() == text.notna().sum() else text.str.fullmatch(DATE_PATTERN)
-        rules = [(well_formed, expected), (~well_formed | value.notna(), f"{expected} (there is no such date)")]
+        # parse_date reads the forms of date_format only: once it has read every cell, the pattern has nothing to find
+        form = DATE_PATTERN if date_format == "iso" else f"(?:{DATE_PATTERN}|{DMY_PATTERN})"
+        well_formed = value.notna() if value.notna().sum() == text.notna().sum() else text.str.fullmatch(form)
+        no_such_date = "there is no such date" + ("" if date_format == "iso" else "; the day comes first")
+        rules = [(well_formed, expected), (~well_formed | value.notna(), f"{expected} ({no_such_date})")]
+        if date_format == "iso" and not well_formed.fillna(True).all():
+            day_first = text.str.fullmatch(DMY_PATTERN)     # 4/01/2016: said once, with the hint
+            rules = [(well_formed | day_first, expected), (~day_first, f"{expected}: {DATE_FORMAT_HINT}")] + rules[1:]
     elif spec.kind in ("integer", "number"):
         good = value.notna()                       # parse_number: NaN for text that is not a finite number
         if spec.kind == "integer":
@@ -259,22 +285,23 @@ def national_number(ids: pd.Series) -> pd.Series:
     return pd.Series(found, index=ids.index)
 
 
-def _check_column(table: RawTable, spec: ColumnSpec) -> tuple[pd.Series, list[tuple]]:
+def _check_column(table: RawTable, spec: ColumnSpec, date_format: str = "iso") -> tuple[pd.Series, list[tuple]]:
     """One column normalised and parsed, with the rules it breaks as ``(good, expected)`` pairs."""
     text = normalise(table, spec)
-    value = parse(spec, text, table.decimal_comma)
-    return value, [(good, expected) for good, expected in cell_rules(spec, text, value, table.decimal_comma)
-                   if not good.all()]
+    value = parse(spec, text, table.decimal_comma, date_format)
+    return value, [(good, expected) for good, expected in cell_rules(spec, text, value, table.decimal_comma,
+                                                                     date_format) if not good.all()]
 
 
 def _check_cells(name: str, table: RawTable, report: _Report, broken: set, read: tuple = (),
-                 unchecked: set = frozenset()) -> pd.DataFrame:
+                 unchecked: set = frozenset(), date_format: str = "iso") -> pd.DataFrame:
     """The contract's columns of ``table``, normalised and parsed. A cell that breaks a rule is reported,
     and its column added to ``broken`` as ``(name, column)``. Then :func:`text_rules` on the free-text
     columns and on the columns the contract does not name (``read``: those the analysis reads); a cell
     that looks like an identifier is reported without its value. The columns in ``unchecked`` (missing,
     or named twice: :func:`_check_columns`) are left out and added to ``broken``; a contract column that
     is left out is returned empty (every value missing), so that the rules across tables can skip it.
+    Dates are read as ``date_format`` says (:func:`parse_date`).
 
     The columns are independent, so they are checked on every core at once (Arrow's string
     functions let other threads run meanwhile); ``map`` keeps their order, and the problems
@@ -284,7 +311,7 @@ def _check_cells(name: str, table: RawTable, report: _Report, broken: set, read:
     typed = {s.name for s in specs if s.kind != "text"}
     free = [column for column in table.frame.columns if column and column not in typed and column not in unchecked]
     with ThreadPoolExecutor(max_workers=os.cpu_count()) as pool:   # one column per core
-        checked = pool.map(lambda spec: _check_column(table, spec), specs)
+        checked = pool.map(lambda spec: _check_column(table, spec, date_format), specs)
         texts = pool.map(lambda column: text_rules(table.frame[column], read=column in read), free)
         checked, texts = list(checked), list(texts)
     values = {}
@@ -482,7 +509,8 @@ def validate(raw: RawExtract, params=None) -> Extract:
         ``group_by`` must name a column of patients; with ``group_edges`` an
         extra column it names must hold numbers, without them it is free text
         (checked as diagnosis is). ``min_group_size`` 1 needs a synthetic
-        extract or ``i_know_this_is_not_patient_data``.
+        extract or ``i_know_this_is_not_patient_data``. ``date_format`` says how
+        dates are written (``iso``, the default, or ``dmy``).
 
     Returns
     -------
@@ -510,7 +538,8 @@ def validate(raw: RawExtract, params=None) -> Extract:
         if table.frame.empty and name != "adverse_events":
             report.add(table.file, "at least one data row below the header", row=2)
             continue
-        texts[name] = _check_cells(name, table, report, broken, read.get(name, ()), unchecked)
+        texts[name] = _check_cells(name, table, report, broken, read.get(name, ()), unchecked,
+                                   getattr(params, "date_format", "iso"))
         if name == "patients" and ("patients", "patient_id") not in broken:
             report.rows(table, national_number(texts[name]["patient_id"]), "patient_id", "a pseudonym, not a national "
                         "register number (these 11 digits end in its check digits; not repeated here): replace "
