@@ -13,7 +13,7 @@ from dataclasses import asdict, dataclass, fields, replace
 import yaml
 
 from .errors import ParameterError
-from .input.contract import TABLES
+from .input.contract import DATE_FORMATS, TABLES
 from .paths import resolve
 
 __all__ = ["Params", "DEFAULTS", "load_params", "MISSING_FOLLOWUP_MODES", "as_written"]
@@ -59,6 +59,12 @@ class Params:
     i_know_this_is_not_patient_data : bool
         Lets ``min_group_size`` 1 run on an extract that is not the synthetic
         one (validation refuses it otherwise). Not written to results.json.
+    date_format : {"iso", "dmy"}
+        How the extract writes its dates (not in the contract; ketanb's own):
+        ``iso`` (the default) YYYY-MM-DD only, ``dmy`` day/month/year as well
+        (``4/01/2016``, ``04-01-2016``, ``04.01.2016``), as Excel writes dates in
+        Belgium. How the extract is read, not a choice of the analysis: not
+        written to results.json.
     """
 
     study_start: dt.date = dt.date(2015, 1, 1)
@@ -74,13 +80,15 @@ class Params:
     reference_group: str | None = None
     table1_p_values: bool = False
     i_know_this_is_not_patient_data: bool = False
+    date_format: str = "iso"
 
     def to_dict(self) -> dict:
         """JSON-ready mapping (dates as ISO text, whole numbers as int), without
-        ``i_know_this_is_not_patient_data``, which is a switch, not a parameter of the analysis."""
+        ``i_know_this_is_not_patient_data``, which is a switch, and ``date_format``, which says how the
+        extract is read: neither is a parameter of the analysis."""
         out = {}
         for key, value in asdict(self).items():
-            if key == "i_know_this_is_not_patient_data":
+            if key in ("i_know_this_is_not_patient_data", "date_format"):
                 continue
             if isinstance(value, dt.date):
                 value = value.isoformat()
@@ -168,6 +176,10 @@ def check_params(params: Params) -> Params:
     for key in ("table1_p_values", "i_know_this_is_not_patient_data"):
         if not isinstance(getattr(p, key), bool):
             raise ParameterError(f"parameter {key}: {getattr(p, key)!r} is not true or false")
+    date_format = p.date_format.strip().lower() if isinstance(p.date_format, str) else p.date_format
+    if date_format not in DATE_FORMATS:
+        raise ParameterError(f"parameter date_format: {p.date_format!r} is not one of {', '.join(DATE_FORMATS)} "
+                             "(iso: dates written YYYY-MM-DD; dmy: day/month/year, such as 4/01/2016, as well)")
     group_by = p.group_by.strip().lower()                 # headers are matched ignoring case
     if group_by == "patient_id":
         raise ParameterError("parameter group_by: patient_id would name every patient in the outputs (the "
@@ -179,7 +191,7 @@ def check_params(params: Params) -> Params:
     if edges and group_by in {s.name for s in TABLES["patients"]} - numeric:
         raise ParameterError(f"parameter group_edges: {group_by!r} is not a number column, so it cannot be cut "
                              "into bands; leave group_edges empty")
-    return replace(p, group_by=group_by, group_edges=edges, min_group_size=int(size),
+    return replace(p, group_by=group_by, group_edges=edges, min_group_size=int(size), date_format=date_format,
                    reference_group=None if reference is None else str(reference).strip())
 
 

@@ -39,6 +39,17 @@ def test_every_form_gives_the_same_results(frames, plain, tmp_path, form):
     assert without_source(analyse(path, P)) == plain
 
 
+def test_a_belgian_csv_with_day_month_year_dates_gives_the_same_results(frames, plain, tmp_path):
+    # Excel in Belgium saves 2016-01-04 as 4/01/2016 (issue 23): read with date_format: dmy
+    belgian = {name: frame.copy() for name, frame in frames.items()}
+    for name in ("infusions", "adverse_events"):
+        iso = belgian[name]["date"]
+        belgian[name]["date"] = iso.str[8:].str.lstrip("0") + "/" + iso.str[5:7] + "/" + iso.str[:4]
+    path = write_european_csv(belgian, tmp_path)
+    assert ";4/01/2016;" in (path / "infusions.csv").read_text(encoding="utf-8-sig")
+    assert without_source(analyse(path, load_params(date_format="dmy"))) == plain
+
+
 def test_decimal_comma_is_read_as_a_decimal(frames, tmp_path):
     path = write_european_csv(frames, tmp_path)
     text = (path / "patients.csv").read_text(encoding="utf-8-sig")
@@ -53,6 +64,18 @@ def test_workbook_marks_synthetic_data(frames, tmp_path):
     assert marked.synthetic and not plain.synthetic
     assert marked.tables["patients"].file == "a.xlsx, sheet patients"
 
+
+
+def test_a_linked_workbook_is_named_by_the_users_own_file(frames, tmp_path):
+    # make links a workbook outside the project into its build folder as extract.xlsx (issue 23, item 5)
+    own = write_workbook(frames, tmp_path / "clinic" / "zottegem.xlsx", synthetic=False)
+    link = tmp_path / "build" / "extract.xlsx"
+    link.parent.mkdir()
+    link.symlink_to(own)
+    raw = read_extract(link)
+    assert raw.source == "zottegem.xlsx"
+    assert [t.file for t in raw.tables.values()] == ["zottegem.xlsx, sheet patients", "zottegem.xlsx, sheet infusions",
+                                                    "zottegem.xlsx, sheet adverse_events"]
 
 # --- writing CSVs: no formula reaches a spreadsheet (issue 22) ----------------------------------
 

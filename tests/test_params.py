@@ -74,3 +74,18 @@ def test_an_ordinary_parameter_file_still_loads(tmp_path):
 
 def test_a_number_as_a_key_is_named_as_an_unknown_parameter(tmp_path):
     assert refusal(tmp_path, "1: x\nfoo: y\n").startswith("unknown parameter(s) 1, foo in p.yaml; the parameters are:")
+
+
+def test_date_format_says_how_the_extract_writes_dates(tmp_path):
+    """Issue 23: ``iso`` by default, ``dmy`` for day/month/year; how the extract is read, not a parameter of the
+    analysis, so results.json does not list it (the shipped outputs stay as they were)."""
+    path = tmp_path / "p.yaml"
+    path.write_text("date_format: DMY \n", encoding="utf-8")
+    assert load_params().date_format == "iso" and load_params(path).date_format == "dmy"
+    assert "date_format" not in load_params(path).to_dict()
+    with pytest.raises(ParameterError) as info:
+        load_params(date_format="mdy")
+    assert str(info.value) == ("parameter date_format: 'mdy' is not one of iso, dmy (iso: dates written YYYY-MM-DD; "
+                               "dmy: day/month/year, such as 4/01/2016, as well)")
+    with pytest.raises(ParameterError, match="parameter date_format: 1 is not one of iso, dmy"):
+        load_params(date_format=1)

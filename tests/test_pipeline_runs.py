@@ -16,7 +16,7 @@ from ketanb import load_params
 from ketanb.analysis import analyse
 from ketanb.compendium.files import read_json, to_jsonable
 from ketanb.paths import ROOT
-from ketanb.synthetic import generate_extract, write_european_csv, write_extract
+from ketanb.synthetic import generate_extract, write_european_csv, write_extract, write_workbook
 
 from .conftest import copy_project, output_digests, run_make
 
@@ -57,6 +57,19 @@ def test_invalid_extract_changes_no_output(tmp_path):
     assert "infusions.csv, row 2, column formulation: value 'ketalar': one of racemic, esketamine" in run.stderr
     assert "Traceback" not in run.stderr
     assert output_digests(project) == before
+
+
+def test_errors_name_the_users_own_workbook(tmp_path):
+    """The build folder links a workbook outside the project as extract.xlsx; the errors name zottegem.xlsx."""
+    project = copy_project(tmp_path / "project")
+    frames = generate_extract(40, seed=3)
+    frames["patients"].loc[4, "age"] = "250"
+    write_workbook(frames, tmp_path / "clinic" / "zottegem.xlsx", synthetic=False)
+    run = run_make(project, "all", f"DATA={tmp_path / 'clinic' / 'zottegem.xlsx'}", "OUT=runs/zottegem")
+    assert run.returncode != 0
+    assert "The extract zottegem.xlsx does not follow the data contract" in run.stderr
+    assert "zottegem.xlsx, sheet patients, row 6, column age: value '250': a whole number from 18 to 110" in run.stderr
+    assert "extract.xlsx" not in run.stderr and str(tmp_path) not in run.stderr and "Traceback" not in run.stderr
 
 
 @pytest.mark.parametrize("params, message", [

@@ -166,13 +166,66 @@ def test_missing_required_column(tmp_path):
     for row in tables["patients"]:
         del row["followup_nrs"]
     found, _ = problems(tmp_path, tables)
-    assert found == ["patients.csv, row 1, column followup_nrs: a column named 'followup_nrs' (the header has: "
-                     "patient_id, sex, age, pain_mechanism, baseline_nrs, discontinuation)"]
+    assert found == ["patients.csv, row 1, column followup_nrs: required column 'followup_nrs' is missing: add it "
+                     "(the header has: patient_id, sex, age, pain_mechanism, baseline_nrs, discontinuation)"]
+
+
+def test_a_missing_column_does_not_hide_the_other_problems(tmp_path):
+    """Issue 23: a missing column stopped every other check of its file, so the unknown code and the unknown
+    patient showed up only on the second run."""
+    tables = spoil("patients", 1, pain_mechanism="visceral")
+    for row in tables["patients"]:
+        del row["sex"]
+    tables["infusions"][0].update(formulation="ketalar")
+    tables["infusions"][3].update(patient_id="p9")
+    found, _ = problems(tmp_path, tables)
+    assert found == [
+        "patients.csv, row 1, column sex: required column 'sex' is missing: add it (the header has: patient_id, age, "
+        "pain_mechanism, baseline_nrs, followup_nrs, discontinuation)",
+        "patients.csv, row 3, column pain_mechanism: value 'visceral': one of neuropathic, nociceptive, nociplastic "
+        "(or empty)",
+        "infusions.csv, row 2, column formulation: value 'ketalar': one of racemic, esketamine",
+        "infusions.csv, row 5, column patient_id: value 'p9': a patient_id of patients.csv"]
+
+
+def test_a_missing_column_leaves_out_only_the_rules_across_tables_that_compare_it(tmp_path):
+    # without infusions' date, the events cannot be matched to infusion days; the patients still can
+    tables = good()
+    for row in tables["infusions"]:
+        del row["date"]
+    tables["infusions"][3].update(patient_id="p9", dose_mg="0")
+    found, _ = problems(tmp_path, tables)
+    assert found == ["infusions.csv, row 1, column date: required column 'date' is missing: add it (the header has: "
+                     "patient_id, dose_mg, formulation)",
+                     "infusions.csv, row 5, column dose_mg: value '0': a number > 0",
+                     "infusions.csv, row 5, column patient_id: value 'p9': a patient_id of patients.csv"]
+    # without patients' patient_id, no rule across tables can be checked; the cells still are
+    tables = spoil("patients", 0, age="17")
+    for row in tables["patients"]:
+        del row["patient_id"]
+    found, _ = problems(tmp_path / "b", tables)
+    assert found == ["patients.csv, row 1, column patient_id: required column 'patient_id' is missing: add it (the "
+                     "header has: sex, age, pain_mechanism, baseline_nrs, followup_nrs, discontinuation)",
+                     "patients.csv, row 2, column age: value '17': a whole number from 18 to 110"]
+
+
+def test_a_column_named_twice_does_not_hide_the_other_problems(tmp_path):
+    folder = write(tmp_path / "x", spoil("patients", 0, age="17"))
+    path = folder / "patients.csv"
+    lines = path.read_text(encoding="utf-8").splitlines()
+    path.write_text("\n".join([lines[0] + ",SEX"] + [line + ",M" for line in lines[1:]]) + "\n", encoding="utf-8")
+    found, _ = problems_in(folder)
+    assert found == ["patients.csv, row 1, column sex: each column name once (this one appears more than once)",
+                     "patients.csv, row 2, column age: value '17': a whole number from 18 to 110"]
 
 
 def test_group_by_column_must_exist(tmp_path):
     found, _ = problems(tmp_path, good(), load_params(group_by="smoker"))
-    assert found[0].startswith("patients.csv, row 1, column smoker: a column named 'smoker'")
+    assert found[0].startswith("patients.csv, row 1, column smoker: required column 'smoker' is missing (group_by "
+                               "names it): add it")
+    found, _ = problems(tmp_path / "banded", good(), load_params(group_by="bmi", group_edges=[30]))
+    assert found == ["patients.csv, row 1, column bmi: required column 'bmi' is missing (group_by names it): add it "
+                     "(the header has: patient_id, sex, age, pain_mechanism, baseline_nrs, followup_nrs, discontinuation)"]
 
 
 @pytest.mark.parametrize("value", ["inf", "-Infinity", "nan", "1e400", "heavy"])
@@ -665,8 +718,62 @@ def test_ids_match_across_tables_ignoring_case(tmp_path):
 @pytest.mark.parametrize("date, expected", [
     ("2013-02-30", "a date YYYY-MM-DD (there is no such date)"),
     ("2016-13-01", "a date YYYY-MM-DD (there is no such date)"),
-    ("1-3-2016", "a date YYYY-MM-DD"),
+    ("2016/03/01", "a date YYYY-MM-DD"),
+    ("1-3-16", "a date YYYY-MM-DD"),
 ])
 def test_dates_that_do_not_exist_say_so(tmp_path, date, expected):
     found, _ = problems(tmp_path, spoil("infusions", 1, date=date))
     assert found == [f"infusions.csv, row 3, column date: value '{date}': {expected}"]
+
+
+# --- issue 23: dates as Excel writes them in Belgium (date_format: dmy) ------------------------------
+
+DMY = load_params(date_format="dmy")
+HINT = ("a date YYYY-MM-DD: this looks like day/month/year, as Excel writes dates in Belgium: write dates as "
+        "YYYY-MM-DD, or set 'date_format: dmy' in the parameter file")
+
+
+def day_first(tables):
+    """The tables with every date written d/mm/yyyy, as Excel in Belgium writes them (2016-03-01: 1/03/2016)."""
+    return {name: [dict(row, date=f"{int(row['date'][8:])}/{row['date'][5:7]}/{row['date'][:4]}") if "date" in row
+                   else row for row in rows] for name, rows in tables.items()}
+
+
+def test_a_belgian_csv_with_date_format_dmy_reads_the_same_dates(tmp_path):
+    tables = day_first(good())
+    assert tables["infusions"][3]["date"] == "2/05/2017" and tables["adverse_events"][0]["date"] == "1/03/2016"
+    iso = validate(read_extract(write(tmp_path / "iso", good())))
+    belgian = validate(read_extract(write(tmp_path / "dmy", tables, sep=";")), DMY)
+    for name in ("patients", "infusions", "adverse_events"):
+        pd.testing.assert_frame_equal(getattr(belgian, name), getattr(iso, name))
+    assert belgian.infusions["date"].iloc[3] == pd.Timestamp("2017-05-02")
+
+
+@pytest.mark.parametrize("date", ["1/03/2016", "01/03/2016", "1/3/2016", "1-3-2016", "01-03-2016", "01.03.2016",
+                                  "1.3.2016", " 1/03/2016 ", "2016-03-01"])
+def test_every_day_month_year_form_is_read_with_date_format_dmy(tmp_path, date):
+    # the first infusion of p1 is 2016-03-01, the day of its adverse event: matched, so read as 1 March
+    extract = validate(read_extract(write(tmp_path / "x", spoil("infusions", 0, date=date))), DMY)
+    assert extract.infusions["date"].iloc[0] == pd.Timestamp("2016-03-01")
+
+
+def test_day_month_year_without_the_parameter_is_refused_with_a_hint(tmp_path):
+    found, message = problems(tmp_path, day_first(good()))
+    assert found[0] == f"infusions.csv, row 2, column date: value '1/03/2016': {HINT}"
+    assert found[-1] == f"adverse_events.csv, row 2, column date: value '1/03/2016': {HINT}"
+    assert len(found) == 7 and all(line.endswith(HINT) for line in found)   # 6 infusions, 1 event; nothing else
+
+
+@pytest.mark.parametrize("date, expected", [
+    ("31/02/2016", "(there is no such date; the day comes first)"),
+    ("02/13/2016", "(there is no such date; the day comes first)"),       # month/day/year is never guessed
+    ("0/03/2016", "(there is no such date; the day comes first)"),
+    ("2016-02-30", "(there is no such date; the day comes first)"),
+    ("1/03/16", ""),                                                      # a year of two digits: which century?
+    ("1/03-2016", ""),
+    ("2016/03/01", ""),
+])
+def test_impossible_and_other_dates_are_refused_with_date_format_dmy(tmp_path, date, expected):
+    found, _ = problems(tmp_path, spoil("infusions", 1, date=date), DMY)
+    assert found == [f"infusions.csv, row 3, column date: value '{date}': a date day/month/year (4/01/2016, "
+                     f"04-01-2016 or 04.01.2016) or YYYY-MM-DD{' ' if expected else ''}{expected}"]

@@ -12,7 +12,7 @@ __all__ = [
     "ColumnSpec", "TABLES", "TABLE_FILES", "PAIN_MECHANISMS", "DISCONTINUATION",
     "EVENTS", "SEVERITIES", "FORMULATIONS", "EXCLUSION_REASONS", "REASON_LABELS", "IDENTIFYING_COLUMNS",
     "IDENTIFYING_TEXT", "TOLERANCE", "identifier_kind", "folded_column_name", "MAX_COLUMNS", "MAX_NAME_CHARS",
-    "MAX_CELL_CHARS",
+    "MAX_CELL_CHARS", "DATE_FORMATS", "DATE_FORMAT_HINT",
 ]
 
 #: Absolute tolerance of every comparison with a dose (mg) or a responder threshold
@@ -122,6 +122,16 @@ IDENTIFYING_TEXT = {
     "an e-mail address": r"[^\s@]+@[^\s@]+\.[A-Za-z]{2,}",
 }
 
+#: How the dates of an extract may be written, by the parameter ``date_format`` (ketanb's own; the contract
+#: asks for YYYY-MM-DD): what each form allows, in words. ``dmy`` is day/month/year as Excel writes dates in
+#: Belgium and most of Europe (``4/01/2016``, ``04-01-2016``, ``04.01.2016``), and YYYY-MM-DD as well (a
+#: workbook's real date cells are read as YYYY-MM-DD). Month/day/year (the United States) is never read.
+DATE_FORMATS = {"iso": "a date YYYY-MM-DD",
+                "dmy": "a date day/month/year (4/01/2016, 04-01-2016 or 04.01.2016) or YYYY-MM-DD"}
+#: Said of a date written day/month/year when ``date_format`` is ``iso``.
+DATE_FORMAT_HINT = ("this looks like day/month/year, as Excel writes dates in Belgium: write dates as YYYY-MM-DD, "
+                    "or set 'date_format: dmy' in the parameter file")
+
 #: An extract's header row holds at most MAX_COLUMNS names of at most MAX_NAME_CHARS characters, and no
 #: cell more than MAX_CELL_CHARS characters (a quote never closed makes the rest of a file one cell).
 MAX_COLUMNS = 1000
@@ -160,8 +170,8 @@ class ColumnSpec:
     high: float | None = None
     low_open: bool = False
 
-    def expectation(self) -> str:
-        """What the contract allows for this column, in words."""
+    def expectation(self, date_format: str = "iso") -> str:
+        """What the contract allows for this column, in words (a date: as ``date_format`` writes it)."""
         if self.kind == "id":
             text = "1-32 characters of letters, digits, '-' or '_'"
         elif self.kind == "ref":
@@ -169,7 +179,7 @@ class ColumnSpec:
         elif self.kind == "code":
             text = "one of " + ", ".join(self.codes)
         elif self.kind == "date":
-            text = "a date YYYY-MM-DD"
+            text = DATE_FORMATS[date_format]
         elif self.kind in ("integer", "number"):
             text = "a whole number" if self.kind == "integer" else "a number"
             if self.low is not None and self.high is not None:

@@ -51,7 +51,8 @@ class RawTable:
     Attributes
     ----------
     file : str
-        Name to quote in messages, e.g. ``"patients.csv"`` or ``"extract.xlsx, sheet patients"``.
+        Name to quote in messages, e.g. ``"patients.csv"`` or ``"zottegem.xlsx, sheet patients"``: the
+        user's own file, not the link to it in a build folder.
     frame : pandas.DataFrame
         Columns named as in the header (trimmed, lower case), cells as text.
         Row ``i`` of the frame is spreadsheet row ``i + 2``.
@@ -240,26 +241,30 @@ def _formulas_without_values(label: str, values: list[list[str]], formulas, head
     return found
 
 
-def _read_workbook(path: Path, problems: list[Problem]) -> tuple[dict[str, RawTable], bool]:
+def _read_workbook(path: Path, problems: list[Problem], name: str) -> tuple[dict[str, RawTable], bool]:
     """The three sheets of a workbook, by the values saved with it. A formula without a saved value is a
-    problem (:func:`_formulas_without_values`): the workbook is read a second time for its formulas."""
+    problem (:func:`_formulas_without_values`): the workbook is read a second time for its formulas.
+
+    ``name`` is the workbook's name in messages (``zottegem.xlsx, sheet patients``): the user's own file
+    name, also when ``path`` is the link to it in a build folder (``extract.xlsx``).
+    """
     import openpyxl  # only needed for workbooks
 
     try:
         book = openpyxl.load_workbook(path, read_only=True, data_only=True)
         written = openpyxl.load_workbook(path, read_only=True, data_only=False)
     except Exception as exc:  # noqa: BLE001 - any unreadable workbook is the same problem to a user
-        problems.append(Problem(path.name, None, None, None, f"a readable .xlsx workbook ({exc})"))
+        problems.append(Problem(name, None, None, None, f"a readable .xlsx workbook ({exc})"))
         return {}, False
     tables: dict[str, RawTable] = {}
     sheets = {name.strip().lower(): name for name in book.sheetnames}
     for table in TABLE_FILES:
         if table not in sheets:
-            problems.append(Problem(path.name, None, None, None, f"a sheet named {table!r} (the workbook "
+            problems.append(Problem(name, None, None, None, f"a sheet named {table!r} (the workbook "
                                     f"has: {', '.join(book.sheetnames)})"))
             continue
         rows = [[_excel_cell_text(v) for v in row] for row in book[sheets[table]].iter_rows(values_only=True)]
-        label = f"{path.name}, sheet {table}"
+        label = f"{name}, sheet {table}"
         if not rows or not any(rows[0]):
             problems.append(Problem(label, 1, None, None, "a header row with the column names"))
             continue
@@ -318,7 +323,7 @@ def read_extract(path: str | os.PathLike, *, keep_going: bool = False) -> RawExt
                 tables[table] = raw
         synthetic = (where / SYNTHETIC_MARKER).is_file()
     elif where.is_file() and where.suffix.lower() == ".xlsx":
-        tables, synthetic = _read_workbook(where, problems)
+        tables, synthetic = _read_workbook(where, problems, Path(shown).name)   # a link: its target's name
     elif where.exists():
         problems.append(Problem(shown, None, None, None, "a folder of CSV files or an .xlsx workbook"))
     else:

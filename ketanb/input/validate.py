@@ -8,6 +8,8 @@ spreadsheet row, column, value and what the contract allows.
 1. Columns: required ones present, none twice, none that looks like a name,
    birth date, national register number, address or contact details
    (:func:`~ketanb.input.contract.identifier_kind`, in English, Dutch and French).
+   A column missing or named twice is reported, and the other columns are checked
+   all the same: only the rules that read that column wait for the next run.
 2. Cells: the rules of :mod:`ketanb.input.contract`, column by column
    (:func:`cell_rules`; a table's columns on every core at once), on the
    normalised text (trimmed, empty cell = missing, codes folded to the
@@ -34,7 +36,7 @@ import pyarrow as arrow
 import pyarrow.compute as arrow_compute
 
 from ..errors import InputError, ParameterError, Problem
-from .contract import IDENTIFYING_TEXT, MAX_CELL_CHARS, TABLES, ColumnSpec, identifier_kind
+from .contract import DATE_FORMAT_HINT, IDENTIFYING_TEXT, MAX_CELL_CHARS, TABLES, ColumnSpec, identifier_kind
 from .read import RawExtract, RawTable
 
 __all__ = ["Extract", "validate", "parse_number", "parse_date", "normalise", "parse", "cell_rules",
@@ -43,6 +45,10 @@ __all__ = ["Extract", "validate", "parse_number", "parse_date", "normalise", "pa
 ID_PATTERN = r"[A-Za-z0-9_-]{1,32}"
 #: ``[0-9]``, not ``\d``, which would take other scripts' digits, such as ``٢٠١٦``.
 DATE_PATTERN = r"[0-9]{4}-[0-9]{2}-[0-9]{2}"
+#: A date written day/month/year (``date_format: dmy``): day and month of one or two digits, a year of four, the
+#: same separator twice (``4/01/2016``, ``04-01-2016``, ``04.01.2016``). One alternative per separator: RE2,
+#: with which Arrow matches, has no back-references.
+DMY_PATTERN = "(?:" + "|".join(rf"[0-9]{{1,2}}{sep}[0-9]{{1,2}}{sep}[0-9]{{4}}" for sep in ("/", "-", r"\.")) + ")"
 #: ``[0-9]`` rather than ``\d``: Arrow's cast to float reads ASCII digits only, and for ``\d`` pandas
 #: first scans the column for non-ASCII text (then matching with Python's re, which takes any script's digits).
 NUMBER_PATTERN = r"[+-]?([0-9]+\.?[0-9]*|\.[0-9]+)([eE][+-]?[0-9]+)?"
@@ -126,8 +132,22 @@ def parse_number(text: pd.Series, decimal_comma: bool = False) -> pd.Series:
     return number.where(np.isfinite(number))              # nan, inf, 1e400: not a number here either
 
 
-def parse_date(text: pd.Series) -> pd.Series:
-    """``YYYY-MM-DD`` text to datetime64 (NaT where missing, another form or no such date)."""
+def _dmy_as_iso(text: pd.Series) -> pd.Series:
+    """The column with each date written day/month/year (DMY_PATTERN) rewritten as YYYY-MM-DD
+    (``4/01/2016`` as ``2016-01-04``, ``31.02.2016`` as ``2016-02-31``); every other cell as it is."""
+    dmy = text.str.fullmatch(DMY_PATTERN).fillna(False).astype(bool)
+    if not dmy.any():
+        return text
+    parts = text[dmy].str.extract(r"([0-9]+)[/.-]([0-9]+)[/.-]([0-9]+)")
+    iso = parts[2] + "-" + parts[1].str.zfill(2) + "-" + parts[0].str.zfill(2)
+    return text.mask(dmy, iso)
+
+
+def parse_date(text: pd.Series, date_format: str = "iso") -> pd.Series:
+    """Date text to datetime64 (NaT where missing, another form or no such date): ``YYYY-MM-DD``, and with
+    ``date_format="dmy"`` day/month/year too (:data:`DMY_PATTERN`). Month/day/year is never read."""
+    if date_format == "dmy":
+        text = _dmy_as_iso(text)
     try:
         # Arrow's cast reads YYYY-MM-DD only and refuses dates that do not exist, 10 x faster than
         # pandas, but it stops at the first cell that is not such a date
@@ -153,33 +173,41 @@ def normalise(table: RawTable, spec: ColumnSpec) -> pd.Series:
     return text
 
 
-def parse(spec: ColumnSpec, text: pd.Series, decimal_comma: bool) -> pd.Series:
-    """A normalised column as the typed table holds it: numbers and dates parsed, other columns as text."""
+def parse(spec: ColumnSpec, text: pd.Series, decimal_comma: bool, date_format: str = "iso") -> pd.Series:
+    """A normalised column as the typed table holds it: numbers and dates parsed (dates as ``date_format``
+    allows, see :func:`parse_date`), other columns as text."""
     if spec.kind in ("integer", "number"):
         return parse_number(text, decimal_comma)
     if spec.kind == "date":
-        return parse_date(text)
+        return parse_date(text, date_format)
     return text
 
 
-def cell_rules(spec: ColumnSpec, text: pd.Series, value: pd.Series, decimal_comma: bool) -> list[tuple]:
+def cell_rules(spec: ColumnSpec, text: pd.Series, value: pd.Series, decimal_comma: bool,
+               date_format: str = "iso") -> list[tuple]:
     """The contract's rules for the cells of one column, as ``(good, expected)`` pairs.
 
     ``good`` is True for each cell that keeps the rule, ``expected`` what a clinic reads when one does not.
     ``text`` is the normalised column and ``value`` the same column parsed (:func:`parse`), so that numbers
     and dates are parsed once, for the checks and for the typed table. An empty cell keeps every rule
-    but the last, "a value is required", which only columns that need a value have.
+    but the last, "a value is required", which only columns that need a value have. A date is read as
+    ``date_format`` says; with ``iso``, a date written day/month/year is refused with a hint naming the parameter.
     """
-    expected = spec.expectation()
+    expected = spec.expectation(date_format)
     empty = text.isna()
     if spec.kind == "id":
         rules = [(text.str.fullmatch(ID_PATTERN), expected)]
     elif spec.kind == "code":
         rules = [(text.isin(spec.codes), expected)]
     elif spec.kind == "date":
-        # parse_date reads YYYY-MM-DD only: once it has read every cell, the pattern has nothing to find
-        well_formed = value.notna() if value.notna().sum() == text.notna().sum() else text.str.fullmatch(DATE_PATTERN)
-        rules = [(well_formed, expected), (~well_formed | value.notna(), f"{expected} (there is no such date)")]
+        # parse_date reads the forms of date_format only: once it has read every cell, the pattern has nothing to find
+        form = DATE_PATTERN if date_format == "iso" else f"(?:{DATE_PATTERN}|{DMY_PATTERN})"
+        well_formed = value.notna() if value.notna().sum() == text.notna().sum() else text.str.fullmatch(form)
+        no_such_date = "there is no such date" + ("" if date_format == "iso" else "; the day comes first")
+        rules = [(well_formed, expected), (~well_formed | value.notna(), f"{expected} ({no_such_date})")]
+        if date_format == "iso" and not well_formed.fillna(True).all():
+            day_first = text.str.fullmatch(DMY_PATTERN)     # 4/01/2016: said once, with the hint
+            rules = [(well_formed | day_first, expected), (~day_first, f"{expected}: {DATE_FORMAT_HINT}")] + rules[1:]
     elif spec.kind in ("integer", "number"):
         good = value.notna()                       # parse_number: NaN for text that is not a finite number
         if spec.kind == "integer":
@@ -257,29 +285,33 @@ def national_number(ids: pd.Series) -> pd.Series:
     return pd.Series(found, index=ids.index)
 
 
-def _check_column(table: RawTable, spec: ColumnSpec) -> tuple[pd.Series, list[tuple]]:
+def _check_column(table: RawTable, spec: ColumnSpec, date_format: str = "iso") -> tuple[pd.Series, list[tuple]]:
     """One column normalised and parsed, with the rules it breaks as ``(good, expected)`` pairs."""
     text = normalise(table, spec)
-    value = parse(spec, text, table.decimal_comma)
-    return value, [(good, expected) for good, expected in cell_rules(spec, text, value, table.decimal_comma)
-                   if not good.all()]
+    value = parse(spec, text, table.decimal_comma, date_format)
+    return value, [(good, expected) for good, expected in cell_rules(spec, text, value, table.decimal_comma,
+                                                                     date_format) if not good.all()]
 
 
-def _check_cells(name: str, table: RawTable, report: _Report, broken: set, read: tuple = ()) -> pd.DataFrame:
+def _check_cells(name: str, table: RawTable, report: _Report, broken: set, read: tuple = (),
+                 unchecked: set = frozenset(), date_format: str = "iso") -> pd.DataFrame:
     """The contract's columns of ``table``, normalised and parsed. A cell that breaks a rule is reported,
     and its column added to ``broken`` as ``(name, column)``. Then :func:`text_rules` on the free-text
     columns and on the columns the contract does not name (``read``: those the analysis reads); a cell
-    that looks like an identifier is reported without its value.
+    that looks like an identifier is reported without its value. The columns in ``unchecked`` (missing,
+    or named twice: :func:`_check_columns`) are left out and added to ``broken``; a contract column that
+    is left out is returned empty (every value missing), so that the rules across tables can skip it.
+    Dates are read as ``date_format`` says (:func:`parse_date`).
 
     The columns are independent, so they are checked on every core at once (Arrow's string
     functions let other threads run meanwhile); ``map`` keeps their order, and the problems
     are reported in that order afterwards.
     """
-    specs = [s for s in TABLES[name] if s.name in table.frame.columns]
+    specs = [s for s in TABLES[name] if s.name in table.frame.columns and s.name not in unchecked]
     typed = {s.name for s in specs if s.kind != "text"}
-    free = [column for column in table.frame.columns if column and column not in typed]
+    free = [column for column in table.frame.columns if column and column not in typed and column not in unchecked]
     with ThreadPoolExecutor(max_workers=os.cpu_count()) as pool:   # one column per core
-        checked = pool.map(lambda spec: _check_column(table, spec), specs)
+        checked = pool.map(lambda spec: _check_column(table, spec, date_format), specs)
         texts = pool.map(lambda column: text_rules(table.frame[column], read=column in read), free)
         checked, texts = list(checked), list(texts)
     values = {}
@@ -292,40 +324,47 @@ def _check_cells(name: str, table: RawTable, report: _Report, broken: set, read:
         for good, expected, quote in rules:
             if not good.all():
                 report.rows(table, ~good, column, expected, quote=quote)
+    broken.update((name, column) for column in unchecked)
+    for spec in TABLES[name]:
+        if spec.name in unchecked:
+            empty = pd.Series(pd.NA, index=table.frame.index, dtype="str")
+            values[spec.name] = parse(spec, empty, table.decimal_comma)
     return pd.DataFrame(values, index=table.frame.index, copy=False)
 
 
-def _check_columns(name: str, table: RawTable, report: _Report, extra_required=()) -> bool:
+def _check_columns(name: str, table: RawTable, report: _Report, extra_required=()) -> set[str]:
     """Required columns present, none twice, none a direct identifier, none without a name that holds values.
 
-    A column with neither a name nor a value (the ``;;`` at the end of each line of some exports) is ignored.
+    Returns the columns whose cells cannot be checked: the required ones that are missing and those named
+    twice. The other columns are checked all the same (:func:`_check_cells`), so that one run reports every
+    problem. A column with neither a name nor a value (the ``;;`` at the end of each line of some exports)
+    is ignored.
     """
-    seen, passed = set(), True
+    seen, twice = set(), set()
     for number, column in enumerate(table.frame.columns, start=1):
         if column == "":
             if table.frame.iloc[:, number - 1].ne("").any():
                 report.add(table.file, f"a name in the header row for column {number}, which holds values "
                            "(name it, or delete it if the analysis does not need it)", row=1)
-                passed = False
             continue
         if column in seen:
             report.add(table.file, "each column name once (this one appears more than once)", row=1, column=column)
-            passed = False
+            twice.add(column)
         seen.add(column)
         if "\0" in column:
             report.add(table.file, "a column name without NUL bytes (a NUL byte is no text: export the file again "
                        "as 'CSV UTF-8')", row=1, column=column.replace("\0", "\\0"))
-            passed = False
         elif (kind := identifier_kind(column)) is not None:
             report.add(table.file, f"no direct identifiers: this column looks like {kind}. Remove it; the "
                        "analysis needs only a pseudonymous patient_id", row=1, column=column)
     required = [s.name for s in TABLES[name] if s.column_required] + list(extra_required)
     missing = [c for c in required if c not in seen]
     for column in missing:
-        hint = (f" (this file is {table.separator}-separated; the header has: {', '.join(table.header)})"
-                if len(table.header) == 1 else f" (the header has: {', '.join(table.header) or 'nothing'})")
-        report.add(table.file, f"a column named {column!r}{hint}", row=1, column=column)
-    return passed and not missing
+        why = " (group_by names it)" if column in extra_required else ""
+        hint = (f"this file is {table.separator}-separated; the header has: {', '.join(table.header)}"
+                if len(table.header) == 1 else f"the header has: {', '.join(table.header) or 'nothing'}")
+        report.add(table.file, f"required column {column!r} is missing{why}: add it ({hint})", row=1, column=column)
+    return set(missing) | twice
 
 
 def _typed(name: str, table: RawTable, checked: pd.DataFrame) -> pd.DataFrame:
@@ -470,7 +509,8 @@ def validate(raw: RawExtract, params=None) -> Extract:
         ``group_by`` must name a column of patients; with ``group_edges`` an
         extra column it names must hold numbers, without them it is free text
         (checked as diagnosis is). ``min_group_size`` 1 needs a synthetic
-        extract or ``i_know_this_is_not_patient_data``.
+        extract or ``i_know_this_is_not_patient_data``. ``date_format`` says how
+        dates are written (``iso``, the default, or ``dmy``).
 
     Returns
     -------
@@ -494,19 +534,19 @@ def validate(raw: RawExtract, params=None) -> Extract:
     texts, broken = {}, set()
     for name, table in raw.tables.items():
         extra = (group_by,) if name == "patients" and group_by else ()
-        if not _check_columns(name, table, report, extra):
-            continue
+        unchecked = _check_columns(name, table, report, extra)   # the other columns are checked all the same
         if table.frame.empty and name != "adverse_events":
             report.add(table.file, "at least one data row below the header", row=2)
             continue
-        texts[name] = _check_cells(name, table, report, broken, read.get(name, ()))
+        texts[name] = _check_cells(name, table, report, broken, read.get(name, ()), unchecked,
+                                   getattr(params, "date_format", "iso"))
         if name == "patients" and ("patients", "patient_id") not in broken:
             report.rows(table, national_number(texts[name]["patient_id"]), "patient_id", "a pseudonym, not a national "
                         "register number (these 11 digits end in its check digits; not repeated here): replace "
                         "it, in the three files, by a code that does not point at the patient", quote=False)
-    if len(texts) < len(TABLES):                  # a table unread, or without its columns or rows: nothing to compare
+    if len(texts) < len(TABLES):                  # a table unread, or without rows: nothing to compare
         raise InputError(report.problems, source=raw.source)
-    if banded:                                    # an extra column cut into bands: numbers, or empty
+    if banded and ("patients", group_by) not in broken:   # an extra column cut into bands: numbers, or empty
         patients_file = raw.tables["patients"]
         text = trimmed(patients_file.frame[group_by])
         report.rows(patients_file, text.notna() & parse_number(text, patients_file.decimal_comma).isna(), group_by,
