@@ -85,7 +85,7 @@ $(BUILD)/reports/%.ipynb: $(STAMPS)/notebooks/%.ipynb $(COMMON)
 $(BUILD)/reports/01-cleaning.ipynb: $(STAMPS)/data
 $(BUILD)/reports/02-outcomes.ipynb: $(BUILD)/reports/01-cleaning.ipynb
 $(BUILD)/reports/03-subgroups.ipynb: $(BUILD)/reports/02-outcomes.ipynb
-$(BUILD)/reports/04-side-effects.ipynb: $(BUILD)/reports/01-cleaning.ipynb
+$(BUILD)/reports/04-side-effects.ipynb: $(BUILD)/reports/03-subgroups.ipynb
 
 $(BUILD)/results/results.json: $(STAGES) $(STAMPS)/code
 	$(PY) -m ketanb.compendium.assemble "$(BUILD)"
