@@ -22,6 +22,9 @@ from .tables import TREATED_MEANS
 
 __all__ = ["TABLE1_VARIABLES", "table1", "included_vs_excluded"]
 
+#: The level of the row that counts a variable's missing values per column (parenthesised: no value reads so).
+MISSING_LEVEL = "(missing)"
+
 #: The column of the subgroups of stage 03 in the comparison of included and excluded patients.
 SUBGROUP = "__subgroup"
 
@@ -62,7 +65,7 @@ def _shows(disclosure, column: str) -> bool:
 
 
 def _missing_rows(made: pd.DataFrame, frame: pd.DataFrame, described: list[str], columns: list[str]) -> pd.DataFrame:
-    """``made`` with a row ``missing`` after each variable that has missing values: their count in each
+    """``made`` with a row ``(missing)`` after each variable that has missing values: their count in each
     column whose values of that variable are shown (a blank cell stays blank)."""
     rows = []
     for variable, block in made.groupby("variable", sort=False):
@@ -73,7 +76,7 @@ def _missing_rows(made: pd.DataFrame, frame: pd.DataFrame, described: list[str],
         counts = {c: str(int((frame[variable] if c == "overall" else
                               frame.loc[frame["__group"] == c, variable]).isna().sum())) if first[c] else ""
                   for c in columns}
-        rows.append(pd.DataFrame([{"variable": variable, "level": "missing", "missing": "", **counts}]))
+        rows.append(pd.DataFrame([{"variable": variable, "level": MISSING_LEVEL, "missing": "", **counts}]))
     return pd.concat(rows, ignore_index=True)[made.columns].fillna("")
 
 
@@ -117,7 +120,7 @@ def describe(patients: pd.DataFrame, columns: pd.Series, *, min_group_size: int 
         Columns ``variable``, ``level`` (empty for numbers), ``missing`` (the
         overall count of missing values), ``overall``, one per group, then
         ``p`` and ``test`` if asked; every cell text; the first row is ``n``.
-        A variable with missing values gets a row of level ``missing``: their
+        A variable with missing values gets a row of level ``(missing)``: their
         count in each column whose values of that variable are shown. A
         category held by fewer than ``min_group_size`` patients of a column,
         none included, is its count alone: ``3``, ``0`` (never ``0 (0.0)``).
