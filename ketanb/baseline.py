@@ -64,6 +64,12 @@ def _shows(disclosure, column: str) -> bool:
     return disclosure.whole if column == "overall" else disclosure.shows(column)
 
 
+def _with_note(made: pd.DataFrame, variable: str, text: str) -> pd.DataFrame:
+    """``made`` with a last row of text, ``variable`` and ``text`` (in ``level``); every empty cell ``""``."""
+    note = pd.DataFrame([{"variable": variable, "level": text}], columns=made.columns)
+    return pd.concat([made.astype(object), note.astype(object)], ignore_index=True).fillna("")
+
+
 def _missing_rows(made: pd.DataFrame, frame: pd.DataFrame, described: list[str], columns: list[str]) -> pd.DataFrame:
     """``made`` with a row ``(missing)`` after each variable that has missing values: their count in each
     column whose values of that variable are shown (a blank cell stays blank)."""
@@ -199,8 +205,7 @@ def describe(patients: pd.DataFrame, columns: pd.Series, *, min_group_size: int 
     if overall is not None and shown.whole:                       # which patients the overall column describes
         inside = (f"; the {sizes[UNCLASSIFIED]} unclassified among them have no column of their own"
                   if UNCLASSIFIED in parts and UNCLASSIFIED not in order else "")
-        note = {"variable": "Overall column", "level": f"{overall}{inside}"}
-        made = pd.concat([made, pd.DataFrame([note])], ignore_index=True).fillna("")
+        made = _with_note(made, "Overall column", f"{overall}{inside}")
     notes = [f"{', '.join(f'{g} (n = {sizes[g]})' for g in withheld)}: count only (fewer than {min_group_size} "
              f"patients, or left out with such a column so that the overall column minus the others describes at "
              f"least {min_group_size})"] if withheld else []
@@ -208,8 +213,7 @@ def describe(patients: pd.DataFrame, columns: pd.Series, *, min_group_size: int 
         notes.append(f"overall: count only (fewer than {min_group_size} patients in all, or it minus the other "
                      f"columns would describe fewer than {min_group_size})")
     if notes:                                                     # say what is left out, and why
-        note = {"variable": "Not described", "level": "; ".join(notes)}
-        made = pd.concat([made, pd.DataFrame([note])], ignore_index=True).fillna("")
+        made = _with_note(made, "Not described", "; ".join(notes))
     return made
 
 
