@@ -266,7 +266,7 @@ def framing(outcome: dict, sensitivity: dict, flow: dict, confidence: float, min
     shown = disclose({"included": flow["included"], "excluded": excluded}, min_group_size, keep_whole=False)
     if excluded and shown.shows("excluded") and None not in (everyone["favorable"], included["favorable"]):
         k = everyone["favorable"] - included["favorable"]
-        text += (" None of them had a favorable outcome, so the all-treated proportion is the per-protocol count "
+        text += (" Not one of them had a favorable outcome, so the all-treated proportion is the per-protocol count "
                  "of favorable outcomes spread over every treated patient." if k == 0 else
                  f" {k} of them had a favorable outcome.")
     return (text + " The per-protocol estimate describes patients selected by how their treatment went; the "

@@ -101,6 +101,6 @@ def test_per_protocol_and_all_treated_side_by_side_with_why_they_differ():
     text = framing(r["outcome"], r["sensitivity"], r["cohort"], 0.95, 5)
     assert "the included patients: 23/45 (51.1 %; 95 % CI 37.0 % to 65.0 %)" in text
     assert "(the contract's denominator): 23/74 (31.1 %; 95 % CI 21.7 % to 42.3 %)" in text
-    assert "adds the 29 excluded patients" in text and "None of them had a favorable outcome" in text
+    assert "adds the 29 excluded patients" in text and "Not one of them had a favorable outcome" in text
     # with fewer than min_group_size excluded patients their count of favorable outcomes is not spelled out
-    assert "None of them" not in framing(r["outcome"], r["sensitivity"], r["cohort"], 0.95, 30)
+    assert "of them had a favorable" not in framing(r["outcome"], r["sensitivity"], r["cohort"], 0.95, 30)
