@@ -245,13 +245,15 @@ def cohort_text(flow: dict):
                      f"{treated_note(flow)}")
 
 
-def framing(outcome: dict, sensitivity: dict, flow: dict, confidence: float, min_group_size: int = 1) -> str:
+def framing(outcome: dict, sensitivity: dict, flow: dict, confidence: float, min_group_size: int = 1,
+            synthetic: bool = False) -> str:
     """The main (per-protocol) estimate beside the all-treated one, and in words why they differ.
 
     Plain text (no Markdown), for the index and report 02. The number of excluded patients with a
     favorable outcome (all treated minus the included under the same rule, missing follow-up
     unfavorable) is given only when the excluded patients may be described
-    (:func:`ketanb.disclosure.disclose`, contract section 5).
+    (:func:`ketanb.disclosure.disclose`, contract section 5). ``synthetic``: the extract is
+    ketanb.synthetic's, whose excluded patients never reach the threshold (said when none did).
     """
     from .disclosure import disclose
 
@@ -269,14 +271,17 @@ def framing(outcome: dict, sensitivity: dict, flow: dict, confidence: float, min
         text += (" Not one of them had a favorable outcome, so the all-treated proportion is the per-protocol count "
                  "of favorable outcomes spread over every treated patient." if k == 0 else
                  f" {k} of them had a favorable outcome.")
+        if k == 0 and synthetic:
+            text += (" In the synthetic extract this holds by construction: the generator gives an excluded patient "
+                     "no follow-up NRS or one whose reduction stays below the threshold.")
     return (text + " The per-protocol estimate describes patients selected by how their treatment went; the "
-            "all-treated one counts every patient who started, and is the one to weigh against the harms.")
+            "all-treated one counts every patient who started the treatment.")
 
 
-def framing_text(outcome: dict, sensitivity: dict, flow: dict, params):
+def framing_text(outcome: dict, sensitivity: dict, flow: dict, params, synthetic: bool = False):
     """:func:`framing` as a paragraph of a report."""
     return _markdown("**Two denominators.** " + framing(outcome, sensitivity, flow, params.confidence,
-                                                        params.min_group_size))
+                                                        params.min_group_size, synthetic))
 
 
 def outcome_text(summary: dict, params):

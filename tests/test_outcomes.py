@@ -104,3 +104,6 @@ def test_per_protocol_and_all_treated_side_by_side_with_why_they_differ():
     assert "adds the 29 excluded patients" in text and "Not one of them had a favorable outcome" in text
     # with fewer than min_group_size excluded patients their count of favorable outcomes is not spelled out
     assert "of them had a favorable" not in framing(r["outcome"], r["sensitivity"], r["cohort"], 0.95, 30)
+    # the synthetic extract: by construction (ketanb.synthetic draws an excluded patient's reduction below 42 %)
+    assert "by construction" not in text
+    assert "by construction" in framing(r["outcome"], r["sensitivity"], r["cohort"], 0.95, 5, synthetic=True)

@@ -210,3 +210,16 @@ def test_the_index_frames_harms_and_limitations_from_results_json():
     assert "Occurrences by severity, all treated patients" in report4 and "mild, moderate or severe" in report4
     report2 = re.sub(r"\s+", " ", _visible_text((REPORTS / "02-outcomes.html").read_text(encoding="utf-8")))
     assert "adds the 29 excluded patients" in report2 and "stopped the treatment for side effects" in report2
+
+
+def test_harms_sentences_when_the_treated_population_is_withheld():
+    """Few excluded patients: the treated block is withheld (ketanb.side_effects._withheld); the text says
+    so and gives the included patients' stops for side effects, never 'None'."""
+    from ketanb.side_effects import _withheld
+
+    r = results()
+    withheld = {**r["side_effects"], "treated": _withheld(74)}
+    text = " ".join(tables.harms_sentences(withheld, 0.95, r["cohort"]))
+    assert text.startswith("The side effects of the 74 treated patients are not shown")
+    assert "2/45 (4.4 %; 95 % CI 0.5 % to 15.1 %, Clopper-Pearson) stopped the treatment" in text
+    assert "None" not in text and "Treated means every patient of the extract" in text
