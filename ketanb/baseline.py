@@ -1,6 +1,6 @@
 """Table 1: baseline characteristics by subgroup, and included against excluded patients.
 
-Built with tableone: median [Q1,Q3] for the skewed numeric variables, n (%)
+Built with tableone: median [Q1 to Q3] for the skewed numeric variables, n (%)
 for categories, a count of missing values per variable. A column of fewer
 than ``min_group_size`` patients shows its count only (contract, section 5).
 No p-values by default: STROBE's explanation of item 14a advises against
@@ -31,7 +31,7 @@ SUBGROUP = "__subgroup"
 #: Variables of Table 1 written as free text: a value held by fewer than min_group_size patients is "other".
 FREE_TEXT = ("diagnosis",)
 
-#: Variables of Table 1: column -> (label, kind); "number" variables are shown as median [Q1,Q3].
+#: Variables of Table 1: column -> (label, kind); "number" variables are shown as median [Q1 to Q3].
 TABLE1_VARIABLES = {
     "age": ("Age, years", "number"),
     "sex": ("Sex", "category"),
@@ -194,6 +194,8 @@ def describe(patients: pd.DataFrame, columns: pd.Series, *, min_group_size: int 
             count = int((members[variable] == made.at[i, "level"]).sum())
             if count < min_group_size:                            # 0 too: a count is a count (reading)
                 made.at[i, column] = str(count)                   # a category's count, without its percentage
+    for column in ["overall", *order]:                            # quartiles as every interval: "a to b"
+        made[column] = made[column].str.replace(r"^(\S+) \[(\S+),(\S+)\]$", r"\1 [\2 to \3]", regex=True)
     made = _missing_rows(made, frame, described, ["overall", *order])
     first_row = ~made["variable"].duplicated().to_numpy()
     if p_values:

@@ -162,6 +162,7 @@ def test_one_number_format_in_the_index_and_reports(page):
     text = _visible_text((REPORTS / page).read_text(encoding="utf-8"))
     assert re.findall(r".{30}\d%.{10}", text) == []
     assert re.findall(r".{30}\d\.\d+ ?%?-\d+\.\d.{10}", text) == []
+    assert re.findall(r".{30}\[\d+\.\d,\d+\.\d\]", text) == []       # Table 1 quartiles too: [Q1 to Q3]
     hl = results()["outcome"]["nrs_change"]["hodges_lehmann"]
     assert f"{hl:.2f}" == "-3.75"
     if page in ("index.html", "02-outcomes.html"):

@@ -160,7 +160,7 @@ def test_table1_cells_of_fewer_than_min_group_size_patients_show_no_statistic():
     assert cells.loc[("Sex", "F")].tolist() == ["6 (75.0)", "3 (75.0)", "3 (75.0)"]
     assert cells.loc[("Diagnosis", "other")].tolist() == ["1", "0", "1"]   # 0 is a count too (issue 24)
     assert not (t == "b").any().any()
-    assert cells.loc[("Pain duration, months", "")].tolist() == ["14.0 [12.0,16.0]", "", ""]
+    assert cells.loc[("Pain duration, months", "")].tolist() == ["14.0 [12.0 to 16.0]", "", ""]
 
 
 def test_no_responder_curve_for_a_group_with_fewer_follow_ups_than_min_group_size(make_extract):
@@ -251,7 +251,7 @@ def test_group_by_sex_with_four_men_shows_no_curve_or_column_of_the_women(make_e
     made = table1(out, groups, min_group_size=5)
     t = made.set_index(["variable", "level"])
     assert t.loc[("n", ""), ["overall", "F"]].tolist() == ["10", "6"]
-    assert t.loc[("Age, years", ""), "overall"] == "44.5 [42.2,46.8]"   # ages 40..49: median 44.5, Q1 42.25
+    assert t.loc[("Age, years", ""), "overall"] == "44.5 [42.2 to 46.8]"   # ages 40..49: median 44.5, Q1 42.25
     assert t.loc[("Age, years", ""), "F"] == ""
     note = made["level"].iloc[-1]
     assert made["variable"].iloc[-1] == "Not described"
@@ -264,7 +264,7 @@ def test_table1_withholds_the_smallest_group_beside_two_unclassified(make_extrac
     t = table1(out, assign_groups(out, group_by="clinic", min_group_size=5), min_group_size=5)
     assert list(t.columns) == ["variable", "level", "missing", "overall", "a", "b"]
     assert t["b"].tolist()[0] == "5" and set(t["b"].tolist()[1:]) == {""}
-    assert t.loc[t["variable"] == "Age, years", ["overall", "a"]].iloc[0].tolist() == ["50.0 [50.0,50.0]"] * 2
+    assert t.loc[t["variable"] == "Age, years", ["overall", "a"]].iloc[0].tolist() == ["50.0 [50.0 to 50.0]"] * 2
     assert t["variable"].tolist()[-1] == "Not described"
     assert t["level"].tolist()[-1].startswith("b (n = 5), unclassified (n = 2): count only")
 
@@ -280,7 +280,7 @@ def test_included_vs_excluded_with_one_excluded_patient_hides_the_overall_column
     cohort = derive_cohort(make_extract(pts, inf), load_params())
     t = included_vs_excluded(cohort, min_group_size=5).set_index(["variable", "level"])
     assert t.loc[("n", ""), ["overall", "included", "excluded"]].tolist() == ["7", "6", "1"]
-    assert t.loc[("Pain duration, months", ""), "included"] == "35.0 [22.5,47.5]"   # 10..60
+    assert t.loc[("Pain duration, months", ""), "included"] == "35.0 [22.5 to 47.5]"   # 10..60
     assert t.loc[("Pain duration, months", ""), ["overall", "excluded", "missing"]].tolist() == ["", "", ""]
     assert not t["overall"].drop(("n", "")).str.contains(r"\d").any()
     assert "77" not in t.to_csv()
