@@ -97,7 +97,7 @@ $(BUILD)/reports/%.ipynb: $(STAMPS)/notebooks/%.ipynb $(COMMON)
 $(BUILD)/reports/01-cleaning.ipynb: $(STAMPS)/data
 $(BUILD)/reports/02-outcomes.ipynb: $(BUILD)/reports/01-cleaning.ipynb
 $(BUILD)/reports/03-subgroups.ipynb: $(BUILD)/reports/02-outcomes.ipynb
-$(BUILD)/reports/04-side-effects.ipynb: $(BUILD)/reports/01-cleaning.ipynb
+$(BUILD)/reports/04-side-effects.ipynb: $(BUILD)/reports/03-subgroups.ipynb
 
 # results.json, the index, and last the manifest: the sha256 of every file to publish.
 $(BUILD)/manifest.sha256: $(STAGES) $(STAMPS)/code

@@ -1,6 +1,6 @@
 """Table 1: baseline characteristics by subgroup, and included against excluded patients.
 
-Built with tableone: median [Q1,Q3] for the skewed numeric variables, n (%)
+Built with tableone: median [Q1 to Q3] for the skewed numeric variables, n (%)
 for categories, a count of missing values per variable. A column of fewer
 than ``min_group_size`` patients shows its count only (contract, section 5).
 No p-values by default: STROBE's explanation of item 14a advises against
@@ -18,13 +18,20 @@ import pandas as pd
 from .disclosure import disclose, pool_rare_text
 from .stats import fisher_freeman_halton, kruskal_wallis
 from .subgroups import UNCLASSIFIED
+from .tables import TREATED_MEANS
 
 __all__ = ["TABLE1_VARIABLES", "table1", "included_vs_excluded"]
+
+#: The level of the row that counts a variable's missing values per column (parenthesised: no value reads so).
+MISSING_LEVEL = "(missing)"
+
+#: The column of the subgroups of stage 03 in the comparison of included and excluded patients.
+SUBGROUP = "__subgroup"
 
 #: Variables of Table 1 written as free text: a value held by fewer than min_group_size patients is "other".
 FREE_TEXT = ("diagnosis",)
 
-#: Variables of Table 1: column -> (label, kind); "number" variables are shown as median [Q1,Q3].
+#: Variables of Table 1: column -> (label, kind); "number" variables are shown as median [Q1 to Q3].
 TABLE1_VARIABLES = {
     "age": ("Age, years", "number"),
     "sex": ("Sex", "category"),
@@ -57,8 +64,31 @@ def _shows(disclosure, column: str) -> bool:
     return disclosure.whole if column == "overall" else disclosure.shows(column)
 
 
+def _with_note(made: pd.DataFrame, variable: str, text: str) -> pd.DataFrame:
+    """``made`` with a last row of text, ``variable`` and ``text`` (in ``level``); every empty cell ``""``."""
+    note = pd.DataFrame([{"variable": variable, "level": text}], columns=made.columns)
+    return pd.concat([made.astype(object), note.astype(object)], ignore_index=True).fillna("")
+
+
+def _missing_rows(made: pd.DataFrame, frame: pd.DataFrame, described: list[str], columns: list[str]) -> pd.DataFrame:
+    """``made`` with a row ``(missing)`` after each variable that has missing values: their count in each
+    column whose values of that variable are shown (a blank cell stays blank)."""
+    rows = []
+    for variable, block in made.groupby("variable", sort=False):
+        rows.append(block)
+        if variable not in described or not frame[variable].isna().any():
+            continue
+        first = block.iloc[0]
+        counts = {c: str(int((frame[variable] if c == "overall" else
+                              frame.loc[frame["__group"] == c, variable]).isna().sum())) if first[c] else ""
+                  for c in columns}
+        rows.append(pd.DataFrame([{"variable": variable, "level": MISSING_LEVEL, "missing": "", **counts}]))
+    return pd.concat(rows, ignore_index=True)[made.columns].fillna("")
+
+
 def describe(patients: pd.DataFrame, columns: pd.Series, *, min_group_size: int = 1, p_values: bool = False,
-             decimals: int = 1, keep_overall: bool = True) -> pd.DataFrame:
+             decimals: int = 1, keep_overall: bool = True, overall: str | None = None,
+             extra: dict | None = None) -> pd.DataFrame:
     """The variables of :data:`TABLE1_VARIABLES`, overall and per value of ``columns``.
 
     Parameters
@@ -83,21 +113,32 @@ def describe(patients: pd.DataFrame, columns: pd.Series, *, min_group_size: int 
         columns (True: Table 1) or the overall column (False: included vs excluded).
     p_values : bool
         Add ``p`` and ``test`` (across the columns, unclassified left out).
+    overall : str, optional
+        Which patients the overall column describes (``"the 45 included
+        patients"``): a row ``Overall column`` says so, and names the
+        unclassified patients it holds without a column of their own.
+    extra : dict, optional
+        More variables, column -> (label, kind), after those of :data:`TABLE1_VARIABLES`.
 
     Returns
     -------
     pandas.DataFrame
-        Columns ``variable``, ``level`` (empty for numbers), ``missing``,
-        ``overall``, one per group, then ``p`` and ``test`` if asked; every
-        cell text; the first row is ``n``.
+        Columns ``variable``, ``level`` (empty for numbers), ``missing`` (the
+        overall count of missing values), ``overall``, one per group, then
+        ``p`` and ``test`` if asked; every cell text; the first row is ``n``.
+        A variable with missing values gets a row of level ``(missing)``: their
+        count in each column whose values of that variable are shown. A
+        category held by fewer than ``min_group_size`` patients of a column,
+        none included, is its count alone: ``3``, ``0`` (never ``0 (0.0)``).
     """
+    known = {**TABLE1_VARIABLES, **(extra or {})}
     from tableone import TableOne
 
     data = patients.reset_index(drop=True)
     groups = columns.reset_index(drop=True)
-    variables = [c for c in TABLE1_VARIABLES if c in data and c != groups.name]
+    variables = [c for c in known if c in data and c != groups.name]
     frame = pd.DataFrame({c: pd.to_numeric(data[c], errors="coerce").astype("float64")
-                          if TABLE1_VARIABLES[c][1] == "number" else data[c].astype(object).where(data[c].notna(), None)
+                          if known[c][1] == "number" else data[c].astype(object).where(data[c].notna(), None)
                           for c in variables})
     for c in FREE_TEXT:                                           # a diagnosis of fewer patients: "other"
         if c in frame:
@@ -109,7 +150,7 @@ def describe(patients: pd.DataFrame, columns: pd.Series, *, min_group_size: int 
     if frame.empty:                                               # nobody to describe
         return pd.DataFrame([{"variable": "n", "level": "", "missing": "", "overall": "0"}])
     described = [c for c in variables if frame[c].notna().any()]
-    numbers = [c for c in described if TABLE1_VARIABLES[c][1] == "number"]
+    numbers = [c for c in described if known[c][1] == "number"]
     with warnings.catch_warnings():  # tableone 0.9.6 inserts its n row with an idiom pandas 3 deprecates
         warnings.filterwarnings("ignore", message="Setting a new row on a DataFrame with a MultiIndex")
         made = TableOne(frame, columns=described, categorical=[c for c in described if c not in numbers],
@@ -151,14 +192,22 @@ def describe(patients: pd.DataFrame, columns: pd.Series, *, min_group_size: int 
             if variable not in described or variable in numbers or not made.at[i, column]:
                 continue
             count = int((members[variable] == made.at[i, "level"]).sum())
-            if 0 < count < min_group_size:
+            if count < min_group_size:                            # 0 too: a count is a count (reading)
                 made.at[i, column] = str(count)                   # a category's count, without its percentage
+    for column in ["overall", *order]:                            # quartiles as every interval: "a to b"
+        made[column] = made[column].str.replace(r"^(\S+) \[(\S+),(\S+)\]$", r"\1 [\2 to \3]", regex=True)
+    made = _missing_rows(made, frame, described, ["overall", *order])
+    first_row = ~made["variable"].duplicated().to_numpy()
     if p_values:
-        tests = {c: _p_value(frame[c], groups, TABLE1_VARIABLES[c][1]) for c in described}
+        tests = {c: _p_value(frame[c], groups, known[c][1]) for c in described}
         made["p"] = [tests[v][0] if v in tests and first else None for v, first in zip(made["variable"], first_row)]
         made["test"] = [tests[v][1] if v in tests and first else "" for v, first in zip(made["variable"], first_row)]
-    made["variable"] = [TABLE1_VARIABLES[v][0] if v in TABLE1_VARIABLES else v for v in made["variable"]]
+    made["variable"] = [known[v][0] if v in known else v for v in made["variable"]]
     withheld = [g for g in parts if not shown.shows(g)]
+    if overall is not None and shown.whole:                       # which patients the overall column describes
+        inside = (f"; the {sizes[UNCLASSIFIED]} unclassified among them have no column of their own"
+                  if UNCLASSIFIED in parts and UNCLASSIFIED not in order else "")
+        made = _with_note(made, "Overall column", f"{overall}{inside}")
     notes = [f"{', '.join(f'{g} (n = {sizes[g]})' for g in withheld)}: count only (fewer than {min_group_size} "
              f"patients, or left out with such a column so that the overall column minus the others describes at "
              f"least {min_group_size})"] if withheld else []
@@ -166,8 +215,7 @@ def describe(patients: pd.DataFrame, columns: pd.Series, *, min_group_size: int 
         notes.append(f"overall: count only (fewer than {min_group_size} patients in all, or it minus the other "
                      f"columns would describe fewer than {min_group_size})")
     if notes:                                                     # say what is left out, and why
-        note = {"variable": "Not described", "level": "; ".join(notes)}
-        made = pd.concat([made, pd.DataFrame([note])], ignore_index=True).fillna("")
+        made = _with_note(made, "Not described", "; ".join(notes))
     return made
 
 
@@ -178,7 +226,8 @@ def table1(outcomes: pd.DataFrame, groups: pd.Series, *, min_group_size: int = 1
     ``outcomes`` are the included patients (:func:`ketanb.outcomes.derive_outcomes`),
     ``groups`` their subgroups (:func:`ketanb.subgroups.assign_groups`). See :func:`describe`.
     """
-    return describe(outcomes, groups, min_group_size=min_group_size, p_values=p_values, decimals=decimals)
+    return describe(outcomes, groups, min_group_size=min_group_size, p_values=p_values, decimals=decimals,
+                    overall=f"all {len(outcomes)} included patients")
 
 
 def included_vs_excluded(cohort: pd.DataFrame, *, min_group_size: int = 1, decimals: int = 1,
@@ -187,13 +236,22 @@ def included_vs_excluded(cohort: pd.DataFrame, *, min_group_size: int = 1, decim
 
     ``groups``: each patient's subgroup (:func:`ketanb.subgroups.carry_groups`). When the ``group_by``
     column is a category of Table 1 (``sex``, ``diagnosis``) it is shown as these groups, with
-    ``unclassified``, so that the values pooled by the small-group rule are not listed.
+    ``unclassified``, so that the values pooled by the small-group rule are not listed; any other
+    ``group_by`` (the pain mechanism, bands of a number) gets a row of its own, ``<group_by> (subgroup)``,
+    the same groups.
     Returns the table of :func:`describe` with the columns ``included`` and ``excluded``; with fewer than
     ``min_group_size`` excluded patients the overall column keeps its count only (all treated minus the
     included would describe them), and the included column stays.
     """
-    if groups is not None and TABLE1_VARIABLES.get(groups.name, ("", ""))[1] == "category":
-        cohort = cohort.assign(**{groups.name: groups.astype(object).where(groups.notna(), UNCLASSIFIED)})
+    extra = None
+    if groups is not None:
+        named = groups.astype(object).where(groups.notna(), UNCLASSIFIED)
+        if TABLE1_VARIABLES.get(groups.name, ("", ""))[1] == "category":
+            cohort = cohort.assign(**{groups.name: named})
+        else:                                                    # the subgroups of stage 03, as a row
+            cohort = cohort.assign(**{SUBGROUP: named})
+            extra = {SUBGROUP: (f"{str(groups.name).replace('_', ' ').capitalize()} (subgroup)", "category")}
     status = pd.Series(pd.Categorical(cohort["included"].map({True: "included", False: "excluded"}),
                                       categories=["included", "excluded"]), index=cohort.index, name="status")
-    return describe(cohort, status, min_group_size=min_group_size, decimals=decimals, keep_overall=False)
+    return describe(cohort, status, min_group_size=min_group_size, decimals=decimals, keep_overall=False,
+                    overall=f"all {len(cohort)} treated patients ({TREATED_MEANS})", extra=extra)

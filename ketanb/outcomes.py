@@ -211,15 +211,15 @@ def sensitivity_table(outcome: dict, section: dict, params: Params) -> pd.DataFr
         Columns ``analysis`` (label), ``main_analysis`` (bool), ``n``,
         ``favorable``, ``proportion``, ``ci_low``, ``ci_high``.
     """
-    main = (f"main analysis: threshold {params.responder_threshold:g}%, "
+    main = (f"main analysis: threshold {params.responder_threshold:g} %, "
             f"{MISSING_LABELS[params.missing_followup].replace('missing follow-up NRS ', 'missing follow-up ')}")
     rows = [(main, True, outcome)]
-    rows += [(f"responder threshold {t}%", False, b) for t, b in section["responder_threshold"].items()
+    rows += [(f"responder threshold {t} %", False, b) for t, b in section["responder_threshold"].items()
              if float(t) != params.responder_threshold]
     rows += [(MISSING_LABELS[m], False, b) for m, b in section["missing_followup"].items()
              if m != params.missing_followup]
     rows += [("stops for side effects counted unfavorable", False, section["side_effect_stops_unfavorable"]),
-             ("all treated patients, excluded ones too", False, section["all_treated"])]
+             ("all treated patients (every patient of the extract), excluded ones too", False, section["all_treated"])]
     keys = ["n", "favorable", "proportion", "ci_low", "ci_high"]
     return pd.DataFrame([{"analysis": label, "main_analysis": is_main, **{k: b[k] for k in keys}}
                          for label, is_main, b in rows])

@@ -63,7 +63,9 @@ def side_effect_summary(cohort: pd.DataFrame, infusions: pd.DataFrame, adverse_e
         serious = yes), ``any`` and ``serious_patients`` (``{patients,
         proportion, ci_low, ci_high}`` of patients with at least one event,
         Wilson, and with at least one serious event, Clopper-Pearson, so that
-        0 of 74 still has an upper bound), ``events`` (``{event: {patients,
+        0 of 74 still has an upper bound), ``stopped_for_side_effects``
+        (``{patients, proportion, ci_low, ci_high}`` of patients whose
+        ``discontinuation`` is ``side_effects``, Clopper-Pearson), ``events`` (``{event: {patients,
         occurrences, proportion, ci_low, ci_high}}`` for every event that
         occurs, in the contract's order; proportions of patients, Wilson) and
         ``severity`` (occurrences by severity, all three listed).
@@ -71,9 +73,7 @@ def side_effect_summary(cohort: pd.DataFrame, infusions: pd.DataFrame, adverse_e
     section = {}
     adverse_events = adverse_events[["patient", "event", "severity", "serious"]]   # the columns counted
     first_of_kind = ~adverse_events.duplicated(["patient", "event"]).to_numpy()   # a patient's first of each kind
-    included = int(population_mask(cohort, "included").sum())
-    treated_shown = disclose({"included": included, "excluded": len(cohort) - included}, min_group_size,
-                             keep_whole=False).whole or len(cohort) < min_group_size
+    treated_shown = _treated_shown(cohort, min_group_size)
     for population in POPULATIONS:
         members = population_mask(cohort, population)
         n = int(members.sum())
@@ -88,6 +88,7 @@ def side_effect_summary(cohort: pd.DataFrame, infusions: pd.DataFrame, adverse_e
         with_any = ae["patient"].nunique()
         serious = ae.loc[ae["serious"].to_numpy(dtype=bool), "patient"].nunique()
         low, high = clopper_pearson(serious, n, confidence) if estimated else (None, None)
+        stopped = int((cohort.loc[members, "discontinuation"] == "side_effects").sum())
         section[population] = {
             "patients": n,
             "infusions": int(_member_rows(infusions, members).sum()),
@@ -96,6 +97,7 @@ def side_effect_summary(cohort: pd.DataFrame, infusions: pd.DataFrame, adverse_e
             "any": _harm(proportion(with_any, n, confidence), estimated=estimated),
             "serious_patients": {"patients": int(serious), "proportion": serious / n if n and estimated else None,
                                  "ci_low": low, "ci_high": high},
+            "stopped_for_side_effects": _exact(stopped, n, confidence, estimated),
             "events": {e: {"patients": int(patients[e]), "occurrences": int(occurrences[e]),
                            **_harm(proportion(int(patients[e]), n, confidence), counts=False, estimated=estimated)}
                        for e in _ordered_events(occurrences.index)},
@@ -104,11 +106,29 @@ def side_effect_summary(cohort: pd.DataFrame, infusions: pd.DataFrame, adverse_e
     return section
 
 
+def _exact(k: int, n: int, confidence: float, estimated: bool) -> dict:
+    """``{patients, proportion, ci_low, ci_high}`` of ``k`` of ``n`` patients, Clopper-Pearson interval
+    (proportion and interval None when not ``estimated``)."""
+    if not estimated or not n:
+        return {"patients": int(k), "proportion": None, "ci_low": None, "ci_high": None}
+    low, high = clopper_pearson(k, n, confidence)
+    return {"patients": int(k), "proportion": k / n, "ci_low": low, "ci_high": high}
+
+
+def _treated_shown(cohort: pd.DataFrame, min_group_size: int) -> bool:
+    """Whether the side effects of all treated patients may be shown beside the included ones': not when
+    1 to ``min_group_size - 1`` patients were excluded (theirs by subtraction, :func:`ketanb.disclosure.disclose`)."""
+    included = int(population_mask(cohort, "included").sum())
+    return disclose({"included": included, "excluded": len(cohort) - included}, min_group_size,
+                    keep_whole=False).whole or len(cohort) < min_group_size
+
+
 def _withheld(n: int) -> dict:
     """A population's block with its number of patients alone (the rest would point at a few patients)."""
     empty = {"patients": None, "proportion": None, "ci_low": None, "ci_high": None}
     return {"patients": n, "infusions": None, "patients_with_any": None, "serious": None, "any": empty,
-            "serious_patients": dict(empty), "events": None, "severity": None}
+            "serious_patients": dict(empty), "stopped_for_side_effects": dict(empty), "events": None,
+            "severity": None}
 
 
 def _harm(p, counts: bool = True, estimated: bool = True) -> dict:
@@ -151,8 +171,16 @@ def side_effect_table(summary: dict) -> pd.DataFrame:
 
 
 def severity_table(cohort: pd.DataFrame, adverse_events: pd.DataFrame,
-                   population: str = "included") -> pd.DataFrame:
+                   population: str = "included", *, min_group_size: int = 1) -> pd.DataFrame:
     """Occurrences by event and severity, with serious ones, in one population.
+
+    Parameters
+    ----------
+    min_group_size : int
+        The treated population's table is empty (no row) when its side effects
+        are withheld: 1 to ``min_group_size - 1`` excluded patients, whose
+        side effects the treated table minus the included one would give
+        (as :func:`side_effect_summary`).
 
     Returns
     -------
@@ -160,6 +188,8 @@ def severity_table(cohort: pd.DataFrame, adverse_events: pd.DataFrame,
         Index ``event`` (contract order, events that occur), columns ``mild``,
         ``moderate``, ``severe``, ``serious``, ``total``; a ``total`` row last.
     """
+    if population == "treated" and not _treated_shown(cohort, min_group_size):
+        adverse_events = adverse_events.iloc[:0]
     ae = _in_population(adverse_events, population_mask(cohort, population))
     table = pd.crosstab(ae["event"], ae["severity"]).reindex(columns=list(SEVERITIES), fill_value=0)
     table["serious"] = ae.groupby("event")["serious"].sum().reindex(table.index).fillna(0).astype(int)

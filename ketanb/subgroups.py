@@ -11,6 +11,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from .disclosure import disclose
 from .errors import ParameterError
 from .input.contract import PAIN_MECHANISMS
 from .params import as_written
@@ -117,22 +118,28 @@ def subgroup_table(outcomes: pd.DataFrame, groups: pd.Series, *, confidence: flo
         One row per group (in category order, groups without a patient in the
         denominator left out): ``group``, ``n``, ``favorable``, ``proportion``,
         ``ci_low``, ``ci_high`` (Wilson), ``n_followup`` and
-        ``median_reduction_pct`` (among those with a follow-up NRS; NaN when
-        fewer than ``min_group_size`` have one, as it would rest on their own values).
+        ``median_reduction_pct`` with its quartiles ``reduction_q1``,
+        ``reduction_q3`` (among those with a follow-up NRS, quartiles as pandas'
+        and R's default, type 7; NaN when fewer than ``min_group_size`` have one,
+        as they would rest on their own values: :func:`ketanb.disclosure.disclose`
+        on the numbers with a follow-up NRS; the whole's median is not shown
+        beside them, so nothing is subtracted).
     """
     keep = outcomes["in_denominator"].to_numpy(dtype=bool)
     d, g = outcomes.loc[keep, ["favorable", "reduction_pct"]], groups[keep]   # the two columns counted
+    members = {group: d[(g == group).to_numpy()] for group in g.cat.categories}
+    members = {group: m for group, m in members.items() if not m.empty}        # a band nobody falls in: left out
+    reductions = {group: m["reduction_pct"].dropna() for group, m in members.items()}
+    shown = disclose({group: len(r) for group, r in reductions.items()}, max(1, min_group_size), keep_whole=False)
     rows = []
-    for group in g.cat.categories:
-        members = d[(g == group).to_numpy()]
-        if members.empty:                          # a band nobody falls in
-            continue
-        reductions = members["reduction_pct"].dropna()
-        rows.append({"group": group, **proportion(int(members["favorable"].sum()), len(members), confidence).block(),
-                     "n_followup": len(reductions),
-                     "median_reduction_pct": float(reductions.median())
-                     if len(reductions) >= max(1, min_group_size) else float("nan")})
-    columns = ["group", "n", "favorable", "proportion", "ci_low", "ci_high", "n_followup", "median_reduction_pct"]
+    for group, m in members.items():
+        r = reductions[group]
+        quantiles = r.quantile([0.5, 0.25, 0.75]).tolist() if shown.shows(group) else [float("nan")] * 3
+        rows.append({"group": group, **proportion(int(m["favorable"].sum()), len(m), confidence).block(),
+                     "n_followup": len(r), "median_reduction_pct": float(quantiles[0]),
+                     "reduction_q1": float(quantiles[1]), "reduction_q3": float(quantiles[2])})
+    columns = ["group", "n", "favorable", "proportion", "ci_low", "ci_high", "n_followup", "median_reduction_pct",
+               "reduction_q1", "reduction_q3"]
     return pd.DataFrame(rows, columns=columns)
 
 
@@ -175,7 +182,10 @@ def subgroup_summary(outcomes: pd.DataFrame, groups: pd.Series, *, group_by: str
         (denominator patients without a group), ``pooled_values``, ``groups``
         (``{group: {n, favorable, proportion, ci_low, ci_high[, vs_reference]}}``),
         ``reference``, ``fisher_freeman_halton_p``, ``kruskal_wallis_p``
-        (None when not computable) and how each test was done.
+        (None when not computable) and how each test was done;
+        ``kruskal_wallis_h``, its degrees of freedom ``kruskal_wallis_df``
+        (groups with a value, minus one; None when not computed) and
+        ``kruskal_wallis_n`` (patients with a follow-up NRS in the groups).
     """
     keep = outcomes["in_denominator"].to_numpy(dtype=bool)
     table = subgroup_table(outcomes, groups, confidence=confidence, min_group_size=min_group_size)
@@ -196,4 +206,5 @@ def subgroup_summary(outcomes: pd.DataFrame, groups: pd.Series, *, group_by: str
             "groups": blocks, "reference": ref,
             "fisher_freeman_halton_p": ffh.p_value, "kruskal_wallis_p": kw.p_value,
             "fisher_freeman_halton_method": ffh.method, "kruskal_wallis_h": kw.statistic,
-            "kruskal_wallis_n": int(sum(len(s) for s in samples))}
+            "kruskal_wallis_n": int(sum(len(s) for s in samples)),
+            "kruskal_wallis_df": None if kw.statistic is None else sum(1 for s in samples if len(s)) - 1}

@@ -1,7 +1,10 @@
 """Numbers and tables as a reader wants them: percentages, intervals, readable headers.
 
-The one home of how a result is written in the reports and the index:
-``23/45 (51.1%; 95% CI 37.0-65.0)``, p-values, percentage points.
+The one home of how a result is written in the reports, the index and the figures' labels:
+``23/45 (51.1 %; 95 % CI 37.0 % to 65.0 %)``. Percentages with one decimal and a space before
+the sign, intervals written "a to b" (:func:`interval`), differences of proportions in
+percentage points, NRS scores and changes with two decimals (:data:`NRS_DECIMALS`), odds ratios
+with two, p-values with three; the same decimals wherever one quantity appears.
 """
 from __future__ import annotations
 
@@ -14,9 +17,11 @@ import pandas as pd
 from .input.contract import REASON_LABELS
 from .input.read import SYNTHETIC_HEADLINE, SYNTHETIC_NOTICE
 
-__all__ = ["pct", "num", "ratio", "patients", "pval", "p_is", "points", "format_proportion", "data_notice", "pooled_notice", "readable",
-           "flow_table", "show", "cohort_text", "outcome_text", "nrs_change_table", "subgroup_effects",
-           "subgroup_text", "harms_text"]
+__all__ = ["pct", "percent", "num", "nrs", "statistic", "ratio", "patients", "pval", "p_is", "points", "ci_label",
+           "interval", "estimate", "format_proportion", "data_notice", "pooled_notice", "readable", "flow_table",
+           "show", "TREATED_MEANS", "treated_note", "cohort_text", "framing", "framing_text", "outcome_text",
+           "nrs_change_table", "subgroup_effects", "kruskal_wallis_text", "subgroup_text", "HARMS_DEFINITIONS",
+           "harms_definitions", "harms_sentences", "harms_text", "limitations", "limitations_text"]
 
 
 def _missing(x) -> bool:
@@ -24,13 +29,37 @@ def _missing(x) -> bool:
 
 
 def pct(p, decimals: int = 1) -> str:
-    """A fraction as a percentage: 0.5111 -> ``51.1%``; ``-`` when missing."""
-    return "-" if _missing(p) else f"{100 * p:.{decimals}f}%"
+    """A fraction as a percentage: 0.5111 -> ``51.1 %`` (a space before the sign); ``-`` when missing."""
+    return "-" if _missing(p) else f"{100 * p:.{decimals}f} %"
+
+
+def percent(x, decimals: int = 1) -> str:
+    """A number that is already a percentage: 55.0 -> ``55.0 %``; ``-`` when missing."""
+    return "-" if _missing(x) else f"{x:.{decimals}f} %"
 
 
 def num(x, decimals: int = 1) -> str:
     """A number with ``decimals`` decimals, ``-`` when missing (or infinite)."""
     return "-" if _missing(x) or not math.isfinite(x) else f"{x:.{decimals}f}"
+
+
+#: Decimals of a score on the NRS (0-10) and of a change in it. Scores are recorded in half points, so
+#: medians and Hodges-Lehmann estimates (means of two values) fall on quarter points: two decimals
+#: write them exactly, everywhere (-3.75, never -3.8 in one place and -3.75 in another).
+NRS_DECIMALS = 2
+
+#: Decimals of a test statistic (Kruskal-Wallis H).
+STATISTIC_DECIMALS = 2
+
+
+def nrs(x) -> str:
+    """A score on the NRS or a change in it, in NRS points: -3.75 -> ``-3.75``; ``-`` when missing."""
+    return num(x, NRS_DECIMALS)
+
+
+def statistic(x) -> str:
+    """A test statistic: 0.0140 -> ``0.01``; ``-`` when missing."""
+    return num(x, STATISTIC_DECIMALS)
 
 
 def ratio(x) -> str:
@@ -56,7 +85,7 @@ def pval(p) -> str:
 def p_is(p) -> str:
     """A p-value in a sentence: ``p = 0.537``, ``p < 0.001``, ``p not computable``."""
     text = pval(p)
-    return f"p {text}" if text.startswith(("<", "not")) else f"p = {text}"
+    return "p < 0.001" if text == "<0.001" else f"p {text}" if text.startswith("not") else f"p = {text}"
 
 
 def points(d) -> str:
@@ -64,11 +93,33 @@ def points(d) -> str:
     return "-" if _missing(d) else f"{100 * d:+.1f} pp"
 
 
-def format_proportion(block: dict, events: str = "favorable", confidence: float = 0.95, n: int | None = None) -> str:
-    """``23/45 (51.1%; 95% CI 37.0-65.0)``; ``0/0 (not estimable)`` for an empty denominator,
+def ci_label(confidence: float) -> str:
+    """The name of an interval at level ``confidence``: 0.95 -> ``95 % CI``."""
+    return f"{100 * confidence:g} % CI"
+
+
+def interval(low, high, write=num) -> str:
+    """An interval, each limit written by ``write``: ``37.0 % to 65.0 %``, ``-47.2 pp to +16.4 pp``;
+    ``no interval`` when a limit is missing. The one way ketanb writes an interval ("a to b", never "a-b")."""
+    if _missing(low) or _missing(high):
+        return "no interval"
+    return f"{write(low)} to {write(high)}"
+
+
+def estimate(value, low, high, confidence: float, write=num, method: str | None = None) -> str:
+    """An estimate with its interval: ``-3.75 (95 % CI -4.50 to -3.00)``, the method after a comma if given."""
+    if _missing(low) or _missing(high):
+        return write(value)
+    return f"{write(value)} ({ci_label(confidence)} {interval(low, high, write)}{', ' + method if method else ''})"
+
+
+def format_proportion(block: dict, events: str = "favorable", confidence: float = 0.95, n: int | None = None,
+                      method: str | None = None) -> str:
+    """``23/45 (51.1 %; 95 % CI 37.0 % to 65.0 %)``; ``0/0 (not estimable)`` for an empty denominator,
     ``3/3 (too few patients for a percentage)`` without a proportion, ``n = 74, not shown`` without a count.
 
-    ``block`` holds ``events``, ``proportion``, ``ci_low``, ``ci_high`` and ``n`` (or pass ``n``).
+    ``block`` holds ``events``, ``proportion``, ``ci_low``, ``ci_high`` and ``n`` (or pass ``n``);
+    ``method`` (``Clopper-Pearson``) is named after the interval.
     """
     k, n = block[events], block["n"] if n is None else n
     if _missing(k):                                   # withheld (contract section 5): the count alone
@@ -77,8 +128,8 @@ def format_proportion(block: dict, events: str = "favorable", confidence: float 
         return f"{k}/{n} (not estimable)"
     if _missing(block.get("proportion")):             # too few patients for a proportion: counts only
         return f"{int(k)}/{n} (too few patients for a percentage)"
-    return (f"{k}/{n} ({100 * block['proportion']:.1f}%; {100 * confidence:g}% CI "
-            f"{100 * block['ci_low']:.1f}-{100 * block['ci_high']:.1f})")
+    return (f"{k}/{n} ({pct(block['proportion'])}; {ci_label(confidence)} "
+            f"{interval(block['ci_low'], block['ci_high'], pct)}{', ' + method if method else ''})")
 
 
 def data_notice(synthetic: bool, source: str):
@@ -102,13 +153,15 @@ def pooled_notice(synthetic: bool):
 
 def readable(frame: pd.DataFrame, *, proportions=("proportion", "ci_low", "ci_high"), confidence: float = 0.95,
              events: str = "favorable", labels: dict | None = None) -> pd.DataFrame:
-    """A results table for a report: no index, proportions as ``x/n (p%; CI)``, readable headers.
+    """A results table for a report: no index, proportions as ``x/n (p %; CI)``, readable headers.
 
     The columns ``n``, ``events``, ``proportion``, ``ci_low``, ``ci_high``,
     when all present, become one column ``events`` (e.g. "favorable") with
     the formatted proportion; a risk difference (percentage points) or odds
-    ratio and its interval become one column, ``fisher_p`` a p-value; other
-    float columns are rounded to 1 decimal,
+    ratio and its interval become one column, ``fisher_p`` a p-value; the
+    median reduction in pain and its quartiles (``median_reduction_pct``,
+    ``reduction_q1``, ``reduction_q3``) one column ``median [Q1 to Q3]``;
+    other float columns are rounded to 1 decimal,
     booleans become yes/no, and ``labels`` renames columns (underscores
     become spaces otherwise).
     """
@@ -117,13 +170,19 @@ def readable(frame: pd.DataFrame, *, proportions=("proportion", "ci_low", "ci_hi
     if all(c in out for c in needed):
         out[events] = [format_proportion(row, events, confidence) for row in out[needed].to_dict("records")]
         out = out.drop(columns=[c for c in needed if c not in ("n", events)])
-    level = f"{100 * confidence:g}%"
-    for estimate, low, high, label, write in (("risk_difference", "rd_ci_low", "rd_ci_high", "risk difference", points),
-                                              ("odds_ratio", "or_ci_low", "or_ci_high", "odds ratio", ratio)):
-        if all(c in out for c in (estimate, low, high)):        # an effect and its interval in one column
-            out[estimate] = [write(e) if _missing(lo) else f"{write(e)} ({write(lo)} to {write(hi)})"
-                             for e, lo, hi in zip(out[estimate], out[low], out[high])]
-            out = out.drop(columns=[low, high]).rename(columns={estimate: f"{label} ({level} CI)"})
+    level = ci_label(confidence)
+    for effect, low, high, label, write in (("risk_difference", "rd_ci_low", "rd_ci_high", "risk difference", points),
+                                            ("odds_ratio", "or_ci_low", "or_ci_high", "odds ratio", ratio)):
+        if all(c in out for c in (effect, low, high)):        # an effect and its interval in one column
+            out[effect] = [write(e) if _missing(lo) else f"{write(e)} ({interval(lo, hi, write)})"
+                           for e, lo, hi in zip(out[effect], out[low], out[high])]
+            out = out.drop(columns=[low, high]).rename(columns={effect: f"{label} ({level})"})
+    if all(c in out for c in ("median_reduction_pct", "reduction_q1", "reduction_q3")):
+        out["median_reduction_pct"] = [percent(m) if _missing(q1) else f"{percent(m)} [{interval(q1, q3, percent)}]"
+                                       for m, q1, q3 in zip(out["median_reduction_pct"], out["reduction_q1"],
+                                                            out["reduction_q3"])]
+        out = out.drop(columns=["reduction_q1", "reduction_q3"]).rename(
+            columns={"median_reduction_pct": "reduction in pain, median [Q1 to Q3]"})
     if "fisher_p" in out:
         out["fisher_p"] = out["fisher_p"].map(lambda p: "" if _missing(p) else pval(p))
     for column in out.columns:
@@ -131,7 +190,8 @@ def readable(frame: pd.DataFrame, *, proportions=("proportion", "ci_low", "ci_hi
             out[column] = out[column].map({True: "yes", False: "no"})
         elif pd.api.types.is_float_dtype(out[column]):
             out[column] = out[column].map(lambda x: num(x))
-    labels = {"median_reduction_pct": "median reduction (%)", "fisher_p": "Fisher p", **(labels or {})}
+    labels = {"median_reduction_pct": "median reduction (%)", "fisher_p": "Fisher p",
+              "n_followup": "n with follow-up NRS", **(labels or {})}
     return out.rename(columns={c: labels.get(c, str(c).replace("_", " ")) for c in out.columns})
 
 
@@ -163,29 +223,80 @@ def _markdown(text: str):
     return Markdown(text)
 
 
+#: What "treated" means wherever the number appears (the contract's denominator, section 3).
+TREATED_MEANS = ("treated means every patient of the extract, whatever the dates of their infusions: "
+                 "the contract's denominator, included + excluded")
+
+
+def treated_note(flow: dict) -> str:
+    """What "treated" means, with the patients treated outside the study period counted among them."""
+    outside = flow["excluded"].get("outside_study_period", 0)
+    among = (f"; the {patients(outside)} whose first infusion fell outside the study period are among them, "
+             "and their infusions are counted" if outside else "")
+    return f"{TREATED_MEANS[0].upper()}{TREATED_MEANS[1:]}{among}."
+
+
 def cohort_text(flow: dict):
     """The participant flow in one sentence, numbers from the ``cohort`` section."""
     excluded = sum(flow["excluded"].values())
     reasons = "; ".join(f"{REASON_LABELS[r]}: {n}" for r, n in flow["excluded"].items() if n) or "none"
     return _markdown(f"**Result.** {flow['treated']} patients were treated; {excluded} were excluded ({reasons}) "
-                     f"and {flow['included']} were treated according to the protocol and analysed.")
+                     f"and {flow['included']} were treated according to the protocol and analysed. "
+                     f"{treated_note(flow)}")
+
+
+def framing(outcome: dict, sensitivity: dict, flow: dict, confidence: float, min_group_size: int = 1,
+            synthetic: bool = False) -> str:
+    """The main (per-protocol) estimate beside the all-treated one, and in words why they differ.
+
+    Plain text (no Markdown), for the index and report 02. The number of excluded patients with a
+    favorable outcome (all treated minus the included under the same rule, missing follow-up
+    unfavorable) is given only when the excluded patients may be described
+    (:func:`ketanb.disclosure.disclose`, contract section 5). ``synthetic``: the extract is
+    ketanb.synthetic's, whose excluded patients never reach the threshold (said when none did).
+    """
+    from .disclosure import disclose
+
+    everyone, included = sensitivity["all_treated"], sensitivity["missing_followup"]["nonresponder"]
+    excluded = flow["treated"] - flow["included"]
+    text = (f"Per protocol (the main analysis, as published), the included patients: "
+            f"{format_proportion(outcome, confidence=confidence)}. All treated, every patient of the extract "
+            f"whatever the dates of their infusions (the contract's denominator): "
+            f"{format_proportion(everyone, confidence=confidence)}. The two differ by their denominator: the all-treated analysis adds the "
+            f"{patients(excluded, 'excluded patient')}, judged on their own NRS values, a missing or zero "
+            "baseline or a missing follow-up counting as unfavorable.")
+    shown = disclose({"included": flow["included"], "excluded": excluded}, min_group_size, keep_whole=False)
+    if excluded and shown.shows("excluded") and None not in (everyone["favorable"], included["favorable"]):
+        k = everyone["favorable"] - included["favorable"]
+        text += (" Not one of them had a favorable outcome, so the all-treated proportion is the per-protocol count "
+                 "of favorable outcomes spread over every treated patient." if k == 0 else
+                 f" {k} of them had a favorable outcome.")
+        if k == 0 and synthetic:
+            text += (" In the synthetic extract this holds by construction: the generator gives an excluded patient "
+                     "no follow-up NRS or one whose reduction stays below the threshold.")
+    return (text + " The per-protocol estimate describes patients selected by how their treatment went; the "
+            "all-treated one counts every patient who started the treatment.")
+
+
+def framing_text(outcome: dict, sensitivity: dict, flow: dict, params, synthetic: bool = False):
+    """:func:`framing` as a paragraph of a report."""
+    return _markdown("**Two denominators.** " + framing(outcome, sensitivity, flow, params.confidence,
+                                                        params.min_group_size, synthetic))
 
 
 def outcome_text(summary: dict, params):
     """The main result in words, numbers from the ``outcome`` section."""
     c = summary["nrs_change"]
-    level = f"{100 * params.confidence:g}%"
     if c["median_change"] is not None:
-        interval = "no interval" if _missing(c["ci_low"]) else f"{level} CI {num(c['ci_low'])} to {num(c['ci_high'])}"
-        change = (f" Pain changed by a median of {num(c['median_change'])} NRS points (Hodges-Lehmann estimate "
-                  f"{num(c['hodges_lehmann'])}, {interval}; Wilcoxon signed-rank {p_is(c['wilcoxon_p'])}; "
-                  f"{patients(c['n'])} with both NRS values).")
+        change = (f" Pain changed by a median of {nrs(c['median_change'])} NRS points (Hodges-Lehmann estimate "
+                  f"{estimate(c['hodges_lehmann'], c['ci_low'], c['ci_high'], params.confidence, nrs)}; Wilcoxon "
+                  f"signed-rank {p_is(c['wilcoxon_p'])}; {patients(c['n'])} with both NRS values).")
     elif c["n"]:                                  # fewer than min_group_size: their own scores (reading q)
         change = (f" The change in pain of the {patients(c['n'])} with both NRS values is not shown (fewer than "
                   f"{params.min_group_size}: it would be their own scores).")
     else:
         change = ""
-    return _markdown(f"**Result.** A favorable outcome (at least {params.responder_threshold:g}% less pain, no stop "
+    return _markdown(f"**Result.** A favorable outcome (at least {params.responder_threshold:g} % less pain, no stop "
                      f"for lack of effect) in {format_proportion(summary, confidence=params.confidence)}; "
                      f"{patients(summary['missing_followup'], 'included patient')} had no follow-up NRS "
                      f"(counted: {params.missing_followup}).{change}")
@@ -193,14 +304,13 @@ def outcome_text(summary: dict, params):
 
 def nrs_change_table(block: dict, confidence: float) -> pd.DataFrame:
     """The ``outcome.nrs_change`` block as a two-column table."""
-    level = f"{100 * confidence:g}%"
     rows = [("patients with both NRS values", str(block["n"])),
-            ("median baseline NRS", num(block["median_baseline"])),
-            ("median follow-up NRS", num(block["median_followup"])),
-            ("median change (follow-up - baseline)", num(block["median_change"])),
-            (f"Hodges-Lehmann estimate ({level} CI)",
-             num(block["hodges_lehmann"], 2) if _missing(block["ci_low"]) else
-             f"{num(block['hodges_lehmann'], 2)} ({num(block['ci_low'], 2)} to {num(block['ci_high'], 2)})"),
+            ("median baseline NRS", nrs(block["median_baseline"])),
+            ("median follow-up NRS", nrs(block["median_followup"])),
+            ("median change (follow-up - baseline)", nrs(block["median_change"])),
+            (f"Hodges-Lehmann estimate ({ci_label(confidence)})",
+             nrs(block["hodges_lehmann"]) if _missing(block["ci_low"]) else
+             f"{nrs(block['hodges_lehmann'])} ({interval(block['ci_low'], block['ci_high'], nrs)})"),
             ("interval method", block["ci_method"] or "-"),
             ("Wilcoxon signed-rank p", pval(block["wilcoxon_p"]))]
     return pd.DataFrame(rows, columns=["quantity", "value"])
@@ -210,11 +320,19 @@ def subgroup_effects(table: pd.DataFrame, summary: dict) -> pd.DataFrame:
     """The subgroup table with each group's comparison with the reference group beside it."""
     keys = ["risk_difference", "rd_ci_low", "rd_ci_high", "odds_ratio", "or_ci_low", "or_ci_high", "fisher_p"]
     versus = [summary["groups"][g].get("vs_reference", {}) for g in table["group"]]
-    out = table.drop(columns=["n_followup"]).copy()
+    out = table.copy()
     for key in keys:
         out[key] = pd.array([v.get(key) for v in versus], dtype="Float64")
     out.insert(1, "reference", table["group"] == summary["reference"])
     return out
+
+
+def kruskal_wallis_text(summary: dict) -> str:
+    """``Kruskal-Wallis H = 0.01, df = 2, n = 40, p = 0.993`` from the ``subgroups`` section."""
+    if summary.get("kruskal_wallis_h") is None:
+        return f"Kruskal-Wallis {p_is(summary['kruskal_wallis_p'])}"
+    return (f"Kruskal-Wallis H = {statistic(summary['kruskal_wallis_h'])}, df = {summary['kruskal_wallis_df']}, "
+            f"n = {summary['kruskal_wallis_n']}, {p_is(summary['kruskal_wallis_p'])}")
 
 
 def subgroup_text(summary: dict, params):
@@ -222,24 +340,104 @@ def subgroup_text(summary: dict, params):
     pooled = (f" {summary['pooled_values']} value(s) held by fewer than {patients(summary['min_group_size'])} "
               "were pooled so that no result points at a patient." if summary["pooled_values"] else "")
     return _markdown(f"**Result (exploratory).** Across the groups of {params.group_by.replace('_', ' ')}: exact "
-                     f"Fisher-Freeman-Halton {p_is(summary['fisher_freeman_halton_p'])}, Kruskal-Wallis on the "
-                     f"percent reduction {p_is(summary['kruskal_wallis_p'])}; {patients(summary['unclassified'])} "
-                     f"unclassified.{pooled} Several tests on small groups: a p-value above 0.05 does not show equal "
-                     f"efficacy; the intervals say how large a difference the data leave possible.")
+                     f"Fisher-Freeman-Halton {p_is(summary['fisher_freeman_halton_p'])}; "
+                     f"{kruskal_wallis_text(summary)} on the percent reduction in pain (patients with a follow-up "
+                     f"NRS); {patients(summary['unclassified'])} unclassified.{pooled} Several tests on small groups: "
+                     "a p-value above 0.05 does not show equal efficacy; the intervals say how large a difference "
+                     "the data leave possible.")
 
 
-def harms_text(summary: dict, confidence: float):
-    """Side effects and serious complications as numbers with bounds."""
-    level = f"{100 * confidence:g}%"
+#: What "serious" and the severity grades mean (the contract's column ``serious`` and ``severity``).
+HARMS_DEFINITIONS = (
+    "A side effect is serious when it is a major complication: life-threatening, leading to admission to "
+    "hospital, or causing lasting harm (the data contract's definition, column serious = yes). Serious is "
+    "not a severity grade: severity is recorded on a three-level scale, mild, moderate or severe, as the "
+    "clinician wrote it in the chart; the contract names the three grades without defining them further, "
+    "so they are the clinicians' judgement, not a standardised scale such as CTCAE.")
+
+
+def harms_definitions():
+    """:data:`HARMS_DEFINITIONS` as a paragraph of a report."""
+    return _markdown(f"**Definitions.** {HARMS_DEFINITIONS}")
+
+
+def harms_sentences(summary: dict, confidence: float, flow: dict | None = None) -> list[str]:
+    """Side effects, serious ones and stops for side effects per population, as plain sentences."""
     parts = []
-    for population, label in (("treated", "treated"), ("included", "included")):
+    for population in ("treated", "included"):
         s = summary[population]
-        serious = s["serious_patients"]
+        label = f"{population} patient"
         if s["events"] is None:                  # withheld (ketanb.side_effects.side_effect_summary)
-            parts.append(f"the side effects of the {patients(s['patients'], label + ' patient')} are not shown "
-                         "(with so few excluded patients they would be theirs by subtraction)")
+            parts.append(f"The side effects of the {patients(s['patients'], label)} are not shown "
+                         "(with so few excluded patients they would be theirs by subtraction).")
             continue
-        parts.append(f"{format_proportion(s['any'], 'patients', confidence, n=s['patients'])} of the "
-                     f"{patients(s['patients'], label + ' patient')} had at least one side effect; {serious['patients']} had a serious one "
-                     f"({level} CI {pct(serious['ci_low'])} to {pct(serious['ci_high'])}, Clopper-Pearson)")
-    return _markdown("**Result.** " + "; ".join(parts) + ".")
+        serious, stopped = s["serious_patients"], s["stopped_for_side_effects"]
+        n = s["patients"]
+        parts.append(f"{format_proportion(s['any'], 'patients', confidence, n=n)} of the {patients(n, label)} "
+                     f"had at least one side effect, over {patients(s['infusions'], 'infusion')}; "
+                     f"{format_proportion(serious, 'patients', confidence, n=n, method='Clopper-Pearson')} had a "
+                     f"serious one; {format_proportion(stopped, 'patients', confidence, n=n, method='Clopper-Pearson')} "
+                     "stopped the treatment for side effects.")
+    if flow is not None:
+        parts.append(treated_note(flow))
+    return parts
+
+
+def harms_text(summary: dict, confidence: float, flow: dict | None = None):
+    """Side effects, serious complications and stops for side effects as numbers with bounds."""
+    return _markdown("**Result.** " + " ".join(harms_sentences(summary, confidence, flow)))
+
+
+def limitations(r: dict, confidence: float) -> list[str]:
+    """The limitations of the study, one plain sentence or two each: the one home of this text.
+
+    Parameters
+    ----------
+    r : dict
+        Holds the ``cohort``, ``sensitivity`` and ``subgroups`` sections of results.json.
+    confidence : float
+
+    Returns
+    -------
+    list of str
+        Plain text (no Markdown), used by the index and report 04.
+    """
+    flow, everyone, sub = r["cohort"], r["sensitivity"]["all_treated"], r["subgroups"]
+    excluded = flow["treated"] - flow["included"]
+    items = [
+        "Single-arm design: there is no comparator group, so the improvement cannot be attributed to ketamine. "
+        "Regression to the mean (patients tend to start a treatment when their pain is at its worst) and the "
+        "placebo response both lower a second pain score without any effect of the drug.",
+        f"Per-protocol selection: the main estimate describes the {patients(flow['included'], 'patient')} treated "
+        f"according to the protocol; the {patients(excluded, 'excluded patient')} may differ from them (report 03 "
+        f"compares them), and over every treated patient the favorable outcome is "
+        f"{format_proportion(everyone, confidence=confidence)}.",
+        "Undefined follow-up timing: the extract records one follow-up NRS per patient, without a fixed time after "
+        "the infusions, so outcomes measured after different delays are pooled and how long the effect lasts is "
+        "unknown.",
+        "Confounding: treatment and group were not assigned at random and nothing is adjusted for; differences "
+        "between subgroups, or between included and excluded patients, may come from other characteristics "
+        "(age, pain duration, other treatments).",
+        "A retrospective chart review of one centre: side effects were recorded as noted in the files, so mild ones "
+        "may be under-reported, and follow-up NRS values are missing for some patients (the sensitivity analyses "
+        "bound their effect).",
+    ]
+    compared = [(name, g["vs_reference"]) for name, g in sub["groups"].items()
+                if g.get("vs_reference") and not _missing(g["vs_reference"]["rd_ci_low"])]
+    subgroups = (f"Subgroups: the groups of {sub['group_by'].replace('_', ' ')} hold few patients each and the "
+                 "comparisons are exploratory.")
+    if compared:
+        name, v = max(compared, key=lambda item: item[1]["rd_ci_high"] - item[1]["rd_ci_low"])
+        subgroups += (f" The widest interval, {name} against {sub['reference']}, runs from "
+                      f"{interval(v['rd_ci_low'], v['rd_ci_high'], points)} ({ci_label(confidence)}, risk difference "
+                      f"{points(v['risk_difference'])}): it leaves room for large differences either way, so a "
+                      "p-value above 0.05 cannot support \"no difference\" between the groups.")
+    else:
+        subgroups += " A p-value above 0.05 cannot support \"no difference\" between the groups."
+    items.insert(4, subgroups)
+    return items
+
+
+def limitations_text(r: dict, confidence: float):
+    """:func:`limitations` as a list in a report."""
+    return _markdown("\n".join(f"- {item}" for item in limitations(r, confidence)))

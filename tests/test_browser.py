@@ -62,14 +62,14 @@ def test_page_renders_with_every_figure(browser, page):
             ".map(r => Array.from(r.cells).map(c => c.innerText.trim()));")
         assert [r[0] for r in rows][:3] == ["Patients treated", "Treated per protocol and analysed",
                                             "Favorable outcome"]
-        assert all(r[3] == "equal" for r in rows) and rows[2][1] == rows[2][2] == "23/45 (51.1%)"
+        assert all(r[3] == "equal" for r in rows) and rows[2][1] == rows[2][2] == "23/45 (51.1 %)"
     if page == "02-outcomes.html":    # formatted tables: titled, no index column, percentages with CIs
         captions = browser.execute_script(
             "return Array.from(document.querySelectorAll('table caption')).map(c => c.innerText.trim());")
         assert "Sensitivity analyses" in captions
         cells = browser.execute_script(
             "return Array.from(document.querySelectorAll('table td')).map(c => c.innerText.trim());")
-        assert any(c.startswith("23/45 (51.1%; 95% CI 37.0-65.0)") for c in cells)
+        assert any(c.startswith("23/45 (51.1 %; 95 % CI 37.0 % to 65.0 %)") for c in cells)
     # full-page screenshot for a human to look at
     height = browser.execute_script("return document.body.scrollHeight")
     browser.set_window_size(1200, min(max(height, 900), 12000))

@@ -140,7 +140,7 @@ def test_table1_by_hand(cohort):
     t = table1(out, assign_groups(out, group_by="sex"), p_values=True).set_index(["variable", "level"])
     assert t.loc[("n", ""), ["overall", "F", "M"]].tolist() == ["9", "4", "5"]
     # ages F: 25 39 40 59 -> median 39.5, quartiles (numpy linear) 35.5 and 44.75 -> 44.8
-    assert t.loc[("Age, years", ""), "F"] == "39.5 [35.5,44.8]"
+    assert t.loc[("Age, years", ""), "F"] == "39.5 [35.5 to 44.8]"
     assert t.loc[("Age, years", ""), "missing"] == "0"
     assert t.loc[("Pain duration, months", ""), "missing"] == "9"                # column absent: all missing
     # baseline NRS differs by group? F all 10, M 10 10 9 10 10 -> Kruskal-Wallis p as scipy gives it

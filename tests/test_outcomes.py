@@ -86,3 +86,24 @@ def test_all_treated_beside_the_main_analysis_with_one_excluded_patient(make_ext
     assert sensitivity(cohort, load_params(min_group_size=5))["missing_followup"]["exclude"]["favorable"] == 3
     cohort = small_cohort(make_extract, 6, excluded=5)
     assert sensitivity(cohort, load_params(min_group_size=5))["all_treated"]["favorable"] == 6   # 3 + 3 excluded
+
+
+def test_per_protocol_and_all_treated_side_by_side_with_why_they_differ():
+    """Issue 24, on the shipped extract: 23/45 per protocol, 23/74 all treated (31.1 %; Wilson 21.7 % to
+    42.3 %: R prop.test(23, 74, correct = FALSE)$conf.int = 0.2169084 0.4233861), the 29 excluded patients
+    adding none (23 - 23), every number read from the results."""
+    from ketanb import load_params as params_of
+    from ketanb.analysis import analyse
+    from ketanb.paths import ROOT
+    from ketanb.tables import framing
+
+    r = analyse(ROOT / "data" / "raw", params_of(ROOT / "params.yaml"))
+    text = framing(r["outcome"], r["sensitivity"], r["cohort"], 0.95, 5)
+    assert "the included patients: 23/45 (51.1 %; 95 % CI 37.0 % to 65.0 %)" in text
+    assert "(the contract's denominator): 23/74 (31.1 %; 95 % CI 21.7 % to 42.3 %)" in text
+    assert "adds the 29 excluded patients" in text and "Not one of them had a favorable outcome" in text
+    # with fewer than min_group_size excluded patients their count of favorable outcomes is not spelled out
+    assert "of them had a favorable" not in framing(r["outcome"], r["sensitivity"], r["cohort"], 0.95, 30)
+    # the synthetic extract: by construction (ketanb.synthetic draws an excluded patient's reduction below 42 %)
+    assert "by construction" not in text
+    assert "by construction" in framing(r["outcome"], r["sensitivity"], r["cohort"], 0.95, 5, synthetic=True)

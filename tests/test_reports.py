@@ -67,7 +67,7 @@ def test_index_opens_with_published_beside_reproduced():
     # the paper: 74 treated, 45 analysed, 23/45 (51.1%) favorable; the shipped run reproduces each
     assert PUBLISHED == {"treated": 74, "included": 45, "favorable": 23, "n": 45}
     assert f"<td>{r['cohort']['treated']}</td>" in table and f"<td>{r['cohort']['included']}</td>" in table
-    assert "23/45 (51.1%)" in table
+    assert "23/45 (51.1 %)" in table
     assert table.count('class="same"') == 5 and 'class="different"' not in table
     assert "set to match the paper" in index and "invented by the generator" in index
 
@@ -76,11 +76,11 @@ def test_index_numbers_come_from_results_json():
     r = results()
     index = (REPORTS / "index.html").read_text(encoding="utf-8")
     o = r["outcome"]
-    assert f"{o['favorable']}/{o['n']} ({100 * o['proportion']:.1f}%; 95% CI {100 * o['ci_low']:.1f}-" in index
+    assert f"{o['favorable']}/{o['n']} ({100 * o['proportion']:.1f} %; 95 % CI {100 * o['ci_low']:.1f} % to " in index
     serious = r["side_effects"]["treated"]["serious_patients"]
     # 0 of 74 with the exact upper bound: R binom.test(0, 74)$conf.int[2] = 0.04862762
     assert serious["patients"] == 0 and round(serious["ci_high"], 4) == 0.0486
-    assert f"0 of 74 treated patients (0.0%; 95% CI 0.0% to {100 * serious['ci_high']:.1f}%" in index
+    assert f"0/74 (0.0 %; 95 % CI 0.0 % to {100 * serious['ci_high']:.1f} %, Clopper-Pearson) had a serious one" in index
     assert "SYNTHETIC DATA" in index and "exploratory" in index
 
 
@@ -98,7 +98,7 @@ def test_reports_show_formatted_tables():
     html = (REPORTS / "02-outcomes.html").read_text(encoding="utf-8")
     r = results()
     o = r["outcome"]
-    assert f"{o['favorable']}/{o['n']} ({100 * o['proportion']:.1f}%; 95% CI" in html
+    assert f"{o['favorable']}/{o['n']} ({100 * o['proportion']:.1f} %; 95 % CI" in html
     assert "<caption>Sensitivity analyses</caption>" in html
     assert "0.5111" not in html and "main_analysis" not in html    # no raw fractions, no snake_case header
 
@@ -142,7 +142,7 @@ def test_report_tables_write_effects_as_readers_do_and_escape_names():
                             "or_ci_low": [None, 0.07617], "or_ci_high": [None, 2.6418], "fisher_p": [None, 0.45779]})
     shown = tables.readable(effects)
     assert list(shown.columns) == ["group", "reference", "n", "favorable", "median reduction (%)",
-                                   "risk difference (95% CI)", "odds ratio (95% CI)", "Fisher p"]
+                                   "risk difference (95 % CI)", "odds ratio (95 % CI)", "Fisher p"]
     assert shown.iloc[1, 4:].tolist() == ["-", "-18.6 pp (-47.2 pp to +16.4 pp)", "0.48 (0.08 to 2.64)", "0.458"]
     assert shown.iloc[0, 4:].tolist() == ["57.1", "-", "-", ""]
     page = tables.show(shown, "By group <exploratory>").data
@@ -168,3 +168,85 @@ def test_the_index_says_the_treated_side_effects_are_not_shown_when_withheld():
     r["side_effects"]["treated"] = _withheld(74)
     row = next(row for row in _comparison(r) if row["label"] == "Major complications")
     assert (row["reproduced"], row["same"]) == ("not shown", None)
+
+
+def _visible_text(page: str) -> str:
+    """The text a reader sees of an HTML page: no style, script, folded code or figure (the figures'
+    captions and labels are plots.py's and are checked in test_plots)."""
+    import html as html_module
+
+    page = re.sub(r"<(style|script)\b.*?</\1>", " ", page, flags=re.S)
+    page = re.sub(r"<figure\b.*?</figure>", " ", page, flags=re.S)
+    page = re.sub(r'<details class="ketanb-code">.*?</details>', " ", page, flags=re.S)
+    return html_module.unescape(re.sub(r"<[^>]+>", " ", page))
+
+
+@pytest.mark.parametrize("page", ["index.html", *sorted(p.name for p in REPORTS.glob("[0-9]*.html"))])
+def test_one_number_format_in_the_index_and_reports(page):
+    """Issue 24, item 7: no percentage without its space (51.1%), no interval written with a hyphen
+    (37.0-65.0), no Hodges-Lehmann estimate with one decimal in one place and two in another."""
+    text = _visible_text((REPORTS / page).read_text(encoding="utf-8"))
+    assert re.findall(r".{30}\d%.{10}", text) == []
+    assert re.findall(r".{30}\d\.\d+ ?%?-\d+\.\d.{10}", text) == []
+    assert re.findall(r".{30}\[\d+\.\d,\d+\.\d\]", text) == []       # Table 1 quartiles too: [Q1 to Q3]
+    hl = results()["outcome"]["nrs_change"]["hodges_lehmann"]
+    assert f"{hl:.2f}" == "-3.75"
+    if page in ("index.html", "02-outcomes.html"):
+        assert "Hodges-Lehmann estimate" in text and "-3.75" in text and not re.search(r"-3\.8\b", text)
+
+
+def test_the_format_helpers_write_one_form():
+    assert (tables.pct(0.5111), tables.pct(None), tables.percent(55.0)) == ("51.1 %", "-", "55.0 %")
+    assert tables.interval(0.37, 0.65, tables.pct) == "37.0 % to 65.0 %"
+    assert tables.interval(-0.4722, 0.1644, tables.points) == "-47.2 pp to +16.4 pp"
+    assert tables.interval(None, 0.1) == "no interval"
+    assert (tables.nrs(-3.75), tables.nrs(7.2)) == ("-3.75", "7.20")
+    assert tables.estimate(-3.75, -4.75, -3.0, 0.95, tables.nrs) == "-3.75 (95 % CI -4.75 to -3.00)"
+    assert tables.format_proportion({"favorable": 23, "n": 45, "proportion": 23 / 45, "ci_low": 0.37,
+                                     "ci_high": 0.65}) == "23/45 (51.1 %; 95 % CI 37.0 % to 65.0 %)"
+    assert tables.format_proportion({"patients": 8, "proportion": 8 / 74, "ci_low": 0.0478, "ci_high": 0.2020},
+                                    "patients", n=74, method="Clopper-Pearson") == (
+        "8/74 (10.8 %; 95 % CI 4.8 % to 20.2 %, Clopper-Pearson)")
+    assert (tables.p_is(0.0001), tables.p_is(0.5374), tables.p_is(None)) == (
+        "p < 0.001", "p = 0.537", "p not computable")
+
+
+def test_the_index_frames_harms_and_limitations_from_results_json():
+    """Issue 24, items 1, 2, 4 and 9 on the index and reports 02 and 04: both denominators, stops for side
+    effects with Clopper-Pearson (R: binom.test(8, 74)$conf.int = 0.04784399 0.20195014), what treated
+    means, the definitions, and the limitations from their one home (the same text on the index and report 04)."""
+    r = results()
+    index = _visible_text((REPORTS / "index.html").read_text(encoding="utf-8"))
+    index = re.sub(r"\s+", " ", index)
+    stops = r["side_effects"]["treated"]["stopped_for_side_effects"]
+    assert (stops["patients"], round(stops["ci_low"], 8), round(stops["ci_high"], 8)) == (8, 0.04784399, 0.20195014)
+    assert "8/74 (10.8 %; 95 % CI 4.8 % to 20.2 %, Clopper-Pearson) stopped the treatment for side effects" in index
+    assert "2/45 (4.4 %; 95 % CI 0.5 % to 15.1 %, Clopper-Pearson) stopped the treatment for side effects" in index
+    assert "the included patients: 23/45 (51.1 %; 95 % CI 37.0 % to 65.0 %)" in index
+    assert "(the contract's denominator): 23/74 (31.1 %; 95 % CI 21.7 % to 42.3 %)" in index
+    assert "adds the 29 excluded patients" in index
+    assert "Treated means every patient of the extract" in index and "4 patients whose first infusion" in index
+    assert "life-threatening, leading to admission to hospital, or causing lasting harm" in index
+    assert "mild, moderate or severe" in index
+    assert "Kruskal-Wallis H = 0.01, df = 2, n = 40, p = 0.993" in index
+    report4 = re.sub(r"\s+", " ", _visible_text((REPORTS / "04-side-effects.html").read_text(encoding="utf-8")))
+    for item in tables.limitations(r, 0.95):
+        assert item in index and item in report4
+    assert "-47.2 pp to +16.4 pp" in index and "cannot support \"no difference\"" in index
+    assert "Regression to the mean" in index and "Confounding" in index and "Undefined follow-up timing" in index
+    assert "Occurrences by severity, all treated patients" in report4 and "mild, moderate or severe" in report4
+    report2 = re.sub(r"\s+", " ", _visible_text((REPORTS / "02-outcomes.html").read_text(encoding="utf-8")))
+    assert "adds the 29 excluded patients" in report2 and "stopped the treatment for side effects" in report2
+
+
+def test_harms_sentences_when_the_treated_population_is_withheld():
+    """Few excluded patients: the treated block is withheld (ketanb.side_effects._withheld); the text says
+    so and gives the included patients' stops for side effects, never 'None'."""
+    from ketanb.side_effects import _withheld
+
+    r = results()
+    withheld = {**r["side_effects"], "treated": _withheld(74)}
+    text = " ".join(tables.harms_sentences(withheld, 0.95, r["cohort"]))
+    assert text.startswith("The side effects of the 74 treated patients are not shown")
+    assert "2/45 (4.4 %; 95 % CI 0.5 % to 15.1 %, Clopper-Pearson) stopped the treatment" in text
+    assert "None" not in text and "Treated means every patient of the extract" in text

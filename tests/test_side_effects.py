@@ -104,3 +104,47 @@ def test_a_treatment_given_to_fewer_than_min_group_size_patients_is_other(make_e
     table = treatment_table(cohort, extract.adverse_events, min_group_size=5)
     assert table.values.tolist() == [["nausea", "ondansetron", 5], ["nausea", "none", 1], ["nausea", "other", 1]]
     assert "peeters" in treatment_table(cohort, extract.adverse_events).to_csv()   # min_group_size 1: as given
+
+
+def test_stops_for_side_effects_with_an_exact_interval_in_both_populations_against_r():
+    """Issue 24: 8 of the 74 treated patients of the shipped extract stopped for side effects (patients.csv,
+    discontinuation = side_effects: 8 rows), 2 of them among the 45 included ones (the other 6 are excluded:
+    no test dose x 3, outside the study period x 2, test dose only x 1). Clopper-Pearson limits are the
+    beta quantiles qbeta(0.025, x, n - x + 1) and qbeta(0.975, x + 1, n - x):
+    R: binom.test(8, 74)$conf.int = 0.04784399 0.20195014; binom.test(2, 45)$conf.int = 0.005428489 0.151492900."""
+    from scipy.stats import beta
+
+    from ketanb.analysis import analyse
+    from ketanb.paths import ROOT
+
+    got = analyse(ROOT / "data" / "raw", load_params(ROOT / "params.yaml"))["side_effects"]
+    for population, x, n, r_low, r_high in (("treated", 8, 74, 0.04784399, 0.20195014),
+                                            ("included", 2, 45, 0.005428489, 0.151492900)):
+        block = got[population]["stopped_for_side_effects"]
+        assert block["patients"] == x and block["proportion"] == pytest.approx(x / n, abs=1e-12)
+        assert block["ci_low"] == pytest.approx(beta.ppf(0.025, x, n - x + 1), abs=1e-12)
+        assert block["ci_high"] == pytest.approx(beta.ppf(0.975, x + 1, n - x), abs=1e-12)
+        assert (round(block["ci_low"], 8), round(block["ci_high"], 8)) == pytest.approx((r_low, r_high), abs=1e-8)
+
+
+def test_stops_for_side_effects_by_hand_and_withheld_with_the_treated_population(make_extract):
+    """a stops for side effects, b for lack of effect, c (excluded: esketamine) for side effects: treated 2 of 3,
+    included 1 of 2; with min_group_size 2 the one excluded patient would be the treated minus the included,
+    so the treated block is withheld and severity_table("treated") is empty."""
+    from ketanb.side_effects import severity_table
+
+    infusions = protocol("a") + protocol("b") + [dict(r, formulation="esketamine") for r in protocol("c")]
+    pts = [patient("a", discontinuation="side_effects"), patient("b", discontinuation="lack_of_effect"),
+           patient("c", discontinuation="side_effects")]
+    extract = make_extract(pts, infusions, [ae("a", "2016-03-01", "nausea")])
+    cohort = derive_cohort(extract, load_params())
+    got = side_effect_summary(cohort, extract.infusions, extract.adverse_events)
+    assert got["treated"]["stopped_for_side_effects"]["patients"] == 2
+    assert got["included"]["stopped_for_side_effects"]["patients"] == 1
+    assert got["included"]["stopped_for_side_effects"]["proportion"] == 0.5
+    hidden = side_effect_summary(cohort, extract.infusions, extract.adverse_events, min_group_size=2)
+    assert hidden["treated"]["stopped_for_side_effects"] == {"patients": None, "proportion": None,
+                                                             "ci_low": None, "ci_high": None}
+    assert hidden["included"]["stopped_for_side_effects"]["patients"] == 1
+    assert severity_table(cohort, extract.adverse_events, "treated", min_group_size=2).loc["total", "total"] == 0
+    assert severity_table(cohort, extract.adverse_events, "treated").loc["total", "total"] == 1

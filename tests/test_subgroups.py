@@ -102,8 +102,11 @@ def test_a_category_in_a_column_without_its_values_is_a_count_not_nan():
     patients = pd.DataFrame({"age": [50, 60, 70, 80], "sex": ["F", "M", "F", "M"],
                              "diagnosis": pd.Series(["a", "b", None, None], dtype="str")})
     t = table1(patients, pd.Series(pd.Categorical(["x", "x", "y", "y"]), name="clinic"))
-    rows = t[t["variable"] == "Diagnosis"]
+    rows = t[(t["variable"] == "Diagnosis") & (t["level"] != "(missing)")]
     assert rows["y"].tolist() == ["0", "0"] and rows["x"].tolist() == ["1 (50.0)", "1 (50.0)"]
+    # the missing values per column (issue 24): none in x, both of y
+    missing = t[(t["variable"] == "Diagnosis") & (t["level"] == "(missing)")]
+    assert missing[["overall", "x", "y"]].values.tolist() == [["2", "0", "2"]]
 
 
 def test_included_vs_excluded_lists_no_pooled_value(make_extract):
@@ -126,7 +129,8 @@ def test_included_vs_excluded_lists_no_pooled_value(make_extract):
     t = included_vs_excluded(cohort, min_group_size=1, groups=everyone)
     rows = t[t["variable"] == "Diagnosis"]
     assert rows["level"].tolist() == ["a", "other", "unclassified"]
-    assert rows["included"].tolist() == ["6 (54.5)", "5 (45.5)", "0 (0.0)"]
+    # a count of 0 is a count: written 0 like any count below min_group_size (reading in docs/data-contract.md)
+    assert rows["included"].tolist() == ["6 (54.5)", "5 (45.5)", "0"]
     assert rows["excluded"].tolist() == ["1 (33.3)", "1 (33.3)", "1 (33.3)"]
     for hidden in ("b", "c", "zeta"):
         assert not (t == hidden).any().any()
@@ -137,8 +141,9 @@ def test_a_missing_category_is_counted_as_missing_not_as_a_level_none():
                              "diagnosis": pd.Series(["a", None, "a", "b"], dtype="str")})
     t = table1(patients, pd.Series(pd.Categorical(["x", "x", "y", "y"]), name="clinic"))
     rows = t[t["variable"] == "Diagnosis"]
-    assert rows["level"].tolist() == ["a", "b"] and rows["missing"].tolist() == ["1", ""]
-    assert rows["overall"].tolist() == ["2 (66.7)", "1 (33.3)"]        # of the 3 with a diagnosis
+    assert rows["level"].tolist() == ["a", "b", "(missing)"] and rows["missing"].tolist() == ["1", "", ""]
+    assert rows["overall"].tolist() == ["2 (66.7)", "1 (33.3)", "1"]   # of the 3 with a diagnosis; 1 missing
+    assert rows[["x", "y"]].values.tolist()[-1] == ["1", "0"]          # missing per column (issue 24)
 
 
 def test_table1_cells_of_fewer_than_min_group_size_patients_show_no_statistic():
@@ -153,9 +158,9 @@ def test_table1_cells_of_fewer_than_min_group_size_patients_show_no_statistic():
     cells = t.set_index(["variable", "level"])[["overall", "x", "y"]]
     assert cells.loc[("Sex", "M")].tolist() == ["2", "1", "1"]
     assert cells.loc[("Sex", "F")].tolist() == ["6 (75.0)", "3 (75.0)", "3 (75.0)"]
-    assert cells.loc[("Diagnosis", "other")].tolist() == ["1", "0 (0.0)", "1"]
+    assert cells.loc[("Diagnosis", "other")].tolist() == ["1", "0", "1"]   # 0 is a count too (issue 24)
     assert not (t == "b").any().any()
-    assert cells.loc[("Pain duration, months", "")].tolist() == ["14.0 [12.0,16.0]", "", ""]
+    assert cells.loc[("Pain duration, months", "")].tolist() == ["14.0 [12.0 to 16.0]", "", ""]
 
 
 def test_no_responder_curve_for_a_group_with_fewer_follow_ups_than_min_group_size(make_extract):
@@ -246,7 +251,7 @@ def test_group_by_sex_with_four_men_shows_no_curve_or_column_of_the_women(make_e
     made = table1(out, groups, min_group_size=5)
     t = made.set_index(["variable", "level"])
     assert t.loc[("n", ""), ["overall", "F"]].tolist() == ["10", "6"]
-    assert t.loc[("Age, years", ""), "overall"] == "44.5 [42.2,46.8]"   # ages 40..49: median 44.5, Q1 42.25
+    assert t.loc[("Age, years", ""), "overall"] == "44.5 [42.2 to 46.8]"   # ages 40..49: median 44.5, Q1 42.25
     assert t.loc[("Age, years", ""), "F"] == ""
     note = made["level"].iloc[-1]
     assert made["variable"].iloc[-1] == "Not described"
@@ -259,7 +264,7 @@ def test_table1_withholds_the_smallest_group_beside_two_unclassified(make_extrac
     t = table1(out, assign_groups(out, group_by="clinic", min_group_size=5), min_group_size=5)
     assert list(t.columns) == ["variable", "level", "missing", "overall", "a", "b"]
     assert t["b"].tolist()[0] == "5" and set(t["b"].tolist()[1:]) == {""}
-    assert t.loc[t["variable"] == "Age, years", ["overall", "a"]].iloc[0].tolist() == ["50.0 [50.0,50.0]"] * 2
+    assert t.loc[t["variable"] == "Age, years", ["overall", "a"]].iloc[0].tolist() == ["50.0 [50.0 to 50.0]"] * 2
     assert t["variable"].tolist()[-1] == "Not described"
     assert t["level"].tolist()[-1].startswith("b (n = 5), unclassified (n = 2): count only")
 
@@ -275,7 +280,7 @@ def test_included_vs_excluded_with_one_excluded_patient_hides_the_overall_column
     cohort = derive_cohort(make_extract(pts, inf), load_params())
     t = included_vs_excluded(cohort, min_group_size=5).set_index(["variable", "level"])
     assert t.loc[("n", ""), ["overall", "included", "excluded"]].tolist() == ["7", "6", "1"]
-    assert t.loc[("Pain duration, months", ""), "included"] == "35.0 [22.5,47.5]"   # 10..60
+    assert t.loc[("Pain duration, months", ""), "included"] == "35.0 [22.5 to 47.5]"   # 10..60
     assert t.loc[("Pain duration, months", ""), ["overall", "excluded", "missing"]].tolist() == ["", "", ""]
     assert not t["overall"].drop(("n", "")).str.contains(r"\d").any()
     assert "77" not in t.to_csv()
@@ -292,3 +297,57 @@ def test_a_diagnosis_held_by_one_patient_is_never_printed(make_extract):
     for t in (table1(out, groups, min_group_size=5), included_vs_excluded(cohort, min_group_size=5)):
         assert "Peeters" not in t.to_csv()
         assert t.loc[t["variable"] == "Diagnosis", "level"].tolist() == ["fibromyalgia", "other"]
+
+
+def test_subgroup_median_reduction_comes_with_its_n_and_quartiles_and_kruskal_wallis_with_h_df_n(make_extract):
+    """Issue 24. Group a: 6 patients, 2 favorable (8 -> 2: 75 %), 4 at 8 -> 7 (12.5 %); b: 5 patients, all
+    12.5 %. a's reductions 12.5 x 4, 75 x 2: median 12.5, quartiles (type 7) 12.5 and 59.375.
+    With min_group_size 6, b (5 values) gets no median and no quartiles."""
+    out = cohort_of(make_extract, {"a": 6, "b": 5}, favorable={"a": 2})
+    groups, s = summary(out, 1)
+    table = subgroup_table(out, groups).set_index("group")
+    assert table.loc["a", ["n_followup", "median_reduction_pct", "reduction_q1", "reduction_q3"]].tolist() == [
+        6, 12.5, 12.5, 59.375]
+    assert table.loc["b", ["n_followup", "median_reduction_pct", "reduction_q1", "reduction_q3"]].tolist() == [
+        5, 12.5, 12.5, 12.5]
+    hidden = subgroup_table(out, groups, min_group_size=6).set_index("group")
+    assert hidden.loc["b", ["median_reduction_pct", "reduction_q1", "reduction_q3"]].isna().all()
+    assert hidden.loc["a", "reduction_q3"] == 59.375
+    # H, df = groups - 1, n = patients with a follow-up NRS: scipy.stats.kruskal([12.5]*4 + [75]*2, [12.5]*5)
+    from scipy.stats import kruskal
+
+    assert (s["kruskal_wallis_df"], s["kruskal_wallis_n"]) == (1, 11)
+    assert s["kruskal_wallis_h"] == pytest.approx(kruskal([12.5] * 4 + [75] * 2, [12.5] * 5).statistic, abs=1e-12)
+    from ketanb.tables import kruskal_wallis_text, readable
+
+    assert kruskal_wallis_text(s).startswith(f"Kruskal-Wallis H = {s['kruskal_wallis_h']:.2f}, df = 1, n = 11, p = ")
+    shown = readable(table.reset_index())
+    assert shown["reduction in pain, median [Q1 to Q3]"].tolist() == ["12.5 % [12.5 % to 59.4 %]",
+                                                                      "12.5 % [12.5 % to 12.5 %]"]
+    assert shown["n with follow-up NRS"].tolist() == [6, 5]
+
+
+def test_included_vs_excluded_has_the_subgroup_row_and_table1_says_what_overall_holds(make_extract):
+    """Issue 24: group_by (here clinic, not a Table 1 variable) is a row of the comparison of included and
+    excluded patients, as the groups of stage 03 (carry_groups: z, held by excluded patients only, is other
+    or unclassified, never listed); the overall column says which patients it describes."""
+    pts, inf = [], []
+    for value, size in {"a": 6, "b": 5}.items():
+        for i in range(size):
+            pts.append(patient(f"{value}{i}", clinic=value))
+            inf += protocol(f"{value}{i}")
+    for pid, value in (("x1", "a"), ("x2", "z"), ("x3", "b")):
+        pts.append(patient(pid, clinic=value))
+        inf += protocol(pid, n_later=0)                                # test dose only: excluded
+    cohort = derive_cohort(make_extract(pts, inf), load_params(group_by="clinic"))
+    out = derive_outcomes(cohort, threshold=50)
+    groups = assign_groups(out, group_by="clinic", min_group_size=1)
+    t = included_vs_excluded(cohort, min_group_size=1, groups=carry_groups(cohort, groups, group_by="clinic"))
+    rows = t[t["variable"] == "Clinic (subgroup)"]
+    assert rows["level"].tolist() == ["a", "b", "unclassified"]
+    assert rows["included"].tolist() == ["6 (54.5)", "5 (45.5)", "0"]
+    assert rows["excluded"].tolist() == ["1 (33.3)", "1 (33.3)", "1 (33.3)"]
+    note = t.loc[t["variable"] == "Overall column", "level"].tolist()
+    assert len(note) == 1 and note[0].startswith("all 14 treated patients (treated means every patient of the extract")
+    t1 = table1(out, groups)
+    assert t1.loc[t1["variable"] == "Overall column", "level"].tolist() == ["all 11 included patients"]

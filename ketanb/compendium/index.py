@@ -1,7 +1,8 @@
 """reports/index.html: the reviewers' entry page, from results.json, the reports and a Jinja2 template.
 
 It opens with the published numbers beside this run's, then the main results
-(every number read from results.json, none typed in), links to every stage
+(every number read from results.json, none typed in, written by :mod:`ketanb.tables`,
+the limitations from :func:`ketanb.tables.limitations` as in report 04), links to every stage
 report, figure (with the caption and alt text that ketanb.plots.save listed
 for it) and table. It needs no script and no network: open the file.
 """
@@ -99,14 +100,7 @@ def build_index(build: Path) -> str:
     """The HTML of reports/index.html for the build folder ``build`` (results/ and reports/ in it)."""
     r = json.loads((build / "results" / "results.json").read_text(encoding="utf-8"))
     reports = build / "reports"
-    level = f"{100 * r['parameters']['confidence']:g}"
-    serious = r["side_effects"]["treated"]["serious_patients"]
-    if serious["patients"] is None:                     # withheld: too few excluded (contract section 5)
-        harms = "serious complications of the treated patients are not shown (too few excluded patients)"
-    else:
-        harms = (f"{serious['patients']} of {r['side_effects']['treated']['patients']} treated patients "
-                 f"({fmt.pct(serious['proportion'])}; {level}% CI {fmt.pct(serious['ci_low'])} to "
-                 f"{fmt.pct(serious['ci_high'])}, Clopper-Pearson)")
+    confidence = r["parameters"]["confidence"]
     sensitivity = []
     if (build / "results" / "sensitivity.csv").is_file():
         import pandas as pd
@@ -115,12 +109,18 @@ def build_index(build: Path) -> str:
     env = jinja2.Environment(loader=jinja2.FileSystemLoader(Path(__file__).parent / "templates" / "index"),
                              autoescape=True, keep_trailing_newline=True)
     return env.get_template("index.html.j2").render(
-        r=r, synthetic_headline=SYNTHETIC_HEADLINE, synthetic_notice=SYNTHETIC_NOTICE, level=level,
-        comparison=_comparison(r), harms_sentence=harms, sensitivity=sensitivity,
+        r=r, synthetic_headline=SYNTHETIC_HEADLINE, synthetic_notice=SYNTHETIC_NOTICE,
+        ci=fmt.ci_label(confidence), comparison=_comparison(r), sensitivity=sensitivity,
+        treated_note=fmt.treated_note(r["cohort"]),
+        framing=fmt.framing(r["outcome"], r["sensitivity"], r["cohort"], confidence, r["parameters"]["min_group_size"],
+                            r["data"]["synthetic"]),
+        harms=fmt.harms_sentences(r["side_effects"], confidence), harms_definitions=fmt.HARMS_DEFINITIONS,
+        kruskal_wallis=fmt.kruskal_wallis_text(r["subgroups"]), limitations=fmt.limitations(r, confidence),
         excluded="; ".join(f"{REASON_LABELS[reason]}: {n}" for reason, n in r["cohort"]["excluded"].items() if n),
         stages=[{"html": nb.with_suffix(".html").name, "notebook": nb.name, "title": _title(nb)}
                 for nb in sorted(reports.glob("[0-9]*.ipynb"))],
         figures=saved_figures(build),
         tables=[(name, text) for name, text in TABLES.items() if (build / "results" / name).exists()],
-        pct=fmt.pct, num=fmt.num, ratio=fmt.ratio, patients=fmt.patients, p_is=fmt.p_is, points=fmt.points,
-        prop=lambda block: fmt.format_proportion(block, confidence=r["parameters"]["confidence"]))
+        pct=fmt.pct, num=fmt.num, nrs=fmt.nrs, ratio=fmt.ratio, patients=fmt.patients, p_is=fmt.p_is,
+        points=fmt.points, interval=fmt.interval, estimate=lambda *a: fmt.estimate(*a, confidence, fmt.nrs),
+        prop=lambda block: fmt.format_proportion(block, confidence=confidence))
