@@ -26,6 +26,7 @@ def analyse(data: str | os.PathLike, params: Params) -> dict:
         "ketanb_results": RESULTS_FORMAT,
         "data": {"source": extract.source, "synthetic": extract.synthetic},
         "parameters": params.to_dict(),
+        "study": params.study.to_dict(),
         "cohort": cleaning.flow_counts(cohort),
         "outcome": outcomes.outcome_summary(result, threshold=params.responder_threshold,
                                             confidence=params.confidence, min_group_size=params.min_group_size),

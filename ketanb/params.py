@@ -16,9 +16,50 @@ from .errors import ParameterError
 from .input.contract import DATE_FORMATS, TABLES
 from .paths import resolve
 
-__all__ = ["Params", "DEFAULTS", "load_params", "MISSING_FOLLOWUP_MODES", "as_written"]
+__all__ = ["Params", "Study", "DEFAULTS", "load_params", "MISSING_FOLLOWUP_MODES", "PUBLISHED_KEYS", "as_written"]
 
 MISSING_FOLLOWUP_MODES = ("nonresponder", "exclude", "favorable")
+
+#: What a study's ``published:`` block may hold, each with the kind of value it takes: the published counts
+#: (patients treated, included and analysed, favorable outcomes among ``n``), the subgroup test's verdict, the
+#: patients with a serious complication, and the parameters of the published analysis (a run with other values
+#: is not compared on the rows they change).
+PUBLISHED_KEYS = {"treated": "count", "included": "count", "favorable": "count", "n": "count",
+                  "subgroup_difference": ("significant", "not significant"), "serious_complications": "count",
+                  "responder_threshold": "percent", "missing_followup": MISSING_FOLLOWUP_MODES, "group_by": "name"}
+
+
+@dataclass(frozen=True)
+class Study:
+    """The study a run belongs to: descriptive, it changes no result (the ``study:`` block of a parameter file).
+
+    Attributes
+    ----------
+    title : str
+        What the reports and the index are headed with.
+    centre : str
+        Where the patients were treated (empty: not said).
+    period : str
+        When, as readers should see it (``2015-2019``); empty: the years of ``study_start`` and ``study_end``.
+    authors : str
+        Who did the study: authors or a team (empty: not said).
+    publication : str
+        Where it was published, if it was (``Acta Anaesthesiologica Belgica, May 2024``; empty: nowhere).
+    published : dict or None
+        The published values to compare this run with (keys of :data:`PUBLISHED_KEYS`); None: the run is
+        compared with nothing and the index has no comparison table.
+    """
+
+    title: str = "Ketamine infusion therapy in chronic pain"
+    centre: str = ""
+    period: str = ""
+    authors: str = ""
+    publication: str = ""
+    published: dict | None = None
+
+    def to_dict(self) -> dict:
+        """JSON-ready mapping (results.json, key ``study``)."""
+        return {**asdict(self), "published": None if self.published is None else dict(self.published)}
 
 
 @dataclass(frozen=True)
@@ -59,6 +100,9 @@ class Params:
     i_know_this_is_not_patient_data : bool
         Lets ``min_group_size`` 1 run on an extract that is not the synthetic
         one (validation refuses it otherwise). Not written to results.json.
+    study : Study
+        The study the run belongs to (title, centre, period, authors, published values): descriptive, not a
+        parameter of the analysis, so not in :meth:`to_dict` (results.json has it under its own key ``study``).
     date_format : {"iso", "dmy"}
         How the extract writes its dates (not in the contract; ketanb's own):
         ``iso`` (the default) YYYY-MM-DD only, ``dmy`` day/month/year as well
@@ -81,14 +125,15 @@ class Params:
     table1_p_values: bool = False
     i_know_this_is_not_patient_data: bool = False
     date_format: str = "iso"
+    study: Study = Study()
 
     def to_dict(self) -> dict:
         """JSON-ready mapping (dates as ISO text, whole numbers as int), without
-        ``i_know_this_is_not_patient_data``, which is a switch, and ``date_format``, which says how the
-        extract is read: neither is a parameter of the analysis."""
+        ``i_know_this_is_not_patient_data``, which is a switch, ``date_format``, which says how the
+        extract is read, and ``study``, which describes the study: none is a parameter of the analysis."""
         out = {}
         for key, value in asdict(self).items():
-            if key in ("i_know_this_is_not_patient_data", "date_format"):
+            if key in ("i_know_this_is_not_patient_data", "date_format", "study"):
                 continue
             if isinstance(value, dt.date):
                 value = value.isoformat()
@@ -103,9 +148,6 @@ class Params:
 def as_written(number: float) -> int | float:
     """A number as results.json writes a parameter: 50.0 as 50, 37.5 as it is."""
     return int(number) if float(number).is_integer() else float(number)
-
-
-DEFAULTS = Params()
 
 
 def _as_date(key, value):
@@ -135,6 +177,65 @@ def _as_number(key, value, *, low=None, high=None, low_open=False, high_open=Fal
                   f"{'below' if high_open else 'at most'} {high:g}" if high is not None else ""]
         raise ParameterError(f"parameter {key}: {value!r} must be {' and '.join(b for b in bounds if b)}")
     return number
+
+
+def _check_study(study, start: dt.date, end: dt.date) -> Study:
+    """The ``study:`` block as a :class:`Study`, every value checked; an empty period becomes the years."""
+    if isinstance(study, Study):
+        study = study.to_dict()
+    if not isinstance(study, dict):
+        raise ParameterError(f"parameter study: {study!r:.60} is not a block of 'key: value' lines "
+                             "(title, centre, period, authors, publication, published)")
+    known = [f.name for f in fields(Study)]
+    unknown = sorted(map(str, set(study) - set(known)))
+    if unknown:
+        raise ParameterError(f"parameter study: unknown key(s) {', '.join(unknown)}; the keys are: {', '.join(known)}")
+    values = {**Study().to_dict(), **study}
+    for key in known[:-1]:
+        value = "" if values[key] is None else values[key]
+        if not isinstance(value, (str, int)) or isinstance(value, bool):
+            raise ParameterError(f"parameter study.{key}: {value!r:.60} is not text")
+        values[key] = str(value).strip()
+    if not values["title"]:
+        raise ParameterError("parameter study.title: empty; give the study a title")
+    if not values["period"]:
+        values["period"] = f"{start.year}" if start.year == end.year else f"{start.year}-{end.year}"
+    values["published"] = _check_published(values["published"])
+    return Study(**values)
+
+
+def _check_published(published) -> dict | None:
+    """The ``published:`` block of the study, checked against :data:`PUBLISHED_KEYS` (None: none given)."""
+    if published is None:
+        return None
+    if not isinstance(published, dict) or not published:
+        raise ParameterError(f"parameter study.published: {published!r:.60} is not a block of 'key: value' lines "
+                             f"({', '.join(PUBLISHED_KEYS)}); leave it out when nothing was published")
+    unknown = sorted(map(str, set(published) - set(PUBLISHED_KEYS)))
+    if unknown:
+        raise ParameterError(f"parameter study.published: unknown key(s) {', '.join(unknown)}; the keys are: "
+                             f"{', '.join(PUBLISHED_KEYS)}")
+    out = {}
+    for key, value in published.items():
+        kind, name = PUBLISHED_KEYS[key], f"study.published.{key}"
+        if kind == "count":
+            number = _as_number(name, value, low=0)
+            if not number.is_integer():
+                raise ParameterError(f"parameter {name}: {value!r} is not a whole number")
+            out[key] = int(number)
+        elif kind == "percent":
+            out[key] = as_written(_as_number(name, value, low=0, high=100))
+        elif kind == "name":
+            if not isinstance(value, str) or not value.strip():
+                raise ParameterError(f"parameter {name}: {value!r:.60} is not a column name")
+            out[key] = value.strip().lower()
+        elif value not in kind:
+            raise ParameterError(f"parameter {name}: {value!r:.60} is not one of {', '.join(kind)}")
+        else:
+            out[key] = value
+    if "favorable" in out and "n" in out and out["favorable"] > out["n"]:
+        raise ParameterError(f"parameter study.published: favorable {out['favorable']} is more than n {out['n']}")
+    return out
 
 
 def check_params(params: Params) -> Params:
@@ -192,12 +293,18 @@ def check_params(params: Params) -> Params:
         raise ParameterError(f"parameter group_edges: {group_by!r} is not a number column, so it cannot be cut "
                              "into bands; leave group_edges empty")
     return replace(p, group_by=group_by, group_edges=edges, min_group_size=int(size), date_format=date_format,
-                   reference_group=None if reference is None else str(reference).strip())
+                   reference_group=None if reference is None else str(reference).strip(),
+                   study=_check_study(p.study, p.study_start, p.study_end))
+
+
+#: The parameters of the data contract, section 2, and a study described by nothing but its period.
+DEFAULTS = check_params(Params())
 
 
 #: A parameter file is a flat mapping: the mapping is level 1, its keys and values level 2, the numbers of a
-#: group_edges list level 3, and nothing is deeper.
-MAX_DEPTH = 3
+#: group_edges list and the keys of the ``study:`` block level 3, the values of ``study: published:`` level 4,
+#: and nothing is deeper.
+MAX_DEPTH = 4
 #: A parameter file holds a few lines: anything longer is not one.
 MAX_BYTES = 100_000
 
@@ -289,6 +396,7 @@ def load_params(path: str | os.PathLike | None = None, **overrides) -> Params:
             raise ParameterError(f"parameter file {path} must hold a mapping of parameter: value")
         values.update(loaded)
     values.update(overrides)
+    values.setdefault("study", Study())                      # its period follows this file's dates
     known = {f.name for f in fields(Params)}
     unknown = sorted(set(values) - known, key=str)          # a key may be a number: 1: x
     if unknown:

@@ -35,6 +35,7 @@ from matplotlib.ticker import MaxNLocator
 
 from .compendium.files import write_bytes, write_json
 from .input.contract import REASON_LABELS
+from . import outcomes
 from .outcomes import MISSING_LABELS
 from .params import DEFAULTS
 from .tables import p_is, pct, ratio
@@ -483,8 +484,8 @@ def sensitivity_forest(table: pd.DataFrame, *, confidence: float) -> Figure:
 
 @_figure(alt="Step curves of the percentage of patients with a favorable outcome at each reduction threshold, "
               "overall with a pointwise confidence band and per subgroup",
-         caption="Responder analysis: percentage of patients with a favorable outcome (reduction at least the "
-                 "threshold and no stop for lack of effect) at every threshold from 0 to 100 %, overall and per "
+         caption=f"Responder analysis: percentage of patients with a favorable outcome ({outcomes.favorable_rule()}) "
+                 "at every threshold from 0 to 100 %, overall and per "
                  "subgroup. The grey band is a pointwise Wilson confidence band: an interval at each threshold "
                  "on its own, not a band that holds for the whole curve at once. The dashed line is the "
                  "study's threshold.")
@@ -501,7 +502,7 @@ def responder_curves(curve: pd.DataFrame, *, threshold: float, confidence: float
     fig = new_figure(SINGLE_COLUMN, 3.9)
     ax = fig.add_subplot()
     ax.set(xlim=(0, 100), ylim=(0, 100), xlabel="Responder threshold:\nreduction in pain from baseline (%)",
-           ylabel="Favorable outcome (%):\nreduction ≥ threshold, no stop\nfor lack of effect")
+           ylabel="Favorable outcome (%):\n" + textwrap.fill(outcomes.favorable_rule(), 36))
     ax.set_title("Responder analysis:\nfavorable outcome at every threshold")
     overall = curve[curve["group"] == "overall"].sort_values("threshold_pct")
     if overall["proportion"].isna().all():

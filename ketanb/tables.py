@@ -18,7 +18,7 @@ from .input.contract import REASON_LABELS
 from .input.read import SYNTHETIC_HEADLINE, SYNTHETIC_NOTICE
 
 __all__ = ["pct", "percent", "num", "nrs", "statistic", "ratio", "patients", "pval", "p_is", "points", "ci_label",
-           "interval", "estimate", "format_proportion", "data_notice", "pooled_notice", "readable", "flow_table",
+           "interval", "estimate", "format_proportion", "study_line", "data_notice", "pooled_notice", "readable", "flow_table",
            "show", "TREATED_MEANS", "treated_note", "cohort_text", "framing", "framing_text", "outcome_text",
            "nrs_change_table", "subgroup_effects", "kruskal_wallis_text", "subgroup_text", "HARMS_DEFINITIONS",
            "harms_definitions", "harms_sentences", "harms_text", "limitations", "limitations_text"]
@@ -132,13 +132,30 @@ def format_proportion(block: dict, events: str = "favorable", confidence: float 
             f"{interval(block['ci_low'], block['ci_high'], pct)}{', ' + method if method else ''})")
 
 
-def data_notice(synthetic: bool, source: str):
-    """A Markdown banner saying which data a notebook ran on, loudly when synthetic."""
+def study_line(study: dict, title: bool = True) -> str:
+    """The study a run belongs to in one sentence (the ``study`` block of the parameters), no Markdown.
+
+    ``Ketamine infusion therapy in chronic pain (Vallé et al.; Acta Anaesthesiologica Belgica, May 2024):
+    a retrospective cohort, AZ Sint-Blasius, Dendermonde, Belgium, 2015-2019.``; without ``title`` (under a
+    heading that gives it): ``A retrospective cohort, AZ Sint-Blasius, ..., 2015-2019 (Vallé et al.; ...).``
+    """
+    who = "; ".join(part for part in (study.get("authors"), study.get("publication")) if part)
+    where = ", ".join(part for part in (study.get("centre"), study.get("period")) if part)
+    design = f"a retrospective cohort{f', {where}' if where else ''}"
+    if title:
+        return f"{study['title']}{f' ({who})' if who else ''}: {design}."
+    return f"{design[0].upper()}{design[1:]}{f' ({who})' if who else ''}."
+
+
+def data_notice(synthetic: bool, source: str, study: dict | None = None):
+    """A Markdown banner saying which study (:func:`study_line`) and which data a notebook ran on, loudly
+    when synthetic."""
     from IPython.display import Markdown
 
+    head = f"*Study: {study_line(study)}*\n\n" if study else ""
     if synthetic:
-        return Markdown(f"> **{SYNTHETIC_HEADLINE}** {SYNTHETIC_NOTICE}")
-    return Markdown(f"> Data: the extract `{source}` (not the synthetic extract made by ketanb.synthetic).")
+        return Markdown(f"{head}> **{SYNTHETIC_HEADLINE}** {SYNTHETIC_NOTICE}")
+    return Markdown(f"{head}> Data: the extract `{source}` (not the synthetic extract made by ketanb.synthetic).")
 
 
 def pooled_notice(synthetic: bool):
@@ -259,7 +276,7 @@ def framing(outcome: dict, sensitivity: dict, flow: dict, confidence: float, min
 
     everyone, included = sensitivity["all_treated"], sensitivity["missing_followup"]["nonresponder"]
     excluded = flow["treated"] - flow["included"]
-    text = (f"Per protocol (the main analysis, as published), the included patients: "
+    text = (f"Per protocol (the main analysis), the included patients: "
             f"{format_proportion(outcome, confidence=confidence)}. All treated, every patient of the extract "
             f"whatever the dates of their infusions (the contract's denominator): "
             f"{format_proportion(everyone, confidence=confidence)}. The two differ by their denominator: the all-treated analysis adds the "
@@ -296,8 +313,11 @@ def outcome_text(summary: dict, params):
                   f"{params.min_group_size}: it would be their own scores).")
     else:
         change = ""
-    return _markdown(f"**Result.** A favorable outcome (at least {params.responder_threshold:g} % less pain, no stop "
-                     f"for lack of effect) in {format_proportion(summary, confidence=params.confidence)}; "
+    from . import outcomes
+
+    rule = outcomes.favorable_rule(params.responder_threshold)
+    return _markdown(f"**Result.** A favorable outcome ({rule}) in "
+                     f"{format_proportion(summary, confidence=params.confidence)}; "
                      f"{patients(summary['missing_followup'], 'included patient')} had no follow-up NRS "
                      f"(counted: {params.missing_followup}).{change}")
 

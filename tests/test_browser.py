@@ -62,7 +62,7 @@ def test_page_renders_with_every_figure(browser, page):
             ".map(r => Array.from(r.cells).map(c => c.innerText.trim()));")
         assert [r[0] for r in rows][:3] == ["Patients treated", "Treated per protocol and analysed",
                                             "Favorable outcome"]
-        assert all(r[3] == "equal" for r in rows) and rows[2][1] == rows[2][2] == "23/45 (51.1 %)"
+        assert all(r[3] == "set by construction" for r in rows) and rows[2][1] == rows[2][2] == "23/45 (51.1 %)"
     if page == "02-outcomes.html":    # formatted tables: titled, no index column, percentages with CIs
         captions = browser.execute_script(
             "return Array.from(document.querySelectorAll('table caption')).map(c => c.innerText.trim());")

@@ -1,5 +1,6 @@
 """environment.yml pins the same versions as requirements.lock; params.yaml holds the defaults."""
 import re
+from dataclasses import replace
 
 from ketanb import DEFAULTS, load_params
 from ketanb.paths import ROOT
@@ -25,4 +26,14 @@ def test_environment_yml_agrees_with_lock():
 
 
 def test_params_yaml_holds_the_contract_defaults():
-    assert load_params("params.yaml") == DEFAULTS
+    """Every parameter of the analysis is the contract's default; the study block only describes the shipped
+    study (it is no parameter of the analysis, not in results.json's parameters, ignored by pooling)."""
+    shipped = load_params("params.yaml")
+    assert replace(shipped, study=DEFAULTS.study) == DEFAULTS
+    assert shipped.to_dict() == DEFAULTS.to_dict()
+    assert (shipped.study.authors, shipped.study.centre, shipped.study.period) == (
+        "Vallé et al.", "AZ Sint-Blasius, Dendermonde, Belgium", "2015-2019")
+    assert shipped.study.published == {"treated": 74, "included": 45, "favorable": 23, "n": 45,
+                                       "subgroup_difference": "not significant", "serious_complications": 0,
+                                       "responder_threshold": 50, "missing_followup": "nonresponder",
+                                       "group_by": "pain_mechanism"}

@@ -39,7 +39,7 @@ def test_an_alias_of_a_plain_value_is_refused_too(tmp_path):
 def test_deep_nesting_is_refused_without_a_recursion_error(tmp_path):
     """40,000 brackets (80 kB) gave a RecursionError traceback."""
     text = "group_edges: " + "[" * 40_000 + "]" * 40_000 + "\n"
-    assert refusal(tmp_path, text) == ("parameter file p.yaml, line 1: values nested more than 3 deep; a parameter "
+    assert refusal(tmp_path, text) == ("parameter file p.yaml, line 1: values nested more than 4 deep; a parameter "
                                        "file is a list of 'parameter: value' lines")
 
 

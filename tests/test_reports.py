@@ -7,7 +7,8 @@ import pandas as pd
 import pytest
 
 from ketanb import plots, tables
-from ketanb.compendium.index import PUBLISHED, TABLES, _comparison
+from ketanb import load_params
+from ketanb.compendium.index import TABLES, comparison
 from ketanb.paths import ROOT
 
 REPORTS = ROOT / "reports"
@@ -16,6 +17,11 @@ pytestmark = pytest.mark.skipif(not (REPORTS / "index.html").exists(), reason="r
 
 def results():
     return json.loads((ROOT / "results" / "results.json").read_text())
+
+
+def shipped_study():
+    """The study block of the shipped params.yaml, as results.json writes it."""
+    return load_params(ROOT / "params.yaml").study.to_dict()
 
 
 def test_every_table_is_described_on_the_index():
@@ -60,16 +66,69 @@ def test_reports_show_each_figure_with_its_caption_from_the_one_home_and_describ
     assert shown == len(list((ROOT / "figures").glob("*.png")))
 
 
-def test_index_opens_with_published_beside_reproduced():
+def test_index_opens_with_published_beside_this_run_set_by_construction():
+    """Issue 24.3: on the synthetic extract the agreement is by construction, not a replication."""
     index = (REPORTS / "index.html").read_text(encoding="utf-8")
     table = index[index.index('id="published-vs-reproduced"'):index.index("</table>", index.index("published-vs"))]
     r = results()
-    # the paper: 74 treated, 45 analysed, 23/45 (51.1%) favorable; the shipped run reproduces each
-    assert PUBLISHED == {"treated": 74, "included": 45, "favorable": 23, "n": 45}
+    # the paper: 74 treated, 45 analysed, 23/45 (51.1%) favorable; the shipped run gives each by construction
+    assert {k: r["study"]["published"][k] for k in ("treated", "included", "favorable", "n")} == {
+        "treated": 74, "included": 45, "favorable": 23, "n": 45}
     assert f"<td>{r['cohort']['treated']}</td>" in table and f"<td>{r['cohort']['included']}</td>" in table
     assert "23/45 (51.1 %)" in table
-    assert table.count('class="same"') == 5 and 'class="different"' not in table
-    assert "set to match the paper" in index and "invented by the generator" in index
+    assert table.count("<td>set by construction</td>") == 5
+    assert "equal" not in table and "same" not in table and "different" not in table
+    assert "Published (Vallé et al., Acta Anaesthesiologica Belgica, May 2024)" in table
+    assert "not a replication" in index and "invented by the generator" in index
+
+
+def test_comparison_says_same_or_different_on_a_real_extract_and_nothing_without_published_values():
+    r = {**results(), "study": shipped_study(), "data": {"source": "clinic", "synthetic": False}}
+    r["cohort"] = {**r["cohort"], "treated": 75}
+    status = {row["label"]: row["status"] for row in comparison(r)}
+    assert status == {"Patients treated": "different", "Treated per protocol and analysed": "same",
+                      "Favorable outcome": "same", "Difference by pain mechanism": "same",
+                      "Major complications": "same"}
+    assert comparison({**r, "study": {**r["study"], "published": None}}) == []
+    assert comparison({k: v for k, v in r.items() if k != "study"}) == []
+
+
+def test_variant_parameters_are_not_compared_and_not_called_another_synthetic_extract():
+    """Issue 23.2: threshold 30 and group_by sex on the synthetic extract (runs/t30sex)."""
+    from ketanb.compendium.index import build_index
+
+    r = {**results(), "study": shipped_study()}
+    r["parameters"] = {**r["parameters"], "responder_threshold": 30, "group_by": "sex"}
+    r["outcome"] = {**r["outcome"], "threshold_pct": 30, "favorable": 30, "proportion": 30 / 45}
+    r["subgroups"] = {**r["subgroups"], "group_by": "sex"}
+    status = {row["label"]: row["status"] for row in comparison(r)}
+    assert status == {"Patients treated": "set by construction",
+                      "Treated per protocol and analysed": "set by construction",
+                      "Favorable outcome": "not compared (threshold 30 %)",
+                      "Difference by pain mechanism": "not compared (threshold 30 %, grouped by sex)",
+                      "Major complications": "set by construction"}
+    by_exclude = {**r, "parameters": {**results()["parameters"], "missing_followup": "exclude"},
+                  "subgroups": results()["subgroups"], "outcome": results()["outcome"]}
+    assert {row["label"]: row["status"] for row in comparison(by_exclude)}["Favorable outcome"] == (
+        "not compared (missing follow-up: exclude)")
+
+
+def test_the_index_of_a_variant_run_describes_it_truthfully(tmp_path):
+    import shutil
+
+    from ketanb.compendium.index import build_index
+
+    build = tmp_path / "build"
+    shutil.copytree(ROOT / "reports", build / "reports")
+    (build / "results").mkdir()
+    r = {**results(), "study": shipped_study()}
+    r["parameters"] = {**r["parameters"], "responder_threshold": 30}
+    r["outcome"] = {**r["outcome"], "threshold_pct": 30}
+    (build / "results" / "results.json").write_text(json.dumps(r))
+    page = build_index(build)
+    assert "not compared (threshold 30 %)" in page and "not a replication" in page
+    assert "settings other than the published ones" not in page and "other settings" not in page
+    assert "computed here with other parameters than the published analysis" in page
 
 
 def test_index_numbers_come_from_results_json():
@@ -123,12 +182,12 @@ def test_default_table1_gives_the_two_unclassified_patients_no_column():
 
 
 def test_the_pain_mechanism_row_is_not_compared_when_the_run_groups_by_something_else():
-    r = results()
-    rows = {row["label"]: row for row in _comparison(r)}
-    assert rows["Difference between pain mechanisms"]["same"] is True
+    r = {**results(), "study": shipped_study()}
+    rows = {row["label"]: row for row in comparison(r)}
+    assert rows["Difference by pain mechanism"]["status"] == "set by construction"
     by_sex = {**r, "subgroups": {**r["subgroups"], "group_by": "sex"}}
-    row = {row["label"]: row for row in _comparison(by_sex)}["Difference between pain mechanisms"]
-    assert row["same"] is None and row["reproduced"] == "not compared: this run groups by sex"
+    row = {row["label"]: row for row in comparison(by_sex)}["Difference by pain mechanism"]
+    assert row["status"] == "not compared (grouped by sex)"
 
 
 def test_report_tables_write_effects_as_readers_do_and_escape_names():
@@ -164,10 +223,10 @@ def test_the_index_says_the_treated_side_effects_are_not_shown_when_withheld():
     index reads None as 'not shown', not as 'None patients'."""
     from ketanb.side_effects import _withheld
 
-    r = results()
+    r = {**results(), "study": shipped_study()}
     r["side_effects"]["treated"] = _withheld(74)
-    row = next(row for row in _comparison(r) if row["label"] == "Major complications")
-    assert (row["reproduced"], row["same"]) == ("not shown", None)
+    row = next(row for row in comparison(r) if row["label"] == "Major complications")
+    assert (row["reproduced"], row["status"]) == ("not shown", "not compared")
 
 
 def _visible_text(page: str) -> str:

@@ -1,6 +1,8 @@
 """reports/index.html: the reviewers' entry page, from results.json, the reports and a Jinja2 template.
 
-It opens with the published numbers beside this run's, then the main results
+It is headed with the study the run belongs to (results.json, key ``study``: the ``study:`` block of
+the parameters) and, when the study gives published values, opens with them beside this run's; then the
+main results
 (every number read from results.json, none typed in, written by :mod:`ketanb.tables`,
 the limitations from :func:`ketanb.tables.limitations` as in report 04), links to every stage
 report, figure (with the caption and alt text that ketanb.plots.save listed
@@ -13,18 +15,13 @@ from pathlib import Path
 
 import jinja2
 
+from .. import outcomes
 from .. import tables as fmt
 from ..input.contract import REASON_LABELS
 from ..input.read import SYNTHETIC_HEADLINE, SYNTHETIC_NOTICE
 from ..plots import CAPTIONS, SAVED_FIGURES
 
-__all__ = ["PUBLISHED", "TABLES", "saved_figures", "build_index"]
-
-#: The published numbers (Vallé et al., Acta Anaesthesiologica Belgica, May 2024): 74 patients
-#: treated, 45 treated per protocol and analysed, a favorable outcome in 23/45 (51.1%), no
-#: significant difference between neuropathic, nociceptive and nociplastic pain, mild side
-#: effects and no major complications.
-PUBLISHED = {"treated": 74, "included": 45, "favorable": 23, "n": 45}
+__all__ = ["TABLES", "saved_figures", "comparison", "build_index"]
 
 #: Every table under results/ with what it holds (a test checks none is left out).
 TABLES = {
@@ -68,32 +65,74 @@ def _title(notebook: Path) -> str:
     return notebook.stem
 
 
-def _comparison(r: dict) -> list[dict]:
-    """The published numbers beside this run's, each marked equal or not (None: not comparable)."""
-    o, p = r["outcome"], r["subgroups"]["fisher_freeman_halton_p"]
+def _differs(r: dict, published: dict, keys) -> list[str]:
+    """How this run's analysis differs from the published one in ``keys`` (empty: it does not)."""
+    params, found = r["parameters"], []
+    if "responder_threshold" in keys and params["responder_threshold"] != published.get("responder_threshold",
+                                                                                       params["responder_threshold"]):
+        found.append(f"threshold {fmt.percent(params['responder_threshold'], 0)}")
+    if "missing_followup" in keys and params["missing_followup"] != published.get("missing_followup",
+                                                                                 params["missing_followup"]):
+        found.append(f"missing follow-up: {params['missing_followup']}")
+    if "group_by" in keys and (r["subgroups"]["group_by"] != published.get("group_by", r["subgroups"]["group_by"])
+                               or params.get("group_edges")):
+        found.append(f"grouped by {r['subgroups']['group_by'].replace('_', ' ')}"
+                     f"{' in bands' if params.get('group_edges') else ''}")
+    return found
+
+
+def comparison(r: dict) -> list[dict]:
+    """The study's published values beside this run's (empty: the study gives none).
+
+    Each row: ``label``, ``published``, ``reproduced`` and ``status``: ``not compared (...)`` when this run's
+    parameters differ from the published analysis on what the row depends on (its threshold, its handling of
+    a missing follow-up NRS, its grouping); else, on the synthetic extract, ``set by construction`` for an
+    equal value (the generator was built to give it: not a replication); else ``same`` or ``different``.
+    """
+    published = (r.get("study") or {}).get("published")
+    if not published:
+        return []
+    o, sub = r["outcome"], r["subgroups"]
+    p = sub["fisher_freeman_halton_p"]
     serious = r["side_effects"]["treated"]["serious_patients"]["patients"]   # None: withheld (few excluded)
-    significant = None if p is None else p < 0.05
-    difference = ("not computable" if p is None else
-                  f"{'significant' if significant else 'not significant'} ({fmt.p_is(p)})")
-    if r["subgroups"]["group_by"] != "pain_mechanism" or r["parameters"].get("group_edges"):
-        # the paper compared pain mechanisms; another grouping does not answer its question
-        difference = f"not compared: this run groups by {r['subgroups']['group_by'].replace('_', ' ')}"
-        same_difference = None
-    else:
-        same_difference = significant is False
-    rows = [  # label, published, this run, equal
-        ("Patients treated", PUBLISHED["treated"], r["cohort"]["treated"],
-         r["cohort"]["treated"] == PUBLISHED["treated"]),
-        ("Treated per protocol and analysed", PUBLISHED["included"], r["cohort"]["included"],
-         r["cohort"]["included"] == PUBLISHED["included"]),
-        ("Favorable outcome", f"{PUBLISHED['favorable']}/{PUBLISHED['n']} ({fmt.pct(PUBLISHED['favorable'] / PUBLISHED['n'])})",
-         f"{o['favorable']}/{o['n']} ({fmt.pct(o['proportion'])})",
-         (o["favorable"], o["n"]) == (PUBLISHED["favorable"], PUBLISHED["n"])),
-        ("Difference between pain mechanisms", "not significant", difference, same_difference),
-        ("Major complications", "none", "not shown" if serious is None else "none" if serious == 0 else
-         f"{serious} patients", None if serious is None else serious == 0),
-    ]
-    return [{"label": label, "published": pub, "reproduced": rep, "same": same} for label, pub, rep, same in rows]
+    outcome_keys = ("responder_threshold", "missing_followup")
+    rows = []     # label, published, this run, equal (None: not computable), what differs from the published analysis
+    if "treated" in published:
+        rows.append(("Patients treated", published["treated"], r["cohort"]["treated"],
+                     r["cohort"]["treated"] == published["treated"], []))
+    if "included" in published:
+        rows.append(("Treated per protocol and analysed", published["included"], r["cohort"]["included"],
+                     r["cohort"]["included"] == published["included"], []))
+    if "favorable" in published and "n" in published:
+        k, n = published["favorable"], published["n"]
+        rows.append(("Favorable outcome", f"{k}/{n} ({fmt.pct(k / n) if n else '-'})",
+                     f"{o['favorable']}/{o['n']} ({fmt.pct(o['proportion'])})", (o["favorable"], o["n"]) == (k, n),
+                     _differs(r, published, outcome_keys)))
+    if "subgroup_difference" in published:
+        verdict = None if p is None else "significant" if p < 0.05 else "not significant"
+        rows.append((f"Difference by {published.get('group_by', sub['group_by']).replace('_', ' ')}",
+                     published["subgroup_difference"],
+                     "not computable" if p is None else f"{verdict} ({fmt.p_is(p)})",
+                     None if p is None else verdict == published["subgroup_difference"],
+                     _differs(r, published, (*outcome_keys, "group_by"))))
+    if "serious_complications" in published:
+        rows.append(("Major complications", "none" if published["serious_complications"] == 0 else
+                     fmt.patients(published["serious_complications"]),
+                     "not shown" if serious is None else "none" if serious == 0 else fmt.patients(serious),
+                     None if serious is None else serious == published["serious_complications"], []))
+    synthetic = r["data"]["synthetic"]
+    out = []
+    for label, pub, rep, same, differs in rows:
+        if differs:
+            status = f"not compared ({', '.join(differs)})"
+        elif same is None:
+            status = "not compared"
+        elif synthetic:
+            status = "set by construction" if same else "different"
+        else:
+            status = "same" if same else "different"
+        out.append({"label": label, "published": pub, "reproduced": rep, "status": status})
+    return out
 
 
 def build_index(build: Path) -> str:
@@ -108,9 +147,14 @@ def build_index(build: Path) -> str:
         sensitivity = pd.read_csv(build / "results" / "sensitivity.csv").to_dict("records")
     env = jinja2.Environment(loader=jinja2.FileSystemLoader(Path(__file__).parent / "templates" / "index"),
                              autoescape=True, keep_trailing_newline=True)
+    study = r.get("study") or {"title": "Ketamine infusion therapy in chronic pain"}
+    rows = comparison(r)
     return env.get_template("index.html.j2").render(
-        r=r, synthetic_headline=SYNTHETIC_HEADLINE, synthetic_notice=SYNTHETIC_NOTICE,
-        ci=fmt.ci_label(confidence), comparison=_comparison(r), sensitivity=sensitivity,
+        r=r, study=study, study_line=fmt.study_line(study, title=False),
+        rule=outcomes.favorable_rule(r["outcome"]["threshold_pct"], r["parameters"]["missing_followup"]),
+        compared_otherwise=any(row["status"].startswith("not compared (") for row in rows),
+        differs=any(row["status"] == "different" for row in rows), synthetic_headline=SYNTHETIC_HEADLINE, synthetic_notice=SYNTHETIC_NOTICE,
+        ci=fmt.ci_label(confidence), comparison=rows, sensitivity=sensitivity,
         treated_note=fmt.treated_note(r["cohort"]),
         framing=fmt.framing(r["outcome"], r["sensitivity"], r["cohort"], confidence, r["parameters"]["min_group_size"],
                             r["data"]["synthetic"]),
