@@ -58,8 +58,11 @@ class Study:
     published: dict | None = None
 
     def to_dict(self) -> dict:
-        """JSON-ready mapping (results.json, key ``study``)."""
-        return {**asdict(self), "published": None if self.published is None else dict(self.published)}
+        """JSON-ready mapping (results.json, key ``study``); without ``published`` when none was given."""
+        out = asdict(self)
+        if self.published is None:
+            del out["published"]
+        return out
 
 
 @dataclass(frozen=True)
@@ -190,7 +193,7 @@ def _check_study(study, start: dt.date, end: dt.date) -> Study:
     unknown = sorted(map(str, set(study) - set(known)))
     if unknown:
         raise ParameterError(f"parameter study: unknown key(s) {', '.join(unknown)}; the keys are: {', '.join(known)}")
-    values = {**Study().to_dict(), **study}
+    values = {**asdict(Study()), **study}
     for key in known[:-1]:
         value = "" if values[key] is None else values[key]
         if not isinstance(value, (str, int)) or isinstance(value, bool):

@@ -107,3 +107,80 @@ def test_per_protocol_and_all_treated_side_by_side_with_why_they_differ():
     # the synthetic extract: by construction (ketanb.synthetic draws an excluded patient's reduction below 42 %)
     assert "by construction" not in text
     assert "by construction" in framing(r["outcome"], r["sensitivity"], r["cohort"], 0.95, 5, synthetic=True)
+
+
+def _frame(**columns):
+    import numpy as np
+    import pandas as pd
+
+    return pd.DataFrame({"baseline_nrs": columns.get("baseline", [8.0]),
+                         "followup_nrs": columns.get("followup", [np.nan]),
+                         "discontinuation": columns.get("discontinuation", [None])})
+
+
+@pytest.mark.parametrize("threshold, written", [(30, "30 %"), (50, "50 %"), (37.5, "37.5 %")])
+@pytest.mark.parametrize("mode", ["nonresponder", "exclude", "favorable"])
+def test_the_rule_in_words_says_what_is_favorable_does(threshold, written, mode):
+    """Issue 23.3: ketanb.outcomes.favorable_rule, beside is_favorable, agrees with it: the threshold it names
+    is the one a reduction must reach (8 -> 8 (1 - t/100) counts, a reduction 0.1 point short does not), what it
+    says of a missing follow-up NRS is what is_favorable does with one, and the stops it names are the ones that
+    make the outcome unfavorable."""
+    from ketanb.outcomes import favorable_rule, is_favorable
+
+    text = favorable_rule(threshold, mode)
+    assert f"at least {written} from baseline" in text
+    at, short = 8 * (1 - threshold / 100), 8 * (1 - threshold / 100) + 0.1
+    assert is_favorable(_frame(baseline=[8.0, 8.0], followup=[at, short], discontinuation=[None, None]),
+                        threshold).tolist() == [True, False]
+    missing_counts = is_favorable(_frame(), threshold, missing_followup=mode)[0]
+    assert ("counts as favorable" in text) is bool(missing_counts)
+    assert ("counts as unfavorable" in text) is (mode == "nonresponder")
+    assert ("left out of the denominator" in text) is (mode == "exclude")
+    for stops_count in (False, True):
+        words = favorable_rule(threshold, mode, side_effect_stops_unfavorable=stops_count)
+        side = _frame(followup=[0.0], discontinuation=["side_effects"])
+        assert ("side effects" in words) is (not is_favorable(side, threshold,
+                                                              side_effect_stops_unfavorable=stops_count)[0])
+    lack = _frame(followup=[0.0], discontinuation=["lack_of_effect"])
+    assert "without stopping for lack of effect" in text and not is_favorable(lack, threshold)[0]
+
+
+def test_every_description_of_the_rule_comes_from_favorable_rule(monkeypatch, tmp_path):
+    """Issue 23.3: the results paragraph, the index, the responder curve's label: with another threshold they say
+    the new number, and with favorable_rule replaced they say what it says (no copy of the words elsewhere)."""
+    import json
+
+    from ketanb import outcomes, plots, tables
+    from ketanb.compendium.index import build_index
+    from ketanb.paths import ROOT
+
+    from ketanb.analysis import analyse
+    from ketanb.compendium.files import to_jsonable
+
+    params = load_params(responder_threshold=30)
+    r = json.loads(json.dumps(to_jsonable(analyse(ROOT / "data" / "raw", params))))
+    (tmp_path / "results").mkdir()
+    (tmp_path / "reports").mkdir()
+    (tmp_path / "results" / "results.json").write_text(json.dumps(r))
+    import numpy as np
+    import pandas as pd
+
+    curve = pd.DataFrame({"group": "overall", "threshold_pct": np.arange(0, 101), "n": 20, "responders": 10,
+                          "proportion": 0.5, "ci_low": 0.3, "ci_high": 0.7})
+
+    def rendered():
+        return {"result": tables.outcome_text(r["outcome"], params).data, "index": build_index(tmp_path),
+                "curve": plots.responder_curves(curve, threshold=30, confidence=0.95).axes[0].get_ylabel()}
+
+    texts = rendered()
+    assert "an NRS pain reduction of at least 30 % from baseline" in texts["result"]
+    assert "an NRS pain reduction of at least 30 % from baseline" in texts["index"]
+    assert "50 %" not in texts["result"] and "at least 50" not in texts["index"]
+    assert texts["curve"].replace("\n", " ").endswith("an NRS pain reduction of at least the threshold from "
+                                                      "baseline, without stopping for lack of effect")
+    monkeypatch.setattr(outcomes, "favorable_rule", lambda threshold=None, *a, **k:
+                        "RULE-" + ("any" if threshold is None else f"{threshold:g}"))
+    texts = rendered()
+    assert "A favorable outcome (RULE-30) in" in texts["result"]
+    assert "<b>Favorable outcome</b> (RULE-30)." in texts["index"]
+    assert texts["curve"] == "Favorable outcome (%):\nRULE-any"

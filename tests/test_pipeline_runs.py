@@ -129,7 +129,7 @@ def test_other_extract_and_parameters_show_no_patient(tmp_path, name):
                     .splitlines()[1:]}
     assert curve_groups == {"overall", *groups}
     index = (project / "reports" / "index.html").read_text(encoding="utf-8")
-    assert "not compared: this run groups by" in index                    # the paper compared pain mechanisms
+    assert "published-vs-reproduced" not in index                         # no study block: compared with nothing
     assert "None" not in index and "(not synthetic)" not in index
     for report in ("02-outcomes.html", "03-subgroups.html"):
         assert ">None<" not in (project / "reports" / report).read_text(encoding="utf-8")
@@ -240,6 +240,50 @@ def test_tiny_cohorts_finish(tmp_path, case):
     assert len(list((project / "figures").glob("*.png"))) == len(list((ROOT / "figures").glob("*.png")))
     assert (project / "reports" / "index.html").is_file()
     assert sorted(p.name for p in (project / "reports").glob("*.ipynb")) == [f"{s}.ipynb" for s in STAGES]
+
+
+#: What names the shipped study (issue 23): none of it may reach the outputs of a clinic's own study.
+SHIPPED_STUDY_WORDS = ("Dendermonde", "Sint-Blasius", "Vallé", "Vall&eacute;", "Vall\\u00e9", "Acta Anaesth",
+                       "published")
+
+
+def test_a_clinics_own_study_names_neither_the_paper_nor_its_centre(tmp_path):
+    """Issue 23: a clinic's parameter file with its own study block and no published values, on its own
+    (not synthetic) extract: every report is headed with its study, the index compares it with nothing, and no
+    output (results, the text of the SVGs, reports) names Dendermonde, Vallé or "published"."""
+    project = copy_project(tmp_path / "project")
+    before = output_digests(project)
+    data = write_european_csv(generate_extract(60, seed=5), tmp_path / "zottegem")
+    (project / "runs").mkdir(exist_ok=True)
+    (project / "runs" / "zottegem.yaml").write_text(
+        "responder_threshold: 30\n"
+        "study:\n  title: Ketamine infusions for chronic pain in Zottegem\n  centre: AZ Zottegem, Belgium\n"
+        "  period: 2018-2022\n  authors: The pain team of AZ Zottegem\n", encoding="utf-8")
+    run = run_make(project, "all", f"DATA={data}", "PARAMS=runs/zottegem.yaml", "OUT=runs/zottegem")
+    assert run.returncode == 0, run.stderr[-3000:]
+    assert output_digests(project) == before
+    out = project / "runs" / "zottegem"
+    results = read_json(out / "results" / "results.json")
+    assert results["study"] == {"title": "Ketamine infusions for chronic pain in Zottegem",
+                                "centre": "AZ Zottegem, Belgium", "period": "2018-2022",
+                                "authors": "The pain team of AZ Zottegem", "publication": ""}
+    assert "study" not in results["parameters"] and results["data"]["synthetic"] is False
+    found = []
+    for folder in ("results", "figures", "reports"):
+        for path in sorted((out / folder).rglob("*")):
+            if path.is_file() and path.suffix in (".json", ".csv", ".svg", ".html", ".ipynb"):
+                text = path.read_text(encoding="utf-8").lower()
+                found += [(path.name, word) for word in SHIPPED_STUDY_WORDS if word.lower() in text]
+    assert found == []
+    index = (out / "reports" / "index.html").read_text(encoding="utf-8")
+    assert "<h1>Ketamine infusions for chronic pain in Zottegem</h1>" in index
+    assert "A retrospective cohort, AZ Zottegem, Belgium, 2018-2022 (The pain team of AZ Zottegem)." in index
+    assert "published-vs-reproduced" not in index and "not compared" not in index
+    assert "an NRS pain reduction of at least 30 % from baseline" in index
+    line = ("Study: Ketamine infusions for chronic pain in Zottegem (The pain team of AZ Zottegem): a retrospective "
+            "cohort, AZ Zottegem, Belgium, 2018-2022.")
+    for stage in STAGES:
+        assert line in (out / "reports" / f"{stage}.html").read_text(encoding="utf-8"), stage
 
 
 def test_variant_run_with_out_leaves_the_committed_outputs_alone(tmp_path):
