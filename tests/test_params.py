@@ -89,3 +89,34 @@ def test_date_format_says_how_the_extract_writes_dates(tmp_path):
                                "dmy: day/month/year, such as 4/01/2016, as well)")
     with pytest.raises(ParameterError, match="parameter date_format: 1 is not one of iso, dmy"):
         load_params(date_format=1)
+
+
+def test_the_study_block_is_read_and_checked(tmp_path):
+    """Issue 23.1: the study is a parameter (descriptive); the period defaults to the years of the study dates,
+    published values are checked, and neither appears among the parameters of the analysis."""
+    (tmp_path / "own.yaml").write_text("study_start: 2018-03-01\nstudy:\n  title: Ketamine in Zottegem\n"
+                                       "  centre: AZ Zottegem\n", encoding="utf-8")
+    own = load_params(tmp_path / "own.yaml")
+    assert own.study.to_dict() == {"title": "Ketamine in Zottegem", "centre": "AZ Zottegem", "period": "2018-2019",
+                                   "authors": "", "publication": ""}
+    assert "study" not in own.to_dict()
+    assert load_params(study_start="2019-01-01").study.period == "2019"
+    with_values = load_params(study={"title": "T", "published": {"favorable": "12", "n": 20, "group_by": "Sex"}})
+    assert with_values.study.published == {"favorable": 12, "n": 20, "group_by": "sex"}
+
+
+@pytest.mark.parametrize("study, message", [
+    ("yes", "parameter study: 'yes' is not a block of 'key: value' lines"),
+    ({"title": "T", "city": "Gent"}, "parameter study: unknown key(s) city; the keys are: title, centre, period, "
+                                     "authors, publication, published"),
+    ({"title": ""}, "parameter study.title: empty; give the study a title"),
+    ({"title": "T", "published": {"favorable": 30, "n": 20}}, "parameter study.published: favorable 30 is more than n 20"),
+    ({"title": "T", "published": {"n": 2.5}}, "parameter study.published.n: 2.5 is not a whole number"),
+    ({"title": "T", "published": {"subgroup_difference": "none"}},
+     "parameter study.published.subgroup_difference: 'none' is not one of significant, not significant"),
+    ({"title": "T", "published": {"p": 0.5}}, "parameter study.published: unknown key(s) p"),
+])
+def test_a_wrong_study_block_is_refused_naming_the_key(study, message):
+    with pytest.raises(ParameterError) as refused:
+        load_params(study=study)
+    assert str(refused.value).startswith(message)
