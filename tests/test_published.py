@@ -23,7 +23,7 @@ def test_results_json_matches_in_process_run():
     if not path.exists():
         pytest.skip("run `make all` first")
     committed = read_json(path)
-    fresh = analyse(committed["data"]["source"], load_params(**committed["parameters"]))
+    fresh = analyse(committed["data"]["source"], load_params(**committed["parameters"], study=committed["study"]))
     assert committed == to_jsonable(fresh)
 
 
