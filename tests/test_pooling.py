@@ -987,3 +987,19 @@ def test_a_refusal_lists_the_first_20_problems_then_counts_the_rest(tmp_path):
     message = refused(bad, tmp_path / "p")
     assert message.count("is not a JSON file") == 20 and message.endswith("... and 5 more of the same kind")
     assert "site-19" in message and "site-20" not in message
+
+
+def test_the_study_block_of_a_site_is_ignored(tmp_path):
+    """Issue 23.1: results.json's study (descriptive, a clinic's own title and published values) is not a parameter:
+    sites with different studies, or none, pool as they would without it."""
+    bare = [write_site(tmp_path / "bare", name, results(n, k)) for name, (n, k) in
+            {"site-a": (45, 23), "site-b": (40, 14)}.items()]
+    own = {"title": "Ketamine in Zottegem", "centre": "AZ Zottegem", "period": "2018-2022", "authors": "",
+           "publication": ""}
+    shipped = {**own, "title": "Another study", "published": {"treated": 74, "responder_threshold": 30}}
+    studied = [write_site(tmp_path / "studied", "site-a", {**results(45, 23), "study": shipped}),
+               write_site(tmp_path / "studied", "site-b", {**results(40, 14), "study": own})]
+    a, b = pool(bare), pool(studied)
+    without_digests = [{k: v for k, v in p.items() if k != "sites"} for p in (a, b)]
+    assert without_digests[0] == without_digests[1] and b["responder_threshold"] == 50   # not the study's 30
+    assert "Zottegem" not in json.dumps(b) and "Another study" not in json.dumps(b)
