@@ -110,7 +110,8 @@ def test_the_study_block_is_read_and_checked(tmp_path):
     ({"title": "T", "city": "Gent"}, "parameter study: unknown key(s) city; the keys are: title, centre, period, "
                                      "authors, publication, published"),
     ({"title": ""}, "parameter study.title: empty; give the study a title"),
-    ({"title": "T", "published": {"favorable": 30, "n": 20}}, "parameter study.published: favorable 30 is more than n 20"),
+    ({"title": "T", "published": {"favorable": 30, "n": 20}},
+     "parameter study.published: favorable 30 is more than n 20"),
     ({"title": "T", "published": {"n": 2.5}}, "parameter study.published.n: 2.5 is not a whole number"),
     ({"title": "T", "published": {"subgroup_difference": "none"}},
      "parameter study.published.subgroup_difference: 'none' is not one of significant, not significant"),

@@ -95,8 +95,6 @@ def test_comparison_says_same_or_different_on_a_real_extract_and_nothing_without
 
 def test_variant_parameters_are_not_compared_and_not_called_another_synthetic_extract():
     """Issue 23.2: threshold 30 and group_by sex on the synthetic extract (runs/t30sex)."""
-    from ketanb.compendium.index import build_index
-
     r = {**results(), "study": shipped_study()}
     r["parameters"] = {**r["parameters"], "responder_threshold": 30, "group_by": "sex"}
     r["outcome"] = {**r["outcome"], "threshold_pct": 30, "favorable": 30, "proportion": 30 / 45}
@@ -118,12 +116,13 @@ def test_the_index_of_a_variant_run_describes_it_truthfully(tmp_path):
 
     from ketanb.compendium.index import build_index
 
+    from ketanb.analysis import analyse
+    from ketanb.compendium.files import to_jsonable
+
     build = tmp_path / "build"
     shutil.copytree(ROOT / "reports", build / "reports")
     (build / "results").mkdir()
-    r = {**results(), "study": shipped_study()}
-    r["parameters"] = {**r["parameters"], "responder_threshold": 30}
-    r["outcome"] = {**r["outcome"], "threshold_pct": 30}
+    r = to_jsonable(analyse(ROOT / "data" / "raw", load_params(ROOT / "params.yaml", responder_threshold=30)))
     (build / "results" / "results.json").write_text(json.dumps(r))
     page = build_index(build)
     assert "not compared (threshold 30 %)" in page and "not a replication" in page
@@ -188,6 +187,7 @@ def test_the_pain_mechanism_row_is_not_compared_when_the_run_groups_by_something
     by_sex = {**r, "subgroups": {**r["subgroups"], "group_by": "sex"}}
     row = {row["label"]: row for row in comparison(by_sex)}["Difference by pain mechanism"]
     assert row["status"] == "not compared (grouped by sex)"
+    assert row["reproduced"].endswith(", by sex") and row["published"] == "not significant"
 
 
 def test_report_tables_write_effects_as_readers_do_and_escape_names():

@@ -112,7 +112,9 @@ def comparison(r: dict) -> list[dict]:
         verdict = None if p is None else "significant" if p < 0.05 else "not significant"
         rows.append((f"Difference by {published.get('group_by', sub['group_by']).replace('_', ' ')}",
                      published["subgroup_difference"],
-                     "not computable" if p is None else f"{verdict} ({fmt.p_is(p)})",
+                     ("not computable" if p is None else f"{verdict} ({fmt.p_is(p)})")
+                     + ("" if sub["group_by"] == published.get("group_by", sub["group_by"]) else
+                        f", by {sub['group_by'].replace('_', ' ')}"),
                      None if p is None else verdict == published["subgroup_difference"],
                      _differs(r, published, (*outcome_keys, "group_by"))))
     if "serious_complications" in published:
