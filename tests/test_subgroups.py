@@ -351,3 +351,16 @@ def test_included_vs_excluded_has_the_subgroup_row_and_table1_says_what_overall_
     assert len(note) == 1 and note[0].startswith("all 14 treated patients (treated means every patient of the extract")
     t1 = table1(out, groups)
     assert t1.loc[t1["variable"] == "Overall column", "level"].tolist() == ["all 11 included patients"]
+
+
+def test_table1_of_a_one_patient_column_prints_no_numpy_warning():
+    # issue 23: `make test` printed numpy's "Degrees of freedom <= 0" RuntimeWarning from tableone's
+    # standard deviation of a column holding one value
+    import warnings
+    from ketanb.baseline import describe
+    frame = pd.DataFrame({"age": [50.0, 60.0, 70.0], "sex": ["F", "M", "F"]})
+    groups = pd.Series(pd.Categorical(["a", "a", "b"]), name="grp")
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        table = describe(frame, groups, min_group_size=1)
+    assert table.loc[table["variable"] == "n", "b"].item() == "1"
