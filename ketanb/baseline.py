@@ -153,6 +153,9 @@ def describe(patients: pd.DataFrame, columns: pd.Series, *, min_group_size: int 
     numbers = [c for c in described if known[c][1] == "number"]
     with warnings.catch_warnings():  # tableone 0.9.6 inserts its n row with an idiom pandas 3 deprecates
         warnings.filterwarnings("ignore", message="Setting a new row on a DataFrame with a MultiIndex")
+        # ... and computes a standard deviation (not shown: medians only) of every column, which numpy
+        # warns about for a column of one value; the column's cells are withheld below anyway
+        warnings.filterwarnings("ignore", message="Degrees of freedom <= 0", category=RuntimeWarning)
         made = TableOne(frame, columns=described, categorical=[c for c in described if c not in numbers],
                         continuous=numbers, nonnormal=numbers, groupby="__group", order={"__group": order},
                         missing=False, include_null=False, overall=True, pval=False, dip_test=False,

@@ -38,7 +38,8 @@ from .input.contract import REASON_LABELS
 from . import outcomes
 from .outcomes import MISSING_LABELS
 from .params import DEFAULTS
-from .tables import p_is, pct, ratio
+from .pooling import FOREST_MAX_SITES
+from .tables import ci_label, interval, num, p_is, pct, ratio
 
 __all__ = ["SYNTHETIC_LABEL", "STYLE", "SINGLE_COLUMN", "DOUBLE_COLUMN", "MIN_FONT_SIZE", "MECHANISM_COLOURS",
            "OUTCOME_COLOURS", "Caption", "CAPTIONS", "SAVED_FIGURES", "SavedFigure", "new_figure", "save", "flow_diagram", "nrs_before_after", "reduction_distribution", "sensitivity_forest",
@@ -680,9 +681,19 @@ def risk_difference_forest(subgroups: dict, *, confidence: float) -> Figure:
     return fig
 
 
-@_styled
+@_figure(alt="Forest plot: percentage with a favorable outcome and confidence interval per site, and the "
+             "pooled random-effects estimate with its confidence, HKSJ and prediction intervals",
+         caption="Favorable outcome per site and pooled over the sites. Each site is drawn as the pooling sees "
+                 "it: its interval is computed on the logit scale and turned back into a percentage (not the "
+                 "Wilson interval of the site's own report; a site with no or only favorable outcomes has 0.5 "
+                 "added to both counts), and the area of its square is proportional to its random-effects "
+                 "weight. The diamond is the DerSimonian-Laird random-effects estimate with its confidence "
+                 "interval; the thick line below it the Hartung-Knapp-Sidik-Jonkman interval, the dashed line "
+                 "the prediction interval for a new site. "
+                 f"At most {FOREST_MAX_SITES} sites are drawn, those with the most patients; the title counts "
+                 "the others, which the pooled estimate includes.")
 def pooled_forest(pooled: dict, *, confidence: float | None = None,
-                  max_sites: int | None = None) -> Figure:
+                  max_sites: int | None = FOREST_MAX_SITES) -> Figure:
     """Favorable outcome per clinic and the random-effects pooled estimate.
 
     Parameters
@@ -698,8 +709,8 @@ def pooled_forest(pooled: dict, *, confidence: float | None = None,
         Default ``pooled["confidence"]``.
     max_sites : int, optional
         Draw at most this many sites (those with the most patients, in their
-        order; all by default); the title counts the others, which the
-        estimate includes.
+        order; :data:`ketanb.pooling.FOREST_MAX_SITES` by default, None for
+        all); the title counts the others, which the estimate includes.
 
     Notes
     -----
@@ -714,7 +725,7 @@ def pooled_forest(pooled: dict, *, confidence: float | None = None,
     every, effects = pooled["sites"], pooled["random_effects"] or {}
     drawn = set(sorted(every, key=lambda name: -every[name]["n"])[:max_sites])
     sites = {name: site for name, site in every.items() if name in drawn}
-    fig = new_figure(6.4, 2.6 + 0.4 * (len(sites) + 1))
+    fig = new_figure(DOUBLE_COLUMN, 2.6 + 0.4 * (len(sites) + 1))
     ax = fig.add_subplot()
     y = _rows(ax, [*sites, "pooled (random effects)"])  # the pooled row is at y = 0
     ax.set_ylim(-1.3, len(sites) + 0.6)
@@ -732,23 +743,25 @@ def pooled_forest(pooled: dict, *, confidence: float | None = None,
     if not np.isnan(point):
         ax.fill([low, point, high, point], [0, 0.25, 0, -0.25], color="black")  # the diamond
         ax.axvline(point, color=_GREY, ls=":", lw=0.8, zorder=0)
-        pooled_text += f"; {point:.1f}% ({low:.1f} to {high:.1f})"
+        pooled_text += (f"; {pct(effects['proportion'])} "
+                        f"({interval(effects['ci_low'], effects['ci_high'], pct)})")
     _right_text(ax, 0, pooled_text)
     hk_low, hk_high = _pct(effects.get("hksj_ci_low")), _pct(effects.get("hksj_ci_high"))
     if not np.isnan(hk_low):
         ax.plot([hk_low, hk_high], [-0.5, -0.5], color="black", lw=1.6)
-        _right_text(ax, -0.5, f"HKSJ interval {hk_low:.1f} to {hk_high:.1f}%")
+        _right_text(ax, -0.5, f"HKSJ interval {interval(effects['hksj_ci_low'], effects['hksj_ci_high'], pct)}")
     pred_low, pred_high = _pct(effects.get("prediction_low")), _pct(effects.get("prediction_high"))
     if not np.isnan(pred_low):
         ax.plot([pred_low, pred_high], [-0.9, -0.9], color="black", lw=0.8, ls="--")
-        _right_text(ax, -0.9, f"prediction interval {pred_low:.1f} to {pred_high:.1f}%")
+        _right_text(ax, -0.9, "prediction interval "
+                    f"{interval(effects['prediction_low'], effects['prediction_high'], pct)}")
 
-    ax.set(xlim=(0, 100), xlabel=f"Favorable outcome (%), {100 * confidence:g}% confidence interval")
-    i2, tau2 = pct(effects.get("i2"), 0), effects.get("tau2")
-    tau2 = "-" if pd.isna(tau2) else f"{tau2:.3g}"
+    ax.set(xlim=(0, 100), xlabel=f"Favorable outcome (%), {ci_label(confidence)}")
+    three = functools.partial(num, decimals=3)
+    i2, tau2 = pct(effects.get("i2")), three(effects.get("tau2"))
     if not pd.isna(effects.get("i2_ci_low")):
-        i2 += f" ({pct(effects['i2_ci_low'], 0)} to {pct(effects['i2_ci_high'], 0)})"
-        tau2 += f" ({effects['tau2_ci_low']:.3g} to {effects['tau2_ci_high']:.3g})"
+        i2 += f" ({interval(effects['i2_ci_low'], effects['i2_ci_high'], pct)})"
+        tau2 += f" ({interval(effects['tau2_ci_low'], effects['tau2_ci_high'], three)})"
     left_out = len(every) - len(sites)
     ax.set_title(f"Favorable outcome by clinic and pooled (random effects)\n"
                  f"{len(every)} clinics; heterogeneity I² = {i2}, tau² = {tau2}"

@@ -28,7 +28,7 @@ from .paths import resolve
 from .outcomes import MISSING_LABELS
 from .params import MISSING_FOLLOWUP_MODES
 from .stats import proportion
-from .tables import pct
+from .tables import ci_label, interval, num, p_is, pct, statistic
 
 __all__ = ["PoolingError", "RESULTS_FORMAT", "POOLED_FORMAT", "POOLED_KIND", "AGREEMENT_KEYS", "MERGED_GROUP",
            "SITE_MIN_GROUP_SIZE", "MAX_NAME_LENGTH", "FOREST_MAX_SITES", "INTERVAL_KEYS", "FEW_SITES",
@@ -466,12 +466,14 @@ def write_pooled(pooled: dict, folder: str | os.PathLike) -> Path:
 
 
 def _with_ci(entry: dict, low: str = "ci_low", high: str = "ci_high") -> str:
+    """``51.1 % (37.0 % to 65.0 %)``; ``-`` without a proportion."""
     p = entry["proportion"]
-    return "-" if p is None else f"{100 * p:.1f} ({100 * entry[low]:.1f}-{100 * entry[high]:.1f})"
+    return "-" if p is None else f"{pct(p)} ({interval(entry[low], entry[high], pct)})"
 
 
-def _interval(low: float, high: float, digits: int, scale: float = 1.0) -> str:
-    return f"{scale * low:.{digits}f}-{scale * high:.{digits}f}"
+def _tau2(x) -> str:
+    """tau² on the logit scale: three decimals."""
+    return num(x, 3)
 
 
 def site_table(pooled: dict) -> pd.DataFrame:
@@ -485,7 +487,7 @@ def site_table(pooled: dict) -> pd.DataFrame:
     row ``pooled, HKSJ interval`` the Hartung-Knapp-Sidik-Jonkman one. Show
     it with :func:`ketanb.tables.show` (no index column).
     """
-    ci = f"% ({100 * pooled['confidence']:g}% CI)"
+    ci = f"favorable ({ci_label(pooled['confidence'])})"
     re_ = pooled["random_effects"]
     rows = [{"site": name, "n": s["n"], "favorable": s["favorable"],
              ci: _with_ci(s, "logit_ci_low", "logit_ci_high"), "weight %": round(100 * s["weight"], 1)}
@@ -500,12 +502,12 @@ def site_table(pooled: dict) -> pd.DataFrame:
 def group_table(pooled: dict) -> pd.DataFrame:
     """One row per pooled group: sites, n, favorable, pooled % with the DerSimonian-Laird and the
     Hartung-Knapp-Sidik-Jonkman intervals, I² % and tau² with their Q-profile intervals."""
-    level = f"{100 * pooled['confidence']:g}% CI"
+    level = ci_label(pooled["confidence"])
     columns = [pooled["group_by"], "sites", "n", "favorable", f"% ({level})", f"% ({level}, HKSJ)",
-               f"I² % ({level})", f"tau² ({level})"]
+               f"I² ({level})", f"tau² ({level})"]
     rows = [[name, g["sites"], g["n"], g["favorable"], _with_ci(g), _with_ci(g, "hksj_ci_low", "hksj_ci_high"),
-             f"{100 * g['i2']:.1f} ({_interval(g['i2_ci_low'], g['i2_ci_high'], 1, 100)})",
-             f"{g['tau2']:.3f} ({_interval(g['tau2_ci_low'], g['tau2_ci_high'], 3)})"]
+             f"{pct(g['i2'])} ({interval(g['i2_ci_low'], g['i2_ci_high'], pct)})",
+             f"{_tau2(g['tau2'])} ({interval(g['tau2_ci_low'], g['tau2_ci_high'], _tau2)})"]
             for name, g in pooled["groups"].items()]
     return pd.DataFrame(rows, columns=columns)
 
@@ -527,29 +529,29 @@ def describe(pooled: dict) -> str:
     (:func:`_md`); more than :data:`FOREST_MAX_SITES` sites are counted, not named.
     """
     re_ = pooled["random_effects"]
-    level = f"{100 * pooled['confidence']:g}%"
+    level = ci_label(pooled["confidence"])
     names = list(pooled["sites"])
     listed = f" ({', '.join(_md(name) for name in names)}; " if len(names) <= FOREST_MAX_SITES else " ("
     missing = MISSING_LABELS[pooled["missing_followup"]]
     text = (f"Pooled over {len(names)} sites{listed}{pooled['n']} patients, "
             f"{pooled['favorable']} with a favorable outcome), the random-effects estimate of the "
-            f"proportion with a favorable outcome (at least {_show(float(pooled['responder_threshold']))}% "
+            f"proportion with a favorable outcome (at least {_show(float(pooled['responder_threshold']))} % "
             f"less pain; {missing}) is "
-            f"**{pct(re_['proportion'])}** ({level} CI {pct(re_['ci_low'])}-{pct(re_['ci_high'])}, "
-            f"DerSimonian-Laird). The Hartung-Knapp-Sidik-Jonkman {level} CI, which allows for the "
+            f"**{pct(re_['proportion'])}** ({level} {interval(re_['ci_low'], re_['ci_high'], pct)}, "
+            f"DerSimonian-Laird). The Hartung-Knapp-Sidik-Jonkman {level}, which allows for the "
             f"uncertainty of tau² and holds its level better with few sites, is "
-            f"{pct(re_['hksj_ci_low'])}-{pct(re_['hksj_ci_high'])}. "
-            f"Heterogeneity between sites: Q = {re_['q']:.2f} on {re_['q_df']} degrees of freedom "
-            f"(p = {re_['q_p']:.3f}), I² = {100 * re_['i2']:.0f}% ({level} CI "
-            f"{_interval(re_['i2_ci_low'], re_['i2_ci_high'], 0, 100)}%), tau² = {re_['tau2']:.3f} "
-            f"({level} CI {_interval(re_['tau2_ci_low'], re_['tau2_ci_high'], 3)}; logit scale; "
+            f"{interval(re_['hksj_ci_low'], re_['hksj_ci_high'], pct)}. "
+            f"Heterogeneity between sites: Q = {statistic(re_['q'])} on {re_['q_df']} degrees of freedom "
+            f"({p_is(re_['q_p'])}), I² = {pct(re_['i2'])} ({level} "
+            f"{interval(re_['i2_ci_low'], re_['i2_ci_high'], pct)}), tau² = {_tau2(re_['tau2'])} "
+            f"({level} {interval(re_['tau2_ci_low'], re_['tau2_ci_high'], _tau2)}; logit scale; "
             "Q-profile intervals). ")
     if re_["prediction_low"] is None:
         text += "With two sites there is no prediction interval (it needs at least three)."
     else:
         text += (f"The true proportion of a new, similar clinic would lie between "
                  f"{pct(re_['prediction_low'])} and {pct(re_['prediction_high'])} "
-                 f"({level} prediction interval).")
+                 f"({100 * pooled['confidence']:g} % prediction interval).")
     if len(names) < FEW_SITES:
         which = ("the interval of I² is" if re_["prediction_low"] is None
                  else "the prediction interval and the interval of I² are")

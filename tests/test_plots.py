@@ -396,13 +396,13 @@ def test_pooled_forest_with_and_without_prediction_interval():
     pooled = {"confidence": 0.9, "sites": sites, "n": 125, "favorable": 58, "random_effects": effects}
     fig = plots.pooled_forest(pooled)
     ax = fig.axes[0]
-    assert len(ax.get_yticks()) == 3 and "I² = 20%" in ax.get_title() and "tau² = 0.01" in ax.get_title()
-    assert ax.get_xlabel().startswith("Favorable outcome (%), 90%")
+    assert len(ax.get_yticks()) == 3 and "I² = 20.0 %" in ax.get_title() and "tau² = 0.010" in ax.get_title()
+    assert ax.get_xlabel().startswith("Favorable outcome (%), 90 % CI")
     assert not any(t.startswith("prediction interval") for t in all_texts(fig))
     squares = [c for c in ax.collections if isinstance(c, PathCollection)]
     assert [s for c in squares for s in c.get_sizes()] == pytest.approx([150 * 0.4 / 0.6, 150])   # by weight
     effects.update(prediction_low=0.2, prediction_high=0.75)
-    assert "prediction interval 20.0 to 75.0%" in all_texts(plots.pooled_forest(pooled))
+    assert "prediction interval 20.0 % to 75.0 %" in all_texts(plots.pooled_forest(pooled))
 
 
 # --- issue 22: counts only for few patients; labels from the data drawn as written -----------------
@@ -468,7 +468,8 @@ def test_side_effect_bars_without_the_treated_population():
 # --- issue 24: one home for captions; figures for print ------------------------------------------
 
 FIGURE_FUNCTIONS = ["flow_diagram", "nrs_before_after", "reduction_distribution", "sensitivity_forest",
-                    "responder_curves", "subgroup_proportions", "side_effect_bars", "risk_difference_forest"]
+                    "responder_curves", "subgroup_proportions", "side_effect_bars", "risk_difference_forest",
+                    "pooled_forest"]
 
 
 def test_every_figure_function_has_its_caption_in_the_one_home():

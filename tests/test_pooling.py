@@ -250,8 +250,10 @@ def sites_of(tmp_path, synthetic):
 
 def test_describe_gives_the_new_intervals_and_warns_below_five_sites(three, tmp_path):
     text = describe(pool(three))
-    assert "Hartung-Knapp-Sidik-Jonkman 95% CI" in text and "21.2%-77.5%" in text
-    assert "I² = 64% (95% CI 0-99%)" in text and "tau² = 0.162 (95% CI 0.000-10.566" in text
+    # the numbers of test_hksj_interval_by_hand and test_tau2_and_i2_intervals_by_hand, written by ketanb.tables
+    assert "Hartung-Knapp-Sidik-Jonkman 95 % CI, which" in text and "is 21.2 % to 77.5 %" in text
+    assert re.search(r"I² = 6\d\.\d % \(95 % CI 0\.0 % to 99\.1 %\)", text)
+    assert "tau² = 0.162 (95 % CI 0.000 to 10.566" in text
     assert "With fewer than 5 sites the prediction interval and the interval of I² are very uncertain" in text
     five = describe(pool(sites_of(tmp_path, [True] * 5)))
     assert "Hartung-Knapp-Sidik-Jonkman" in five and "fewer than 5 sites" not in five
@@ -304,8 +306,8 @@ def test_forest_squares_follow_the_weights_and_intervals_the_logit_scale(three):
     first = ax.containers[0].lines[2][0].get_segments()[0]          # site-a's interval, in percent
     assert [x for x, _ in first] == pytest.approx([36.8178059833, 65.2250083186], rel=1e-9)
     texts = [t.get_text() for t in ax.texts]
-    assert "HKSJ interval 21.2 to 77.5%" in texts
-    assert "I² = 64% (0% to 99%), tau² = 0.162 (0 to 10.6)" in ax.get_title()
+    assert "HKSJ interval 21.2 % to 77.5 %" in texts
+    assert "I² = 63.5 % (0.0 % to 99.1 %), tau² = 0.162 (0.000 to 10.566)" in ax.get_title()
     import matplotlib.pyplot as plt
     plt.close("all")
 
@@ -474,15 +476,15 @@ def test_site_names_and_tables(three):
     assert site_name("runs/site-b/results.json") == "site-b"
     pooled = pool(" ".join(str(p) for p in three))             # a string as make passes SITES
     table = site_table(pooled)
-    assert list(table.columns) == ["site", "n", "favorable", "% (95% CI)", "weight %"]
+    assert list(table.columns) == ["site", "n", "favorable", "favorable (95 % CI)", "weight %"]
     assert list(table["site"]) == ["site-a", "site-b", "site-c", "pooled (random effects)", "pooled, HKSJ interval"]
     # the site's interval on the logit scale (not its Wilson 37.0-65.0): see test_site_intervals_on_the_logit_scale
-    assert table["% (95% CI)"].iloc[0] == "51.1 (36.8-65.2)"
-    assert table["% (95% CI)"].iloc[-2] == "49.0 (35.2-63.1)"
-    assert table["% (95% CI)"].iloc[-1] == "49.0 (21.2-77.5)"
+    assert table["favorable (95 % CI)"].iloc[0] == "51.1 % (36.8 % to 65.2 %)"
+    assert table["favorable (95 % CI)"].iloc[-2] == "49.0 % (35.2 % to 63.1 %)"
+    assert table["favorable (95 % CI)"].iloc[-1] == "49.0 % (21.2 % to 77.5 %)"
     text = describe(pooled)
-    assert "**49.0%** (95% CI 35.2%-63.1%" in text and "Q = 5.48 on 2 degrees of freedom" in text
-    assert "I² = 64%" in text and "between 0.2% and 99.8%" in text
+    assert "**49.0 %** (95 % CI 35.2 % to 63.1 %" in text and "Q = 5.48 on 2 degrees of freedom" in text
+    assert "I² = 63.5 %" in text and "between 0.2 % and 99.8 %" in text
 
 
 # ---------------------------------------------------------------------------- writing
@@ -722,7 +724,8 @@ def test_pool_notebook_is_thin_parameterized_and_without_outputs():
     assert "Markdown(pooling.synthetic_note(pooled))" in text and "pooled_notice" not in text
     assert "tables.show(pooling.site_table(pooled)," in text and "tables.show(pooling.group_table(pooled)," in text
     assert nb["metadata"]["ketanb"] == {"index_link": False}       # no index.html under pooled/: no link to one
-    assert "plots.pooled_forest(pooled, max_sites=pooling.FOREST_MAX_SITES)" in text and "plots.save(" in text
+    assert "plots.pooled_forest(pooled)" in text and "plots.save(" in text
+    assert "caption=" not in text and "alt=" not in text             # the caption's home is beside pooled_forest
     assert cells[-1]["cell_type"] == "markdown" and "prediction interval" in "".join(cells[-1]["source"])
 
 
@@ -968,7 +971,7 @@ def test_make_pool_takes_a_site_list_names_sites_by_folder_and_runs_no_path(tmp_
     # the HKSJ and I² intervals and the warning for fewer than 5 sites
     assert 'href="index.html"' not in page and "row_heading" not in page
     assert "All 3 sites ran on synthetic data" in page and "At least one site" not in page
-    assert "Hartung-Knapp-Sidik-Jonkman 95% CI" in page and "I² = " in page
+    assert "Hartung-Knapp-Sidik-Jonkman 95 % CI" in page and "I² = " in page
     assert "With fewer than 5 sites the prediction interval and the interval of I² are very uncertain" in page
     assert set(pooled["random_effects"]) >= set(INTERVAL_KEYS)
     for setting, said in (("SITES_FILE=list$(shell touch pwned3)`touch pwned4`.txt",

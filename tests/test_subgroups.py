@@ -351,3 +351,17 @@ def test_included_vs_excluded_has_the_subgroup_row_and_table1_says_what_overall_
     assert len(note) == 1 and note[0].startswith("all 14 treated patients (treated means every patient of the extract")
     t1 = table1(out, groups)
     assert t1.loc[t1["variable"] == "Overall column", "level"].tolist() == ["all 11 included patients"]
+
+
+def test_table1_of_a_one_patient_column_prints_no_numpy_warning():
+    # issue 23: `make test` printed numpy's "Degrees of freedom <= 0" RuntimeWarning from tableone's
+    # standard deviation of a variable that one patient of a column has
+    import warnings
+    from ketanb.baseline import describe
+    frame = pd.DataFrame({"age": [50.0, 60.0, 70.0, 55.0, 65.0],
+                          "pain_duration_months": [10.0, None, None, 12.0, 14.0]})
+    groups = pd.Series(pd.Categorical(["a", "a", "a", "b", "b"]), name="grp")
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        table = describe(frame, groups, min_group_size=1)
+    assert table.loc[table["variable"] == "n", "a"].item() == "3"
