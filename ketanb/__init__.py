@@ -1,4 +1,4 @@
-"""ketanb: analysis package of the ketamine infusion cohort study (AZ Sint-Blasius, 2015-2019).
+"""ketanb: analysis package of a retrospective cohort study of ketamine infusions in chronic pain.
 
 Read in this order: the stages (:mod:`cleaning`, :mod:`outcomes`,
 :mod:`subgroups` with :mod:`baseline`, :mod:`side_effects`) and the

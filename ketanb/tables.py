@@ -135,9 +135,9 @@ def format_proportion(block: dict, events: str = "favorable", confidence: float 
 def study_line(study: dict, title: bool = True) -> str:
     """The study a run belongs to in one sentence (the ``study`` block of the parameters), no Markdown.
 
-    ``Ketamine infusion therapy in chronic pain (Vallé et al.; Acta Anaesthesiologica Belgica, May 2024):
-    a retrospective cohort, AZ Sint-Blasius, Dendermonde, Belgium, 2015-2019.``; without ``title`` (under a
-    heading that gives it): ``A retrospective cohort, AZ Sint-Blasius, ..., 2015-2019 (Vallé et al.; ...).``
+    ``Ketamine in Zottegem (The pain team; Acta X, May 2025): a retrospective cohort, AZ Zottegem, Belgium,
+    2018-2022.``; without ``title`` (under a heading that gives it): ``A retrospective cohort, AZ Zottegem,
+    Belgium, 2018-2022 (The pain team; Acta X, May 2025).``
     """
     who = "; ".join(part for part in (study.get("authors"), study.get("publication")) if part)
     where = ", ".join(part for part in (study.get("centre"), study.get("period")) if part)

@@ -121,3 +121,24 @@ def test_a_wrong_study_block_is_refused_naming_the_key(study, message):
     with pytest.raises(ParameterError) as refused:
         load_params(study=study)
     assert str(refused.value).startswith(message)
+
+
+def test_no_module_names_the_shipped_study():
+    """Issue 23.1: the study is in params.yaml, not in the code (nor in the templates or notebooks)."""
+    from ketanb.paths import ROOT
+
+    files = [*(ROOT / "ketanb").rglob("*.py"), *(ROOT / "ketanb").rglob("*.j2"), *(ROOT / "notebooks").glob("*.ipynb")]
+    named = [(str(f.relative_to(ROOT)), word) for f in files for word in ("Dendermonde", "Sint-Blasius", "Vallé")
+             if word in f.read_text(encoding="utf-8")]
+    assert len(files) > 20 and named == []
+    assert "Dendermonde" in (ROOT / "params.yaml").read_text(encoding="utf-8")
+
+
+def test_the_study_in_one_sentence():
+    from ketanb.tables import study_line
+
+    shipped = load_params("params.yaml").study.to_dict()
+    assert study_line(shipped) == ("Ketamine infusion therapy in chronic pain (Vallé et al.; Acta Anaesthesiologica "
+                                   "Belgica, May 2024): a retrospective cohort, AZ Sint-Blasius, Dendermonde, "
+                                   "Belgium, 2015-2019.")
+    assert study_line(load_params().study.to_dict(), title=False) == "A retrospective cohort, 2015-2019."
