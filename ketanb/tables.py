@@ -18,7 +18,7 @@ from .input.contract import REASON_LABELS
 from .input.read import SYNTHETIC_HEADLINE, SYNTHETIC_NOTICE
 
 __all__ = ["pct", "percent", "num", "nrs", "statistic", "ratio", "patients", "pval", "p_is", "points", "ci_label",
-           "interval", "estimate", "format_proportion", "study_line", "data_notice", "pooled_notice", "readable", "flow_table",
+           "interval", "estimate", "format_proportion", "study_line", "data_notice", "readable", "flow_table",
            "show", "TREATED_MEANS", "treated_note", "cohort_text", "framing", "framing_text", "outcome_text",
            "nrs_change_table", "subgroup_effects", "kruskal_wallis_text", "subgroup_text", "HARMS_DEFINITIONS",
            "harms_definitions", "harms_sentences", "harms_text", "limitations", "limitations_text"]
@@ -156,16 +156,6 @@ def data_notice(synthetic: bool, source: str, study: dict | None = None):
     if synthetic:
         return Markdown(f"{head}> **{SYNTHETIC_HEADLINE}** {SYNTHETIC_NOTICE}")
     return Markdown(f"{head}> Data: the extract `{source}` (not the synthetic extract made by ketanb.synthetic).")
-
-
-def pooled_notice(synthetic: bool):
-    """The banner of the pooled report: loud when at least one site ran on synthetic data."""
-    from IPython.display import Markdown
-
-    if synthetic:
-        return Markdown(f"> **{SYNTHETIC_HEADLINE}** At least one site ran on synthetic data made by "
-                        "ketanb.synthetic; no row of it describes a real patient.")
-    return Markdown("> Data: the sites' own extracts (none made by ketanb.synthetic).")
 
 
 def readable(frame: pd.DataFrame, *, proportions=("proportion", "ci_low", "ci_high"), confidence: float = 0.95,
