@@ -95,9 +95,7 @@ def favorable_rule(threshold: float | None = None, missing_followup: str | None 
         Plain text without a capital or a full stop, e.g. ``an NRS pain reduction of at least 50 % from
         baseline, without stopping for lack of effect; a missing follow-up NRS counts as unfavorable``.
     """
-    from .tables import percent
-
-    amount = "the threshold" if threshold is None else percent(threshold, 0 if float(threshold).is_integer() else 1)
+    amount = "the threshold" if threshold is None else f"{as_written(threshold)} %"   # the parameter as written
     stops = "lack of effect or side effects" if side_effect_stops_unfavorable else "lack of effect"
     text = f"an NRS pain reduction of at least {amount} from baseline, without stopping for {stops}"
     if missing_followup is not None:

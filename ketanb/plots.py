@@ -33,7 +33,7 @@ import seaborn as sns
 from matplotlib.figure import Figure
 from matplotlib.ticker import MaxNLocator
 
-from .compendium.files import write_bytes, write_json
+from .compendium.files import SAVED_FIGURES, write_bytes, write_json
 from .input.contract import REASON_LABELS
 from . import outcomes
 from .outcomes import MISSING_LABELS
@@ -104,10 +104,6 @@ class Caption:
 #: home, filled by ``@_figure(...)`` above each function (the order is the paper's). The notebooks
 #: and the reports' index take them from here, through :func:`save`.
 CAPTIONS: dict[str, Caption] = {}
-
-#: Folder (relative to the working directory: the build folder in a stage run) where :func:`save`
-#: lists each saved figure, ``<name>.json`` with path, vector, figure, alt and caption.
-SAVED_FIGURES = "saved-figures"
 
 
 def _figure(*, alt: str, caption: str):
@@ -194,7 +190,9 @@ def save(fig: Figure, path: str | os.PathLike, *, synthetic: bool, alt: str | No
     write_bytes(target.with_suffix(".svg"), svg.getvalue())
     write_json(Path(SAVED_FIGURES) / f"{target.name}.json",
                {"path": target.as_posix(), "vector": target.with_suffix(".svg").as_posix(),
-                "figure": fig.get_label() if home else None, "alt": alt, "caption": caption})
+                "figure": fig.get_label() if home else None,
+                "order": list(CAPTIONS).index(fig.get_label()) if home else len(CAPTIONS),   # the paper's order
+                "alt": alt, "caption": caption})
     return SavedFigure(png.getvalue(), os.fspath(path), alt, caption)
 
 

@@ -485,7 +485,8 @@ def test_save_takes_the_caption_from_its_home_and_lists_the_figure(tmp_path):
     assert (saved.alt, saved.caption) == (home.alt, home.caption)
     listed = json.loads((tmp_path / "saved-figures" / "sensitivity.png.json").read_text(encoding="utf-8"))
     assert listed == {"path": "figures/sensitivity.png", "vector": "figures/sensitivity.svg",
-                      "figure": "sensitivity_forest", "alt": home.alt, "caption": home.caption}
+                      "figure": "sensitivity_forest", "order": list(plots.CAPTIONS).index("sensitivity_forest"),
+                      "alt": home.alt, "caption": home.caption}
     assert sorted(p.name for p in (tmp_path / "figures").iterdir()) == ["sensitivity.png", "sensitivity.svg"]
 
 

@@ -10,6 +10,7 @@ is left alone.
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 import io
 import json
 import math
@@ -22,11 +23,25 @@ import pandas as pd
 
 from ..paths import WRITTEN_LIST
 
-__all__ = ["write_bytes", "write_text", "write_json", "write_csv", "FORMULA_STARTS", "read_json", "to_jsonable",
-           "save_processed", "load_processed", "PROCESSED"]
+__all__ = ["digest", "write_bytes", "write_text", "write_json", "write_csv", "FORMULA_STARTS", "read_json", "to_jsonable",
+           "save_processed", "load_processed", "PROCESSED", "SAVED_FIGURES"]
 
 #: Folder of the build folder where stages hand patient-level tables on (never published).
 PROCESSED = "processed"
+#: Folder of the build folder where :func:`ketanb.plots.save` lists each figure it saved (path, caption,
+#: alt text, place in the paper's order), for the index (never published).
+SAVED_FIGURES = "saved-figures"
+
+
+def digest(path: Path) -> str:
+    """sha256 of a file's bytes, ``missing`` if it does not exist."""
+    if not path.is_file():
+        return "missing"
+    h = hashlib.sha256()
+    with open(path, "rb") as handle:
+        for block in iter(lambda: handle.read(1 << 20), b""):
+            h.update(block)
+    return h.hexdigest()
 
 
 def write_bytes(path: str | os.PathLike, data: bytes) -> Path:

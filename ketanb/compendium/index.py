@@ -19,7 +19,7 @@ from .. import outcomes
 from .. import tables as fmt
 from ..input.contract import REASON_LABELS
 from ..input.read import SYNTHETIC_HEADLINE, SYNTHETIC_NOTICE
-from ..plots import CAPTIONS, SAVED_FIGURES
+from .files import SAVED_FIGURES
 
 __all__ = ["TABLES", "saved_figures", "comparison", "build_index"]
 
@@ -44,16 +44,15 @@ def saved_figures(build: Path) -> list[dict]:
 
     Each: ``path``, ``vector`` (the SVG), ``figure`` (the function that drew it), ``alt``,
     ``caption`` and ``report`` (the stage report that made it, from the stage's list of
-    written files); in the order of the stages, and within a stage in the order of
-    :data:`ketanb.plots.CAPTIONS` (the paper's).
+    written files); in the order of the stages, and within a stage in the paper's order
+    (``order``, the figure function's place in :data:`ketanb.plots.CAPTIONS`).
     """
-    order = list(CAPTIONS)
     found = []
     for written in sorted((build / "written").glob("[0-9]*.txt")):
         listed = [line for line in written.read_text(encoding="utf-8").splitlines()
                   if line.startswith(f"{SAVED_FIGURES}/") and (build / line).is_file()]
         entries = [json.loads((build / line).read_text(encoding="utf-8")) for line in listed]
-        entries.sort(key=lambda e: (order.index(e["figure"]) if e["figure"] in order else len(order), e["path"]))
+        entries.sort(key=lambda e: (e["order"], e["path"]))
         found += [{**entry, "report": f"{written.stem}.html"} for entry in entries]
     return found
 

@@ -32,15 +32,15 @@ linked as ``BUILD/extract`` (or ``BUILD/extract.xlsx``), a parameter file as
 """
 from __future__ import annotations
 
-import hashlib
 import os
 import sys
 from pathlib import Path
 
 from ..errors import KetanbError
 from ..paths import ROOT, resolve
+from .files import digest
 
-__all__ = ["DATA_VARIABLE", "PARAMS_VARIABLE", "given_inputs", "digest", "extract_files", "run_base", "argument",
+__all__ = ["DATA_VARIABLE", "PARAMS_VARIABLE", "given_inputs", "extract_files", "run_base", "argument",
            "check_inputs", "prepare"]
 
 #: Environment variables through which the Makefile hands DATA and PARAMS to the scripts.
@@ -50,17 +50,6 @@ DATA_VARIABLE, PARAMS_VARIABLE = "KETANB_DATA", "KETANB_PARAMS"
 def given_inputs() -> tuple[str, str]:
     """DATA and PARAMS as given to make (the Makefile's defaults when run without make)."""
     return os.environ.get(DATA_VARIABLE, "data/raw"), os.environ.get(PARAMS_VARIABLE, "params.yaml")
-
-
-def digest(path: Path) -> str:
-    """sha256 of a file's bytes, ``missing`` if it does not exist."""
-    if not path.is_file():
-        return "missing"
-    h = hashlib.sha256()
-    with open(path, "rb") as handle:
-        for block in iter(lambda: handle.read(1 << 20), b""):
-            h.update(block)
-    return h.hexdigest()
 
 
 def stamp(target: Path, lines: list[str]) -> None:
