@@ -10,6 +10,7 @@ import signal
 import subprocess
 import time
 
+import pandas as pd
 import pytest
 
 from ketanb import load_params
@@ -253,12 +254,26 @@ def test_a_clinics_own_study_names_neither_the_paper_nor_its_centre(tmp_path):
     output (results, the text of the SVGs, reports) names Dendermonde, Vallé or "published"."""
     project = copy_project(tmp_path / "project")
     before = output_digests(project)
-    data = write_european_csv(generate_extract(60, seed=5), tmp_path / "zottegem")
+    frames = generate_extract(60, seed=5)
+    for name in ("infusions", "adverse_events"):     # dates as Excel writes them in Belgium: 4/01/2016
+        day = pd.to_datetime(frames[name]["date"])
+        frames[name]["date"] = [f"{d.day}/{d.month:02d}/{d.year}" for d in day]
     (project / "runs").mkdir(exist_ok=True)
     (project / "runs" / "zottegem.yaml").write_text(
-        "responder_threshold: 30\n"
+        "responder_threshold: 30\ndate_format: dmy\n"
         "study:\n  title: Ketamine infusions for chronic pain in Zottegem\n  centre: AZ Zottegem, Belgium\n"
         "  period: 2018-2022\n  authors: The pain team of AZ Zottegem\n", encoding="utf-8")
+    # First as sent: the column sex left out and one unknown code; both are reported in one run, and
+    # nothing is published.
+    broken = {**frames, "patients": frames["patients"].drop(columns="sex")}
+    broken["patients"].loc[3, "pain_mechanism"] = "neuropatic"
+    data = write_european_csv(broken, tmp_path / "zottegem")
+    run = run_make(project, "all", f"DATA={data}", "PARAMS=runs/zottegem.yaml", "OUT=runs/zottegem")
+    assert run.returncode != 0
+    assert "required column 'sex' is missing" in run.stderr and "neuropatic" in run.stderr, run.stderr[-3000:]
+    assert not (project / "runs" / "zottegem" / "results").exists()
+    # Then corrected: the day/month/year dates are read with date_format: dmy
+    data = write_european_csv(frames, tmp_path / "zottegem")
     run = run_make(project, "all", f"DATA={data}", "PARAMS=runs/zottegem.yaml", "OUT=runs/zottegem")
     assert run.returncode == 0, run.stderr[-3000:]
     assert output_digests(project) == before
