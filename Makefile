@@ -144,7 +144,7 @@ check-reproducible: $(ENV) ## rebuild every output from nothing; fail unless it 
 test: test-package test-notebooks ## all tests
 
 test-package: $(ENV) ## pytest on the ketanb package and the pipeline (one worker per core: pytest-xdist)
-	$(PY) -m pytest -q -n auto tests
+	$(PY) -m pytest -q -n auto --dist worksteal tests
 
 test-notebooks: all ## nbval: re-executing each rendered notebook reproduces its outputs
 	$(PY) -m pytest -q -p no:cacheprovider --nbval --nbval-current-env reports/[0-9]*.ipynb

@@ -25,7 +25,7 @@ from pathlib import Path
 
 import pandas as pd
 
-__all__ = ["Disclosure", "disclose", "pool_rare_text", "plain_warnings", "OTHER_TEXT"]
+__all__ = ["Disclosure", "disclose", "few_excluded", "pool_rare_text", "plain_warnings", "OTHER_TEXT"]
 
 #: What a free-text value held by fewer than ``min_group_size`` patients is printed as.
 OTHER_TEXT = "other"
@@ -115,6 +115,19 @@ def disclose(sizes: Mapping[str, int], min_group_size: int, *, keep_whole: bool 
         else:
             whole = False
     return Disclosure(tuple(shown), whole, tuple(p for p in sizes if p not in shown))
+
+
+def few_excluded(included: int, treated: int, min_group_size: int) -> bool:
+    """Whether 1 to ``min_group_size - 1`` treated patients were excluded.
+
+    Then nothing of all treated patients (their outcome, their side effects) may be shown beside the
+    included patients' own: the difference would be the excluded patients' values (the "included vs
+    excluded beside all treated" case of contract section 5). Counts of patients stay.
+
+    >>> few_excluded(45, 46, 5), few_excluded(45, 74, 5), few_excluded(45, 45, 5)
+    (True, False, False)
+    """
+    return 0 < treated - included < min_group_size
 
 
 def pool_rare_text(values: pd.Series, min_group_size: int, *, other: str = OTHER_TEXT) -> pd.Series:

@@ -8,7 +8,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from .disclosure import disclose
+from .disclosure import disclose, few_excluded
 from .input.contract import TOLERANCE
 from .params import MISSING_FOLLOWUP_MODES, Params, as_written
 from .stats import nrs_change, proportion
@@ -228,8 +228,7 @@ def sensitivity(cohort: pd.DataFrame, params: Params, thresholds=SENSITIVITY_THR
 
     everyone = block(all_treated=True)
     included = int(needed["included"].sum())
-    if not disclose({"included": included, "excluded": len(needed) - included}, params.min_group_size,
-                    keep_whole=False).whole:        # all treated minus the included: the excluded few
+    if few_excluded(included, len(needed), params.min_group_size):   # all treated minus the included
         everyone.update(favorable=None, proportion=None, ci_low=None, ci_high=None)
     return {"responder_threshold": {f"{t:g}": block(threshold=t) for t in thresholds},
             "missing_followup": {m: block(missing_followup=m) for m in MISSING_FOLLOWUP_MODES},

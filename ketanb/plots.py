@@ -36,10 +36,10 @@ from matplotlib.ticker import MaxNLocator
 from .compendium.files import SAVED_FIGURES, write_bytes, write_json
 from .input.contract import REASON_LABELS
 from . import outcomes
-from .outcomes import MISSING_LABELS
+from .outcomes import MISSING_LABELS, favorable_rule
 from .params import DEFAULTS
 from .pooling import FOREST_MAX_SITES
-from .tables import ci_label, interval, num, p_is, pct, ratio
+from .tables import ci_label, interval, num, p_is, pct, points, ratio
 
 __all__ = ["SYNTHETIC_LABEL", "STYLE", "SINGLE_COLUMN", "DOUBLE_COLUMN", "MIN_FONT_SIZE", "MECHANISM_COLOURS",
            "OUTCOME_COLOURS", "Caption", "CAPTIONS", "SAVED_FIGURES", "SavedFigure", "new_figure", "save", "flow_diagram", "nrs_before_after", "reduction_distribution", "sensitivity_forest",
@@ -342,8 +342,9 @@ def flow_diagram(flow: dict, outcome: dict, *, breakdown: pd.DataFrame, threshol
         return fig
 
     top = 0.35
-    favorable = box(0.14, top, f"Favorable outcome\n(≥ {_percent(threshold)} NRS reduction,\nno stop for lack of "
-                    f"effect)\nn = {_count(outcome['favorable'], n, outcome['proportion'])}",
+    rule = textwrap.fill(favorable_rule(threshold), 28)                  # the rule's words from its one home
+    favorable = box(0.14, top, f"Favorable outcome:\n{rule}\n"
+                    f"n = {_count(outcome['favorable'], n, outcome['proportion'])}",
                     colour=OUTCOME_COLOURS["favorable"], va="top")
     unfavorable = box(0.62, top, "Unfavorable outcome\n"
                       f"n = {_count(n - outcome['favorable'], n, _complement(outcome['proportion']))}",
@@ -664,9 +665,10 @@ def risk_difference_forest(subgroups: dict, *, confidence: float) -> Figure:
         _interval(ax, yi, rd, low, high, fmt="o", color=_group_colour(name, i + 1), markersize=6)
         odds = ratio(vs["odds_ratio"])
         if not (pd.isna(vs["or_ci_low"]) or pd.isna(vs["or_ci_high"])):
-            odds += f" ({ratio(vs['or_ci_low'])} to {ratio(vs['or_ci_high'])})"
-        _right_text(ax, yi, ("not computable" if np.isnan(rd) else f"{rd:+.1f} pp ({low:+.1f} to {high:+.1f})")
-                    + f"\nOR {odds}, Fisher {p_is(vs['fisher_p'])}")
+            odds += f" ({interval(vs['or_ci_low'], vs['or_ci_high'], ratio)})"
+        difference = (f"{points(vs['risk_difference'])} ({interval(vs['rd_ci_low'], vs['rd_ci_high'], points)})"
+                      if not np.isnan(rd) else "not computable")
+        _right_text(ax, yi, f"{difference}\nOR {odds}, Fisher {p_is(vs['fisher_p'])}")
     ax.axvline(0, color=_GREY, lw=0.9, zorder=0)
     ax.set(xlim=(-100, 100), xticks=range(-100, 101, 25),
            xlabel=f"Risk difference vs {reference or 'the reference group'} (percentage points)\n"

@@ -25,7 +25,7 @@ from .input.read import SYNTHETIC_HEADLINE
 from .meta import dersimonian_laird
 from .params import DEFAULTS
 from .paths import resolve
-from .outcomes import MISSING_LABELS
+from .outcomes import favorable_rule
 from .params import MISSING_FOLLOWUP_MODES
 from .stats import proportion
 from .tables import ci_label, interval, num, p_is, pct, statistic
@@ -532,11 +532,9 @@ def describe(pooled: dict) -> str:
     level = ci_label(pooled["confidence"])
     names = list(pooled["sites"])
     listed = f" ({', '.join(_md(name) for name in names)}; " if len(names) <= FOREST_MAX_SITES else " ("
-    missing = MISSING_LABELS[pooled["missing_followup"]]
     text = (f"Pooled over {len(names)} sites{listed}{pooled['n']} patients, "
             f"{pooled['favorable']} with a favorable outcome), the random-effects estimate of the "
-            f"proportion with a favorable outcome (at least {_show(float(pooled['responder_threshold']))} % "
-            f"less pain; {missing}) is "
+            f"proportion with a favorable outcome ({favorable_rule(pooled['responder_threshold'], pooled['missing_followup'])}) is "
             f"**{pct(re_['proportion'])}** ({level} {interval(re_['ci_low'], re_['ci_high'], pct)}, "
             f"DerSimonian-Laird). The Hartung-Knapp-Sidik-Jonkman {level}, which allows for the "
             f"uncertainty of tau² and holds its level better with few sites, is "

@@ -4,7 +4,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from .disclosure import disclose, pool_rare_text
+from .disclosure import disclose, few_excluded, pool_rare_text
 from .input.contract import EVENTS, SEVERITIES
 from .stats import clopper_pearson, proportion
 
@@ -117,10 +117,8 @@ def _exact(k: int, n: int, confidence: float, estimated: bool) -> dict:
 
 def _treated_shown(cohort: pd.DataFrame, min_group_size: int) -> bool:
     """Whether the side effects of all treated patients may be shown beside the included ones': not when
-    1 to ``min_group_size - 1`` patients were excluded (theirs by subtraction, :func:`ketanb.disclosure.disclose`)."""
-    included = int(population_mask(cohort, "included").sum())
-    return disclose({"included": included, "excluded": len(cohort) - included}, min_group_size,
-                    keep_whole=False).whole or len(cohort) < min_group_size
+    1 to ``min_group_size - 1`` patients were excluded (theirs by subtraction, :func:`ketanb.disclosure.few_excluded`)."""
+    return not few_excluded(int(population_mask(cohort, "included").sum()), len(cohort), min_group_size)
 
 
 def _withheld(n: int) -> dict:

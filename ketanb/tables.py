@@ -14,6 +14,7 @@ import re
 
 import pandas as pd
 
+from .disclosure import few_excluded
 from .input.contract import REASON_LABELS
 from .input.read import SYNTHETIC_HEADLINE, SYNTHETIC_NOTICE
 
@@ -259,11 +260,9 @@ def framing(outcome: dict, sensitivity: dict, flow: dict, confidence: float, min
     Plain text (no Markdown), for the index and report 02. The number of excluded patients with a
     favorable outcome (all treated minus the included under the same rule, missing follow-up
     unfavorable) is given only when the excluded patients may be described
-    (:func:`ketanb.disclosure.disclose`, contract section 5). ``synthetic``: the extract is
+    (:func:`ketanb.disclosure.few_excluded`, contract section 5). ``synthetic``: the extract is
     ketanb.synthetic's, whose excluded patients never reach the threshold (said when none did).
     """
-    from .disclosure import disclose
-
     everyone, included = sensitivity["all_treated"], sensitivity["missing_followup"]["nonresponder"]
     excluded = flow["treated"] - flow["included"]
     text = (f"Per protocol (the main analysis), the included patients: "
@@ -272,8 +271,8 @@ def framing(outcome: dict, sensitivity: dict, flow: dict, confidence: float, min
             f"{format_proportion(everyone, confidence=confidence)}. The two differ by their denominator: the all-treated analysis adds the "
             f"{patients(excluded, 'excluded patient')}, judged on their own NRS values, a missing or zero "
             "baseline or a missing follow-up counting as unfavorable.")
-    shown = disclose({"included": flow["included"], "excluded": excluded}, min_group_size, keep_whole=False)
-    if excluded and shown.shows("excluded") and None not in (everyone["favorable"], included["favorable"]):
+    if excluded and not few_excluded(flow["included"], flow["treated"], min_group_size) \
+            and None not in (everyone["favorable"], included["favorable"]):
         k = everyone["favorable"] - included["favorable"]
         text += (" Not one of them had a favorable outcome, so the all-treated proportion is the per-protocol count "
                  "of favorable outcomes spread over every treated patient." if k == 0 else
@@ -305,11 +304,11 @@ def outcome_text(summary: dict, params):
         change = ""
     from . import outcomes
 
-    rule = outcomes.favorable_rule(params.responder_threshold)
+    rule = outcomes.favorable_rule(params.responder_threshold, params.missing_followup)
     return _markdown(f"**Result.** A favorable outcome ({rule}) in "
                      f"{format_proportion(summary, confidence=params.confidence)}; "
-                     f"{patients(summary['missing_followup'], 'included patient')} had no follow-up NRS "
-                     f"(counted: {params.missing_followup}).{change}")
+                     f"{patients(summary['missing_followup'], 'included patient')} had no follow-up NRS."
+                     f"{change}")
 
 
 def nrs_change_table(block: dict, confidence: float) -> pd.DataFrame:

@@ -11,6 +11,8 @@ import matplotlib.colors as mcolors
 import numpy as np
 import pandas as pd
 import pytest
+
+from ketanb.outcomes import favorable_rule
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.collections import PathCollection
 from matplotlib.figure import Figure
@@ -203,7 +205,10 @@ def test_flow_diagram_shows_every_exclusion_reason_in_order():
     box = next(t for t in all_texts(fig) if t.startswith("Excluded"))
     assert box.splitlines() == ["Excluded: n = 29"] + [f"{label}: {n}" for label, n in
                                                        zip(contract.REASON_LABELS.values(), excluded.values())]
-    assert any(f"23/45 ({pct(23 / 45)})" in t and "no stop for lack of effect" in t for t in all_texts(fig))
+    # the favorable box states the rule in the words of its one home, ketanb.outcomes.favorable_rule
+    favorable = next(t for t in all_texts(fig) if t.startswith("Favorable outcome"))
+    assert f"23/45 ({pct(23 / 45)})" in favorable
+    assert " ".join(favorable.split()) == " ".join(f"Favorable outcome: {favorable_rule(50)} n = 23/45 ({pct(23 / 45)})".split())
 
 
 @pytest.mark.parametrize("mode, note", [("nonresponder", "3 with missing follow-up NRS counted unfavorable"),

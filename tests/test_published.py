@@ -1,4 +1,5 @@
 """The default run reproduces the published numbers; committed outputs agree with the code."""
+import dataclasses
 import pytest
 
 from ketanb import load_params
@@ -44,7 +45,11 @@ def test_the_docs_example_extract_gives_what_its_readme_says():
     s = r["sensitivity"]
     assert (s["missing_followup"]["exclude"]["favorable"], s["missing_followup"]["exclude"]["n"]) == (2, 3)
     assert (s["missing_followup"]["favorable"]["favorable"], s["side_effect_stops_unfavorable"]["favorable"]) == (3, 1)
-    assert (s["all_treated"]["favorable"], s["all_treated"]["n"]) == (3, 6)
+    # all treated (3 of 6) beside the included (2 of 4) would give the 2 excluded patients' outcome
+    assert (s["all_treated"]["favorable"], s["all_treated"]["n"]) == (None, 6)
+    invented = dataclasses.replace(load_params(), min_group_size=1, i_know_this_is_not_patient_data=True)
+    every = analyse("docs/example-extract", invented)["sensitivity"]["all_treated"]
+    assert (every["favorable"], every["n"]) == (3, 6)
     assert (r["subgroups"]["unclassified"], r["subgroups"]["pooled_values"], r["subgroups"]["groups"]) == (4, 3, {})
     readme = (ROOT / "docs" / "example-extract" / "README.md").read_text()
-    assert "2 of 3" in readme and "3 of 4" in readme and "3 of 6" in readme and "`pooled_values` 3" in readme
+    assert "2 of 3" in readme and "3 of 4" in readme and "3 of 6" in readme and "`n` 6" in readme and "`pooled_values` 3" in readme
