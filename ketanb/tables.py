@@ -18,7 +18,7 @@ from .disclosure import few_excluded
 from .input.contract import REASON_LABELS
 from .input.read import SYNTHETIC_HEADLINE, SYNTHETIC_NOTICE
 
-__all__ = ["pct", "percent", "num", "nrs", "statistic", "ratio", "patients", "pval", "p_is", "points", "ci_label",
+__all__ = ["SIGNIFICANCE_LEVEL", "pct", "percent", "num", "nrs", "statistic", "ratio", "patients", "pval", "p_is", "points", "ci_label",
            "interval", "estimate", "format_proportion", "study_line", "data_notice", "readable", "flow_table",
            "show", "TREATED_MEANS", "treated_note", "cohort_text", "framing", "framing_text", "outcome_text",
            "nrs_change_table", "subgroup_effects", "kruskal_wallis_text", "subgroup_text", "HARMS_DEFINITIONS",
@@ -51,6 +51,10 @@ NRS_DECIMALS = 2
 
 #: Decimals of a test statistic (Kruskal-Wallis H).
 STATISTIC_DECIMALS = 2
+
+#: The level below which a p-value is called "significant" in the texts (the conventional 5 %), and the
+#: one the texts warn about: a p-value above it is no evidence of equal efficacy.
+SIGNIFICANCE_LEVEL = 0.05
 
 
 def nrs(x) -> str:
@@ -352,7 +356,7 @@ def subgroup_text(summary: dict, params):
                      f"Fisher-Freeman-Halton {p_is(summary['fisher_freeman_halton_p'])}; "
                      f"{kruskal_wallis_text(summary)} on the percent reduction in pain (patients with a follow-up "
                      f"NRS); {patients(summary['unclassified'])} unclassified.{pooled} Several tests on small groups: "
-                     "a p-value above 0.05 does not show equal efficacy; the intervals say how large a difference "
+                     f"a p-value above {SIGNIFICANCE_LEVEL:g} does not show equal efficacy; the intervals say how large a difference "
                      "the data leave possible.")
 
 
@@ -440,9 +444,9 @@ def limitations(r: dict, confidence: float) -> list[str]:
         subgroups += (f" The widest interval, {name} against {sub['reference']}, runs from "
                       f"{interval(v['rd_ci_low'], v['rd_ci_high'], points)} ({ci_label(confidence)}, risk difference "
                       f"{points(v['risk_difference'])}): it leaves room for large differences either way, so a "
-                      "p-value above 0.05 cannot support \"no difference\" between the groups.")
+                      f"p-value above {SIGNIFICANCE_LEVEL:g} cannot support \"no difference\" between the groups.")
     else:
-        subgroups += " A p-value above 0.05 cannot support \"no difference\" between the groups."
+        subgroups += f" A p-value above {SIGNIFICANCE_LEVEL:g} cannot support \"no difference\" between the groups."
     items.insert(4, subgroups)
     return items
 

@@ -309,3 +309,15 @@ def test_harms_sentences_when_the_treated_population_is_withheld():
     assert text.startswith("The side effects of the 74 treated patients are not shown")
     assert "2/45 (4.4 %; 95 % CI 0.5 % to 15.1 %, Clopper-Pearson) stopped the treatment" in text
     assert "None" not in text and "Treated means every patient of the extract" in text
+
+
+def test_the_significance_level_has_one_home(monkeypatch):
+    # the index's verdict on the subgroup test and the texts' warning read ketanb.tables.SIGNIFICANCE_LEVEL
+    r = json.loads((ROOT / "results" / "results.json").read_text(encoding="utf-8"))
+
+    def verdict():
+        return next(row["reproduced"] for row in comparison(r) if row["label"].startswith("Difference by"))
+
+    assert verdict() == "not significant (p = 0.537)"
+    monkeypatch.setattr(tables, "SIGNIFICANCE_LEVEL", 0.6)
+    assert verdict() == "significant (p = 0.537)"

@@ -108,7 +108,7 @@ def comparison(r: dict) -> list[dict]:
                      f"{o['favorable']}/{o['n']} ({fmt.pct(o['proportion'])})", (o["favorable"], o["n"]) == (k, n),
                      _differs(r, published, outcome_keys)))
     if "subgroup_difference" in published:
-        verdict = None if p is None else "significant" if p < 0.05 else "not significant"
+        verdict = None if p is None else "significant" if p < fmt.SIGNIFICANCE_LEVEL else "not significant"
         rows.append((f"Difference by {published.get('group_by', sub['group_by']).replace('_', ' ')}",
                      published["subgroup_difference"],
                      ("not computable" if p is None else f"{verdict} ({fmt.p_is(p)})")
@@ -155,7 +155,7 @@ def build_index(build: Path) -> str:
         rule=outcomes.favorable_rule(r["outcome"]["threshold_pct"], r["parameters"]["missing_followup"]),
         compared_otherwise=any(row["status"].startswith("not compared (") for row in rows),
         differs=any(row["status"] == "different" for row in rows), synthetic_headline=SYNTHETIC_HEADLINE, synthetic_notice=SYNTHETIC_NOTICE,
-        ci=fmt.ci_label(confidence), comparison=rows, sensitivity=sensitivity,
+        ci=fmt.ci_label(confidence), significance=fmt.SIGNIFICANCE_LEVEL, comparison=rows, sensitivity=sensitivity,
         treated_note=fmt.treated_note(r["cohort"]),
         framing=fmt.framing(r["outcome"], r["sensitivity"], r["cohort"], confidence, r["parameters"]["min_group_size"],
                             r["data"]["synthetic"]),
