@@ -39,7 +39,7 @@ from . import outcomes
 from .outcomes import MISSING_LABELS, favorable_rule
 from .params import DEFAULTS
 from .pooling import FOREST_MAX_SITES
-from .tables import ci_label, interval, num, p_is, pct, points, ratio
+from .tables import ci_label, interval, num, p_is, parameter_percent, pct, points, ratio
 
 __all__ = ["SYNTHETIC_LABEL", "STYLE", "SINGLE_COLUMN", "DOUBLE_COLUMN", "MIN_FONT_SIZE", "MECHANISM_COLOURS",
            "OUTCOME_COLOURS", "Caption", "CAPTIONS", "SAVED_FIGURES", "SavedFigure", "new_figure", "save", "flow_diagram", "nrs_before_after", "reduction_distribution", "sensitivity_forest",
@@ -220,12 +220,6 @@ def _plain(text) -> str:
 def _pct(value) -> float:
     """A fraction as a percentage; None or NaN give NaN."""
     return np.nan if pd.isna(value) else 100 * float(value)
-
-
-def _percent(value) -> str:
-    """A parameter in percent (a threshold of 50, a level of 95) as :func:`ketanb.tables.pct` writes it."""
-    value = float(value)
-    return pct(value / 100, 0 if value.is_integer() else 1)
 
 
 def _count(k, n, proportion) -> str:
@@ -446,7 +440,7 @@ def reduction_distribution(outcomes: pd.DataFrame, *, threshold: float, min_grou
     ax.set_ylim(0, ax.get_ylim()[1] * 1.25)  # room for the legend and the threshold label
     ax.axvline(0, color="0.6", lw=0.8)
     ax.axvline(threshold, color="0.1", ls="--", lw=1)
-    ax.text(threshold, 0.97, f" threshold:\n {_percent(threshold)} reduction", transform=ax.get_xaxis_transform(),
+    ax.text(threshold, 0.97, f" threshold:\n {parameter_percent(threshold)} reduction", transform=ax.get_xaxis_transform(),
             va="top", fontsize=_SMALL)
     return fig
 
@@ -475,7 +469,7 @@ def sensitivity_forest(table: pd.DataFrame, *, confidence: float) -> Figure:
             ax.axvline(_pct(row.proportion), color=_GREY, ls=":", lw=0.8, zorder=0)
         tick.set_fontweight("bold" if main else "normal")
         _right_text(ax, yi, _count(row.favorable, row.n, row.proportion), tick.get_fontweight())
-    ax.set(xlim=(0, 100), xlabel=f"Favorable outcome (%), {_percent(100 * confidence)} Wilson confidence interval")
+    ax.set(xlim=(0, 100), xlabel=f"Favorable outcome (%), {parameter_percent(100 * confidence)} Wilson confidence interval")
     ax.set_title("Sensitivity analyses: one assumption changed at a time\n(main analysis in bold)")
     if table["proportion"].isna().all():
         _note(ax, "no data")
@@ -514,7 +508,7 @@ def responder_curves(curve: pd.DataFrame, *, threshold: float, confidence: float
     ax.step(x, 100 * overall["proportion"], where="post", color="black", lw=2, zorder=3,
             label=f"overall (n = {int(overall['n'].iloc[0])})")
     ax.fill_between(x, 100 * overall["ci_low"], 100 * overall["ci_high"], step="post", color="0.2", alpha=0.15,
-                    lw=0, label=f"overall, {_percent(100 * confidence)} pointwise confidence band (Wilson)")
+                    lw=0, label=f"overall, {parameter_percent(100 * confidence)} pointwise confidence band (Wilson)")
     for i, group in enumerate(curve.loc[curve["group"] != "overall", "group"].unique()):
         rows = curve[curve["group"] == group].sort_values("threshold_pct")
         ax.step(rows["threshold_pct"], 100 * rows["proportion"], where="post", color=_group_colour(group, i),
@@ -523,7 +517,7 @@ def responder_curves(curve: pd.DataFrame, *, threshold: float, confidence: float
     at = overall[np.isclose(x, threshold)]
     if len(at):
         row = at.iloc[0]
-        ax.text(threshold + 1.5, 97, f"threshold {_percent(threshold)}:\n"
+        ax.text(threshold + 1.5, 97, f"threshold {parameter_percent(threshold)}:\n"
                 f"{_count(row['responders'], row['n'], row['proportion'])}", va="top", fontsize=_SMALL)
     fig.legend(loc="outside lower center", ncols=1)
     return fig
@@ -562,7 +556,7 @@ def subgroup_proportions(table: pd.DataFrame, overall: dict, *, group_by: str, c
                   color=_group_colour(str(row.group), i), markersize=6)
         _right_text(ax, yi, _count(row.favorable, row.n, row.proportion).replace(" (", "\n("))
     ax.set(xlim=(0, 100), xticks=range(0, 101, 25),
-           xlabel=f"Favorable outcome (%),\n{_percent(100 * confidence)} Wilson confidence interval", ylabel=name)
+           xlabel=f"Favorable outcome (%),\n{parameter_percent(100 * confidence)} Wilson confidence interval", ylabel=name)
     ax.set_title(f"Exploratory: favorable outcome\nby {name}\nFisher-Freeman-Halton {p_is(p_value)}")
     if table["proportion"].isna().all():
         _note(ax, "no data")
@@ -625,7 +619,7 @@ def side_effect_bars(table: pd.DataFrame, *, confidence: float, population_sizes
             if value == 0:
                 ax.text(x, yi, " 0", va="center", ha="left", fontsize=_SMALL, color=colour, fontweight="bold")
     ax.set(xlim=(0, None if order else 100),
-           xlabel=f"Patients with the event (%),\n{_percent(100 * confidence)} Wilson confidence interval")
+           xlabel=f"Patients with the event (%),\n{parameter_percent(100 * confidence)} Wilson confidence interval")
     summary = "\n".join(f"{populations[r.population][0].split(' (')[0]} "
                          f"{_count(r.patients, population_sizes[r.population], r.proportion)}"
                          + ("" if pd.isna(r.patients) or not pd.isna(r.proportion) else " (too few for a percentage)")
@@ -672,7 +666,7 @@ def risk_difference_forest(subgroups: dict, *, confidence: float) -> Figure:
     ax.axvline(0, color=_GREY, lw=0.9, zorder=0)
     ax.set(xlim=(-100, 100), xticks=range(-100, 101, 25),
            xlabel=f"Risk difference vs {reference or 'the reference group'} (percentage points)\n"
-                  f"{_percent(100 * confidence)} Newcombe confidence interval")
+                  f"{parameter_percent(100 * confidence)} Newcombe confidence interval")
     base = groups.get(reference)
     base_text = f"\nreference {reference}: {_count(base['favorable'], base['n'], base['proportion'])}" if base else ""
     ax.set_title(f"Exploratory: favorable outcome compared with {reference or 'a reference group'}{base_text}")

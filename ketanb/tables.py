@@ -18,7 +18,7 @@ from .disclosure import few_excluded
 from .input.contract import REASON_LABELS
 from .input.read import SYNTHETIC_HEADLINE, SYNTHETIC_NOTICE
 
-__all__ = ["SIGNIFICANCE_LEVEL", "pct", "percent", "num", "nrs", "statistic", "ratio", "patients", "pval", "p_is", "points", "ci_label",
+__all__ = ["SIGNIFICANCE_LEVEL", "pct", "percent", "parameter_percent", "num", "nrs", "statistic", "ratio", "patients", "pval", "p_is", "points", "ci_label",
            "interval", "estimate", "format_proportion", "study_line", "data_notice", "readable", "flow_table",
            "show", "TREATED_MEANS", "treated_note", "cohort_text", "framing", "framing_text", "outcome_text",
            "nrs_change_table", "subgroup_effects", "kruskal_wallis_text", "subgroup_text", "HARMS_DEFINITIONS",
@@ -37,6 +37,13 @@ def pct(p, decimals: int = 1) -> str:
 def percent(x, decimals: int = 1) -> str:
     """A number that is already a percentage: 55.0 -> ``55.0 %``; ``-`` when missing."""
     return "-" if _missing(x) else f"{x:.{decimals}f} %"
+
+
+def parameter_percent(value) -> str:
+    """A parameter given in percent (a threshold of 50, a level of 95) as it was written: ``50 %``,
+    ``37.5 %``."""
+    value = float(value)
+    return percent(value, 0 if value.is_integer() else 1)
 
 
 def num(x, decimals: int = 1) -> str:

@@ -19,6 +19,7 @@ from .. import outcomes
 from .. import tables as fmt
 from ..input.contract import REASON_LABELS
 from ..input.read import SYNTHETIC_HEADLINE, SYNTHETIC_NOTICE
+from ..params import Study
 from .files import SAVED_FIGURES
 
 __all__ = ["TABLES", "saved_figures", "comparison", "build_index"]
@@ -69,7 +70,7 @@ def _differs(r: dict, published: dict, keys) -> list[str]:
     params, found = r["parameters"], []
     if "responder_threshold" in keys and params["responder_threshold"] != published.get("responder_threshold",
                                                                                        params["responder_threshold"]):
-        found.append(f"threshold {fmt.percent(params['responder_threshold'], 0)}")
+        found.append(f"threshold {fmt.parameter_percent(params['responder_threshold'])}")
     if "missing_followup" in keys and params["missing_followup"] != published.get("missing_followup",
                                                                                  params["missing_followup"]):
         found.append(f"missing follow-up: {params['missing_followup']}")
@@ -148,7 +149,7 @@ def build_index(build: Path) -> str:
         sensitivity = pd.read_csv(build / "results" / "sensitivity.csv").to_dict("records")
     env = jinja2.Environment(loader=jinja2.FileSystemLoader(Path(__file__).parent / "templates" / "index"),
                              autoescape=True, keep_trailing_newline=True)
-    study = r.get("study") or {"title": "Ketamine infusion therapy in chronic pain"}
+    study = r.get("study") or {"title": Study.title}      # a results.json from before the study block
     rows = comparison(r)
     return env.get_template("index.html.j2").render(
         r=r, study=study, study_line=fmt.study_line(study, title=False),
