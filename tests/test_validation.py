@@ -12,7 +12,7 @@ import pytest
 from ketanb import InputError, ParameterError, cleaning, load_params
 from ketanb.errors import Problem
 from ketanb.input.read import read_extract
-from ketanb.input.validate import UNIQUE_ID, national_number, validate
+from ketanb.input.validate import UNIQUE_ID, _check_relations, _Report, national_number, trimmed, validate
 from ketanb.synthetic import write_workbook
 
 from .conftest import patient, protocol
@@ -713,6 +713,29 @@ def test_ids_match_across_tables_ignoring_case(tmp_path):
         row["patient_id"] = row["patient_id"].upper()
     extract = validate(read_extract(write(tmp_path / "x", tables)))
     assert extract.infusions["patient"].tolist() == [0, 0, 0, 1, 1, 1]
+
+
+def test_the_rules_across_tables_leave_the_tables_they_compare_as_they_are(tmp_path):
+    # issue 25: each row's patient is a column validate builds into the typed tables, not one a check adds
+    raw = read_extract(write(tmp_path / "x", good()))
+    extract = validate(raw)
+    assert list(extract.infusions.columns) == ["patient_id", "date", "dose_mg", "formulation", "patient"]
+    assert extract.infusions["patient"].dtype == "int64" and extract.adverse_events["patient"].tolist() == [0]
+    tables = [extract.patients, extract.infusions.drop(columns="patient"), extract.adverse_events.drop(columns="patient")]
+    before = [table.copy() for table in tables]
+    matched = _check_relations(raw, *tables, _Report())
+    for table, copy in zip(tables, before):
+        pd.testing.assert_frame_equal(table, copy)
+    assert matched["infusion_patient"].tolist() == [0, 0, 0, 1, 1, 1] and matched["event_patient"].tolist() == [0]
+
+
+def test_trimming_returns_the_column_itself_when_nothing_changes():
+    # issue 26: no second copy of a column that has no spaces around its cells and no empty cell
+    text = pd.Series(["SYN-1", "racemic"], dtype="str")
+    assert trimmed(text) is text
+    spaced = pd.Series([" SYN-1\t", "", "racemic"], dtype="str")
+    assert trimmed(spaced).tolist()[::2] == ["SYN-1", "racemic"] and trimmed(spaced).isna().tolist() == [False, True, False]
+    assert spaced.tolist() == [" SYN-1\t", "", "racemic"]             # the input is left as it is
 
 
 @pytest.mark.parametrize("date, expected", [

@@ -18,8 +18,8 @@ spreadsheet row, column, value and what the contract allows.
    column without a rule of its own; no national register number, phone number or
    e-mail address in the text the analysis reads (diagnosis, treatment, a
    free-text group_by column), which the message does not quote.
-3. Across tables, as DuckDB queries (joins on the case-folded ids and the dates,
-   :func:`_across_tables`): unique patient_id (ignoring case: ``SYN-0001`` and
+3. Across tables (:func:`_across_tables`: the case-folded ids looked up by Arrow,
+   the days compared by DuckDB queries): unique patient_id (ignoring case: ``SYN-0001`` and
    ``syn-0001`` are one person), known patients, one infusion per patient and
    day, every patient with an infusion, adverse events on infusion days.
 """
@@ -73,10 +73,14 @@ class Extract:
         ``followup_nrs`` (float, NaN when empty), and every extra column as text.
     infusions : pandas.DataFrame
         ``patient_id``, ``date`` (datetime64), ``dose_mg`` (float),
-        ``formulation``, and ``patient``: the patient's row in ``patients``.
+        ``formulation``, every extra column as text, and ``patient`` (int64):
+        the patient's row in ``patients`` (0-based), its patient_id matched
+        ignoring case. :func:`validate` builds it with the other columns;
+        cohort derivation and the side effects count patients by it.
     adverse_events : pandas.DataFrame
         ``patient_id``, ``date``, ``event``, ``severity``, ``treatment`` (text
-        or missing), ``serious`` (bool), ``patient``.
+        or missing), ``serious`` (bool), every extra column as text, and
+        ``patient``, as in ``infusions``.
     source : str
         The extract as shown in outputs (see :func:`ketanb.paths.shown_path`).
     synthetic : bool
@@ -159,17 +163,24 @@ def parse_date(text: pd.Series, date_format: str = "iso") -> pd.Series:
     return pd.Series(days.to_numpy(zero_copy_only=False), index=text.index).astype("datetime64[us]")
 
 
+def _same_or(text: pd.Series, changed: pd.Series) -> pd.Series:
+    """``text`` itself if ``changed`` holds the same cells, else ``changed``: where normalising changes nothing,
+    as is usual, the typed tables share the text read instead of holding a second copy of it."""
+    return text if changed.equals(text) else changed
+
+
 def trimmed(text: pd.Series) -> pd.Series:
     """Cells without the spaces around them; an empty cell is missing."""
-    text = text.str.strip()
-    return text.where(text != "")
+    text = _same_or(text, text.str.strip())
+    empty = text.eq("")
+    return text.where(~empty) if empty.any() else text
 
 
 def normalise(table: RawTable, spec: ColumnSpec) -> pd.Series:
     """A column as checked: trimmed, empty cell = missing, codes in the contract's case."""
     text = trimmed(table.frame[spec.name])
     if spec.kind == "code":
-        text = text.str.upper() if spec.codes[0].isupper() else text.str.lower()
+        text = _same_or(text, text.str.upper() if spec.codes[0].isupper() else text.str.lower())
     return text
 
 
@@ -382,66 +393,53 @@ def _typed(name: str, table: RawTable, checked: pd.DataFrame) -> pd.DataFrame:
 
 
 def _across_tables(patients: pd.DataFrame, infusions: pd.DataFrame, events: pd.DataFrame) -> dict[str, np.ndarray]:
-    """The three tables matched on patient_id, ignoring case (reading c), by DuckDB queries.
+    """The three tables matched on patient_id, ignoring case (reading c).
 
     First each row's patient: the ids, with A-Z folded to a-z (by Arrow, so that only
-    ASCII letters fold), are joined to the first row of patients.csv with that id.
-    Then the days: (patient, date) of the infusions, grouped and joined. Returns per
-    row: ``patient``, ``infusion_patient``, ``event_patient``, the row of patients.csv
-    (0-based; the first, if an id is written twice; -1: no such patient);
-    ``repeated_day``, True for an infusion on a day its patient already has one on an
-    earlier row; ``off_infusion_day``, True for an event on no day its patient has an infusion.
+    ASCII letters fold), are looked up among the folded ids of patients.csv by Arrow's
+    ``index_in``, which gives the first row holding an id written twice. Then the days,
+    by DuckDB queries on (patient, date). Returns per row: ``patient``,
+    ``infusion_patient``, ``event_patient``, the row of patients.csv (0-based; the
+    first, if an id is written twice; -1: no such patient); ``repeated_day``, True for
+    an infusion on a day its patient already has one on an earlier row;
+    ``off_infusion_day``, True for an event on no day its patient has an infusion.
     """
-    db = duckdb.connect()
-
-    def register(name: str, **columns) -> None:   # a table DuckDB reads in place, with each row's position
-        length = len(next(iter(columns.values())))
-        db.register(name, arrow.table({**columns, "row": np.arange(length)}))
-
     def folded(ids: pd.Series) -> arrow.Array:
-        return arrow_compute.ascii_lower(arrow.array(ids, type=arrow.string()))
+        return arrow_compute.ascii_lower(arrow.array(ids, type=arrow.large_string()))
 
-    def day(dates: pd.Series) -> arrow.Array:
-        return arrow.array(dates).cast(arrow.timestamp("us"))
+    ids = folded(patients["patient_id"])
 
-    def patient_of(name: str, n: int) -> np.ndarray:
-        found = db.execute(f"SELECT row, first.patient FROM {name} JOIN first USING (id)").fetchnumpy()
-        rows = np.full(n, -1, dtype=np.int64)
-        rows[found["row"]] = found["patient"]
-        return rows
+    def patient_of(frame: pd.DataFrame) -> np.ndarray:
+        return arrow_compute.index_in(folded(frame["patient_id"]), value_set=ids).fill_null(-1).to_numpy().astype(np.int64)
+
+    matched = {"patient": patient_of(patients), "infusion_patient": patient_of(infusions),
+               "event_patient": patient_of(events)}
+
+    def days(frame: pd.DataFrame, patient: np.ndarray) -> arrow.Table:   # with each row's position
+        return arrow.table({"patient": patient, "date": arrow.array(frame["date"]).cast(arrow.timestamp("us")),
+                            "row": np.arange(len(frame))})
 
     def marked(query: str, n: int) -> np.ndarray:
         rows = np.zeros(n, dtype=bool)
         rows[db.execute(query).fetchnumpy()["row"]] = True
         return rows
 
-    register("patient_ids", id=folded(patients["patient_id"]))
-    register("infusion_ids", id=folded(infusions["patient_id"]))
-    register("event_ids", id=folded(events["patient_id"]))
-    db.execute("CREATE TEMP TABLE first AS SELECT id, min(row) AS patient, count(*) AS rows FROM patient_ids GROUP BY id")
-    repeated_id = db.execute("SELECT row, first.patient FROM patient_ids JOIN first USING (id) "
-                             "WHERE rows > 1 AND row > first.patient").fetchnumpy()
-    first_row = np.arange(len(patients))               # each row its own patient, but an id written again
-    first_row[repeated_id["row"]] = repeated_id["patient"]
-    matched = {"patient": first_row,
-               "infusion_patient": patient_of("infusion_ids", len(infusions)),
-               "event_patient": patient_of("event_ids", len(events))}
-
-    register("infusion_days", patient=matched["infusion_patient"], date=day(infusions["date"]))
-    register("event_days", patient=matched["event_patient"], date=day(events["date"]))
+    db = duckdb.connect()
+    db.register("infusion_days", days(infusions, matched["infusion_patient"]))
+    db.register("event_days", days(events, matched["event_patient"]))
     matched["repeated_day"] = marked("""
-        SELECT row FROM infusion_days
-        JOIN (SELECT patient, date, min(row) AS first FROM infusion_days
-              GROUP BY patient, date HAVING count(*) > 1) USING (patient, date)
-        WHERE row > first""", len(infusions))
+        SELECT row FROM (SELECT row, row_number() OVER (PARTITION BY patient, date ORDER BY row) AS nth
+                         FROM infusion_days) WHERE nth > 1""", len(infusions))
     matched["off_infusion_day"] = marked("SELECT row FROM event_days ANTI JOIN infusion_days USING (patient, date)",
                                          len(events))
     db.close()
     return matched
 
 
-def _check_relations(raw: RawExtract, patients, infusions, events, report: _Report, broken=frozenset()) -> None:
-    """The rules across tables; adds ``patient`` (row of patients.csv, -1 if unknown) to infusions and events.
+def _check_relations(raw: RawExtract, patients, infusions, events, report: _Report,
+                     broken=frozenset()) -> dict[str, np.ndarray] | None:
+    """The rules across tables. Returns each row's patient, as :func:`_across_tables` does (None when the
+    patients' ids broke their own rules); the tables are left as they are.
 
     A rule is checked only when the columns it compares kept their own rules: ``broken`` holds
     ``(table, column)`` pairs that did not (:func:`_check_cells`), so that one bad cell is one message.
@@ -450,12 +448,10 @@ def _check_relations(raw: RawExtract, patients, infusions, events, report: _Repo
         return not broken.intersection(columns)
 
     if not passed(("patients", "patient_id")):            # every rule here starts from the patients' ids
-        return
+        return None
     tp, ti, te = (raw.tables[name] for name in TABLES)
     matched = _across_tables(patients, infusions, events)
     first_row = matched["patient"]
-    infusions["patient"] = matched["infusion_patient"]
-    events["patient"] = matched["event_patient"]
     is_first = first_row == np.arange(len(patients))   # the first row with its id
     repeat = np.flatnonzero(~is_first)
     listed = repeat[: report.room()]
@@ -471,19 +467,20 @@ def _check_relations(raw: RawExtract, patients, infusions, events, report: _Repo
 
     infusion_ids, infusion_days = ("infusions", "patient_id"), ("infusions", "date")
     event_ids, event_days = ("adverse_events", "patient_id"), ("adverse_events", "date")
-    known = infusions["patient"] >= 0
+    known = matched["infusion_patient"] >= 0
     if passed(infusion_ids):
         report.rows(ti, ~known, "patient_id", "a patient_id of patients.csv")
-        has_infusion = np.bincount(infusions.loc[known, "patient"], minlength=len(patients)) > 0
+        has_infusion = np.bincount(matched["infusion_patient"][known], minlength=len(patients)) > 0
         report.rows(tp, ~has_infusion & is_first, "patient_id", "a patient with at least one infusion in infusions.csv")
     if passed(infusion_ids, infusion_days):
         report.rows(ti, known & matched["repeated_day"], "date",
                     "one infusion per patient and date (this patient already has one that day)")
-    known_event = events["patient"] >= 0
+    known_event = matched["event_patient"] >= 0
     if passed(event_ids):
         report.rows(te, ~known_event, "patient_id", "a patient_id of patients.csv")
     if passed(infusion_ids, infusion_days, event_ids, event_days):
         report.rows(te, known_event & matched["off_infusion_day"], "date", "the date of one of this patient's infusions")
+    return matched
 
 
 def _check_min_group_size(raw: RawExtract, params) -> None:
@@ -551,8 +548,9 @@ def validate(raw: RawExtract, params=None) -> Extract:
         text = trimmed(patients_file.frame[group_by])
         report.rows(patients_file, text.notna() & parse_number(text, patients_file.decimal_comma).isna(), group_by,
                     "a number (group_by names this column and group_edges cut it into bands), or empty")
-    if report.problems:                           # the rules across tables too, on the columns that kept theirs
-        _check_relations(raw, *(texts[name] for name in TABLES), report, broken)
+    # the rules across tables, on the columns that kept theirs (with no problem so far: on every column)
+    matched = _check_relations(raw, *(texts[name] for name in TABLES), report, broken)
+    if report.problems:
         raise InputError(report.problems, source=raw.source)
 
     patients, infusions, events = (_typed(name, raw.tables[name], texts[name]) for name in TABLES)
@@ -565,7 +563,6 @@ def validate(raw: RawExtract, params=None) -> Extract:
                                          dtype="float64" if column.endswith("months") else "str")
     if banded:
         patients[group_by] = parse_number(patients[group_by], raw.tables["patients"].decimal_comma)
-    _check_relations(raw, patients, infusions, events, report)
-    if report.problems:
-        raise InputError(report.problems, source=raw.source)
+    infusions["patient"] = matched["infusion_patient"]
+    events["patient"] = matched["event_patient"]
     return Extract(patients, infusions, events, raw.source, raw.synthetic)
