@@ -133,7 +133,8 @@ def parse_number(text: pd.Series, decimal_comma: bool = False) -> pd.Series:
         number = text.astype("float64[pyarrow]").astype("float64")
     except ValueError:                                    # then each cell that is not a number becomes NaN
         number = text.where(text.str.fullmatch(NUMBER_PATTERN).fillna(False).astype(bool)).astype("float64")
-    return number.where(np.isfinite(number))              # nan, inf, 1e400: not a number here either
+    infinite = np.isinf(number)                           # inf, 1e400: not a number here either (nan is NaN)
+    return number.mask(infinite) if infinite.any() else number
 
 
 def _dmy_as_iso(text: pd.Series) -> pd.Series:
@@ -410,14 +411,14 @@ def _across_tables(patients: pd.DataFrame, infusions: pd.DataFrame, events: pd.D
     ids = folded(patients["patient_id"])
 
     def patient_of(frame: pd.DataFrame) -> np.ndarray:
-        return arrow_compute.index_in(folded(frame["patient_id"]), value_set=ids).fill_null(-1).to_numpy().astype(np.int64)
+        return arrow_compute.index_in(folded(frame["patient_id"]), value_set=ids).fill_null(-1).to_numpy()
 
     matched = {"patient": patient_of(patients), "infusion_patient": patient_of(infusions),
                "event_patient": patient_of(events)}
 
     def days(frame: pd.DataFrame, patient: np.ndarray) -> arrow.Table:   # with each row's position
-        return arrow.table({"patient": patient, "date": arrow.array(frame["date"]).cast(arrow.timestamp("us")),
-                            "row": np.arange(len(frame))})
+        return arrow.table({"patient": patient, "date": arrow.array(frame["date"]).cast(arrow.date32()),
+                            "row": np.arange(len(frame), dtype=np.int32)})
 
     def marked(query: str, n: int) -> np.ndarray:
         rows = np.zeros(n, dtype=bool)
@@ -563,6 +564,6 @@ def validate(raw: RawExtract, params=None) -> Extract:
                                          dtype="float64" if column.endswith("months") else "str")
     if banded:
         patients[group_by] = parse_number(patients[group_by], raw.tables["patients"].decimal_comma)
-    infusions["patient"] = matched["infusion_patient"]
-    events["patient"] = matched["event_patient"]
+    infusions["patient"] = matched["infusion_patient"].astype(np.int64)
+    events["patient"] = matched["event_patient"].astype(np.int64)
     return Extract(patients, infusions, events, raw.source, raw.synthetic)
