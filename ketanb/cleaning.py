@@ -83,9 +83,8 @@ def derive_cohort(extract: Extract, params: Params) -> pd.DataFrame:
         cohort["n_infusions"] < 2,
         np.isnan(baseline) | (baseline == 0),
     ]
-    reason = np.select([np.asarray(c, dtype=bool) for c in conditions], np.array(EXCLUSION_REASONS, dtype=object),
-                       default=None)
-    cohort["exclusion_reason"] = pd.Series(reason, index=cohort.index, dtype="str")
+    reason = np.select([np.asarray(c, dtype=bool) for c in conditions], range(len(EXCLUSION_REASONS)), default=-1)
+    cohort["exclusion_reason"] = pd.array(EXCLUSION_REASONS, dtype="str").take(reason, allow_fill=True)   # -1: missing
     cohort["included"] = cohort["exclusion_reason"].isna().to_numpy()
     return cohort
 

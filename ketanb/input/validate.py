@@ -396,25 +396,21 @@ def _typed(name: str, table: RawTable, checked: pd.DataFrame) -> pd.DataFrame:
 def _across_tables(patients: pd.DataFrame, infusions: pd.DataFrame, events: pd.DataFrame) -> dict[str, np.ndarray]:
     """The three tables matched on patient_id, ignoring case (reading c).
 
-    First each row's patient: the ids, with A-Z folded to a-z (by Arrow, so that only
-    ASCII letters fold), are looked up among the folded ids of patients.csv by Arrow's
-    ``index_in``, which gives the first row holding an id written twice. Then the days,
+    First each row's patient: the ids of the three tables, with A-Z folded to a-z (by Arrow,
+    so that only ASCII letters fold), are looked up among the folded ids of patients.csv
+    by Arrow's ``index_in``, which gives the first row holding an id written twice. Then the days,
     by DuckDB queries on (patient, date). Returns per row: ``patient``,
     ``infusion_patient``, ``event_patient``, the row of patients.csv (0-based; the
     first, if an id is written twice; -1: no such patient); ``repeated_day``, True for
     an infusion on a day its patient already has one on an earlier row;
     ``off_infusion_day``, True for an event on no day its patient has an infusion.
     """
-    def folded(ids: pd.Series) -> arrow.Array:
-        return arrow_compute.ascii_lower(arrow.array(ids, type=arrow.large_string()))
-
-    ids = folded(patients["patient_id"])
-
-    def patient_of(frame: pd.DataFrame) -> np.ndarray:
-        return arrow_compute.index_in(folded(frame["patient_id"]), value_set=ids).fill_null(-1).to_numpy()
-
-    matched = {"patient": patient_of(patients), "infusion_patient": patient_of(infusions),
-               "event_patient": patient_of(events)}
+    n_patients, n_infusions = len(patients), len(infusions)
+    ids = pd.concat([patients["patient_id"], infusions["patient_id"], events["patient_id"]], ignore_index=True)
+    folded = arrow_compute.ascii_lower(arrow.array(ids, type=arrow.large_string()))
+    row = arrow_compute.index_in(folded, value_set=folded.slice(0, n_patients)).fill_null(-1).to_numpy()
+    matched = dict(zip(("patient", "infusion_patient", "event_patient"),
+                       np.split(row, [n_patients, n_patients + n_infusions])))
 
     def days(frame: pd.DataFrame, patient: np.ndarray) -> arrow.Table:   # with each row's position
         return arrow.table({"patient": patient, "date": arrow.array(frame["date"]).cast(arrow.date32()),
