@@ -70,7 +70,7 @@ def derive_cohort(extract: Extract, params: Params) -> pd.DataFrame:
     is_first = infusions["date"].to_numpy() == first_date[patient]
     first_dose = np.full(len(by_patient), np.nan)
     first_dose[patient[is_first]] = infusions["dose_mg"].to_numpy()[is_first]
-    cohort = extract.patients.copy()
+    cohort = extract.patients.copy(deep=False)     # no copy of the patients' columns: the cohort adds its own
     cohort["first_infusion"] = first_date
     cohort["n_infusions"] = np.bincount(patient, minlength=len(by_patient))
     baseline = cohort["baseline_nrs"].to_numpy(dtype=float)

@@ -78,3 +78,13 @@ def test_derive_cohort_leaves_the_extract_as_it_was(make_extract):
     assert cohort["exclusion_reason"].isna().tolist() == [True, False]
     cohort.loc[0, "age"] = 99
     pd.testing.assert_frame_equal(extract.patients, before)
+
+
+def test_derive_cohort_leaves_the_extract_as_it_is(make_extract):
+    extract = make_extract([patient("a"), patient("b", baseline="")], protocol("a") + protocol("b"))
+    before = extract.patients.copy(), extract.infusions.copy()
+    cohort = derive_cohort(extract, P)
+    cohort.loc[0, "baseline_nrs"] = 0                                   # the cohort's columns are its own
+    pd.testing.assert_frame_equal(extract.patients, before[0])
+    pd.testing.assert_frame_equal(extract.infusions, before[1])
+    assert cohort["exclusion_reason"].tolist()[1] == "no_baseline_nrs" and cohort["included"].tolist() == [True, False]
