@@ -161,7 +161,7 @@ def parse_date(text: pd.Series, date_format: str = "iso") -> pd.Series:
         days = None
     if days is None or days.null_count == len(days):      # pandas marks each bad cell NaT (and types an empty column)
         return pd.to_datetime(text.where(text.str.fullmatch(DATE_PATTERN)), format="%Y-%m-%d", errors="coerce")
-    return pd.Series(days.to_numpy(zero_copy_only=False), index=text.index).astype("datetime64[us]")
+    return pd.Series(days.cast(arrow.timestamp("us")).to_numpy(zero_copy_only=False), index=text.index)
 
 
 def _same_or(text: pd.Series, changed: pd.Series) -> pd.Series:
