@@ -361,7 +361,7 @@ def test_r_uniroot_takes_r_s_steps():
     """R 4.2.2, options(digits = 15): uniroot(function(x) x^3 - 2, c(0, 2))$root -> 1.25993383506081 (its
     tolerance is 1.2e-4: the cube root of 2 is 1.25992104989487); uniroot(function(x) cos(x) - x,
     c(0, 1))$root -> 0.73909105828537 (the root is 0.739085133215161)."""
-    from ketanb.stats import r_uniroot
+    from ketanb.r_uniroot import r_uniroot
 
     assert r_uniroot(lambda x: x ** 3 - 2, 0.0, 2.0) == pytest.approx(1.25993383506081, rel=1e-13)
     assert r_uniroot(lambda x: math.cos(x) - x, 0.0, 1.0) == pytest.approx(0.73909105828537, rel=1e-13)
