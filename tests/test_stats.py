@@ -52,6 +52,12 @@ def test_ffh_matches_r(favorable, n, expected):
     assert result.p_value == pytest.approx(expected, rel=1e-9)
 
 
+def test_ffh_of_this_run_s_three_groups():
+    # results/subgroups.json of the synthetic run: neuropathic 11/20, nociceptive 4/11, nociplastic 7/12;
+    # every table with these margins summed with exact integers (math.comb) gives 0.53739554503505...
+    assert fisher_freeman_halton([11, 4, 7], [20, 11, 12]).p_value == pytest.approx(0.537395545035, abs=5e-13)
+
+
 def test_ffh_not_computable():
     assert fisher_freeman_halton([3], [5]).p_value is None
     assert fisher_freeman_halton([0, 0], [3, 4]).p_value is None
