@@ -174,8 +174,8 @@ def describe(patients: pd.DataFrame, columns: pd.Series, *, min_group_size: int 
     shown = disclose({g: sizes[g] for g in parts}, min_group_size, keep_whole=keep_overall)
     for column in [c for c in ["overall", *parts] if not _shows(shown, c)]:   # a withheld column: its count only
         made[column] = [str(sizes[column]) if v == "n" else "" for v in made["variable"]]
-    if not disclose({g: sizes[g] for g in parts}, min_group_size, keep_whole=False).shows(UNCLASSIFIED):
-        order = [g for g in order if g != UNCLASSIFIED]           # no column of its own, its count is in the text
+    large = disclose({g: sizes[g] for g in parts}, min_group_size, keep_whole=False)   # each part on its own
+    order = [g for g in order if g != UNCLASSIFIED or large.shows(g)]   # small unclassified: its count is in the text
     made = made[["variable", "level", "missing", "overall", *order]].fillna("").astype(str)
     for variable in described:           # the same rule on the patients with a value of each variable
         values = {g: int(frame.loc[frame["__group"] == g, variable].notna().sum()) for g in parts}
