@@ -1,6 +1,6 @@
 """Write the example extract and the Excel template described in docs/data-contract.md.
 
-    python docs/make_examples.py
+    .venv/bin/python docs/make_examples.py
 
 writes, next to this script,
 

@@ -370,8 +370,12 @@ def fisher_freeman_halton(favorable, n, *, limit: int = EXACT_TABLE_LIMIT) -> Te
     The sum is exact, by meeting in the middle: every partial table of each
     half of the groups is enumerated (favorable sum, log-probability) and the
     halves are joined on sums adding up to K, so work grows with the square
-    root of the number of tables (6 x 10^7 tables take milliseconds). When a
-    half exceeds ``limit`` partial tables (groups of thousands), Pearson's
+    root of the number of tables (6 x 10^7 tables take milliseconds). Enumerating
+    every table one by one is shorter, but in plain Python it takes about 1.4
+    microseconds a table: 0.2 ms for 3 groups of 43 patients, minutes for 15
+    diagnoses of 2 to 5 patients (6 x 10^7 tables), hours for 15 groups of 5
+    (3 x 10^10 tables; 0.1 s here). When a half exceeds ``limit`` partial
+    tables (groups of thousands), Pearson's
     chi-squared test on R - 1 degrees of freedom is used instead.
 
     References
