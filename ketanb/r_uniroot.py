@@ -7,14 +7,16 @@ roots (the tea tasting table's upper limit: R 621.93, exact root 626.24). The
 contract asks for R's numbers, so R's steps are taken here one for one.
 
 Why not ``scipy.optimize.brentq``: with ``xtol = R_UNIROOT_TOL`` and ``rtol = 4 * eps``
-its stopping rule is R's (half the bracket within ``2 eps |b| + tol / 2``), and it
-gives R's roots of ``x^3 - 2`` and ``cos(x) - x``; but it chooses its steps
-otherwise: it accepts an interpolated step when ``2 |s| < min(|previous step|,
-3 |bisection step| - tol)``, R when ``p < 0.75 (c - b) q - |tol q| / 2`` and
-``p < |previous step * q / 2|``, and its three-point extrapolation is written
-another way. On the odds-ratio limits the roots part after the fifth digit
-(tea tasting lower limit: brentq 0.2117347, R 0.2117329), so the tests of
-``odds_ratio_exact`` against R fail with brentq.
+it is the same method with R's stopping rule (half the bracket within
+``2 eps |b| + tol / 2``), and it gives R's roots of ``x^3 - 2`` and ``cos(x) - x``.
+But its bookkeeping differs (scipy/optimize/Zeros/brentq.c, Charles Harris's
+version): it stops on ``<`` where R has ``<=``; an interpolated step must be shorter
+than half the step proposed before it, in R than half the step taken before it
+(which is at least the tolerance); and its inverse quadratic step is written from
+divided differences, so it rounds otherwise. With a tolerance of 1e-4 that is
+enough to stop at another point: on the odds-ratio limits the two part after the
+fifth digit (tea tasting lower limit: brentq 0.2117347, R 0.2117329), and the
+tests of ``odds_ratio_exact`` against R 4.2.2 fail with brentq.
 """
 from __future__ import annotations
 
