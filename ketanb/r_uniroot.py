@@ -10,10 +10,10 @@ Why not ``scipy.optimize.brentq``: with ``xtol = R_UNIROOT_TOL`` and ``rtol = 4 
 it is the same method with R's stopping rule (half the bracket within
 ``2 eps |b| + tol / 2``), and it gives R's roots of ``x^3 - 2`` and ``cos(x) - x``.
 But its bookkeeping differs (scipy/optimize/Zeros/brentq.c, Charles Harris's
-version): it stops on ``<`` where R has ``<=``; an interpolated step must be shorter
-than half the step proposed before it, in R than half the step taken before it
-(which is at least the tolerance); and its inverse quadratic step is written from
-divided differences, so it rounds otherwise. With a tolerance of 1e-4 that is
+version): it stops on ``<`` where R has ``<=``; it takes an interpolated step if
+shorter than half the step before last, R if shorter than half the last step
+(``b - a``); and its inverse quadratic step is written from divided differences,
+so it rounds otherwise. With a tolerance of 1e-4 that is
 enough to stop at another point: on the odds-ratio limits the two part after the
 fifth digit (tea tasting lower limit: brentq 0.2117347, R 0.2117329), and the
 tests of ``odds_ratio_exact`` against R 4.2.2 fail with brentq.
