@@ -10,13 +10,14 @@ from pathlib import Path
 
 import pandas as pd
 
+from ketanb.input.contract import TABLES
 from ketanb.input.read import SYNTHETIC_MARKER
 from ketanb.paths import resolve
 from ketanb.synthetic import NOTICE
 
 
 #: Numeric columns of the contract (written with a decimal comma in the European CSV form).
-NUMERIC_COLUMNS = ("age", "dose_mg", "baseline_nrs", "followup_nrs", "pain_duration_months")
+NUMERIC_COLUMNS = tuple(spec.name for specs in TABLES.values() for spec in specs if spec.kind in ("integer", "number"))
 
 
 def write_european_csv(frames: dict[str, pd.DataFrame], folder: str | os.PathLike, *,
