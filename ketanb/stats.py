@@ -553,8 +553,9 @@ def nrs_change(baseline, followup, confidence: float = 0.95) -> dict:
     result["median_followup"] = float(np.median(after))
     result["median_change"] = float(np.median(d))
 
-    # The Walsh averages by distinct values of d (NRS differences take few): values u < v that
-    # occur c_u and c_v times give (u + v)/2 c_u c_v times, u with itself c_u (c_u + 1)/2 times.
+    # The Walsh averages by distinct values of d (NRS differences take few; all n(n+1)/2 of them
+    # would be 5 x 10^11 at a million pairs): values u < v that occur c_u and c_v times give
+    # (u + v)/2 c_u c_v times, u with itself c_u (c_u + 1)/2 times.
     values, counts = np.unique(d, return_counts=True)
     i, j = np.triu_indices(len(values))
     averages = (values[i] + values[j]) / 2
