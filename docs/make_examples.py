@@ -1,6 +1,6 @@
 """Write the example extract and the Excel template described in docs/data-contract.md.
 
-    python docs/make_examples.py
+    .venv/bin/python docs/make_examples.py
 
 writes, next to this script,
 
@@ -12,8 +12,10 @@ writes, next to this script,
   drop-down lists for the codes) and a ``README`` sheet listing what each
   column allows.
 
-Standalone on purpose (pandas and openpyxl only, not ketanb), so that a clinic
-can run it without the project. Running it again gives the same bytes: the CSV
+The sheets' columns, which of them are required and their codes come from
+the contract module, ``ketanb.input.contract`` (run it with the project's
+environment: ``.venv/bin/python docs/make_examples.py``); the words and widths
+of each column are here. Running it again gives the same bytes: the CSV
 files are plain text, and the workbook gets fixed document dates and fixed
 time stamps inside its zip container.
 """
@@ -32,6 +34,8 @@ from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.datavalidation import DataValidation
 from openpyxl.xml.functions import tostring
 
+from ketanb.input.contract import EVENTS, TABLES
+
 HERE = Path(__file__).resolve().parent
 EXTRACT = HERE / "example-extract"
 TEMPLATE = HERE / "extract-template.xlsx"
@@ -40,46 +44,50 @@ TEMPLATE = HERE / "extract-template.xlsx"
 FIXED = dt.datetime(2024, 5, 1, 0, 0, 0)
 
 # --------------------------------------------------------------------------------------
-# The columns of the contract (kept here, not imported, so the script stands alone).
-# name, required, allowed values / meaning, codes (for drop-down lists), width
+# The columns of the contract (names, order, required, codes: ketanb.input.contract);
+# here what each allows and means, in words, and its width in the template.
 # --------------------------------------------------------------------------------------
-SEXES = ["F", "M"]
-MECHANISMS = ["neuropathic", "nociceptive", "nociplastic"]
-DISCONTINUATION = ["lack_of_effect", "side_effects", "other"]
-FORMULATIONS = ["racemic", "esketamine"]
-EVENTS = ["nausea", "vomiting", "dizziness", "drowsiness", "hallucinations", "dissociation",
-          "nightmares", "anxiety", "headache", "blurred_vision", "hypertension", "tachycardia",
-          "other"]
-SEVERITIES = ["mild", "moderate", "severe"]
-YES_NO = ["yes", "no"]
-
-COLUMNS = {
-    "patients": [
-        ("patient_id", "yes, unique", "1-32 letters, digits, '-' or '_'; a pseudonym (e.g. EX-001), never a name", None, 14),
-        ("sex", "yes", "F or M", SEXES, 8),
-        ("age", "yes", "whole number 18-110: age in years at the first infusion", None, 8),
-        ("pain_mechanism", "column yes, cell may be empty", "neuropathic, nociceptive or nociplastic; empty = unclassified", MECHANISMS, 18),
-        ("diagnosis", "no", "free text, e.g. CRPS type I, fibromyalgia", None, 32),
-        ("pain_duration_months", "no", "number >= 0: months of pain before the first infusion", None, 22),
-        ("baseline_nrs", "column yes, cell may be empty", "number 0-10: pain (NRS) before the test dose; decimals allowed (7.5)", None, 14),
-        ("followup_nrs", "column yes, cell may be empty", "number 0-10: pain (NRS) at the evaluation after the series; empty = not measured", None, 14),
-        ("discontinuation", "column yes, cell may be empty", "empty = not stopped; lack_of_effect, side_effects or other", DISCONTINUATION, 18),
-    ],
-    "infusions": [
-        ("patient_id", "yes", "a patient_id of the patients sheet", None, 14),
-        ("date", "yes", "date of the session, YYYY-MM-DD; one row per patient and date", None, 12),
-        ("dose_mg", "yes", "number > 0: ketamine given in that session, in mg", None, 10),
-        ("formulation", "yes", "racemic or esketamine", FORMULATIONS, 14),
-    ],
-    "adverse_events": [
-        ("patient_id", "yes", "a patient_id of the patients sheet", None, 14),
-        ("date", "yes", "YYYY-MM-DD; must be the date of one of that patient's infusions", None, 12),
-        ("event", "yes", ", ".join(EVENTS), EVENTS, 16),
-        ("severity", "yes", "mild, moderate or severe", SEVERITIES, 10),
-        ("treatment", "no", "free text: what was given for it, e.g. ondansetron; empty = nothing", None, 16),
-        ("serious", "no", "yes or no (empty = no): a major complication (life-threatening, admission, lasting harm)", YES_NO, 9),
-    ],
+WORDS = {
+    "patients": {
+        "patient_id": ("1-32 letters, digits, '-' or '_'; a pseudonym (e.g. EX-001), never a name", 14),
+        "sex": ("F or M", 8),
+        "age": ("whole number 18-110: age in years at the first infusion", 8),
+        "pain_mechanism": ("neuropathic, nociceptive or nociplastic; empty = unclassified", 18),
+        "diagnosis": ("free text, e.g. CRPS type I, fibromyalgia", 32),
+        "pain_duration_months": ("number >= 0: months of pain before the first infusion", 22),
+        "baseline_nrs": ("number 0-10: pain (NRS) before the test dose; decimals allowed (7.5)", 14),
+        "followup_nrs": ("number 0-10: pain (NRS) at the evaluation after the series; empty = not measured", 14),
+        "discontinuation": ("empty = not stopped; lack_of_effect, side_effects or other", 18),
+    },
+    "infusions": {
+        "patient_id": ("a patient_id of the patients sheet", 14),
+        "date": ("date of the session, YYYY-MM-DD; one row per patient and date", 12),
+        "dose_mg": ("number > 0: ketamine given in that session, in mg", 10),
+        "formulation": ("racemic or esketamine", 14),
+    },
+    "adverse_events": {
+        "patient_id": ("a patient_id of the patients sheet", 14),
+        "date": ("YYYY-MM-DD; must be the date of one of that patient's infusions", 12),
+        "event": (", ".join(EVENTS), 16),
+        "severity": ("mild, moderate or severe", 10),
+        "treatment": ("free text: what was given for it, e.g. ondansetron; empty = nothing", 16),
+        "serious": ("yes or no (empty = no): a major complication (life-threatening, admission, lasting harm)", 9),
+    },
 }
+
+
+def _required(spec) -> str:
+    """Whether the contract requires the column and its cells, in the template's words."""
+    if spec.kind == "id":
+        return "yes, unique"
+    if spec.value_required:
+        return "yes"
+    return "column yes, cell may be empty" if spec.column_required else "no"
+
+
+#: Per sheet: (name, required, allowed values / meaning, codes for drop-down lists, width).
+COLUMNS = {table: [(spec.name, _required(spec), WORDS[table][spec.name][0], list(spec.codes) or None,
+                    WORDS[table][spec.name][1]) for spec in specs] for table, specs in TABLES.items()}
 
 # --------------------------------------------------------------------------------------
 # The example extract: invented patients, one teaching case each.
@@ -159,7 +167,11 @@ infusions): nausea (EX-001, EX-006), dizziness (EX-002), hallucinations
 - Outcome: 2 favorable of 4 (EX-001, EX-006). With `missing_followup:
   exclude` 2 of 3; in the best case (`favorable`) 3 of 4; when stopping for
   side effects also counts as unfavorable, 1 of 4. Applied to all 6 treated
-  patients with their own NRS values: 3 of 6 (EX-005 also improved by 75 %).
+  patients with their own NRS values: 3 of 6 (EX-005 also improved by 75 %),
+  but with `min_group_size` 5 results.json gives only `n` 6 there: 3 of 6
+  beside 2 of 4 would show that one of the 2 excluded patients improved
+  (contract section 5, "No subtraction either"). With `min_group_size: 1`
+  (and `i_know_this_is_not_patient_data: true`) the 3 is shown.
 - Subgroups: with `min_group_size` 5 no mechanism has enough patients and
   the three of them together (3 patients) are still fewer than 5, so all are
   counted as `unclassified`: 4 unclassified (with EX-006), no group, no test,
@@ -208,14 +220,19 @@ EXAMPLE_ROW = {
     "adverse_events": ADVERSE_EVENTS[0],
 }
 
-#: Numeric checks of the template (Excel "data validation"), by column name.
-NUMERIC_CHECKS = {
-    "age": ("whole", "between", 18, 110, "a whole number from 18 to 110"),
-    "pain_duration_months": ("decimal", "greaterThanOrEqual", 0, None, "a number >= 0"),
-    "baseline_nrs": ("decimal", "between", 0, 10, "a number from 0 to 10 (decimals allowed)"),
-    "followup_nrs": ("decimal", "between", 0, 10, "a number from 0 to 10 (decimals allowed)"),
-    "dose_mg": ("decimal", "greaterThan", 0, None, "a number > 0 (mg)"),
+#: The words of the template's numeric checks (Excel "data validation"); their bounds are the contract's.
+NUMERIC_WORDS = {
+    "age": "a whole number from 18 to 110",
+    "pain_duration_months": "a number >= 0",
+    "baseline_nrs": "a number from 0 to 10 (decimals allowed)",
+    "followup_nrs": "a number from 0 to 10 (decimals allowed)",
+    "dose_mg": "a number > 0 (mg)",
 }
+#: Numeric checks by column name: (Excel type, operator, low, high, words).
+NUMERIC_CHECKS = {spec.name: ("whole" if spec.kind == "integer" else "decimal",
+                              "between" if spec.high is not None else "greaterThan" if spec.low_open
+                              else "greaterThanOrEqual", spec.low, spec.high, NUMERIC_WORDS[spec.name])
+                  for specs in TABLES.values() for spec in specs if spec.kind in ("integer", "number")}
 
 
 def _cell_value(table: str, column: str, value):

@@ -158,29 +158,25 @@ def describe(patients: pd.DataFrame, columns: pd.Series, *, min_group_size: int 
         warnings.filterwarnings("ignore", message="Degrees of freedom <= 0", category=RuntimeWarning)
         made = TableOne(frame, columns=described, categorical=[c for c in described if c not in numbers],
                         continuous=numbers, nonnormal=numbers, groupby="__group", order={"__group": order},
-                        missing=False, include_null=False, overall=True, pval=False, dip_test=False,
+                        missing=True, include_null=False, overall=True, pval=False, dip_test=False,
                         normal_test=False, tukey_test=False, decimals=decimals, label_suffix=False).tableone
     made.columns = [c[1] if isinstance(c, tuple) else c for c in made.columns]
     made = made.reset_index()
     made.columns = ["variable", "level", *made.columns[2:]]
-    made = made.rename(columns={"Overall": "overall"})
+    made = made.rename(columns={"Overall": "overall", "Missing": "missing"})
     made["level"] = made["level"].astype(str).str.strip()
     empty = [c for c in variables if c not in described]           # not recorded in this extract
     if empty:
-        made = pd.concat([made, pd.DataFrame([{"variable": c, "level": "", "overall": "not recorded"} for c in empty])],
-                         ignore_index=True)
-    first_row = ~made["variable"].duplicated().to_numpy()
-    made.insert(2, "missing", [str(int(frame[v].isna().sum())) if v in frame and first else ""
-                               for v, first in zip(made["variable"], first_row)])
+        made = pd.concat([made, pd.DataFrame([{"variable": c, "level": "", "missing": len(frame),
+                                               "overall": "not recorded"} for c in empty])], ignore_index=True)
     parts = list(order)                                           # unclassified too, even when left out below
     sizes = {"overall": len(frame), **{g: int((frame["__group"] == g).sum()) for g in parts}}
     shown = disclose({g: sizes[g] for g in parts}, min_group_size, keep_whole=keep_overall)
     for column in [c for c in ["overall", *parts] if not _shows(shown, c)]:   # a withheld column: its count only
         made[column] = [str(sizes[column]) if v == "n" else "" for v in made["variable"]]
-    if sizes.get(UNCLASSIFIED, min_group_size) < min_group_size:  # no column of its own: its count is in the text
-        order.remove(UNCLASSIFIED)
+    large = disclose({g: sizes[g] for g in parts}, min_group_size, keep_whole=False)   # each part on its own
+    order = [g for g in order if g != UNCLASSIFIED or large.shows(g)]   # small unclassified: its count is in the text
     made = made[["variable", "level", "missing", "overall", *order]].fillna("").astype(str)
-    made = made.replace(r"^0 \(nan\)$", "0", regex=True)               # a category in a column without values
     for variable in described:           # the same rule on the patients with a value of each variable
         values = {g: int(frame.loc[frame["__group"] == g, variable].notna().sum()) for g in parts}
         row = disclose(values, min_group_size, keep_whole=keep_overall, withheld=shown.withheld)
@@ -189,19 +185,20 @@ def describe(patients: pd.DataFrame, columns: pd.Series, *, min_group_size: int 
             made.loc[rows, column] = ""                           # (a column without values describes nobody)
         if not row.whole:                                         # the overall count of missing values too
             made.loc[rows, "missing"] = ""
-    for column in ["overall", *order]:                            # a category of fewer than min_group_size patients
+    for column in ["overall", *order]:          # a category of fewer than min_group_size patients: its count alone
         members = frame if column == "overall" else frame[frame["__group"] == column]
-        for i, variable in enumerate(made["variable"]):
-            if variable not in described or variable in numbers or not made.at[i, column]:
-                continue
-            count = int((members[variable] == made.at[i, "level"]).sum())
-            if count < min_group_size:                            # 0 too: a count is a count (reading)
-                made.at[i, column] = str(count)                   # a category's count, without its percentage
-    for column in ["overall", *order]:                            # quartiles as every interval: "a to b"
+        for variable in [v for v in described if v not in numbers]:
+            rows = (made["variable"] == variable).to_numpy() & (made[column] != "").to_numpy()
+            counts = {level: int((members[variable] == level).sum()) for level in made.loc[rows, "level"]}
+            levels = disclose(counts, min_group_size, keep_whole=False)   # keep_whole=False: each level alone
+            made.loc[rows, column] = [made.at[i, column] if levels.shows(level) else str(counts[level])
+                                      for i, level in made.loc[rows, "level"].items()]   # 0 too (reading)
+    # tableone writes quartiles "a [b,c]" (tableone.py, hard-coded); every interval here reads "a [b to c]"
+    for column in ["overall", *order]:
         made[column] = made[column].str.replace(r"^(\S+) \[(\S+),(\S+)\]$", r"\1 [\2 to \3]", regex=True)
     made = _missing_rows(made, frame, described, ["overall", *order])
     first_row = ~made["variable"].duplicated().to_numpy()
-    if p_values:
+    if p_values:  # not tableone's htest=: it tests every column, unclassified too, and writes p as text
         tests = {c: _p_value(frame[c], groups, known[c][1]) for c in described}
         made["p"] = [tests[v][0] if v in tests and first else None for v, first in zip(made["variable"], first_row)]
         made["test"] = [tests[v][1] if v in tests and first else "" for v, first in zip(made["variable"], first_row)]

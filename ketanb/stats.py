@@ -2,7 +2,7 @@
 two groups, the tests across subgroups and the change in pain.
 
 Every function takes plain counts or arrays and returns plain Python numbers
-(``None`` where a value cannot be computed). This module imports nothing from ketanb.
+(``None`` where a value cannot be computed). This module imports nothing from ketanb but :mod:`ketanb.r_uniroot`.
 """
 from __future__ import annotations
 
@@ -12,6 +12,8 @@ from dataclasses import dataclass
 import numpy as np
 from scipy import special, stats
 from statsmodels.stats.proportion import confint_proportions_2indep, proportion_confint
+
+from .r_uniroot import r_uniroot
 
 __all__ = ["Proportion", "wilson_ci", "proportion", "clopper_pearson", "newcombe_difference",
            "odds_ratio_exact", "TestResult", "fisher_freeman_halton", "kruskal_wallis",
@@ -173,56 +175,6 @@ def newcombe_difference(x1: int, n1: int, x2: int, n2: int,
     low, high = confint_proportions_2indep(int(x1), int(n1), int(x2), int(n2), method="newcomb",
                                            compare="diff", alpha=1 - confidence)
     return x1 / n1 - x2 / n2, float(low), float(high)
-
-
-#: R's ``uniroot`` tolerance (``.Machine$double.eps^0.25``), with which ``fisher.test`` solves its odds ratio.
-R_UNIROOT_TOL = np.finfo(float).eps ** 0.25
-
-
-def r_uniroot(f, lower: float, upper: float, tol: float = R_UNIROOT_TOL, maxiter: int = 1000) -> float:
-    """A root of ``f`` in [lower, upper] exactly as R's ``uniroot`` finds it (Brent's zeroin, R's C code).
-
-    ``fisher.test`` solves its odds ratio and interval with it at a tolerance of about
-    1e-4 on a transformed scale, so its numbers can be off the exact roots by a percent;
-    the contract asks for R's numbers, so R's steps are taken here one for one.
-    """
-    eps = np.finfo(float).eps
-    a, b = lower, upper
-    fa, fb = f(a), f(b)
-    if fa == 0:
-        return a
-    if fb == 0:
-        return b
-    c, fc = a, fa
-    for _ in range(maxiter + 1):
-        previous = b - a
-        if abs(fc) < abs(fb):                       # b: the best approximation so far
-            a, b, c = b, c, b
-            fa, fb, fc = fb, fc, fb
-        tol_act = 2 * eps * abs(b) + tol / 2
-        step = (c - b) / 2
-        if abs(step) <= tol_act or fb == 0:
-            return b
-        if abs(previous) >= tol_act and abs(fa) > abs(fb):     # try interpolation
-            cb = c - b
-            if a == c:                              # two points: secant
-                t1 = fb / fa
-                p, q = cb * t1, 1.0 - t1
-            else:                                   # three points: inverse quadratic
-                q, t1, t2 = fa / fc, fb / fc, fb / fa
-                p = t2 * (cb * q * (q - t1) - (b - a) * (t1 - 1.0))
-                q = (q - 1.0) * (t1 - 1.0) * (t2 - 1.0)
-            p, q = (p, -q) if p > 0 else (-p, q)
-            if p < 0.75 * cb * q - abs(tol_act * q) / 2 and p < abs(previous * q / 2):
-                step = p / q
-        if abs(step) < tol_act:
-            step = tol_act if step > 0 else -tol_act
-        a, fa = b, fb
-        b += step
-        fb = f(b)
-        if (fb > 0 and fc > 0) or (fb < 0 and fc < 0):
-            c, fc = a, fa
-    return b
 
 
 def _fisher_2x2(a: int, b: int, c: int, d: int, confidence: float) -> tuple[float, float, float]:
@@ -418,8 +370,12 @@ def fisher_freeman_halton(favorable, n, *, limit: int = EXACT_TABLE_LIMIT) -> Te
     The sum is exact, by meeting in the middle: every partial table of each
     half of the groups is enumerated (favorable sum, log-probability) and the
     halves are joined on sums adding up to K, so work grows with the square
-    root of the number of tables (6 x 10^7 tables take milliseconds). When a
-    half exceeds ``limit`` partial tables (groups of thousands), Pearson's
+    root of the number of tables (6 x 10^7 tables take milliseconds). Enumerating
+    every table one by one is shorter, but in plain Python it takes about 1.4
+    microseconds a table: 0.2 ms for 3 groups of 43 patients, minutes for 15
+    diagnoses of 2 to 5 patients (6 x 10^7 tables), hours for 15 groups of 5
+    (3 x 10^10 tables; 0.1 s here). When a half exceeds ``limit`` partial
+    tables (groups of thousands), Pearson's
     chi-squared test on R - 1 degrees of freedom is used instead.
 
     References
@@ -597,8 +553,9 @@ def nrs_change(baseline, followup, confidence: float = 0.95) -> dict:
     result["median_followup"] = float(np.median(after))
     result["median_change"] = float(np.median(d))
 
-    # The Walsh averages by distinct values of d (NRS differences take few): values u < v that
-    # occur c_u and c_v times give (u + v)/2 c_u c_v times, u with itself c_u (c_u + 1)/2 times.
+    # The Walsh averages by distinct values of d (NRS differences take few; all n(n+1)/2 of them
+    # would be 5 x 10^11 at a million pairs): values u < v that occur c_u and c_v times give
+    # (u + v)/2 c_u c_v times, u with itself c_u (c_u + 1)/2 times.
     values, counts = np.unique(d, return_counts=True)
     i, j = np.triu_indices(len(values))
     averages = (values[i] + values[j]) / 2

@@ -20,13 +20,12 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from .compendium.files import write_bytes, write_csv, write_text
+from .compendium.files import write_csv, write_text
 from .input.contract import PAIN_MECHANISMS
 from .input.read import SYNTHETIC_HEADLINE, SYNTHETIC_MARKER
 from .paths import resolve
 
-__all__ = ["SEED", "PUBLISHED_SIZE", "COMPOSITION", "generate_extract", "write_extract",
-           "write_workbook", "scale_counts", "NOTICE"]
+__all__ = ["SEED", "PUBLISHED_SIZE", "COMPOSITION", "generate_extract", "write_extract", "scale_counts", "NOTICE"]
 
 SEED = 20240501
 PUBLISHED_SIZE = 74
@@ -342,59 +341,4 @@ def write_extract(frames: dict[str, pd.DataFrame], folder: str | os.PathLike, *,
         marker["favorable_share"] = favorable_share
     write_text(target / SYNTHETIC_MARKER, json.dumps(marker, indent=2) + "\n")
     write_text(target / "README.md", _readme(n_patients, seed, favorable_share))
-    return target
-
-
-#: Numeric columns of the contract (written with a decimal comma in the European CSV form).
-NUMERIC_COLUMNS = ("age", "dose_mg", "baseline_nrs", "followup_nrs", "pain_duration_months")
-
-
-def write_european_csv(frames: dict[str, pd.DataFrame], folder: str | os.PathLike, *,
-                       bom: bool = True) -> Path:
-    """Write an extract as Excel does in Belgian and other European locales.
-
-    Semicolon-separated, decimal commas (``7,5``), UTF-8 with a byte-order
-    mark: the form a clinic gets from "Save as CSV UTF-8" on a Dutch or French
-    Windows. No synthetic marker is written, so it reads like a clinic's files.
-    """
-    target = resolve(folder)
-    for name, frame in frames.items():
-        frame = frame.copy()
-        for column in NUMERIC_COLUMNS:
-            if column in frame:
-                frame[column] = frame[column].str.replace(".", ",", regex=False)
-        text = frame.to_csv(index=False, sep=";", lineterminator="\r\n")
-        write_bytes(target / f"{name}.csv", (b"\xef\xbb\xbf" if bom else b"") + text.encode("utf-8"))
-    return target
-
-
-def write_workbook(frames: dict[str, pd.DataFrame], path: str | os.PathLike, *, synthetic: bool = True,
-                   typed: bool = True) -> Path:
-    """Write an extract as one .xlsx workbook with a sheet per table.
-
-    With ``typed`` dates become real Excel dates and numbers real numbers, as
-    a clinic's spreadsheet has them; otherwise every cell is text.
-    """
-    import openpyxl
-
-    book = openpyxl.Workbook(write_only=True)
-    for name, frame in frames.items():
-        sheet = book.create_sheet(name)
-        sheet.append(list(frame.columns))
-        for row in frame.itertuples(index=False):
-            cells = []
-            for column, value in zip(frame.columns, row):
-                if typed and value != "" and column == "date":
-                    value = pd.Timestamp(value).to_pydatetime()
-                elif typed and value != "" and column in NUMERIC_COLUMNS:
-                    value = float(value) if "." in value else int(value)
-                cells.append(None if value == "" else value)
-            sheet.append(cells)
-    if synthetic:
-        book.create_sheet(SYNTHETIC_MARKER.removesuffix(".json")).append([NOTICE])
-    target = resolve(path)
-    target.parent.mkdir(parents=True, exist_ok=True)
-    tmp = target.with_name(f".{target.name}.tmp")
-    book.save(tmp)
-    os.replace(tmp, target)
     return target

@@ -4,7 +4,9 @@ import pytest
 from ketanb import load_params
 from ketanb.input.read import read_extract
 from ketanb.analysis import analyse
-from ketanb.synthetic import generate_extract, write_european_csv, write_extract, write_workbook
+from ketanb.synthetic import generate_extract, write_extract
+
+from .writers import write_european_csv, write_workbook
 
 P = load_params()
 

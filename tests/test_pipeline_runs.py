@@ -17,9 +17,10 @@ from ketanb import load_params
 from ketanb.analysis import analyse
 from ketanb.compendium.files import read_json, to_jsonable
 from ketanb.paths import ROOT
-from ketanb.synthetic import generate_extract, write_european_csv, write_extract, write_workbook
+from ketanb.synthetic import generate_extract, write_extract
 
 from .conftest import copy_project, output_digests, run_make
+from .writers import write_european_csv, write_workbook
 
 pytestmark = pytest.mark.usefixtures("venv_ready")
 STAGES = ("01-cleaning", "02-outcomes", "03-subgroups", "04-side-effects")

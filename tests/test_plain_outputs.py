@@ -3,9 +3,10 @@
 import pytest
 
 from ketanb.paths import ROOT
-from ketanb.synthetic import generate_extract, write_european_csv
+from ketanb.synthetic import generate_extract
 
 from .conftest import copy_project, run_make
+from .writers import write_european_csv
 
 pytestmark = pytest.mark.usefixtures("venv_ready")
 

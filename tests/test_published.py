@@ -53,3 +53,16 @@ def test_the_docs_example_extract_gives_what_its_readme_says():
     assert (r["subgroups"]["unclassified"], r["subgroups"]["pooled_values"], r["subgroups"]["groups"]) == (4, 3, {})
     readme = (ROOT / "docs" / "example-extract" / "README.md").read_text()
     assert "2 of 3" in readme and "3 of 4" in readme and "3 of 6" in readme and "`n` 6" in readme and "`pooled_values` 3" in readme
+
+
+def test_make_examples_writes_the_committed_example_and_template(tmp_path):
+    """docs/make_examples.py (columns and codes from ketanb.input.contract) gives the committed bytes."""
+    import importlib.util
+
+    spec = importlib.util.spec_from_file_location("make_examples", ROOT / "docs" / "make_examples.py")
+    make_examples = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(make_examples)
+    for path in make_examples.write_extract(tmp_path / "example-extract"):
+        assert path.read_bytes() == (ROOT / "docs" / "example-extract" / path.name).read_bytes(), path.name
+    template = make_examples.write_template(tmp_path / "extract-template.xlsx")
+    assert template.read_bytes() == (ROOT / "docs" / "extract-template.xlsx").read_bytes()

@@ -52,6 +52,12 @@ def test_ffh_matches_r(favorable, n, expected):
     assert result.p_value == pytest.approx(expected, rel=1e-9)
 
 
+def test_ffh_of_this_run_s_three_groups():
+    # results/subgroups.json of the synthetic run: neuropathic 11/20, nociceptive 4/11, nociplastic 7/12;
+    # every table with these margins summed with exact integers (math.comb) gives 0.53739554503505...
+    assert fisher_freeman_halton([11, 4, 7], [20, 11, 12]).p_value == pytest.approx(0.537395545035, abs=5e-13)
+
+
 def test_ffh_not_computable():
     assert fisher_freeman_halton([3], [5]).p_value is None
     assert fisher_freeman_halton([0, 0], [3, 4]).p_value is None
@@ -361,7 +367,7 @@ def test_r_uniroot_takes_r_s_steps():
     """R 4.2.2, options(digits = 15): uniroot(function(x) x^3 - 2, c(0, 2))$root -> 1.25993383506081 (its
     tolerance is 1.2e-4: the cube root of 2 is 1.25992104989487); uniroot(function(x) cos(x) - x,
     c(0, 1))$root -> 0.73909105828537 (the root is 0.739085133215161)."""
-    from ketanb.stats import r_uniroot
+    from ketanb.r_uniroot import r_uniroot
 
     assert r_uniroot(lambda x: x ** 3 - 2, 0.0, 2.0) == pytest.approx(1.25993383506081, rel=1e-13)
     assert r_uniroot(lambda x: math.cos(x) - x, 0.0, 1.0) == pytest.approx(0.73909105828537, rel=1e-13)

@@ -13,9 +13,9 @@ from ketanb import InputError, ParameterError, cleaning, load_params
 from ketanb.errors import Problem
 from ketanb.input.read import read_extract
 from ketanb.input.validate import UNIQUE_ID, _check_relations, _Report, national_number, trimmed, validate
-from ketanb.synthetic import write_workbook
 
 from .conftest import patient, protocol
+from .writers import write_workbook
 
 AE = {"patient_id": "p1", "date": "2016-03-01", "event": "nausea", "severity": "mild",
       "treatment": "ondansetron", "serious": "no"}
