@@ -39,7 +39,7 @@ from . import outcomes
 from .outcomes import MISSING_LABELS, favorable_rule
 from .params import DEFAULTS
 from .pooling import FOREST_MAX_SITES
-from .tables import ci_label, interval, num, p_is, parameter_percent, pct, points, ratio
+from .tables import ci_label, confidence_text, count_text, interval, num, p_is, parameter_percent, pct, points, ratio
 
 __all__ = ["SYNTHETIC_LABEL", "STYLE", "SINGLE_COLUMN", "DOUBLE_COLUMN", "MIN_FONT_SIZE", "MECHANISM_COLOURS",
            "OUTCOME_COLOURS", "Caption", "CAPTIONS", "SAVED_FIGURES", "SavedFigure", "new_figure", "save", "flow_diagram", "nrs_before_after", "reduction_distribution", "sensitivity_forest",
@@ -222,14 +222,6 @@ def _pct(value) -> float:
     return np.nan if pd.isna(value) else 100 * float(value)
 
 
-def _count(k, n, proportion) -> str:
-    """'23/45 (51.1%)' (:func:`ketanb.tables.pct`); '3/3' without a proportion (too few patients, or none);
-    'n = 3' without a count."""
-    if pd.isna(k):
-        return f"n = {int(n)}"
-    return f"{int(k)}/{int(n)}" if pd.isna(proportion) else f"{int(k)}/{int(n)} ({pct(proportion)})"
-
-
 def _complement(proportion):
     """1 - proportion; None stays None."""
     return None if pd.isna(proportion) else 1 - proportion
@@ -338,10 +330,10 @@ def flow_diagram(flow: dict, outcome: dict, *, breakdown: pd.DataFrame, threshol
     top = 0.35
     rule = textwrap.fill(favorable_rule(threshold), 28)                  # the rule's words from its one home
     favorable = box(0.14, top, f"Favorable outcome:\n{rule}\n"
-                    f"n = {_count(outcome['favorable'], n, outcome['proportion'])}",
+                    f"n = {count_text(outcome['favorable'], n, outcome['proportion'])}",
                     colour=OUTCOME_COLOURS["favorable"], va="top")
     unfavorable = box(0.62, top, "Unfavorable outcome\n"
-                      f"n = {_count(n - outcome['favorable'], n, _complement(outcome['proportion']))}",
+                      f"n = {count_text(n - outcome['favorable'], n, _complement(outcome['proportion']))}",
                       colour=OUTCOME_COLOURS["unfavorable"], va="top")
     arrow(analysed, favorable, start_at=(0.3, 0.0))
     arrow(analysed, unfavorable, start_at=(0.7, 0.0))
@@ -468,8 +460,8 @@ def sensitivity_forest(table: pd.DataFrame, *, confidence: float) -> Figure:
         if main and not pd.isna(row.proportion):
             ax.axvline(_pct(row.proportion), color=_GREY, ls=":", lw=0.8, zorder=0)
         tick.set_fontweight("bold" if main else "normal")
-        _right_text(ax, yi, _count(row.favorable, row.n, row.proportion), tick.get_fontweight())
-    ax.set(xlim=(0, 100), xlabel=f"Favorable outcome (%), {parameter_percent(100 * confidence)} Wilson confidence interval")
+        _right_text(ax, yi, count_text(row.favorable, row.n, row.proportion), tick.get_fontweight())
+    ax.set(xlim=(0, 100), xlabel=f"Favorable outcome (%), {confidence_text(confidence)} Wilson confidence interval")
     ax.set_title("Sensitivity analyses: one assumption changed at a time\n(main analysis in bold)")
     if table["proportion"].isna().all():
         _note(ax, "no data")
@@ -508,7 +500,7 @@ def responder_curves(curve: pd.DataFrame, *, threshold: float, confidence: float
     ax.step(x, 100 * overall["proportion"], where="post", color="black", lw=2, zorder=3,
             label=f"overall (n = {int(overall['n'].iloc[0])})")
     ax.fill_between(x, 100 * overall["ci_low"], 100 * overall["ci_high"], step="post", color="0.2", alpha=0.15,
-                    lw=0, label=f"overall, {parameter_percent(100 * confidence)} pointwise confidence band (Wilson)")
+                    lw=0, label=f"overall, {confidence_text(confidence)} pointwise confidence band (Wilson)")
     for i, group in enumerate(curve.loc[curve["group"] != "overall", "group"].unique()):
         rows = curve[curve["group"] == group].sort_values("threshold_pct")
         ax.step(rows["threshold_pct"], 100 * rows["proportion"], where="post", color=_group_colour(group, i),
@@ -518,7 +510,7 @@ def responder_curves(curve: pd.DataFrame, *, threshold: float, confidence: float
     if len(at):
         row = at.iloc[0]
         ax.text(threshold + 1.5, 97, f"threshold {parameter_percent(threshold)}:\n"
-                f"{_count(row['responders'], row['n'], row['proportion'])}", va="top", fontsize=_SMALL)
+                f"{count_text(row['responders'], row['n'], row['proportion'])}", va="top", fontsize=_SMALL)
     fig.legend(loc="outside lower center", ncols=1)
     return fig
 
@@ -554,15 +546,15 @@ def subgroup_proportions(table: pd.DataFrame, overall: dict, *, group_by: str, c
     for i, (yi, row) in enumerate(zip(y, table.itertuples())):
         _interval(ax, yi, _pct(row.proportion), _pct(row.ci_low), _pct(row.ci_high), fmt="o",
                   color=_group_colour(str(row.group), i), markersize=6)
-        _right_text(ax, yi, _count(row.favorable, row.n, row.proportion).replace(" (", "\n("))
+        _right_text(ax, yi, count_text(row.favorable, row.n, row.proportion).replace(" (", "\n("))
     ax.set(xlim=(0, 100), xticks=range(0, 101, 25),
-           xlabel=f"Favorable outcome (%),\n{parameter_percent(100 * confidence)} Wilson confidence interval", ylabel=name)
+           xlabel=f"Favorable outcome (%),\n{confidence_text(confidence)} Wilson confidence interval", ylabel=name)
     ax.set_title(f"Exploratory: favorable outcome\nby {name}\nFisher-Freeman-Halton {p_is(p_value)}")
     if table["proportion"].isna().all():
         _note(ax, "no data")
     if not pd.isna(overall["proportion"]):
         line = ax.axvline(_pct(overall["proportion"]), color=_GREY, ls="--", lw=0.9, zorder=0)
-        label = f"all analysed patients:\n{_count(overall['favorable'], overall['n'], overall['proportion'])}"
+        label = f"all analysed patients:\n{count_text(overall['favorable'], overall['n'], overall['proportion'])}"
         fig.legend([line], [label], loc="outside lower left")
     if 0 < unclassified < min_group_size:
         ax.annotate(f"unclassified: n = {unclassified}\n(fewer than {min_group_size}: no estimate shown)",
@@ -619,9 +611,9 @@ def side_effect_bars(table: pd.DataFrame, *, confidence: float, population_sizes
             if value == 0:
                 ax.text(x, yi, " 0", va="center", ha="left", fontsize=_SMALL, color=colour, fontweight="bold")
     ax.set(xlim=(0, None if order else 100),
-           xlabel=f"Patients with the event (%),\n{parameter_percent(100 * confidence)} Wilson confidence interval")
+           xlabel=f"Patients with the event (%),\n{confidence_text(confidence)} Wilson confidence interval")
     summary = "\n".join(f"{populations[r.population][0].split(' (')[0]} "
-                         f"{_count(r.patients, population_sizes[r.population], r.proportion)}"
+                         f"{count_text(r.patients, population_sizes[r.population], r.proportion)}"
                          + ("" if pd.isna(r.patients) or not pd.isna(r.proportion) else " (too few for a percentage)")
                          for r in table[table["event"] == "any event"].itertuples())
     ax.set_title("Side effects during or after the infusions" + (f"\nany event: {summary}" if summary else ""))
@@ -666,9 +658,9 @@ def risk_difference_forest(subgroups: dict, *, confidence: float) -> Figure:
     ax.axvline(0, color=_GREY, lw=0.9, zorder=0)
     ax.set(xlim=(-100, 100), xticks=range(-100, 101, 25),
            xlabel=f"Risk difference vs {reference or 'the reference group'} (percentage points)\n"
-                  f"{parameter_percent(100 * confidence)} Newcombe confidence interval")
+                  f"{confidence_text(confidence)} Newcombe confidence interval")
     base = groups.get(reference)
-    base_text = f"\nreference {reference}: {_count(base['favorable'], base['n'], base['proportion'])}" if base else ""
+    base_text = f"\nreference {reference}: {count_text(base['favorable'], base['n'], base['proportion'])}" if base else ""
     ax.set_title(f"Exploratory: favorable outcome compared with {reference or 'a reference group'}{base_text}")
     if not compared:
         _note(ax, "only one group: no comparison" if groups else "no data")
@@ -730,7 +722,7 @@ def pooled_forest(pooled: dict, *, confidence: float | None = None,
                   fmt="none", ecolor="black", lw=1)
         # square area proportional to the site's random-effects weight
         ax.scatter(point, yi, marker="s", s=150 * site["weight"] / heaviest, color=_BLUE, zorder=3)
-        _right_text(ax, yi, _count(site["favorable"], site["n"], site["proportion"]))
+        _right_text(ax, yi, count_text(site["favorable"], site["n"], site["proportion"]))
 
     point, low, high = (_pct(effects.get(key)) for key in ("proportion", "ci_low", "ci_high"))
     pooled_text = f"{pooled['favorable']}/{pooled['n']}"

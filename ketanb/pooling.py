@@ -28,7 +28,7 @@ from .paths import resolve
 from .outcomes import favorable_rule
 from .params import MISSING_FOLLOWUP_MODES
 from .stats import proportion
-from .tables import ci_label, interval, num, p_is, pct, statistic
+from .tables import ci_label, confidence_text, interval, num, p_is, pct, statistic
 
 __all__ = ["PoolingError", "RESULTS_FORMAT", "POOLED_FORMAT", "POOLED_KIND", "AGREEMENT_KEYS", "MERGED_GROUP",
            "SITE_MIN_GROUP_SIZE", "MAX_NAME_LENGTH", "FOREST_MAX_SITES", "INTERVAL_KEYS", "FEW_SITES",
@@ -549,7 +549,7 @@ def describe(pooled: dict) -> str:
     else:
         text += (f"The true proportion of a new, similar clinic would lie between "
                  f"{pct(re_['prediction_low'])} and {pct(re_['prediction_high'])} "
-                 f"({100 * pooled['confidence']:g} % prediction interval).")
+                 f"({confidence_text(pooled['confidence'])} prediction interval).")
     if len(names) < FEW_SITES:
         which = ("the interval of I² is" if re_["prediction_low"] is None
                  else "the prediction interval and the interval of I² are")

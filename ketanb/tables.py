@@ -18,7 +18,7 @@ from .disclosure import few_excluded
 from .input.contract import REASON_LABELS
 from .input.read import SYNTHETIC_HEADLINE, SYNTHETIC_NOTICE
 
-__all__ = ["SIGNIFICANCE_LEVEL", "pct", "percent", "parameter_percent", "num", "nrs", "statistic", "ratio", "patients", "pval", "p_is", "points", "ci_label",
+__all__ = ["SIGNIFICANCE_LEVEL", "pct", "percent", "parameter_percent", "num", "nrs", "statistic", "ratio", "patients", "pval", "p_is", "points", "confidence_text", "ci_label", "count_text",
            "interval", "estimate", "format_proportion", "study_line", "data_notice", "readable", "flow_table",
            "show", "TREATED_MEANS", "treated_note", "cohort_text", "framing", "framing_text", "outcome_text",
            "nrs_change_table", "subgroup_effects", "kruskal_wallis_text", "subgroup_text", "HARMS_DEFINITIONS",
@@ -105,9 +105,22 @@ def points(d) -> str:
     return "-" if _missing(d) else f"{100 * d:+.1f} pp"
 
 
+def confidence_text(confidence: float) -> str:
+    """A confidence level as a percentage: 0.95 -> ``95 %``, 0.975 -> ``97.5 %`` (the one home of this text)."""
+    return f"{100 * confidence:g} %"
+
+
 def ci_label(confidence: float) -> str:
     """The name of an interval at level ``confidence``: 0.95 -> ``95 % CI``."""
-    return f"{100 * confidence:g} % CI"
+    return f"{confidence_text(confidence)} CI"
+
+
+def count_text(k, n, proportion=None) -> str:
+    """A count of patients out of ``n`` with its percentage: ``23/45 (51.1 %)``; ``3/3`` without a
+    proportion (too few patients, or none); ``n = 3`` without a count (withheld)."""
+    if _missing(k):
+        return f"n = {int(n)}"
+    return f"{int(k)}/{int(n)}" if _missing(proportion) else f"{int(k)}/{int(n)} ({pct(proportion)})"
 
 
 def interval(low, high, write=num) -> str:

@@ -105,8 +105,8 @@ def comparison(r: dict) -> list[dict]:
                      r["cohort"]["included"] == published["included"], []))
     if "favorable" in published and "n" in published:
         k, n = published["favorable"], published["n"]
-        rows.append(("Favorable outcome", f"{k}/{n} ({fmt.pct(k / n) if n else '-'})",
-                     f"{o['favorable']}/{o['n']} ({fmt.pct(o['proportion'])})", (o["favorable"], o["n"]) == (k, n),
+        rows.append(("Favorable outcome", fmt.count_text(k, n, k / n if n else None),
+                     fmt.count_text(o["favorable"], o["n"], o["proportion"]), (o["favorable"], o["n"]) == (k, n),
                      _differs(r, published, outcome_keys)))
     if "subgroup_difference" in published:
         verdict = None if p is None else "significant" if p < fmt.SIGNIFICANCE_LEVEL else "not significant"
