@@ -34,6 +34,7 @@ from matplotlib.figure import Figure
 from matplotlib.ticker import MaxNLocator
 
 from .compendium.files import SAVED_FIGURES, write_bytes, write_json
+from .disclosure import disclose
 from .input.contract import REASON_LABELS
 from . import outcomes
 from .outcomes import MISSING_LABELS, favorable_rule
@@ -371,7 +372,7 @@ def nrs_before_after(outcomes: pd.DataFrame, *, min_group_size: int = DEFAULTS.m
     ax.yaxis.set_major_locator(MaxNLocator(integer=True))
     ax.set_title(f"Pain before and after the infusion series\n"
                  f"patients with a follow-up NRS (n = {len(followed)})")
-    if len(outcomes) == 0 or len(followed) < min_group_size:
+    if len(outcomes) == 0 or not disclose({"with a follow-up": len(followed)}, min_group_size).whole:
         ax.set(yticks=[])
         _note(ax, "no included patients" if len(outcomes) == 0 else
                   f"fewer than {min_group_size} patients with a follow-up NRS: not shown")
@@ -417,7 +418,7 @@ def reduction_distribution(outcomes: pd.DataFrame, *, threshold: float, min_grou
     ax.set_title(f"Pain reduction, patients with a follow-up NRS\n"
                  f"(n = {len(data)}; {len(outcomes) - len(data)} without a follow-up NRS not shown)")
     ax.yaxis.set_major_locator(MaxNLocator(integer=True))
-    if data["reduction"].isna().all() or len(data) < min_group_size:
+    if data["reduction"].isna().all() or not disclose({"with a follow-up": len(data)}, min_group_size).whole:
         ax.set(xlim=(-50, 100), yticks=[])
         _note(ax, "no included patients" if len(outcomes) == 0 else
               f"fewer than {min_group_size} patients with a follow-up NRS: not shown" if len(data) else "no data")
@@ -556,7 +557,7 @@ def subgroup_proportions(table: pd.DataFrame, overall: dict, *, group_by: str, c
         line = ax.axvline(_pct(overall["proportion"]), color=_GREY, ls="--", lw=0.9, zorder=0)
         label = f"all analysed patients:\n{count_text(overall['favorable'], overall['n'], overall['proportion'])}"
         fig.legend([line], [label], loc="outside lower left")
-    if 0 < unclassified < min_group_size:
+    if unclassified and not disclose({"unclassified": unclassified}, min_group_size).whole:
         ax.annotate(f"unclassified: n = {unclassified}\n(fewer than {min_group_size}: no estimate shown)",
                     xy=(0, 0), xycoords=ax.xaxis.label, xytext=(0, -4), textcoords="offset points",
                     va="top", fontsize=_SMALL, color=_GREY)

@@ -14,7 +14,7 @@ import re
 
 import pandas as pd
 
-from .disclosure import few_excluded
+from .disclosure import disclose, few_excluded
 from .input.contract import REASON_LABELS
 from .input.read import SYNTHETIC_HEADLINE, SYNTHETIC_NOTICE
 
@@ -321,7 +321,7 @@ def outcome_text(summary: dict, params):
         change = (f" Pain changed by a median of {nrs(c['median_change'])} NRS points (Hodges-Lehmann estimate "
                   f"{estimate(c['hodges_lehmann'], c['ci_low'], c['ci_high'], params.confidence, nrs)}; Wilcoxon "
                   f"signed-rank {p_is(c['wilcoxon_p'])}; {patients(c['n'])} with both NRS values).")
-    elif c["n"]:                                  # fewer than min_group_size: their own scores (reading q)
+    elif c["n"] and not disclose({"with both NRS values": c["n"]}, params.min_group_size).whole:   # reading q
         change = (f" The change in pain of the {patients(c['n'])} with both NRS values is not shown (fewer than "
                   f"{params.min_group_size}: it would be their own scores).")
     else:

@@ -724,3 +724,16 @@ def test_the_confidence_level_and_counts_are_written_by_ketanb_tables():
     # 100 * 0.57 is 56.99999999999999: the label said "57.0 %" beside intervals named "57 % CI"
     assert plots.sensitivity_forest(table, confidence=0.57).axes[0].get_xlabel() == (
         "Favorable outcome (%), 57 % Wilson confidence interval")
+
+
+def test_the_figures_ask_ketanb_disclosure_whether_a_small_population_may_be_drawn(monkeypatch):
+    """Issue 25: the small-group rule has one home; the figures follow it when it changes."""
+    from ketanb.disclosure import Disclosure
+
+    monkeypatch.setattr(plots, "disclose", lambda sizes, *a, **k: Disclosure((), False, tuple(sizes)))
+    assert not plots.nrs_before_after(SIX, min_group_size=5).axes[0].containers          # 6 >= 5, yet withheld
+    assert "fewer than 5 patients with a follow-up NRS: not shown" in all_texts(
+        plots.reduction_distribution(SIX, threshold=50, min_group_size=5))
+    fig = plots.subgroup_proportions(proportions([("neuropathic", 20, 10)]), {"n": 20, "favorable": 10, "proportion": 0.5},
+                                     group_by="pain_mechanism", confidence=0.95, p_value=None, unclassified=6)
+    assert any("unclassified: n = 6" in t for t in all_texts(fig))
