@@ -693,15 +693,14 @@ def test_the_index_lists_what_save_listed_by_stage_and_in_the_paper_order(tmp_pa
     """The index used a regex on the executed notebooks; now it reads saved-figures/, each figure with
     the report of the stage whose list of written files names it."""
     from ketanb.compendium.index import saved_figures
-    from ketanb.paths import WRITTEN_LIST
+    from ketanb.compendium.files import writes_listed_in
 
     (tmp_path / "written").mkdir()
     for stage, figures in (("02-outcomes", [small_figure(), plots.nrs_before_after(SIX)]),   # saved in this order
                            ("01-cleaning", [empty_figures()["flow"]()])):
-        monkeypatch.setenv(WRITTEN_LIST, str(tmp_path / "written" / f"{stage}.txt"))
-        for fig in figures:
-            plots.save(fig, f"figures/{fig.get_label()}.png", synthetic=False)
-    monkeypatch.delenv(WRITTEN_LIST)
+        with writes_listed_in(tmp_path / "written" / f"{stage}.txt"):
+            for fig in figures:
+                plots.save(fig, f"figures/{fig.get_label()}.png", synthetic=False)
     (tmp_path / "written" / "03-subgroups.txt").write_text("figures/other.png\n")             # no figure saved
     found = saved_figures(tmp_path)
     assert [(f["path"], f["report"]) for f in found] == [
