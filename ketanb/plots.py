@@ -36,6 +36,7 @@ from matplotlib.ticker import MaxNLocator
 from .compendium.files import SAVED_FIGURES, write_bytes, write_json
 from .disclosure import disclose
 from .input.contract import REASON_LABELS
+from .notices import FIGURE_LABEL as SYNTHETIC_LABEL
 from . import outcomes
 from .outcomes import MISSING_LABELS, favorable_rule
 from .params import DEFAULTS
@@ -47,7 +48,6 @@ __all__ = ["SYNTHETIC_LABEL", "STYLE", "SINGLE_COLUMN", "DOUBLE_COLUMN", "MIN_FO
            "responder_curves", "subgroup_proportions", "side_effect_bars", "risk_difference_forest",
            "pooled_forest"]
 
-SYNTHETIC_LABEL = "SYNTHETIC DATA - not patient records"
 
 #: A journal's single and double column widths (inches): every figure is drawn at one of them.
 SINGLE_COLUMN, DOUBLE_COLUMN = 3.5, 7.0

@@ -21,7 +21,7 @@ import pandas as pd
 from . import RESULTS_FORMAT
 from .compendium.files import write_json
 from .errors import KetanbError
-from .input.read import SYNTHETIC_HEADLINE
+from .notices import pooled_banner
 from .meta import dersimonian_laird
 from .params import DEFAULTS
 from .paths import resolve
@@ -572,16 +572,7 @@ def synthetic_note(pooled: dict) -> str:
     none did, that the sites used their own extracts. Counts every site read,
     pooled or not (``synthetic_sites`` of all ``sites`` and ``sites_not_pooled``).
     """
-    count = pooled["synthetic_sites"]
-    total = len(pooled["sites"]) + len(pooled.get("sites_not_pooled") or {})
-    if not count:
-        return "> Data: the sites' own extracts (none made by ketanb.synthetic)."
-    if count == total:
-        return (f"> **{SYNTHETIC_HEADLINE}** All {total} sites ran on synthetic data made by "
-                "ketanb.synthetic; no row of it describes a real patient.")
-    return (f"> **{SYNTHETIC_HEADLINE}** {count} of {total} sites ran on synthetic data made by "
-            "ketanb.synthetic (no row of it describes a real patient), the others on their own "
-            "extracts: the pooled numbers mix synthetic and real data.")
+    return pooled_banner(pooled["synthetic_sites"], len(pooled["sites"]) + len(pooled.get("sites_not_pooled") or {}))
 
 
 def _read_sites_from_environment() -> list[str]:

@@ -16,7 +16,7 @@ import pandas as pd
 
 from .disclosure import disclose, few_excluded
 from .input.contract import REASON_LABELS
-from .input.read import SYNTHETIC_HEADLINE, SYNTHETIC_NOTICE
+from .notices import run_banner
 
 __all__ = ["SIGNIFICANCE_LEVEL", "pct", "percent", "parameter_percent", "num", "nrs", "statistic", "ratio", "patients", "pval", "p_is", "points", "confidence_text", "ci_label", "count_text",
            "interval", "estimate", "format_proportion", "study_line", "data_notice", "readable", "flow_table",
@@ -178,9 +178,7 @@ def data_notice(synthetic: bool, source: str, study: dict | None = None):
     from IPython.display import Markdown
 
     head = f"*Study: {study_line(study)}*\n\n" if study else ""
-    if synthetic:
-        return Markdown(f"{head}> **{SYNTHETIC_HEADLINE}** {SYNTHETIC_NOTICE}")
-    return Markdown(f"{head}> Data: the extract `{source}` (not the synthetic extract made by ketanb.synthetic).")
+    return Markdown(head + run_banner(synthetic, source))
 
 
 def readable(frame: pd.DataFrame, *, proportions=("proportion", "ci_low", "ci_high"), confidence: float = 0.95,

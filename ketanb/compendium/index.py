@@ -18,7 +18,7 @@ import jinja2
 from .. import outcomes
 from .. import tables as fmt
 from ..input.contract import REASON_LABELS
-from ..input.read import SYNTHETIC_HEADLINE, SYNTHETIC_NOTICE
+from ..notices import HEADLINE, RUN_NOTICE
 from ..params import Study
 from .files import SAVED_FIGURES
 
@@ -155,7 +155,7 @@ def build_index(build: Path) -> str:
         r=r, study=study, study_line=fmt.study_line(study, title=False),
         rule=outcomes.favorable_rule(r["outcome"]["threshold_pct"], r["parameters"]["missing_followup"]),
         compared_otherwise=any(row["status"].startswith("not compared (") for row in rows),
-        differs=any(row["status"] == "different" for row in rows), synthetic_headline=SYNTHETIC_HEADLINE, synthetic_notice=SYNTHETIC_NOTICE,
+        differs=any(row["status"] == "different" for row in rows), synthetic_headline=HEADLINE, synthetic_notice=RUN_NOTICE,
         ci=fmt.ci_label(confidence), significance=fmt.SIGNIFICANCE_LEVEL, comparison=rows, sensitivity=sensitivity,
         treated_note=fmt.treated_note(r["cohort"]),
         framing=fmt.framing(r["outcome"], r["sensitivity"], r["cohort"], confidence, r["parameters"]["min_group_size"],
