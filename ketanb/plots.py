@@ -40,7 +40,7 @@ from .notices import FIGURE_LABEL as SYNTHETIC_LABEL
 from . import outcomes
 from .outcomes import MISSING_LABELS, favorable_rule
 from .params import DEFAULTS
-from .pooling import FOREST_MAX_SITES
+from .pooled_report import FOREST_MAX_SITES
 from .tables import ci_label, confidence_text, count_text, interval, num, p_is, parameter_percent, pct, points, ratio
 
 __all__ = ["SYNTHETIC_LABEL", "STYLE", "SINGLE_COLUMN", "DOUBLE_COLUMN", "MIN_FONT_SIZE", "MECHANISM_COLOURS",
@@ -696,7 +696,7 @@ def pooled_forest(pooled: dict, *, confidence: float | None = None,
         Default ``pooled["confidence"]``.
     max_sites : int, optional
         Draw at most this many sites (those with the most patients, in their
-        order; :data:`ketanb.pooling.FOREST_MAX_SITES` by default, None for
+        order; :data:`ketanb.pooled_report.FOREST_MAX_SITES` by default, None for
         all); the title counts the others, which the estimate includes.
 
     Notes
