@@ -41,7 +41,7 @@ from . import outcomes
 from .outcomes import MISSING_LABELS, favorable_rule
 from .params import DEFAULTS
 from .pooled_report import FOREST_MAX_SITES
-from .tables import ci_label, confidence_text, count_text, interval, num, p_is, parameter_percent, pct, points, ratio
+from .tables import ci_label, confidence_text, count_text, interval, num, p_is, parameter_percent, pct, points, ratio, words
 
 __all__ = ["SYNTHETIC_LABEL", "STYLE", "SINGLE_COLUMN", "DOUBLE_COLUMN", "MIN_FONT_SIZE", "MECHANISM_COLOURS",
            "OUTCOME_COLOURS", "Caption", "CAPTIONS", "SAVED_FIGURES", "SavedFigure", "new_figure", "save", "flow_diagram", "nrs_before_after", "reduction_distribution", "sensitivity_forest",
@@ -540,7 +540,7 @@ def subgroup_proportions(table: pd.DataFrame, overall: dict, *, group_by: str, c
         Patients without a group get a note when fewer than ``min_group_size``
         (more are a row of ``table``).
     """
-    name = group_by.replace("_", " ")
+    name = words(group_by)
     fig = new_figure(SINGLE_COLUMN, 1.9 + 0.38 * max(len(table), 2))
     ax = fig.add_subplot()
     y = _rows(ax, table["group"], width=14)
@@ -596,7 +596,7 @@ def side_effect_bars(table: pd.DataFrame, *, confidence: float, population_sizes
     order = sorted(events["event"].unique(), key=lambda event: (-treated.get(event, 0), event))  # most frequent first
     fig = new_figure(SINGLE_COLUMN, 1.9 + 0.26 * max(len(order), 3))
     ax = fig.add_subplot()
-    y = _rows(ax, [str(event).replace("_", " ") for event in order])
+    y = _rows(ax, [words(event) for event in order])
     # where a "0" goes: right of the longest bar of its row
     longest = 100 * events.groupby("event")["proportion"].max().reindex(order).astype("float64").fillna(0)
     for population, (label, colour, height, offset) in populations.items():
@@ -645,7 +645,7 @@ def risk_difference_forest(subgroups: dict, *, confidence: float) -> Figure:
     compared = {name: g for name, g in groups.items() if name != reference and g.get("vs_reference")}
     fig = new_figure(DOUBLE_COLUMN, 1.7 + 0.45 * max(len(compared), 2))
     ax = fig.add_subplot()
-    y = _rows(ax, [f"{name}\n{g['favorable']}/{g['n']}" for name, g in compared.items()])
+    y = _rows(ax, [f"{name}\n{count_text(g['favorable'], g['n'])}" for name, g in compared.items()])
     for i, (yi, (name, g)) in enumerate(zip(y, compared.items())):
         vs = g["vs_reference"]
         rd, low, high = _pct(vs["risk_difference"]), _pct(vs["rd_ci_low"]), _pct(vs["rd_ci_high"])
@@ -726,7 +726,7 @@ def pooled_forest(pooled: dict, *, confidence: float | None = None,
         _right_text(ax, yi, count_text(site["favorable"], site["n"], site["proportion"]))
 
     point, low, high = (_pct(effects.get(key)) for key in ("proportion", "ci_low", "ci_high"))
-    pooled_text = f"{pooled['favorable']}/{pooled['n']}"
+    pooled_text = count_text(pooled["favorable"], pooled["n"])
     if not np.isnan(point):
         ax.fill([low, point, high, point], [0, 0.25, 0, -0.25], color="black")  # the diamond
         ax.axvline(point, color=_GREY, ls=":", lw=0.8, zorder=0)

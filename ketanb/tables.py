@@ -18,7 +18,7 @@ from .disclosure import disclose, few_excluded
 from .input.contract import REASON_LABELS
 from .notices import run_banner
 
-__all__ = ["SIGNIFICANCE_LEVEL", "pct", "percent", "parameter_percent", "num", "nrs", "statistic", "ratio", "patients", "pval", "p_is", "points", "confidence_text", "ci_label", "count_text",
+__all__ = ["SIGNIFICANCE_LEVEL", "pct", "percent", "parameter_percent", "num", "nrs", "statistic", "ratio", "words", "patients", "pval", "p_is", "points", "confidence_text", "ci_label", "count_text",
            "interval", "estimate", "format_proportion", "study_line", "data_notice", "readable", "flow_table",
            "show", "TREATED_MEANS", "treated_note", "cohort_text", "framing", "framing_text", "outcome_text",
            "nrs_change_table", "subgroup_effects", "kruskal_wallis_text", "subgroup_text", "HARMS_DEFINITIONS",
@@ -80,6 +80,11 @@ def ratio(x) -> str:
     if not _missing(x) and 0 < abs(x) < 0.01:
         return f"{x:.2g}"
     return num(x, 2)
+
+
+def words(code) -> str:
+    """A code or column name as words: ``pain_mechanism`` -> ``pain mechanism``."""
+    return str(code).replace("_", " ")
 
 
 def patients(n: int, noun: str = "patient") -> str:
@@ -222,7 +227,7 @@ def readable(frame: pd.DataFrame, *, proportions=("proportion", "ci_low", "ci_hi
             out[column] = out[column].map(lambda x: num(x))
     labels = {"median_reduction_pct": "median reduction (%)", "fisher_p": "Fisher p",
               "n_followup": "n with follow-up NRS", **(labels or {})}
-    return out.rename(columns={c: labels.get(c, str(c).replace("_", " ")) for c in out.columns})
+    return out.rename(columns={c: labels.get(c, words(c)) for c in out.columns})
 
 
 def flow_table(flow: dict) -> pd.DataFrame:
@@ -370,7 +375,7 @@ def subgroup_text(summary: dict, params):
     """The subgroup comparison in words, with the caution it needs."""
     pooled = (f" {summary['pooled_values']} value(s) held by fewer than {patients(summary['min_group_size'])} "
               "were pooled so that no result points at a patient." if summary["pooled_values"] else "")
-    return _markdown(f"**Result (exploratory).** Across the groups of {params.group_by.replace('_', ' ')}: exact "
+    return _markdown(f"**Result (exploratory).** Across the groups of {words(params.group_by)}: exact "
                      f"Fisher-Freeman-Halton {p_is(summary['fisher_freeman_halton_p'])}; "
                      f"{kruskal_wallis_text(summary)} on the percent reduction in pain (patients with a follow-up "
                      f"NRS); {patients(summary['unclassified'])} unclassified.{pooled} Several tests on small groups: "
@@ -455,7 +460,7 @@ def limitations(r: dict, confidence: float) -> list[str]:
     ]
     compared = [(name, g["vs_reference"]) for name, g in sub["groups"].items()
                 if g.get("vs_reference") and not _missing(g["vs_reference"]["rd_ci_low"])]
-    subgroups = (f"Subgroups: the groups of {sub['group_by'].replace('_', ' ')} hold few patients each and the "
+    subgroups = (f"Subgroups: the groups of {words(sub['group_by'])} hold few patients each and the "
                  "comparisons are exploratory.")
     if compared:
         name, v = max(compared, key=lambda item: item[1]["rd_ci_high"] - item[1]["rd_ci_low"])

@@ -714,11 +714,12 @@ def test_the_index_lists_what_save_listed_by_stage_and_in_the_paper_order(tmp_pa
 # --- issue 25: one home for the confidence-level text and for "k/n (p %)" --------------------------
 
 def test_the_confidence_level_and_counts_are_written_by_ketanb_tables():
-    from ketanb.tables import ci_label, confidence_text, count_text
+    from ketanb.tables import ci_label, confidence_text, count_text, words
 
     assert (confidence_text(0.95), confidence_text(0.975), ci_label(0.57)) == ("95 %", "97.5 %", "57 % CI")
     assert (count_text(23, 45, 23 / 45), count_text(3, 3, None), count_text(None, 3)) == ("23/45 (51.1 %)", "3/3",
                                                                                           "n = 3")
+    assert words("pain_mechanism") == "pain mechanism" and words("blurred_vision") == "blurred vision"
     table = proportions([("main", 45, 23)], column="analysis").assign(main_analysis=[True])
     # 100 * 0.57 is 56.99999999999999: the label said "57.0 %" beside intervals named "57 % CI"
     assert plots.sensitivity_forest(table, confidence=0.57).axes[0].get_xlabel() == (

@@ -76,7 +76,7 @@ def _differs(r: dict, published: dict, keys) -> list[str]:
         found.append(f"missing follow-up: {params['missing_followup']}")
     if "group_by" in keys and (r["subgroups"]["group_by"] != published.get("group_by", r["subgroups"]["group_by"])
                                or params.get("group_edges")):
-        found.append(f"grouped by {r['subgroups']['group_by'].replace('_', ' ')}"
+        found.append(f"grouped by {fmt.words(r['subgroups']['group_by'])}"
                      f"{' in bands' if params.get('group_edges') else ''}")
     return found
 
@@ -110,11 +110,11 @@ def comparison(r: dict) -> list[dict]:
                      _differs(r, published, outcome_keys)))
     if "subgroup_difference" in published:
         verdict = None if p is None else "significant" if p < fmt.SIGNIFICANCE_LEVEL else "not significant"
-        rows.append((f"Difference by {published.get('group_by', sub['group_by']).replace('_', ' ')}",
+        rows.append((f"Difference by {fmt.words(published.get('group_by', sub['group_by']))}",
                      published["subgroup_difference"],
                      ("not computable" if p is None else f"{verdict} ({fmt.p_is(p)})")
                      + ("" if sub["group_by"] == published.get("group_by", sub["group_by"]) else
-                        f", by {sub['group_by'].replace('_', ' ')}"),
+                        f", by {fmt.words(sub['group_by'])}"),
                      None if p is None else verdict == published["subgroup_difference"],
                      _differs(r, published, (*outcome_keys, "group_by"))))
     if "serious_complications" in published:
@@ -167,6 +167,6 @@ def build_index(build: Path) -> str:
                 for nb in sorted(reports.glob("[0-9]*.ipynb"))],
         figures=saved_figures(build),
         tables=[(name, text) for name, text in TABLES.items() if (build / "results" / name).exists()],
-        pct=fmt.pct, num=fmt.num, nrs=fmt.nrs, ratio=fmt.ratio, patients=fmt.patients, p_is=fmt.p_is,
+        pct=fmt.pct, num=fmt.num, nrs=fmt.nrs, ratio=fmt.ratio, patients=fmt.patients, p_is=fmt.p_is, words=fmt.words,
         points=fmt.points, interval=fmt.interval, estimate=lambda *a: fmt.estimate(*a, confidence, fmt.nrs),
         prop=lambda block: fmt.format_proportion(block, confidence=confidence))
