@@ -41,7 +41,8 @@ from . import outcomes
 from .outcomes import MISSING_LABELS, favorable_rule
 from .params import DEFAULTS
 from .pooled_report import FOREST_MAX_SITES
-from .tables import ci_label, confidence_text, count_text, interval, num, p_is, parameter_percent, pct, points, ratio, words
+from .tables import (ci_label, confidence_text, count_text, interval, p_is, parameter_percent, pct, points, ratio, tau2,
+                     with_interval, words)
 
 __all__ = ["SYNTHETIC_LABEL", "STYLE", "SINGLE_COLUMN", "DOUBLE_COLUMN", "MIN_FONT_SIZE", "MECHANISM_COLOURS",
            "OUTCOME_COLOURS", "Caption", "CAPTIONS", "SAVED_FIGURES", "SavedFigure", "new_figure", "save", "flow_diagram", "nrs_before_after", "reduction_distribution", "sensitivity_forest",
@@ -650,9 +651,7 @@ def risk_difference_forest(subgroups: dict, *, confidence: float) -> Figure:
         vs = g["vs_reference"]
         rd, low, high = _pct(vs["risk_difference"]), _pct(vs["rd_ci_low"]), _pct(vs["rd_ci_high"])
         _interval(ax, yi, rd, low, high, fmt="o", color=_group_colour(name, i + 1), markersize=6)
-        odds = ratio(vs["odds_ratio"])
-        if not (pd.isna(vs["or_ci_low"]) or pd.isna(vs["or_ci_high"])):
-            odds += f" ({interval(vs['or_ci_low'], vs['or_ci_high'], ratio)})"
+        odds = with_interval(vs["odds_ratio"], vs["or_ci_low"], vs["or_ci_high"], ratio)
         difference = (f"{points(vs['risk_difference'])} ({interval(vs['rd_ci_low'], vs['rd_ci_high'], points)})"
                       if not np.isnan(rd) else "not computable")
         _right_text(ax, yi, f"{difference}\nOR {odds}, Fisher {p_is(vs['fisher_p'])}")
@@ -744,14 +743,11 @@ def pooled_forest(pooled: dict, *, confidence: float | None = None,
                     f"{interval(effects['prediction_low'], effects['prediction_high'], pct)}")
 
     ax.set(xlim=(0, 100), xlabel=f"Favorable outcome (%), {ci_label(confidence)}")
-    three = functools.partial(num, decimals=3)
-    i2, tau2 = pct(effects.get("i2")), three(effects.get("tau2"))
-    if not pd.isna(effects.get("i2_ci_low")):
-        i2 += f" ({interval(effects['i2_ci_low'], effects['i2_ci_high'], pct)})"
-        tau2 += f" ({interval(effects['tau2_ci_low'], effects['tau2_ci_high'], three)})"
+    i2 = with_interval(effects.get("i2"), effects.get("i2_ci_low"), effects.get("i2_ci_high"), pct)
+    between = with_interval(effects.get("tau2"), effects.get("tau2_ci_low"), effects.get("tau2_ci_high"), tau2)
     left_out = len(every) - len(sites)
     ax.set_title(f"Favorable outcome by clinic and pooled (random effects)\n"
-                 f"{len(every)} clinics; heterogeneity I² = {i2}, tau² = {tau2}"
+                 f"{len(every)} clinics; heterogeneity I² = {i2}, tau² = {between}"
                  + (f"\n{len(sites)} largest clinics drawn; {left_out} others ("
                     f"{sum(s['n'] for name, s in every.items() if name not in sites)} patients) "
                     "not drawn, all in the pooled estimate" if left_out else ""))

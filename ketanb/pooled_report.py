@@ -12,7 +12,7 @@ import pandas as pd
 
 from .notices import pooled_banner
 from .outcomes import favorable_rule
-from .tables import ci_label, confidence_text, interval, num, p_is, pct, statistic
+from .tables import ci_label, confidence_text, interval, p_is, pct, statistic, tau2
 
 __all__ = ["FOREST_MAX_SITES", "FEW_SITES", "site_table", "group_table", "describe", "synthetic_note"]
 
@@ -26,11 +26,6 @@ def _with_ci(entry: dict, low: str = "ci_low", high: str = "ci_high") -> str:
     """``51.1 % (37.0 % to 65.0 %)``; ``-`` without a proportion."""
     p = entry["proportion"]
     return "-" if p is None else f"{pct(p)} ({interval(entry[low], entry[high], pct)})"
-
-
-def _tau2(x) -> str:
-    """tau² on the logit scale: three decimals."""
-    return num(x, 3)
 
 
 def site_table(pooled: dict) -> pd.DataFrame:
@@ -64,7 +59,7 @@ def group_table(pooled: dict) -> pd.DataFrame:
                f"I² ({level})", f"tau² ({level})"]
     rows = [[name, g["sites"], g["n"], g["favorable"], _with_ci(g), _with_ci(g, "hksj_ci_low", "hksj_ci_high"),
              f"{pct(g['i2'])} ({interval(g['i2_ci_low'], g['i2_ci_high'], pct)})",
-             f"{_tau2(g['tau2'])} ({interval(g['tau2_ci_low'], g['tau2_ci_high'], _tau2)})"]
+             f"{tau2(g['tau2'])} ({interval(g['tau2_ci_low'], g['tau2_ci_high'], tau2)})"]
             for name, g in pooled["groups"].items()]
     return pd.DataFrame(rows, columns=columns)
 
@@ -98,8 +93,8 @@ def describe(pooled: dict) -> str:
             f"{interval(re_['hksj_ci_low'], re_['hksj_ci_high'], pct)}. "
             f"Heterogeneity between sites: Q = {statistic(re_['q'])} on {re_['q_df']} degrees of freedom "
             f"({p_is(re_['q_p'])}), I² = {pct(re_['i2'])} ({level} "
-            f"{interval(re_['i2_ci_low'], re_['i2_ci_high'], pct)}), tau² = {_tau2(re_['tau2'])} "
-            f"({level} {interval(re_['tau2_ci_low'], re_['tau2_ci_high'], _tau2)}; logit scale; "
+            f"{interval(re_['i2_ci_low'], re_['i2_ci_high'], pct)}), tau² = {tau2(re_['tau2'])} "
+            f"({level} {interval(re_['tau2_ci_low'], re_['tau2_ci_high'], tau2)}; logit scale; "
             "Q-profile intervals). ")
     if re_["prediction_low"] is None:
         text += "With two sites there is no prediction interval (it needs at least three)."

@@ -18,8 +18,8 @@ from .disclosure import disclose, few_excluded
 from .input.contract import REASON_LABELS
 from .notices import run_banner
 
-__all__ = ["SIGNIFICANCE_LEVEL", "pct", "percent", "parameter_percent", "num", "nrs", "statistic", "ratio", "words", "patients", "pval", "p_is", "points", "confidence_text", "ci_label", "count_text",
-           "interval", "estimate", "format_proportion", "study_line", "data_notice", "readable", "flow_table",
+__all__ = ["SIGNIFICANCE_LEVEL", "pct", "percent", "parameter_percent", "num", "nrs", "statistic", "tau2", "ratio", "words", "patients", "pval", "p_is", "points", "confidence_text", "ci_label", "count_text",
+           "interval", "with_interval", "estimate", "format_proportion", "study_line", "data_notice", "readable", "flow_table",
            "show", "TREATED_MEANS", "treated_note", "cohort_text", "framing", "framing_text", "outcome_text",
            "nrs_change_table", "subgroup_effects", "kruskal_wallis_text", "subgroup_text", "HARMS_DEFINITIONS",
            "harms_definitions", "harms_sentences", "harms_text", "limitations", "limitations_text"]
@@ -58,6 +58,8 @@ NRS_DECIMALS = 2
 
 #: Decimals of a test statistic (Kruskal-Wallis H).
 STATISTIC_DECIMALS = 2
+#: Decimals of tau², the variance between sites of a pooling (logit scale).
+TAU2_DECIMALS = 3
 
 #: The level below which a p-value is called "significant" in the texts (the conventional 5 %), and the
 #: one the texts warn about: a p-value above it is no evidence of equal efficacy.
@@ -72,6 +74,11 @@ def nrs(x) -> str:
 def statistic(x) -> str:
     """A test statistic: 0.0140 -> ``0.01``; ``-`` when missing."""
     return num(x, STATISTIC_DECIMALS)
+
+
+def tau2(x) -> str:
+    """tau² of a pooling: 0.16234 -> ``0.162``; ``-`` when missing."""
+    return num(x, TAU2_DECIMALS)
 
 
 def ratio(x) -> str:
@@ -134,6 +141,13 @@ def interval(low, high, write=num) -> str:
     if _missing(low) or _missing(high):
         return "no interval"
     return f"{write(low)} to {write(high)}"
+
+
+def with_interval(value, low, high, write=num) -> str:
+    """A value with its interval in brackets: ``0.49 (0.12 to 1.90)``; the value alone when a limit is missing."""
+    if _missing(low) or _missing(high):
+        return write(value)
+    return f"{write(value)} ({interval(low, high, write)})"
 
 
 def estimate(value, low, high, confidence: float, write=num, method: str | None = None) -> str:
@@ -209,8 +223,7 @@ def readable(frame: pd.DataFrame, *, proportions=("proportion", "ci_low", "ci_hi
     for effect, low, high, label, write in (("risk_difference", "rd_ci_low", "rd_ci_high", "risk difference", points),
                                             ("odds_ratio", "or_ci_low", "or_ci_high", "odds ratio", ratio)):
         if all(c in out for c in (effect, low, high)):        # an effect and its interval in one column
-            out[effect] = [write(e) if _missing(lo) else f"{write(e)} ({interval(lo, hi, write)})"
-                           for e, lo, hi in zip(out[effect], out[low], out[high])]
+            out[effect] = [with_interval(e, lo, hi, write) for e, lo, hi in zip(out[effect], out[low], out[high])]
             out = out.drop(columns=[low, high]).rename(columns={effect: f"{label} ({level})"})
     if all(c in out for c in ("median_reduction_pct", "reduction_q1", "reduction_q3")):
         out["median_reduction_pct"] = [percent(m) if _missing(q1) else f"{percent(m)} [{interval(q1, q3, percent)}]"
@@ -345,8 +358,7 @@ def nrs_change_table(block: dict, confidence: float) -> pd.DataFrame:
             ("median follow-up NRS", nrs(block["median_followup"])),
             ("median change (follow-up - baseline)", nrs(block["median_change"])),
             (f"Hodges-Lehmann estimate ({ci_label(confidence)})",
-             nrs(block["hodges_lehmann"]) if _missing(block["ci_low"]) else
-             f"{nrs(block['hodges_lehmann'])} ({interval(block['ci_low'], block['ci_high'], nrs)})"),
+             with_interval(block["hodges_lehmann"], block["ci_low"], block["ci_high"], nrs)),
             ("interval method", block["ci_method"] or "-"),
             ("Wilcoxon signed-rank p", pval(block["wilcoxon_p"]))]
     return pd.DataFrame(rows, columns=["quantity", "value"])

@@ -737,3 +737,10 @@ def test_the_figures_ask_ketanb_disclosure_whether_a_small_population_may_be_dra
     fig = plots.subgroup_proportions(proportions([("neuropathic", 20, 10)]), {"n": 20, "favorable": 10, "proportion": 0.5},
                                      group_by="pain_mechanism", confidence=0.95, p_value=None, unclassified=6)
     assert any("unclassified: n = 6" in t for t in all_texts(fig))
+
+
+def test_a_value_with_its_interval_and_tau2_are_written_by_ketanb_tables():
+    from ketanb.tables import ratio, tau2, with_interval
+
+    assert with_interval(0.4912, 0.12, 1.9, ratio) == "0.49 (0.12 to 1.90)" and with_interval(0.4912, None, 1.9) == "0.5"
+    assert tau2(0.16234) == "0.162" and tau2(None) == "-"
