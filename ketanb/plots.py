@@ -729,8 +729,7 @@ def pooled_forest(pooled: dict, *, confidence: float | None = None,
     if not np.isnan(point):
         ax.fill([low, point, high, point], [0, 0.25, 0, -0.25], color="black")  # the diamond
         ax.axvline(point, color=_GREY, ls=":", lw=0.8, zorder=0)
-        pooled_text += (f"; {pct(effects['proportion'])} "
-                        f"({interval(effects['ci_low'], effects['ci_high'], pct)})")
+        pooled_text += f"; {with_interval(effects['proportion'], effects['ci_low'], effects['ci_high'], pct)}"
     _right_text(ax, 0, pooled_text)
     hk_low, hk_high = _pct(effects.get("hksj_ci_low")), _pct(effects.get("hksj_ci_high"))
     if not np.isnan(hk_low):

@@ -12,7 +12,7 @@ import pandas as pd
 
 from .notices import pooled_banner
 from .outcomes import favorable_rule
-from .tables import ci_label, confidence_text, interval, p_is, pct, statistic, tau2
+from .tables import ci_label, confidence_text, interval, p_is, pct, statistic, tau2, with_interval
 
 __all__ = ["FOREST_MAX_SITES", "FEW_SITES", "site_table", "group_table", "describe", "synthetic_note"]
 
@@ -24,8 +24,7 @@ FEW_SITES = 5
 
 def _with_ci(entry: dict, low: str = "ci_low", high: str = "ci_high") -> str:
     """``51.1 % (37.0 % to 65.0 %)``; ``-`` without a proportion."""
-    p = entry["proportion"]
-    return "-" if p is None else f"{pct(p)} ({interval(entry[low], entry[high], pct)})"
+    return with_interval(entry["proportion"], entry[low], entry[high], pct)
 
 
 def site_table(pooled: dict) -> pd.DataFrame:
