@@ -2,9 +2,11 @@
 
 The one home of how a result is written in the reports, the index and the figures' labels:
 ``23/45 (51.1 %; 95 % CI 37.0 % to 65.0 %)``. Percentages with one decimal and a space before
-the sign, intervals written "a to b" (:func:`interval`), differences of proportions in
-percentage points, NRS scores and changes with two decimals (:data:`NRS_DECIMALS`), odds ratios
-with two, p-values with three; the same decimals wherever one quantity appears.
+the sign, intervals written "a to b" (:func:`interval`, :func:`with_interval`), the level of an
+interval as ``95 %`` (:func:`confidence_text`), a count with its percentage as ``23/45 (51.1 %)``
+(:func:`count_text`), differences of proportions in percentage points, NRS scores and changes
+with two decimals (:data:`NRS_DECIMALS`), odds ratios with two, p-values and tau² with three,
+codes as words (:func:`words`); the same decimals wherever one quantity appears.
 """
 from __future__ import annotations
 
