@@ -2,7 +2,7 @@
 the logit scale, and the intervals a reviewer asks for when few sites are pooled.
 
 :func:`dersimonian_laird` pools favorable counts of several sites (contract
-section 7); :mod:`ketanb.pooling` reads and checks the sites and writes
+section 7); :mod:`ketanb.sites` reads and checks the sites, :mod:`ketanb.pooling` writes
 pooled.json from its result. With three or four sites the DerSimonian-Laird
 (Wald) interval of the pooled estimate is too narrow, and I² is a number with
 a wide uncertainty of its own, so :func:`dersimonian_laird` also gives, for

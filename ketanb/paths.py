@@ -10,14 +10,10 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-__all__ = ["ROOT", "WRITTEN_LIST", "resolve", "shown_path"]
+__all__ = ["ROOT", "resolve", "shown_path"]
 
 #: Project root: the folder holding the ``ketanb`` package (override with KETANB_ROOT).
 ROOT = Path(os.environ.get("KETANB_ROOT") or Path(__file__).resolve().parents[1])
-#: Environment variable naming the file that lists what a stage writes: set by
-#: :func:`ketanb.compendium.stage.run_stage` for the stage's kernel, read by
-#: :func:`ketanb.compendium.files.write_bytes`.
-WRITTEN_LIST = "KETANB_WRITTEN_LIST"
 
 
 def resolve(path: str | os.PathLike) -> Path:

@@ -34,19 +34,21 @@ from matplotlib.figure import Figure
 from matplotlib.ticker import MaxNLocator
 
 from .compendium.files import SAVED_FIGURES, write_bytes, write_json
+from .disclosure import disclose
 from .input.contract import REASON_LABELS
+from .notices import FIGURE_LABEL as SYNTHETIC_LABEL
 from . import outcomes
 from .outcomes import MISSING_LABELS, favorable_rule
 from .params import DEFAULTS
-from .pooling import FOREST_MAX_SITES
-from .tables import ci_label, interval, num, p_is, parameter_percent, pct, points, ratio
+from .pooled_report import FOREST_MAX_SITES
+from .tables import (ci_label, confidence_text, count_text, interval, p_is, parameter_percent, pct, points, ratio, tau2,
+                     with_interval, words)
 
 __all__ = ["SYNTHETIC_LABEL", "STYLE", "SINGLE_COLUMN", "DOUBLE_COLUMN", "MIN_FONT_SIZE", "MECHANISM_COLOURS",
            "OUTCOME_COLOURS", "Caption", "CAPTIONS", "SAVED_FIGURES", "SavedFigure", "new_figure", "save", "flow_diagram", "nrs_before_after", "reduction_distribution", "sensitivity_forest",
            "responder_curves", "subgroup_proportions", "side_effect_bars", "risk_difference_forest",
            "pooled_forest"]
 
-SYNTHETIC_LABEL = "SYNTHETIC DATA - not patient records"
 
 #: A journal's single and double column widths (inches): every figure is drawn at one of them.
 SINGLE_COLUMN, DOUBLE_COLUMN = 3.5, 7.0
@@ -222,14 +224,6 @@ def _pct(value) -> float:
     return np.nan if pd.isna(value) else 100 * float(value)
 
 
-def _count(k, n, proportion) -> str:
-    """'23/45 (51.1%)' (:func:`ketanb.tables.pct`); '3/3' without a proportion (too few patients, or none);
-    'n = 3' without a count."""
-    if pd.isna(k):
-        return f"n = {int(n)}"
-    return f"{int(k)}/{int(n)}" if pd.isna(proportion) else f"{int(k)}/{int(n)} ({pct(proportion)})"
-
-
 def _complement(proportion):
     """1 - proportion; None stays None."""
     return None if pd.isna(proportion) else 1 - proportion
@@ -338,10 +332,10 @@ def flow_diagram(flow: dict, outcome: dict, *, breakdown: pd.DataFrame, threshol
     top = 0.35
     rule = textwrap.fill(favorable_rule(threshold), 28)                  # the rule's words from its one home
     favorable = box(0.14, top, f"Favorable outcome:\n{rule}\n"
-                    f"n = {_count(outcome['favorable'], n, outcome['proportion'])}",
+                    f"n = {count_text(outcome['favorable'], n, outcome['proportion'])}",
                     colour=OUTCOME_COLOURS["favorable"], va="top")
     unfavorable = box(0.62, top, "Unfavorable outcome\n"
-                      f"n = {_count(n - outcome['favorable'], n, _complement(outcome['proportion']))}",
+                      f"n = {count_text(n - outcome['favorable'], n, _complement(outcome['proportion']))}",
                       colour=OUTCOME_COLOURS["unfavorable"], va="top")
     arrow(analysed, favorable, start_at=(0.3, 0.0))
     arrow(analysed, unfavorable, start_at=(0.7, 0.0))
@@ -379,7 +373,7 @@ def nrs_before_after(outcomes: pd.DataFrame, *, min_group_size: int = DEFAULTS.m
     ax.yaxis.set_major_locator(MaxNLocator(integer=True))
     ax.set_title(f"Pain before and after the infusion series\n"
                  f"patients with a follow-up NRS (n = {len(followed)})")
-    if len(outcomes) == 0 or len(followed) < min_group_size:
+    if len(outcomes) == 0 or not disclose({"with a follow-up": len(followed)}, min_group_size).whole:
         ax.set(yticks=[])
         _note(ax, "no included patients" if len(outcomes) == 0 else
                   f"fewer than {min_group_size} patients with a follow-up NRS: not shown")
@@ -425,7 +419,7 @@ def reduction_distribution(outcomes: pd.DataFrame, *, threshold: float, min_grou
     ax.set_title(f"Pain reduction, patients with a follow-up NRS\n"
                  f"(n = {len(data)}; {len(outcomes) - len(data)} without a follow-up NRS not shown)")
     ax.yaxis.set_major_locator(MaxNLocator(integer=True))
-    if data["reduction"].isna().all() or len(data) < min_group_size:
+    if data["reduction"].isna().all() or not disclose({"with a follow-up": len(data)}, min_group_size).whole:
         ax.set(xlim=(-50, 100), yticks=[])
         _note(ax, "no included patients" if len(outcomes) == 0 else
               f"fewer than {min_group_size} patients with a follow-up NRS: not shown" if len(data) else "no data")
@@ -468,8 +462,8 @@ def sensitivity_forest(table: pd.DataFrame, *, confidence: float) -> Figure:
         if main and not pd.isna(row.proportion):
             ax.axvline(_pct(row.proportion), color=_GREY, ls=":", lw=0.8, zorder=0)
         tick.set_fontweight("bold" if main else "normal")
-        _right_text(ax, yi, _count(row.favorable, row.n, row.proportion), tick.get_fontweight())
-    ax.set(xlim=(0, 100), xlabel=f"Favorable outcome (%), {parameter_percent(100 * confidence)} Wilson confidence interval")
+        _right_text(ax, yi, count_text(row.favorable, row.n, row.proportion), tick.get_fontweight())
+    ax.set(xlim=(0, 100), xlabel=f"Favorable outcome (%), {confidence_text(confidence)} Wilson confidence interval")
     ax.set_title("Sensitivity analyses: one assumption changed at a time\n(main analysis in bold)")
     if table["proportion"].isna().all():
         _note(ax, "no data")
@@ -508,7 +502,7 @@ def responder_curves(curve: pd.DataFrame, *, threshold: float, confidence: float
     ax.step(x, 100 * overall["proportion"], where="post", color="black", lw=2, zorder=3,
             label=f"overall (n = {int(overall['n'].iloc[0])})")
     ax.fill_between(x, 100 * overall["ci_low"], 100 * overall["ci_high"], step="post", color="0.2", alpha=0.15,
-                    lw=0, label=f"overall, {parameter_percent(100 * confidence)} pointwise confidence band (Wilson)")
+                    lw=0, label=f"overall, {confidence_text(confidence)} pointwise confidence band (Wilson)")
     for i, group in enumerate(curve.loc[curve["group"] != "overall", "group"].unique()):
         rows = curve[curve["group"] == group].sort_values("threshold_pct")
         ax.step(rows["threshold_pct"], 100 * rows["proportion"], where="post", color=_group_colour(group, i),
@@ -518,7 +512,7 @@ def responder_curves(curve: pd.DataFrame, *, threshold: float, confidence: float
     if len(at):
         row = at.iloc[0]
         ax.text(threshold + 1.5, 97, f"threshold {parameter_percent(threshold)}:\n"
-                f"{_count(row['responders'], row['n'], row['proportion'])}", va="top", fontsize=_SMALL)
+                f"{count_text(row['responders'], row['n'], row['proportion'])}", va="top", fontsize=_SMALL)
     fig.legend(loc="outside lower center", ncols=1)
     return fig
 
@@ -547,24 +541,24 @@ def subgroup_proportions(table: pd.DataFrame, overall: dict, *, group_by: str, c
         Patients without a group get a note when fewer than ``min_group_size``
         (more are a row of ``table``).
     """
-    name = group_by.replace("_", " ")
+    name = words(group_by)
     fig = new_figure(SINGLE_COLUMN, 1.9 + 0.38 * max(len(table), 2))
     ax = fig.add_subplot()
     y = _rows(ax, table["group"], width=14)
     for i, (yi, row) in enumerate(zip(y, table.itertuples())):
         _interval(ax, yi, _pct(row.proportion), _pct(row.ci_low), _pct(row.ci_high), fmt="o",
                   color=_group_colour(str(row.group), i), markersize=6)
-        _right_text(ax, yi, _count(row.favorable, row.n, row.proportion).replace(" (", "\n("))
+        _right_text(ax, yi, count_text(row.favorable, row.n, row.proportion).replace(" (", "\n("))
     ax.set(xlim=(0, 100), xticks=range(0, 101, 25),
-           xlabel=f"Favorable outcome (%),\n{parameter_percent(100 * confidence)} Wilson confidence interval", ylabel=name)
+           xlabel=f"Favorable outcome (%),\n{confidence_text(confidence)} Wilson confidence interval", ylabel=name)
     ax.set_title(f"Exploratory: favorable outcome\nby {name}\nFisher-Freeman-Halton {p_is(p_value)}")
     if table["proportion"].isna().all():
         _note(ax, "no data")
     if not pd.isna(overall["proportion"]):
         line = ax.axvline(_pct(overall["proportion"]), color=_GREY, ls="--", lw=0.9, zorder=0)
-        label = f"all analysed patients:\n{_count(overall['favorable'], overall['n'], overall['proportion'])}"
+        label = f"all analysed patients:\n{count_text(overall['favorable'], overall['n'], overall['proportion'])}"
         fig.legend([line], [label], loc="outside lower left")
-    if 0 < unclassified < min_group_size:
+    if unclassified and not disclose({"unclassified": unclassified}, min_group_size).whole:
         ax.annotate(f"unclassified: n = {unclassified}\n(fewer than {min_group_size}: no estimate shown)",
                     xy=(0, 0), xycoords=ax.xaxis.label, xytext=(0, -4), textcoords="offset points",
                     va="top", fontsize=_SMALL, color=_GREY)
@@ -603,7 +597,7 @@ def side_effect_bars(table: pd.DataFrame, *, confidence: float, population_sizes
     order = sorted(events["event"].unique(), key=lambda event: (-treated.get(event, 0), event))  # most frequent first
     fig = new_figure(SINGLE_COLUMN, 1.9 + 0.26 * max(len(order), 3))
     ax = fig.add_subplot()
-    y = _rows(ax, [str(event).replace("_", " ") for event in order])
+    y = _rows(ax, [words(event) for event in order])
     # where a "0" goes: right of the longest bar of its row
     longest = 100 * events.groupby("event")["proportion"].max().reindex(order).astype("float64").fillna(0)
     for population, (label, colour, height, offset) in populations.items():
@@ -619,9 +613,9 @@ def side_effect_bars(table: pd.DataFrame, *, confidence: float, population_sizes
             if value == 0:
                 ax.text(x, yi, " 0", va="center", ha="left", fontsize=_SMALL, color=colour, fontweight="bold")
     ax.set(xlim=(0, None if order else 100),
-           xlabel=f"Patients with the event (%),\n{parameter_percent(100 * confidence)} Wilson confidence interval")
+           xlabel=f"Patients with the event (%),\n{confidence_text(confidence)} Wilson confidence interval")
     summary = "\n".join(f"{populations[r.population][0].split(' (')[0]} "
-                         f"{_count(r.patients, population_sizes[r.population], r.proportion)}"
+                         f"{count_text(r.patients, population_sizes[r.population], r.proportion)}"
                          + ("" if pd.isna(r.patients) or not pd.isna(r.proportion) else " (too few for a percentage)")
                          for r in table[table["event"] == "any event"].itertuples())
     ax.set_title("Side effects during or after the infusions" + (f"\nany event: {summary}" if summary else ""))
@@ -652,23 +646,21 @@ def risk_difference_forest(subgroups: dict, *, confidence: float) -> Figure:
     compared = {name: g for name, g in groups.items() if name != reference and g.get("vs_reference")}
     fig = new_figure(DOUBLE_COLUMN, 1.7 + 0.45 * max(len(compared), 2))
     ax = fig.add_subplot()
-    y = _rows(ax, [f"{name}\n{g['favorable']}/{g['n']}" for name, g in compared.items()])
+    y = _rows(ax, [f"{name}\n{count_text(g['favorable'], g['n'])}" for name, g in compared.items()])
     for i, (yi, (name, g)) in enumerate(zip(y, compared.items())):
         vs = g["vs_reference"]
         rd, low, high = _pct(vs["risk_difference"]), _pct(vs["rd_ci_low"]), _pct(vs["rd_ci_high"])
         _interval(ax, yi, rd, low, high, fmt="o", color=_group_colour(name, i + 1), markersize=6)
-        odds = ratio(vs["odds_ratio"])
-        if not (pd.isna(vs["or_ci_low"]) or pd.isna(vs["or_ci_high"])):
-            odds += f" ({interval(vs['or_ci_low'], vs['or_ci_high'], ratio)})"
+        odds = with_interval(vs["odds_ratio"], vs["or_ci_low"], vs["or_ci_high"], ratio)
         difference = (f"{points(vs['risk_difference'])} ({interval(vs['rd_ci_low'], vs['rd_ci_high'], points)})"
                       if not np.isnan(rd) else "not computable")
         _right_text(ax, yi, f"{difference}\nOR {odds}, Fisher {p_is(vs['fisher_p'])}")
     ax.axvline(0, color=_GREY, lw=0.9, zorder=0)
     ax.set(xlim=(-100, 100), xticks=range(-100, 101, 25),
            xlabel=f"Risk difference vs {reference or 'the reference group'} (percentage points)\n"
-                  f"{parameter_percent(100 * confidence)} Newcombe confidence interval")
+                  f"{confidence_text(confidence)} Newcombe confidence interval")
     base = groups.get(reference)
-    base_text = f"\nreference {reference}: {_count(base['favorable'], base['n'], base['proportion'])}" if base else ""
+    base_text = f"\nreference {reference}: {count_text(base['favorable'], base['n'], base['proportion'])}" if base else ""
     ax.set_title(f"Exploratory: favorable outcome compared with {reference or 'a reference group'}{base_text}")
     if not compared:
         _note(ax, "only one group: no comparison" if groups else "no data")
@@ -703,7 +695,7 @@ def pooled_forest(pooled: dict, *, confidence: float | None = None,
         Default ``pooled["confidence"]``.
     max_sites : int, optional
         Draw at most this many sites (those with the most patients, in their
-        order; :data:`ketanb.pooling.FOREST_MAX_SITES` by default, None for
+        order; :data:`ketanb.pooled_report.FOREST_MAX_SITES` by default, None for
         all); the title counts the others, which the estimate includes.
 
     Notes
@@ -730,15 +722,14 @@ def pooled_forest(pooled: dict, *, confidence: float | None = None,
                   fmt="none", ecolor="black", lw=1)
         # square area proportional to the site's random-effects weight
         ax.scatter(point, yi, marker="s", s=150 * site["weight"] / heaviest, color=_BLUE, zorder=3)
-        _right_text(ax, yi, _count(site["favorable"], site["n"], site["proportion"]))
+        _right_text(ax, yi, count_text(site["favorable"], site["n"], site["proportion"]))
 
     point, low, high = (_pct(effects.get(key)) for key in ("proportion", "ci_low", "ci_high"))
-    pooled_text = f"{pooled['favorable']}/{pooled['n']}"
+    pooled_text = count_text(pooled["favorable"], pooled["n"])
     if not np.isnan(point):
         ax.fill([low, point, high, point], [0, 0.25, 0, -0.25], color="black")  # the diamond
         ax.axvline(point, color=_GREY, ls=":", lw=0.8, zorder=0)
-        pooled_text += (f"; {pct(effects['proportion'])} "
-                        f"({interval(effects['ci_low'], effects['ci_high'], pct)})")
+        pooled_text += f"; {with_interval(effects['proportion'], effects['ci_low'], effects['ci_high'], pct)}"
     _right_text(ax, 0, pooled_text)
     hk_low, hk_high = _pct(effects.get("hksj_ci_low")), _pct(effects.get("hksj_ci_high"))
     if not np.isnan(hk_low):
@@ -751,14 +742,11 @@ def pooled_forest(pooled: dict, *, confidence: float | None = None,
                     f"{interval(effects['prediction_low'], effects['prediction_high'], pct)}")
 
     ax.set(xlim=(0, 100), xlabel=f"Favorable outcome (%), {ci_label(confidence)}")
-    three = functools.partial(num, decimals=3)
-    i2, tau2 = pct(effects.get("i2")), three(effects.get("tau2"))
-    if not pd.isna(effects.get("i2_ci_low")):
-        i2 += f" ({interval(effects['i2_ci_low'], effects['i2_ci_high'], pct)})"
-        tau2 += f" ({interval(effects['tau2_ci_low'], effects['tau2_ci_high'], three)})"
+    i2 = with_interval(effects.get("i2"), effects.get("i2_ci_low"), effects.get("i2_ci_high"), pct)
+    between = with_interval(effects.get("tau2"), effects.get("tau2_ci_low"), effects.get("tau2_ci_high"), tau2)
     left_out = len(every) - len(sites)
     ax.set_title(f"Favorable outcome by clinic and pooled (random effects)\n"
-                 f"{len(every)} clinics; heterogeneity I² = {i2}, tau² = {tau2}"
+                 f"{len(every)} clinics; heterogeneity I² = {i2}, tau² = {between}"
                  + (f"\n{len(sites)} largest clinics drawn; {left_out} others ("
                     f"{sum(s['n'] for name, s in every.items() if name not in sites)} patients) "
                     "not drawn, all in the pooled estimate" if left_out else ""))

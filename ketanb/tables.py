@@ -2,9 +2,11 @@
 
 The one home of how a result is written in the reports, the index and the figures' labels:
 ``23/45 (51.1 %; 95 % CI 37.0 % to 65.0 %)``. Percentages with one decimal and a space before
-the sign, intervals written "a to b" (:func:`interval`), differences of proportions in
-percentage points, NRS scores and changes with two decimals (:data:`NRS_DECIMALS`), odds ratios
-with two, p-values with three; the same decimals wherever one quantity appears.
+the sign, intervals written "a to b" (:func:`interval`, :func:`with_interval`), the level of an
+interval as ``95 %`` (:func:`confidence_text`), a count with its percentage as ``23/45 (51.1 %)``
+(:func:`count_text`), differences of proportions in percentage points, NRS scores and changes
+with two decimals (:data:`NRS_DECIMALS`), odds ratios with two, p-values and tau² with three,
+codes as words (:func:`words`); the same decimals wherever one quantity appears.
 """
 from __future__ import annotations
 
@@ -14,12 +16,12 @@ import re
 
 import pandas as pd
 
-from .disclosure import few_excluded
+from .disclosure import disclose, few_excluded
 from .input.contract import REASON_LABELS
-from .input.read import SYNTHETIC_HEADLINE, SYNTHETIC_NOTICE
+from .notices import run_banner
 
-__all__ = ["SIGNIFICANCE_LEVEL", "pct", "percent", "parameter_percent", "num", "nrs", "statistic", "ratio", "patients", "pval", "p_is", "points", "ci_label",
-           "interval", "estimate", "format_proportion", "study_line", "data_notice", "readable", "flow_table",
+__all__ = ["SIGNIFICANCE_LEVEL", "pct", "percent", "parameter_percent", "num", "nrs", "statistic", "tau2", "ratio", "words", "patients", "pval", "p_is", "points", "confidence_text", "ci_label", "count_text",
+           "interval", "with_interval", "estimate", "format_proportion", "study_line", "data_notice", "readable", "flow_table",
            "show", "TREATED_MEANS", "treated_note", "cohort_text", "framing", "framing_text", "outcome_text",
            "nrs_change_table", "subgroup_effects", "kruskal_wallis_text", "subgroup_text", "HARMS_DEFINITIONS",
            "harms_definitions", "harms_sentences", "harms_text", "limitations", "limitations_text"]
@@ -58,6 +60,8 @@ NRS_DECIMALS = 2
 
 #: Decimals of a test statistic (Kruskal-Wallis H).
 STATISTIC_DECIMALS = 2
+#: Decimals of tau², the variance between sites of a pooling (logit scale).
+TAU2_DECIMALS = 3
 
 #: The level below which a p-value is called "significant" in the texts (the conventional 5 %), and the
 #: one the texts warn about: a p-value above it is no evidence of equal efficacy.
@@ -74,12 +78,22 @@ def statistic(x) -> str:
     return num(x, STATISTIC_DECIMALS)
 
 
+def tau2(x) -> str:
+    """tau² of a pooling: 0.16234 -> ``0.162``; ``-`` when missing."""
+    return num(x, TAU2_DECIMALS)
+
+
 def ratio(x) -> str:
     """A ratio such as an odds ratio: two decimals (0.49, 391.99), two significant digits below
     0.01 (0.0031, not 0.00), ``-`` when missing or infinite."""
     if not _missing(x) and 0 < abs(x) < 0.01:
         return f"{x:.2g}"
     return num(x, 2)
+
+
+def words(code) -> str:
+    """A code or column name as words: ``pain_mechanism`` -> ``pain mechanism``."""
+    return str(code).replace("_", " ")
 
 
 def patients(n: int, noun: str = "patient") -> str:
@@ -105,9 +119,22 @@ def points(d) -> str:
     return "-" if _missing(d) else f"{100 * d:+.1f} pp"
 
 
+def confidence_text(confidence: float) -> str:
+    """A confidence level as a percentage: 0.95 -> ``95 %``, 0.975 -> ``97.5 %`` (the one home of this text)."""
+    return f"{100 * confidence:g} %"
+
+
 def ci_label(confidence: float) -> str:
     """The name of an interval at level ``confidence``: 0.95 -> ``95 % CI``."""
-    return f"{100 * confidence:g} % CI"
+    return f"{confidence_text(confidence)} CI"
+
+
+def count_text(k, n, proportion=None) -> str:
+    """A count of patients out of ``n`` with its percentage: ``23/45 (51.1 %)``; ``3/3`` without a
+    proportion (too few patients, or none); ``n = 3`` without a count (withheld)."""
+    if _missing(k):
+        return f"n = {int(n)}"
+    return f"{int(k)}/{int(n)}" if _missing(proportion) else f"{int(k)}/{int(n)} ({pct(proportion)})"
 
 
 def interval(low, high, write=num) -> str:
@@ -116,6 +143,13 @@ def interval(low, high, write=num) -> str:
     if _missing(low) or _missing(high):
         return "no interval"
     return f"{write(low)} to {write(high)}"
+
+
+def with_interval(value, low, high, write=num) -> str:
+    """A value with its interval in brackets: ``0.49 (0.12 to 1.90)``; the value alone when a limit is missing."""
+    if _missing(low) or _missing(high):
+        return write(value)
+    return f"{write(value)} ({interval(low, high, write)})"
 
 
 def estimate(value, low, high, confidence: float, write=num, method: str | None = None) -> str:
@@ -165,9 +199,7 @@ def data_notice(synthetic: bool, source: str, study: dict | None = None):
     from IPython.display import Markdown
 
     head = f"*Study: {study_line(study)}*\n\n" if study else ""
-    if synthetic:
-        return Markdown(f"{head}> **{SYNTHETIC_HEADLINE}** {SYNTHETIC_NOTICE}")
-    return Markdown(f"{head}> Data: the extract `{source}` (not the synthetic extract made by ketanb.synthetic).")
+    return Markdown(head + run_banner(synthetic, source))
 
 
 def readable(frame: pd.DataFrame, *, proportions=("proportion", "ci_low", "ci_high"), confidence: float = 0.95,
@@ -193,8 +225,7 @@ def readable(frame: pd.DataFrame, *, proportions=("proportion", "ci_low", "ci_hi
     for effect, low, high, label, write in (("risk_difference", "rd_ci_low", "rd_ci_high", "risk difference", points),
                                             ("odds_ratio", "or_ci_low", "or_ci_high", "odds ratio", ratio)):
         if all(c in out for c in (effect, low, high)):        # an effect and its interval in one column
-            out[effect] = [write(e) if _missing(lo) else f"{write(e)} ({interval(lo, hi, write)})"
-                           for e, lo, hi in zip(out[effect], out[low], out[high])]
+            out[effect] = [with_interval(e, lo, hi, write) for e, lo, hi in zip(out[effect], out[low], out[high])]
             out = out.drop(columns=[low, high]).rename(columns={effect: f"{label} ({level})"})
     if all(c in out for c in ("median_reduction_pct", "reduction_q1", "reduction_q3")):
         out["median_reduction_pct"] = [percent(m) if _missing(q1) else f"{percent(m)} [{interval(q1, q3, percent)}]"
@@ -211,7 +242,7 @@ def readable(frame: pd.DataFrame, *, proportions=("proportion", "ci_low", "ci_hi
             out[column] = out[column].map(lambda x: num(x))
     labels = {"median_reduction_pct": "median reduction (%)", "fisher_p": "Fisher p",
               "n_followup": "n with follow-up NRS", **(labels or {})}
-    return out.rename(columns={c: labels.get(c, str(c).replace("_", " ")) for c in out.columns})
+    return out.rename(columns={c: labels.get(c, words(c)) for c in out.columns})
 
 
 def flow_table(flow: dict) -> pd.DataFrame:
@@ -308,7 +339,7 @@ def outcome_text(summary: dict, params):
         change = (f" Pain changed by a median of {nrs(c['median_change'])} NRS points (Hodges-Lehmann estimate "
                   f"{estimate(c['hodges_lehmann'], c['ci_low'], c['ci_high'], params.confidence, nrs)}; Wilcoxon "
                   f"signed-rank {p_is(c['wilcoxon_p'])}; {patients(c['n'])} with both NRS values).")
-    elif c["n"]:                                  # fewer than min_group_size: their own scores (reading q)
+    elif c["n"] and not disclose({"with both NRS values": c["n"]}, params.min_group_size).whole:   # reading q
         change = (f" The change in pain of the {patients(c['n'])} with both NRS values is not shown (fewer than "
                   f"{params.min_group_size}: it would be their own scores).")
     else:
@@ -329,8 +360,7 @@ def nrs_change_table(block: dict, confidence: float) -> pd.DataFrame:
             ("median follow-up NRS", nrs(block["median_followup"])),
             ("median change (follow-up - baseline)", nrs(block["median_change"])),
             (f"Hodges-Lehmann estimate ({ci_label(confidence)})",
-             nrs(block["hodges_lehmann"]) if _missing(block["ci_low"]) else
-             f"{nrs(block['hodges_lehmann'])} ({interval(block['ci_low'], block['ci_high'], nrs)})"),
+             with_interval(block["hodges_lehmann"], block["ci_low"], block["ci_high"], nrs)),
             ("interval method", block["ci_method"] or "-"),
             ("Wilcoxon signed-rank p", pval(block["wilcoxon_p"]))]
     return pd.DataFrame(rows, columns=["quantity", "value"])
@@ -359,7 +389,7 @@ def subgroup_text(summary: dict, params):
     """The subgroup comparison in words, with the caution it needs."""
     pooled = (f" {summary['pooled_values']} value(s) held by fewer than {patients(summary['min_group_size'])} "
               "were pooled so that no result points at a patient." if summary["pooled_values"] else "")
-    return _markdown(f"**Result (exploratory).** Across the groups of {params.group_by.replace('_', ' ')}: exact "
+    return _markdown(f"**Result (exploratory).** Across the groups of {words(params.group_by)}: exact "
                      f"Fisher-Freeman-Halton {p_is(summary['fisher_freeman_halton_p'])}; "
                      f"{kruskal_wallis_text(summary)} on the percent reduction in pain (patients with a follow-up "
                      f"NRS); {patients(summary['unclassified'])} unclassified.{pooled} Several tests on small groups: "
@@ -444,7 +474,7 @@ def limitations(r: dict, confidence: float) -> list[str]:
     ]
     compared = [(name, g["vs_reference"]) for name, g in sub["groups"].items()
                 if g.get("vs_reference") and not _missing(g["vs_reference"]["rd_ci_low"])]
-    subgroups = (f"Subgroups: the groups of {sub['group_by'].replace('_', ' ')} hold few patients each and the "
+    subgroups = (f"Subgroups: the groups of {words(sub['group_by'])} hold few patients each and the "
                  "comparisons are exploratory.")
     if compared:
         name, v = max(compared, key=lambda item: item[1]["rd_ci_high"] - item[1]["rd_ci_low"])

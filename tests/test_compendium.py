@@ -198,3 +198,34 @@ def test_a_stage_takes_the_paths_from_the_environment(monkeypatch, tmp_path):
     monkeypatch.setenv("SITES", "x/results.json y/results.json")
     assert stage.main(["notebooks/01-cleaning.ipynb", ".build", "--inputs", "-e", "sites", "SITES"]) == 0
     assert given == {"data": ".build/extract", "params_file": "params.yaml", "sites": "x/results.json y/results.json"}
+
+
+def test_the_index_writes_a_withheld_favorable_count_as_the_reports_do():
+    """Issue 25: "k/n (p %)" has one home, ketanb.tables.count_text (a withheld count is "n = 45")."""
+    import json
+
+    from ketanb.compendium.index import comparison
+
+    r = json.loads((ROOT / "results" / "results.json").read_text(encoding="utf-8"))
+    rows = {row["label"]: row for row in comparison(r)}
+    assert rows["Favorable outcome"]["published"] == "23/45 (51.1 %)"
+    assert rows["Favorable outcome"]["reproduced"] == "23/45 (51.1 %)"
+    r["outcome"] = {**r["outcome"], "favorable": None, "proportion": None}
+    assert {row["label"]: row for row in comparison(r)}["Favorable outcome"]["reproduced"] == "n = 45"
+
+
+def test_a_write_is_listed_only_inside_writes_listed_in(tmp_path, monkeypatch):
+    """Issue 25: the list of what a stage writes has one mechanism, owned by the writer module."""
+    import os
+
+    from ketanb.compendium.files import WRITTEN_LIST, write_text, writes_listed_in
+
+    monkeypatch.chdir(tmp_path)
+    listing = tmp_path / "written.txt"
+    write_text("results/before.txt", "x")
+    with writes_listed_in(listing):
+        write_text("results/a.txt", "a")
+        write_text("results/a.txt", "a")                # unchanged bytes: left alone, but listed again
+    write_text("results/after.txt", "x")
+    assert listing.read_text() == "results/a.txt\nresults/a.txt\n"
+    assert WRITTEN_LIST not in os.environ

@@ -68,3 +68,17 @@ def test_warnings_name_no_folder():
     finally:
         warnings.formatwarning = old
     assert text == "plots.py:115: UserWarning: Glyph missing, see plots.py\n"
+
+
+def test_the_result_sentence_says_fewer_than_min_group_size_only_when_the_rule_withheld_it():
+    """Issue 25: tables.outcome_text decides through disclose, not by reading a missing median."""
+    from ketanb import load_params, tables
+
+    params = load_params()
+    change = {"n": 3, "median_change": None}
+    summary = {"n": 10, "favorable": 4, "proportion": 0.4, "ci_low": 0.17, "ci_high": 0.69, "missing_followup": 0,
+               "nrs_change": change}
+    assert ("The change in pain of the 3 patients with both NRS values is not shown (fewer than 5: it would be "
+            "their own scores).") in tables.outcome_text(summary, params).data
+    summary["nrs_change"] = {**change, "n": 6}                 # no median for another reason: not "fewer than 5"
+    assert "fewer than" not in tables.outcome_text(summary, params).data

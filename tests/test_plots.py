@@ -693,15 +693,14 @@ def test_the_index_lists_what_save_listed_by_stage_and_in_the_paper_order(tmp_pa
     """The index used a regex on the executed notebooks; now it reads saved-figures/, each figure with
     the report of the stage whose list of written files names it."""
     from ketanb.compendium.index import saved_figures
-    from ketanb.paths import WRITTEN_LIST
+    from ketanb.compendium.files import writes_listed_in
 
     (tmp_path / "written").mkdir()
     for stage, figures in (("02-outcomes", [small_figure(), plots.nrs_before_after(SIX)]),   # saved in this order
                            ("01-cleaning", [empty_figures()["flow"]()])):
-        monkeypatch.setenv(WRITTEN_LIST, str(tmp_path / "written" / f"{stage}.txt"))
-        for fig in figures:
-            plots.save(fig, f"figures/{fig.get_label()}.png", synthetic=False)
-    monkeypatch.delenv(WRITTEN_LIST)
+        with writes_listed_in(tmp_path / "written" / f"{stage}.txt"):
+            for fig in figures:
+                plots.save(fig, f"figures/{fig.get_label()}.png", synthetic=False)
     (tmp_path / "written" / "03-subgroups.txt").write_text("figures/other.png\n")             # no figure saved
     found = saved_figures(tmp_path)
     assert [(f["path"], f["report"]) for f in found] == [
@@ -710,3 +709,38 @@ def test_the_index_lists_what_save_listed_by_stage_and_in_the_paper_order(tmp_pa
     assert [f["caption"] for f in found] == [plots.CAPTIONS[name].caption for name in
                                              ("flow_diagram", "nrs_before_after", "sensitivity_forest")]
     assert all((tmp_path / f["vector"]).is_file() for f in found)
+
+
+# --- issue 25: one home for the confidence-level text and for "k/n (p %)" --------------------------
+
+def test_the_confidence_level_and_counts_are_written_by_ketanb_tables():
+    from ketanb.tables import ci_label, confidence_text, count_text, words
+
+    assert (confidence_text(0.95), confidence_text(0.975), ci_label(0.57)) == ("95 %", "97.5 %", "57 % CI")
+    assert (count_text(23, 45, 23 / 45), count_text(3, 3, None), count_text(None, 3)) == ("23/45 (51.1 %)", "3/3",
+                                                                                          "n = 3")
+    assert words("pain_mechanism") == "pain mechanism" and words("blurred_vision") == "blurred vision"
+    table = proportions([("main", 45, 23)], column="analysis").assign(main_analysis=[True])
+    # 100 * 0.57 is 56.99999999999999: the label said "57.0 %" beside intervals named "57 % CI"
+    assert plots.sensitivity_forest(table, confidence=0.57).axes[0].get_xlabel() == (
+        "Favorable outcome (%), 57 % Wilson confidence interval")
+
+
+def test_the_figures_ask_ketanb_disclosure_whether_a_small_population_may_be_drawn(monkeypatch):
+    """Issue 25: the small-group rule has one home; the figures follow it when it changes."""
+    from ketanb.disclosure import Disclosure
+
+    monkeypatch.setattr(plots, "disclose", lambda sizes, *a, **k: Disclosure((), False, tuple(sizes)))
+    assert not plots.nrs_before_after(SIX, min_group_size=5).axes[0].containers          # 6 >= 5, yet withheld
+    assert "fewer than 5 patients with a follow-up NRS: not shown" in all_texts(
+        plots.reduction_distribution(SIX, threshold=50, min_group_size=5))
+    fig = plots.subgroup_proportions(proportions([("neuropathic", 20, 10)]), {"n": 20, "favorable": 10, "proportion": 0.5},
+                                     group_by="pain_mechanism", confidence=0.95, p_value=None, unclassified=6)
+    assert any("unclassified: n = 6" in t for t in all_texts(fig))
+
+
+def test_a_value_with_its_interval_and_tau2_are_written_by_ketanb_tables():
+    from ketanb.tables import ratio, tau2, with_interval
+
+    assert with_interval(0.4912, 0.12, 1.9, ratio) == "0.49 (0.12 to 1.90)" and with_interval(0.4912, None, 1.9) == "0.5"
+    assert tau2(0.16234) == "0.162" and tau2(None) == "-"

@@ -23,8 +23,9 @@ from statsmodels.stats.meta_analysis import combine_effects
 from statsmodels.stats.proportion import proportion_confint
 
 from ketanb.errors import KetanbError
-from ketanb.pooling import (INTERVAL_KEYS, PoolingError, check_agreement, dersimonian_laird, describe, group_table,
-                            pool, read_site, site_name, site_table, synthetic_note, write_pooled)
+from ketanb.pooled_report import describe, group_table, site_table, synthetic_note
+from ketanb.pooling import INTERVAL_KEYS, dersimonian_laird, pool, write_pooled
+from ketanb.sites import PoolingError, check_agreement, read_site, site_name
 
 ROOT = Path(__file__).resolve().parents[1]
 REL = 1e-9   # R printed 12 significant digits
@@ -918,7 +919,7 @@ def test_folders_with_spaces_pool_from_a_list(tmp_path):
 
 def test_forest_plot_draws_at_most_50_sites_and_says_so():
     from ketanb import plots
-    from ketanb.pooling import FOREST_MAX_SITES
+    from ketanb.pooled_report import FOREST_MAX_SITES
 
     sites = {f"s{i}": {"n": 10 + i % 7, "favorable": 5, "proportion": 0.5, "ci_low": 0.2, "ci_high": 0.8,
                        "y": 0.0, "weight": 1 / 5000, "logit_ci_low": 0.2, "logit_ci_high": 0.8}
@@ -1006,3 +1007,15 @@ def test_the_study_block_of_a_site_is_ignored(tmp_path):
     without_digests = [{k: v for k, v in p.items() if k != "sites"} for p in (a, b)]
     assert without_digests[0] == without_digests[1] and b["responder_threshold"] == 50   # not the study's 30
     assert "Zottegem" not in json.dumps(b) and "Another study" not in json.dumps(b)
+
+
+def test_reading_a_site_needs_neither_the_pooling_arithmetic_nor_the_report():
+    """Issue 25: pooling split by role: ketanb.sites reads and checks, ketanb.pooling pools (ketanb.meta),
+    ketanb.pooled_report writes the tables and text (ketanb.tables)."""
+    import subprocess
+    import sys
+
+    loaded = subprocess.run([sys.executable, "-c", "import sys, ketanb.sites; print(sorted(sys.modules))"],
+                            capture_output=True, text=True, check=True, cwd=ROOT).stdout
+    for module in ("ketanb.pooling", "ketanb.meta", "ketanb.tables", "ketanb.pooled_report", "pandas"):
+        assert f"'{module}'" not in loaded

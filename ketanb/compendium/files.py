@@ -6,9 +6,17 @@ paths such as ``results/cohort.json``. Writing is deterministic (floats to 12
 significant digits, Unix newlines) and goes through a temporary file and a
 rename, so a reader never sees half a file; a file whose bytes do not change
 is left alone.
+
+Which files a stage wrote: the stage runner (:func:`ketanb.compendium.stage.run_stage`)
+runs the stage's kernel inside :func:`writes_listed_in`, which names a list file in the
+environment variable :data:`WRITTEN_LIST`; the kernel inherits it, and every
+:func:`write_bytes` (so every writer of this module) adds its path to that list. This is
+the one mechanism: nothing else sets or reads the variable, and outside a stage run
+nothing is listed. The runner deletes what a stage wrote last time and no longer writes.
 """
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import hashlib
 import io
@@ -21,9 +29,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from ..paths import WRITTEN_LIST
-
-__all__ = ["digest", "write_bytes", "write_text", "write_json", "write_csv", "FORMULA_STARTS", "read_json", "to_jsonable",
+__all__ = ["WRITTEN_LIST", "writes_listed_in", "digest", "write_bytes", "write_text", "write_json", "write_csv", "FORMULA_STARTS", "read_json", "to_jsonable",
            "save_processed", "load_processed", "PROCESSED", "SAVED_FIGURES"]
 
 #: Folder of the build folder where stages hand patient-level tables on (never published).
@@ -31,6 +37,19 @@ PROCESSED = "processed"
 #: Folder of the build folder where :func:`ketanb.plots.save` lists each figure it saved (path, caption,
 #: alt text, place in the paper's order), for the index (never published).
 SAVED_FIGURES = "saved-figures"
+#: The environment variable naming the list of files a stage writes (:func:`writes_listed_in`).
+WRITTEN_LIST = "KETANB_WRITTEN_LIST"
+
+
+@contextlib.contextmanager
+def writes_listed_in(listing: str | os.PathLike):
+    """Within: every file :func:`write_bytes` writes, here or in a process started here (a stage's
+    kernel), is added to the text file ``listing``, one path a line (relative paths as given)."""
+    os.environ[WRITTEN_LIST] = os.fspath(listing)
+    try:
+        yield
+    finally:
+        del os.environ[WRITTEN_LIST]
 
 
 def digest(path: Path) -> str:
@@ -47,7 +66,7 @@ def digest(path: Path) -> str:
 def write_bytes(path: str | os.PathLike, data: bytes) -> Path:
     """Write ``data`` to ``path`` unless the file already holds exactly these bytes.
 
-    In a stage run, the path is first added to the stage's list of written files.
+    In a stage run, the path is first added to the stage's list of written files (:func:`writes_listed_in`).
     """
     target = Path(path)
     if listing := os.environ.get(WRITTEN_LIST):

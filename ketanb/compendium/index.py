@@ -18,7 +18,7 @@ import jinja2
 from .. import outcomes
 from .. import tables as fmt
 from ..input.contract import REASON_LABELS
-from ..input.read import SYNTHETIC_HEADLINE, SYNTHETIC_NOTICE
+from ..notices import HEADLINE, RUN_NOTICE
 from ..params import Study
 from .files import SAVED_FIGURES
 
@@ -76,7 +76,7 @@ def _differs(r: dict, published: dict, keys) -> list[str]:
         found.append(f"missing follow-up: {params['missing_followup']}")
     if "group_by" in keys and (r["subgroups"]["group_by"] != published.get("group_by", r["subgroups"]["group_by"])
                                or params.get("group_edges")):
-        found.append(f"grouped by {r['subgroups']['group_by'].replace('_', ' ')}"
+        found.append(f"grouped by {fmt.words(r['subgroups']['group_by'])}"
                      f"{' in bands' if params.get('group_edges') else ''}")
     return found
 
@@ -105,16 +105,16 @@ def comparison(r: dict) -> list[dict]:
                      r["cohort"]["included"] == published["included"], []))
     if "favorable" in published and "n" in published:
         k, n = published["favorable"], published["n"]
-        rows.append(("Favorable outcome", f"{k}/{n} ({fmt.pct(k / n) if n else '-'})",
-                     f"{o['favorable']}/{o['n']} ({fmt.pct(o['proportion'])})", (o["favorable"], o["n"]) == (k, n),
+        rows.append(("Favorable outcome", fmt.count_text(k, n, k / n if n else None),
+                     fmt.count_text(o["favorable"], o["n"], o["proportion"]), (o["favorable"], o["n"]) == (k, n),
                      _differs(r, published, outcome_keys)))
     if "subgroup_difference" in published:
         verdict = None if p is None else "significant" if p < fmt.SIGNIFICANCE_LEVEL else "not significant"
-        rows.append((f"Difference by {published.get('group_by', sub['group_by']).replace('_', ' ')}",
+        rows.append((f"Difference by {fmt.words(published.get('group_by', sub['group_by']))}",
                      published["subgroup_difference"],
                      ("not computable" if p is None else f"{verdict} ({fmt.p_is(p)})")
                      + ("" if sub["group_by"] == published.get("group_by", sub["group_by"]) else
-                        f", by {sub['group_by'].replace('_', ' ')}"),
+                        f", by {fmt.words(sub['group_by'])}"),
                      None if p is None else verdict == published["subgroup_difference"],
                      _differs(r, published, (*outcome_keys, "group_by"))))
     if "serious_complications" in published:
@@ -155,7 +155,7 @@ def build_index(build: Path) -> str:
         r=r, study=study, study_line=fmt.study_line(study, title=False),
         rule=outcomes.favorable_rule(r["outcome"]["threshold_pct"], r["parameters"]["missing_followup"]),
         compared_otherwise=any(row["status"].startswith("not compared (") for row in rows),
-        differs=any(row["status"] == "different" for row in rows), synthetic_headline=SYNTHETIC_HEADLINE, synthetic_notice=SYNTHETIC_NOTICE,
+        differs=any(row["status"] == "different" for row in rows), synthetic_headline=HEADLINE, synthetic_notice=RUN_NOTICE,
         ci=fmt.ci_label(confidence), significance=fmt.SIGNIFICANCE_LEVEL, comparison=rows, sensitivity=sensitivity,
         treated_note=fmt.treated_note(r["cohort"]),
         framing=fmt.framing(r["outcome"], r["sensitivity"], r["cohort"], confidence, r["parameters"]["min_group_size"],
@@ -167,6 +167,6 @@ def build_index(build: Path) -> str:
                 for nb in sorted(reports.glob("[0-9]*.ipynb"))],
         figures=saved_figures(build),
         tables=[(name, text) for name, text in TABLES.items() if (build / "results" / name).exists()],
-        pct=fmt.pct, num=fmt.num, nrs=fmt.nrs, ratio=fmt.ratio, patients=fmt.patients, p_is=fmt.p_is,
+        pct=fmt.pct, num=fmt.num, nrs=fmt.nrs, ratio=fmt.ratio, patients=fmt.patients, p_is=fmt.p_is, words=fmt.words,
         points=fmt.points, interval=fmt.interval, estimate=lambda *a: fmt.estimate(*a, confidence, fmt.nrs),
         prop=lambda block: fmt.format_proportion(block, confidence=confidence))

@@ -25,7 +25,8 @@ import time
 from pathlib import Path
 
 from ..params import Params, load_params
-from ..paths import WRITTEN_LIST, resolve
+from ..paths import resolve
+from .files import writes_listed_in
 from .stamps import DATA_VARIABLE, PARAMS_VARIABLE, argument, given_inputs, run_base
 
 __all__ = ["start", "run_stage", "normalise"]
@@ -110,17 +111,18 @@ def run_stage(notebook: str, out: str, parameters: dict) -> int:
     written.write_text("", encoding="utf-8")
     base = run_base(build)
     saved_root = os.environ.get("KETANB_ROOT")
-    os.environ.update({WRITTEN_LIST: str(written), "KETANB_ROOT": str(base)})     # the kernel inherits them
+    os.environ["KETANB_ROOT"] = str(base)                             # the kernel inherits it
     try:
-        pm.execute_notebook(str(resolve(notebook)), str(tmp),
-                            parameters={**parameters, "out": os.path.relpath(build, base)},
-                            kernel_name="python3", progress_bar=False, cwd=str(build),
-                            # The kernel's own log stays quiet: its warning that local TCP is
-                            # unencrypted (it talks to papermill on localhost only), and the
-                            # "KeyboardInterrupt caught in kernel" that jupyter_client's shutdown
-                            # provokes by interrupting the kernel before it asks it to stop. An
-                            # error in a cell still stops the stage (PapermillExecutionError).
-                            extra_arguments=["--IPKernelApp.log_level=CRITICAL"])
+        with writes_listed_in(written):                               # and the list of what it writes
+            pm.execute_notebook(str(resolve(notebook)), str(tmp),
+                                parameters={**parameters, "out": os.path.relpath(build, base)},
+                                kernel_name="python3", progress_bar=False, cwd=str(build),
+                                # The kernel's own log stays quiet: its warning that local TCP is
+                                # unencrypted (it talks to papermill on localhost only), and the
+                                # "KeyboardInterrupt caught in kernel" that jupyter_client's shutdown
+                                # provokes by interrupting the kernel before it asks it to stop. An
+                                # error in a cell still stops the stage (PapermillExecutionError).
+                                extra_arguments=["--IPKernelApp.log_level=CRITICAL"])
     except pm.PapermillExecutionError as exc:
         tmp.unlink(missing_ok=True)
         _write_list(written, before | _listed(written))                 # forget nothing it may have left
@@ -132,7 +134,6 @@ def run_stage(notebook: str, out: str, parameters: dict) -> int:
                   + "".join(exc.traceback), file=sys.stderr)
         return 1
     finally:
-        del os.environ[WRITTEN_LIST]
         if saved_root is None:
             del os.environ["KETANB_ROOT"]
         else:

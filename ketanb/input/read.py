@@ -28,18 +28,11 @@ from ..errors import InputError, Problem
 from ..paths import resolve, shown_path
 from .contract import MAX_CELL_CHARS, MAX_COLUMNS, MAX_NAME_CHARS, TABLE_FILES
 
-__all__ = ["RawTable", "RawExtract", "read_extract", "read_csv_table", "SYNTHETIC_MARKER",
-           "SYNTHETIC_HEADLINE", "SYNTHETIC_NOTICE"]
+__all__ = ["RawTable", "RawExtract", "read_extract", "read_csv_table", "SYNTHETIC_MARKER"]
 
 #: A folder holding this file (or a workbook with a sheet of this name without
 #: ``.json``) was made by :mod:`ketanb.synthetic`.
 SYNTHETIC_MARKER = "synthetic.json"
-#: The one wording of the synthetic-data notice: report banners (:func:`ketanb.tables.data_notice`)
-#: and the index page show the headline in bold, then the sentence.
-SYNTHETIC_HEADLINE = "SYNTHETIC DATA."
-SYNTHETIC_NOTICE = ("This run uses a synthetic extract made by ketanb.synthetic: no row describes a real "
-                    "patient. The one shipped with the project reproduces the published counts; others "
-                    "(python -m ketanb data --n ... or --favorable-share ...) need not.")
 
 SEPARATORS = {",": "comma", ";": "semicolon", "\t": "tab"}
 
