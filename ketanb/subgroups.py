@@ -14,7 +14,7 @@ import pandas as pd
 from .disclosure import disclose
 from .errors import ParameterError
 from .input.contract import PAIN_MECHANISMS
-from .params import as_written
+from .params import as_written, band_labels
 from .stats import fisher_freeman_halton, kruskal_wallis, newcombe_difference, odds_ratio_exact, proportion
 
 __all__ = ["assign_groups", "carry_groups", "band_labels", "subgroup_table", "subgroup_summary", "reference_group",
@@ -22,12 +22,6 @@ __all__ = ["assign_groups", "carry_groups", "band_labels", "subgroup_table", "su
 
 UNCLASSIFIED = "unclassified"
 OTHER = "other"
-
-
-def band_labels(edges) -> list[str]:
-    """Names of the bands cut by ``edges``: ``[40, 60]`` gives ``<40``, ``40-<60``, ``>=60``."""
-    e = [f"{x:g}" for x in edges]
-    return [f"<{e[0]}"] + [f"{a}-<{b}" for a, b in zip(e, e[1:])] + [f">={e[-1]}"]
 
 
 def _labels(frame: pd.DataFrame, group_by: str, edges) -> tuple[pd.Series, list[str]]:
