@@ -18,8 +18,8 @@ from .params import MISSING_FOLLOWUP_MODES, Params, as_written
 from .stats import nrs_change, proportion
 from .subgroups import UNCLASSIFIED, assign_groups
 
-__all__ = ["Outcomes", "run", "is_favorable", "favorable_rule", "derive_outcomes", "outcome_summary", "responder_counts", "sensitivity",
-           "sensitivity_table", "responder_curve", "SENSITIVITY_THRESHOLDS"]
+__all__ = ["Outcomes", "run", "is_favorable", "favorable_rule", "derive_outcomes", "outcome_summary",
+           "responder_counts", "sensitivity", "sensitivity_table", "responder_curve", "SENSITIVITY_THRESHOLDS"]
 
 #: Responder thresholds (percent) of the sensitivity analysis, the contract's 50 among them.
 SENSITIVITY_THRESHOLDS = (30, 50, 70)

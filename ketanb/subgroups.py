@@ -15,17 +15,17 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from .disclosure import disclose
+from .disclosure import OTHER_TEXT, disclose
 from .errors import ParameterError
 from .input.contract import PAIN_MECHANISMS
 from .params import Params, as_written, band_labels
 from .stats import fisher_freeman_halton, kruskal_wallis, newcombe_difference, odds_ratio_exact, proportion
 
-__all__ = ["Subgroups", "run", "titles", "assign_groups", "carry_groups", "band_labels", "subgroup_table", "subgroup_summary", "reference_group",
-           "UNCLASSIFIED", "OTHER"]
+__all__ = ["Subgroups", "run", "titles", "assign_groups", "carry_groups", "band_labels", "subgroup_table",
+           "subgroup_summary", "reference_group", "UNCLASSIFIED", "OTHER"]
 
 UNCLASSIFIED = "unclassified"
-OTHER = "other"
+OTHER = OTHER_TEXT              # the group of the values held by too few patients (params checks it too)
 
 
 def _labels(frame: pd.DataFrame, group_by: str, edges) -> tuple[pd.Series, list[str]]:
