@@ -94,10 +94,14 @@ COMMON := $(ENV) $(STAMPS)/params $(STAMPS)/code
 $(BUILD)/reports/%.ipynb: $(STAMPS)/notebooks/%.ipynb $(COMMON)
 	$(PY) -m ketanb.compendium.stage notebooks/$*.ipynb "$(BUILD)" --inputs
 
+# Each stage waits for the stages whose files it reads: 02 the cohort of 01 (and its infusions and side
+# effects, for report 02's harms paragraph), 03 the outcomes of 02, 04 the cohort of 01 and, for its
+# limitations, the sections of 02 and 03. So the four run one after the other, also under make -j.
 $(BUILD)/reports/01-cleaning.ipynb: $(STAMPS)/data
 $(BUILD)/reports/02-outcomes.ipynb: $(BUILD)/reports/01-cleaning.ipynb
-$(BUILD)/reports/03-subgroups.ipynb: $(BUILD)/reports/02-outcomes.ipynb
-$(BUILD)/reports/04-side-effects.ipynb: $(BUILD)/reports/03-subgroups.ipynb
+$(BUILD)/reports/03-subgroups.ipynb: $(BUILD)/reports/01-cleaning.ipynb $(BUILD)/reports/02-outcomes.ipynb
+$(BUILD)/reports/04-side-effects.ipynb: $(BUILD)/reports/01-cleaning.ipynb $(BUILD)/reports/02-outcomes.ipynb \
+                                        $(BUILD)/reports/03-subgroups.ipynb
 
 # results.json, the index, and last the manifest: the sha256 of every file to publish.
 $(BUILD)/manifest.sha256: $(STAGES) $(STAMPS)/code

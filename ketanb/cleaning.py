@@ -3,11 +3,13 @@
 :func:`load` reads an extract and checks it against the data contract
 (:mod:`ketanb.input`); :func:`derive_cohort` applies the exclusion reasons of
 the contract, section 3, in their order of precedence; :func:`flow_counts`
-gives the ``cohort`` section of results.json.
+gives the ``cohort`` section of results.json. :func:`run` is the stage: the
+three in one call, for notebook 01 and :func:`ketanb.analysis.analyse`.
 """
 from __future__ import annotations
 
 import os
+from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
@@ -17,7 +19,33 @@ from .input.read import read_extract
 from .input.validate import Extract, validate
 from .params import Params
 
-__all__ = ["load", "derive_cohort", "flow_counts"]
+__all__ = ["Cleaned", "run", "load", "derive_cohort", "flow_counts"]
+
+
+@dataclass(frozen=True)
+class Cleaned:
+    """What stage 01 gives: the checked extract, the cohort and the participant flow.
+
+    Attributes
+    ----------
+    extract : Extract
+        The validated extract (infusions and adverse events for the later stages).
+    cohort : pandas.DataFrame
+        :func:`derive_cohort` of the extract.
+    flow : dict
+        :func:`flow_counts` of the cohort: the ``cohort`` section of results.json.
+    """
+
+    extract: Extract
+    cohort: pd.DataFrame
+    flow: dict
+
+
+def run(data: str | os.PathLike, params: Params) -> Cleaned:
+    """Stage 01: read and check the extract at ``data``, apply the inclusion rules, count the flow."""
+    extract = load(data, params)
+    cohort = derive_cohort(extract, params)
+    return Cleaned(extract, cohort, flow_counts(cohort))
 
 
 def load(data: str | os.PathLike, params: Params | None = None) -> Extract:

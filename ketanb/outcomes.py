@@ -2,8 +2,12 @@
 
 :func:`is_favorable` is the one home of the contract's responder rule; every
 estimate here (main analysis, sensitivity analyses, responder curve) calls it.
+:func:`run` is the stage: every result of it in one call, for notebook 02 and
+:func:`ketanb.analysis.analyse`.
 """
 from __future__ import annotations
+
+from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
@@ -12,10 +16,10 @@ from .disclosure import disclose, few_excluded
 from .input.contract import TOLERANCE
 from .params import MISSING_FOLLOWUP_MODES, Params, as_written
 from .stats import nrs_change, proportion
-from .subgroups import UNCLASSIFIED
+from .subgroups import UNCLASSIFIED, assign_groups
 
-__all__ = ["is_favorable", "favorable_rule", "derive_outcomes", "outcome_summary", "responder_counts", "sensitivity",
-           "sensitivity_table", "responder_curve", "SENSITIVITY_THRESHOLDS"]
+__all__ = ["Outcomes", "run", "is_favorable", "favorable_rule", "derive_outcomes", "outcome_summary",
+           "responder_counts", "sensitivity", "sensitivity_table", "responder_curve", "SENSITIVITY_THRESHOLDS"]
 
 #: Responder thresholds (percent) of the sensitivity analysis, the contract's 50 among them.
 SENSITIVITY_THRESHOLDS = (30, 50, 70)
@@ -177,7 +181,7 @@ def outcome_summary(outcomes: pd.DataFrame, *, threshold: float, confidence: flo
     both = outcomes["has_followup"].to_numpy(dtype=bool) & outcomes["baseline_nrs"].notna().to_numpy()
     change = nrs_change(outcomes.loc[both, "baseline_nrs"].to_numpy(float),
                         outcomes.loc[both, "followup_nrs"].to_numpy(float), confidence)
-    if change["n"] < min_group_size:
+    if not disclose({"all": change["n"]}, min_group_size).whole:
         change = {**dict.fromkeys(change), "n": change["n"]}
     return {"threshold_pct": as_written(threshold), **_block(outcomes, confidence, min_group_size),
             "missing_followup": int((~outcomes["has_followup"].to_numpy(dtype=bool)).sum()),
@@ -325,3 +329,56 @@ def responder_curve(outcomes: pd.DataFrame, groups: pd.Series | None = None, *, 
             ["responders", "proportion", "ci_low", "ci_high"]].astype("float64")
         curve.loc[overall, ["responders", "proportion", "ci_low", "ci_high"]] = np.nan
     return curve
+
+
+@dataclass(frozen=True)
+class Outcomes:
+    """What stage 02 gives: every result it shows, writes or draws.
+
+    Attributes
+    ----------
+    patients : pandas.DataFrame
+        :func:`derive_outcomes` of the cohort: the included patients with their outcome.
+    summary, sensitivity : dict
+        The ``outcome`` and ``sensitivity`` sections of results.json.
+    sensitivity_table : pandas.DataFrame or None
+        :func:`sensitivity_table`: the main analysis and each sensitivity analysis, one row each (this and
+        the fields below: None when :func:`run` was asked for no tables).
+    breakdown : pandas.DataFrame or None
+        :func:`responder_counts`: how the denominator splits.
+    curve : pandas.DataFrame or None
+        :func:`responder_curve`, overall and by subgroup.
+    curve_at_thresholds : pandas.DataFrame or None
+        The curve's rows at :data:`SENSITIVITY_THRESHOLDS` and the study's threshold, ``responders``
+        named ``favorable``.
+    """
+
+    patients: pd.DataFrame
+    summary: dict
+    sensitivity: dict
+    sensitivity_table: pd.DataFrame | None
+    breakdown: pd.DataFrame | None
+    curve: pd.DataFrame | None
+    curve_at_thresholds: pd.DataFrame | None
+
+
+def run(cohort: pd.DataFrame, params: Params, *, tables: bool = True) -> Outcomes:
+    """Stage 02: the favorable outcome of the cohort (:func:`ketanb.cleaning.derive_cohort`), its sensitivity
+    analyses and the responder curve, with the parameters ``params``.
+
+    ``tables`` False: the results.json sections alone (the tables and the curve None), what
+    :func:`ketanb.analysis.analyse` needs: at a million patients the curve would take seconds.
+    """
+    patients = derive_outcomes(cohort, threshold=params.responder_threshold, missing_followup=params.missing_followup)
+    summary = outcome_summary(patients, threshold=params.responder_threshold, confidence=params.confidence,
+                              min_group_size=params.min_group_size)
+    section = sensitivity(cohort, params)
+    if not tables:
+        return Outcomes(patients, summary, section, None, None, None, None)
+    groups = assign_groups(patients, group_by=params.group_by, edges=params.group_edges,
+                           min_group_size=params.min_group_size)
+    curve = responder_curve(patients, groups, missing_followup=params.missing_followup,
+                            confidence=params.confidence, min_group_size=params.min_group_size)
+    at = curve[curve["threshold_pct"].isin([*SENSITIVITY_THRESHOLDS, params.responder_threshold])]
+    return Outcomes(patients, summary, section, sensitivity_table(summary, section, params),
+                    responder_counts(patients), curve, at.rename(columns={"responders": "favorable"}))

@@ -12,11 +12,13 @@ from dataclasses import asdict, dataclass, fields, replace
 
 import yaml
 
+from .disclosure import OTHER_TEXT
 from .errors import ParameterError
 from .input.contract import DATE_FORMATS, TABLES
 from .paths import resolve
 
-__all__ = ["Params", "Study", "DEFAULTS", "load_params", "MISSING_FOLLOWUP_MODES", "PUBLISHED_KEYS", "as_written"]
+__all__ = ["Params", "Study", "DEFAULTS", "load_params", "MISSING_FOLLOWUP_MODES", "PUBLISHED_KEYS", "as_written",
+           "band_labels"]
 
 MISSING_FOLLOWUP_MODES = ("nonresponder", "exclude", "favorable")
 
@@ -151,6 +153,23 @@ class Params:
 def as_written(number: float) -> int | float:
     """A number as results.json writes a parameter: 50.0 as 50, 37.5 as it is."""
     return int(number) if float(number).is_integer() else float(number)
+
+
+def band_labels(edges) -> list[str]:
+    """Names of the bands cut by ``edges``: ``[40, 60]`` gives ``<40``, ``40-<60``, ``>=60``."""
+    e = [f"{x:g}" for x in edges]
+    return [f"<{e[0]}"] + [f"{a}-<{b}" for a, b in zip(e, e[1:])] + [f">={e[-1]}"]
+
+
+def _check_reference(reference: str, group_by: str, edges: tuple) -> None:
+    """Refuse a ``reference_group`` that ``group_by`` cannot give: neither one of the column's codes (the
+    contract's) nor a band of ``group_edges``, nor ``other``. A free-text column's groups come from the data:
+    the subgroups stage checks those."""
+    codes = {s.name: s.codes for s in TABLES["patients"]}.get(group_by, ())
+    names = band_labels(edges) if edges else list(codes)
+    if names and reference.lower() not in {n.lower() for n in [*names, OTHER_TEXT]}:
+        raise ParameterError(f"parameter reference_group: {reference!r} is not one of the groups {group_by} can "
+                             f"give ({', '.join([*names, OTHER_TEXT])})")
 
 
 def _as_date(key, value):
@@ -295,8 +314,11 @@ def check_params(params: Params) -> Params:
     if edges and group_by in {s.name for s in TABLES["patients"]} - numeric:
         raise ParameterError(f"parameter group_edges: {group_by!r} is not a number column, so it cannot be cut "
                              "into bands; leave group_edges empty")
+    reference = None if reference is None else str(reference).strip()
+    if reference is not None:
+        _check_reference(reference, group_by, edges)
     return replace(p, group_by=group_by, group_edges=edges, min_group_size=int(size), date_format=date_format,
-                   reference_group=None if reference is None else str(reference).strip(),
+                   reference_group=reference,
                    study=_check_study(p.study, p.study_start, p.study_end))
 
 

@@ -1,14 +1,21 @@
-"""Stage 4, side effects: events per patient and per occurrence, in two populations."""
+"""Stage 4, side effects: events per patient and per occurrence, in two populations.
+
+:func:`run` is the stage: every result of it in one call, for notebook 04 and
+:func:`ketanb.analysis.analyse`.
+"""
 from __future__ import annotations
+
+from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
 
 from .disclosure import disclose, few_excluded, pool_rare_text
 from .input.contract import EVENTS, SEVERITIES
+from .params import Params
 from .stats import clopper_pearson, proportion
 
-__all__ = ["POPULATIONS", "population_mask", "side_effect_summary", "side_effect_table",
+__all__ = ["SideEffects", "run", "titles", "POPULATIONS", "population_mask", "side_effect_summary", "side_effect_table",
            "severity_table", "treatment_table"]
 
 #: The two populations of the contract: every treated patient, and the included ones.
@@ -229,3 +236,59 @@ def treatment_table(cohort: pd.DataFrame, adverse_events: pd.DataFrame,
     counts["_order"] = counts["event"].map(order)
     counts = counts.sort_values(["_order", "occurrences", "treatment"], ascending=[True, False, True])
     return counts.drop(columns="_order").reset_index(drop=True).astype({"occurrences": np.int64})
+
+
+def titles(summary: dict) -> dict:
+    """The titles of stage 04's tables, by name (``summary``: :func:`side_effect_summary`, which says whether
+    the treated patients' severities are withheld)."""
+    withheld = "" if summary["treated"]["severity"] is not None else \
+        ": not shown (too few excluded patients: they would be theirs by subtraction)"
+    return {"side_effects": "Patients with each side effect (% of the population) and occurrences",
+            "severity_treated": f"Occurrences by severity, all treated patients{withheld}",
+            "severity": "Occurrences by severity, included patients",
+            "treatment": "Treatment given for each side effect"}
+
+
+@dataclass(frozen=True)
+class SideEffects:
+    """What stage 04 gives: every result it shows, writes or draws.
+
+    Attributes
+    ----------
+    summary : dict
+        :func:`side_effect_summary`: the ``side_effects`` section of results.json.
+    table : pandas.DataFrame
+        :func:`side_effect_table` of the summary.
+    severity_treated, severity : pandas.DataFrame or None
+        :func:`severity_table` of all treated patients and of the included ones.
+    treatment : pandas.DataFrame or None
+        :func:`treatment_table` of the included patients (these three None when :func:`run` was asked for
+        no tables).
+    titles : dict
+        :func:`titles` of the tables.
+    """
+
+    summary: dict
+    table: pd.DataFrame
+    severity_treated: pd.DataFrame | None
+    severity: pd.DataFrame | None
+    treatment: pd.DataFrame | None
+    titles: dict
+
+
+def run(cohort: pd.DataFrame, infusions: pd.DataFrame, adverse_events: pd.DataFrame, params: Params, *,
+        tables: bool = True) -> SideEffects:
+    """Stage 04: the side effects of the cohort (:func:`ketanb.cleaning.derive_cohort`) in both populations.
+
+    ``tables`` False: the ``side_effects`` section alone (the severity and treatment tables None), what
+    :func:`ketanb.analysis.analyse` needs: at a million patients they would take seconds.
+    """
+    size = params.min_group_size
+    summary = side_effect_summary(cohort, infusions, adverse_events, confidence=params.confidence,
+                                  min_group_size=size)
+    if not tables:
+        return SideEffects(summary, side_effect_table(summary), None, None, None, titles(summary))
+    return SideEffects(summary, side_effect_table(summary),
+                       severity_table(cohort, adverse_events, "treated", min_group_size=size),
+                       severity_table(cohort, adverse_events, "included"),
+                       treatment_table(cohort, adverse_events, "included", min_group_size=size), titles(summary))

@@ -5,29 +5,27 @@ than ``min_group_size`` patients of the outcome denominator is not reported on
 its own; those patients form the group ``other``, or are counted as
 ``unclassified`` when ``other`` would itself be too small. Every table and
 figure uses the groups of :func:`assign_groups`, so no output points at one patient.
+:func:`run` is the stage: every result of it in one call, for notebook 03 and
+:func:`ketanb.analysis.analyse`.
 """
 from __future__ import annotations
+
+from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
 
-from .disclosure import disclose
+from .disclosure import OTHER_TEXT, disclose
 from .errors import ParameterError
 from .input.contract import PAIN_MECHANISMS
-from .params import as_written
+from .params import Params, as_written, band_labels
 from .stats import fisher_freeman_halton, kruskal_wallis, newcombe_difference, odds_ratio_exact, proportion
 
-__all__ = ["assign_groups", "carry_groups", "band_labels", "subgroup_table", "subgroup_summary", "reference_group",
-           "UNCLASSIFIED", "OTHER"]
+__all__ = ["Subgroups", "run", "titles", "assign_groups", "carry_groups", "band_labels", "subgroup_table",
+           "subgroup_summary", "reference_group", "UNCLASSIFIED", "OTHER"]
 
 UNCLASSIFIED = "unclassified"
-OTHER = "other"
-
-
-def band_labels(edges) -> list[str]:
-    """Names of the bands cut by ``edges``: ``[40, 60]`` gives ``<40``, ``40-<60``, ``>=60``."""
-    e = [f"{x:g}" for x in edges]
-    return [f"<{e[0]}"] + [f"{a}-<{b}" for a, b in zip(e, e[1:])] + [f">={e[-1]}"]
+OTHER = OTHER_TEXT              # the group of the values held by too few patients (params checks it too)
 
 
 def _labels(frame: pd.DataFrame, group_by: str, edges) -> tuple[pd.Series, list[str]]:
@@ -208,3 +206,60 @@ def subgroup_summary(outcomes: pd.DataFrame, groups: pd.Series, *, group_by: str
             "fisher_freeman_halton_method": ffh.method, "kruskal_wallis_h": kw.statistic,
             "kruskal_wallis_n": int(sum(len(s) for s in samples)),
             "kruskal_wallis_df": None if kw.statistic is None else sum(1 for s in samples if len(s)) - 1}
+
+
+def titles(min_group_size: int) -> dict:
+    """The titles of stage 03's tables, by the name of the file each is written to."""
+    described = f"median [Q1 to Q3] or n (%); fewer than {min_group_size} patients: a count alone"
+    return {"table1": f"Table 1: included patients; {described}",
+            "included_vs_excluded": f"Included and excluded patients; {described}",
+            "subgroups": "Favorable outcome by subgroup, and compared with the reference group (exploratory)"}
+
+
+@dataclass(frozen=True)
+class Subgroups:
+    """What stage 03 gives: every result it shows, writes or draws.
+
+    Attributes
+    ----------
+    groups : pandas.Series
+        :func:`assign_groups` of the patients analysed.
+    table1, included_vs_excluded : pandas.DataFrame or None
+        :func:`ketanb.baseline.table1` by subgroup, and :func:`ketanb.baseline.included_vs_excluded`
+        with the subgroups as a row (None when :func:`run` was asked for no tables).
+    table : pandas.DataFrame
+        :func:`subgroup_table`: favorable outcome by subgroup.
+    summary : dict
+        :func:`subgroup_summary`: the ``subgroups`` section of results.json.
+    titles : dict
+        :func:`titles` of the tables.
+    """
+
+    groups: pd.Series
+    table1: pd.DataFrame | None
+    included_vs_excluded: pd.DataFrame | None
+    table: pd.DataFrame
+    summary: dict
+    titles: dict
+
+
+def run(outcomes: pd.DataFrame, cohort: pd.DataFrame, params: Params, *, tables: bool = True) -> Subgroups:
+    """Stage 03: the patients' characteristics and their outcome by subgroup.
+
+    ``outcomes`` is stage 02's per-patient result (:func:`ketanb.outcomes.derive_outcomes`), ``cohort``
+    stage 01's (:func:`ketanb.cleaning.derive_cohort`). ``tables`` False: the ``subgroups`` section alone
+    (``table1`` and ``included_vs_excluded`` None), what :func:`ketanb.analysis.analyse` needs: at a million
+    patients the two tables would take half a minute.
+    """
+    from .baseline import included_vs_excluded, table1      # here: baseline imports this module
+
+    size = params.min_group_size
+    groups = assign_groups(outcomes, group_by=params.group_by, edges=params.group_edges, min_group_size=size)
+    summary = subgroup_summary(outcomes, groups, group_by=params.group_by, confidence=params.confidence,
+                               edges=params.group_edges, min_group_size=size, reference=params.reference_group)
+    table = subgroup_table(outcomes, groups, confidence=params.confidence, min_group_size=size)
+    if not tables:
+        return Subgroups(groups, None, None, table, summary, titles(size))
+    everyone = carry_groups(cohort, groups, group_by=params.group_by, edges=params.group_edges)
+    return Subgroups(groups, table1(outcomes, groups, min_group_size=size, p_values=params.table1_p_values),
+                     included_vs_excluded(cohort, min_group_size=size, groups=everyone), table, summary, titles(size))

@@ -184,3 +184,28 @@ def test_every_description_of_the_rule_comes_from_favorable_rule(monkeypatch, tm
     assert "A favorable outcome (RULE-30) in" in texts["result"]
     assert "<b>Favorable outcome</b> (RULE-30)." in texts["index"]
     assert texts["curve"] == "Favorable outcome (%):\nRULE-any"
+
+
+def test_the_stage_in_one_call(make_extract):
+    """outcomes.run: what notebook 02 shows, writes and draws, from the seven edge cases above (all
+    neuropathic). By hand at 50 %: half, decimal, side favorable (3/7); below 50: worse, below; lack stopped;
+    missing has no NRS. At 30 % below (43.75 %) joins them (4/7), at 70 % only side (75 %) is left (1/7)."""
+    from ketanb import cleaning, outcomes
+
+    cases = {"half": ("8", "4", ""), "decimal": ("7.4", "3.7", ""), "lack": ("8", "2", "lack_of_effect"),
+             "side": ("8", "2", "side_effects"), "missing": ("8", "", ""), "worse": ("6", "8", ""),
+             "below": ("8", "4.5", "")}
+    pts = [patient(k, baseline=b, followup=f, discontinuation=d) for k, (b, f, d) in cases.items()]
+    cohort = derive_cohort(make_extract(pts, [r for k in cases for r in protocol(k)]), load_params())
+    got = outcomes.run(cohort, load_params())
+    assert (got.summary["n"], got.summary["favorable"]) == (7, 3)
+    assert got.breakdown["patients"].tolist() == [3, 2, 1, 1]
+    at = got.curve_at_thresholds.set_index(["group", "threshold_pct"])["favorable"]
+    assert at.to_dict() == {(g, t): k for g in ("overall", "neuropathic") for t, k in ((30, 4), (50, 3), (70, 1))}
+    assert got.sensitivity_table["main_analysis"].tolist()[0] and got.sensitivity_table["n"].tolist()[0] == 7
+    assert got.patients.set_index("patient_id")["favorable"].to_dict() == {
+        "half": True, "decimal": True, "lack": False, "side": True, "missing": False, "worse": False,
+        "below": False}
+    quick = outcomes.run(cohort, load_params(), tables=False)              # what analysis.analyse asks for
+    assert (quick.summary, quick.sensitivity) == (got.summary, got.sensitivity) and quick.curve is None
+    assert cleaning.flow_counts(cohort)["included"] == 7

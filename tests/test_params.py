@@ -142,3 +142,17 @@ def test_the_study_in_one_sentence():
                                    "Belgica, May 2024): a retrospective cohort, AZ Sint-Blasius, Dendermonde, "
                                    "Belgium, 2015-2019.")
     assert study_line(load_params().study.to_dict(), title=False) == "A retrospective cohort, 2015-2019."
+
+
+def test_a_reference_group_no_group_can_have_is_refused_up_front(tmp_path):
+    """Checked once, by params (before any stage runs): a code of the contract, a band of group_edges or
+    `other`, in any case; a free-text column's groups come from the data, which the subgroups stage checks."""
+    assert refusal(tmp_path, "reference_group: visceral\n") == (
+        "parameter reference_group: 'visceral' is not one of the groups pain_mechanism can give "
+        "(neuropathic, nociceptive, nociplastic, other)")
+    assert refusal(tmp_path, "group_by: age\ngroup_edges: [40, 60]\nreference_group: 40-60\n") == (
+        "parameter reference_group: '40-60' is not one of the groups age can give (<40, 40-<60, >=60, other)")
+    assert load_params(None, reference_group=" Neuropathic ").reference_group == "Neuropathic"
+    assert load_params(None, reference_group="OTHER").reference_group == "OTHER"
+    assert load_params(None, group_by="age", group_edges=[40, 60], reference_group=">=60").reference_group == ">=60"
+    assert load_params(None, group_by="Diagnosis", reference_group="migraine").reference_group == "migraine"

@@ -28,16 +28,26 @@ STAGES = ("01-cleaning", "02-outcomes", "03-subgroups", "04-side-effects")
 
 def analyse_frames(frames, tmp_path):
     """The included patients' favorable outcome of an extract given as frames."""
-    from ketanb.cleaning import derive_cohort, load
-    from ketanb.outcomes import derive_outcomes
+    from ketanb import cleaning, outcomes
 
     params = load_params()
-    folder = write_european_csv(frames, tmp_path / "whole")
-    cohort = derive_cohort(load(folder, params), params)
-    out = derive_outcomes(cohort, threshold=50)
+    cohort = cleaning.run(write_european_csv(frames, tmp_path / "whole"), params).cohort
+    out = outcomes.run(cohort, params, tables=False).patients
     cohort["favorable"] = False
     cohort.loc[out.index, "favorable"] = out["favorable"]
     return cohort
+
+
+def test_each_stage_notebook_calls_its_entry_point_once_and_validates_no_other_stage():
+    """Issue 25: notebook 01 worked out the subgroups only to fail early on a bad reference_group, and each
+    notebook strung the stage's functions together again. Now params checks the parameters, and each notebook
+    calls its stage's entry point once (as ketanb.analysis.analyse does), then shows, writes and draws."""
+    calls = dict(zip(STAGES, ("cleaning.run(", "outcomes.run(", "subgroups.run(", "side_effects.run(")))
+    for stage, call in calls.items():
+        cells = json.loads((ROOT / "notebooks" / f"{stage}.ipynb").read_text(encoding="utf-8"))["cells"]
+        code = "\n".join("".join(cell["source"]) for cell in cells if cell["cell_type"] == "code")
+        assert code.count(call) == 1, stage
+        assert "reference_group(" not in code and "assign_groups(" not in code and "derive_" not in code, stage
 
 
 def planned(project, *args):

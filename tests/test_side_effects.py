@@ -148,3 +148,29 @@ def test_stops_for_side_effects_by_hand_and_withheld_with_the_treated_population
     assert hidden["included"]["stopped_for_side_effects"]["patients"] == 1
     assert severity_table(cohort, extract.adverse_events, "treated", min_group_size=2).loc["total", "total"] == 0
     assert severity_table(cohort, extract.adverse_events, "treated").loc["total", "total"] == 1
+
+
+def test_the_stage_in_one_call(make_extract):
+    """side_effects.run on the first test's extract (a, b included; c excluded; d no event), min_group_size 1:
+    every table the notebook shows, and their titles."""
+    from ketanb import side_effects
+
+    infusions = protocol("a") + protocol("b") + protocol("d")
+    infusions += [dict(r, formulation="esketamine") for r in protocol("c")]
+    events = [ae("a", "2016-03-01", "nausea"), ae("a", "2016-03-31", "nausea", "moderate"),
+              ae("a", "2016-03-31", "dizziness"), ae("b", "2016-04-30", "nausea"),
+              ae("c", "2016-03-01", "nausea", "severe", serious="yes")]
+    params = load_params(min_group_size=1, i_know_this_is_not_patient_data=True)
+    extract = make_extract([patient(p) for p in "abcd"], infusions, events)
+    cohort = derive_cohort(extract, params)
+    got = side_effects.run(cohort, extract.infusions, extract.adverse_events, params)
+    assert got.summary["included"]["patients_with_any"] == 2 and got.summary["treated"]["serious"] == 1
+    assert got.severity.loc["total"].tolist() == [3, 1, 0, 0, 4]          # mild moderate severe serious total
+    assert got.severity_treated.loc["nausea"].tolist() == [2, 1, 1, 1, 4]
+    assert got.treatment.values.tolist() == [["nausea", "none", 3], ["dizziness", "none", 1]]
+    assert got.table[got.table["population"] == "included"]["event"].tolist() == ["any event", "nausea", "dizziness"]
+    assert got.titles["severity_treated"] == "Occurrences by severity, all treated patients"
+    withheld = side_effects.run(cohort, extract.infusions, extract.adverse_events, load_params(min_group_size=2))
+    assert withheld.titles["severity_treated"] == ("Occurrences by severity, all treated patients: not shown (too "
+                                                   "few excluded patients: they would be theirs by subtraction)")
+    assert side_effects.run(cohort, extract.infusions, extract.adverse_events, params, tables=False).severity is None

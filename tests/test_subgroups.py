@@ -365,3 +365,26 @@ def test_table1_of_a_one_patient_column_prints_no_numpy_warning():
         warnings.simplefilter("error")
         table = describe(frame, groups, min_group_size=1)
     assert table.loc[table["variable"] == "n", "a"].item() == "3"
+
+
+def test_the_stage_in_one_call(make_extract):
+    """subgroups.run: the groups, both tables of patients, the outcome by group and the section, with the
+    titles the notebook shows. a: 8 of 10 favorable, b: 3 of 6, c (2) pooled into nothing (other of 2 < 5)."""
+    import ketanb.subgroups as stage
+
+    out = cohort_of(make_extract, {"a": 10, "b": 6, "c": 2}, favorable={"a": 8, "b": 3})
+    params = load_params(group_by="clinic", reference_group="b")
+    got = stage.run(out, out, params)
+    assert got.table[["group", "n", "favorable"]].values.tolist() == [["a", 10, 8], ["b", 6, 3]]
+    assert got.summary["reference"] == "b" and got.summary["unclassified"] == 2
+    assert got.summary["groups"]["a"]["vs_reference"]["risk_difference"] == pytest.approx(0.3)
+    # Table 1: overall 18 = a + b + 2 unclassified; b is described by its count only, since overall minus a
+    # minus b would describe the 2 unclassified patients (ketanb.disclosure.disclose)
+    assert got.table1.iloc[0, 3:].tolist() == ["18", "10", "6"] and got.table1.iloc[1, 3:].tolist() == [
+        "50.0 [50.0 to 50.0]", "50.0 [50.0 to 50.0]", ""]
+    assert got.included_vs_excluded.columns.tolist()[3:] == ["overall", "included"]
+    assert got.titles["table1"] == ("Table 1: included patients; median [Q1 to Q3] or n (%); fewer than 5 "
+                                    "patients: a count alone")
+    assert got.titles["included_vs_excluded"].startswith("Included and excluded patients; median [Q1 to Q3]")
+    quick = stage.run(out, out, params, tables=False)                      # what analysis.analyse asks for
+    assert quick.summary == got.summary and quick.table1 is None
