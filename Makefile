@@ -1,6 +1,7 @@
 # ketanb: ketamine infusion cohort, reproducible compendium.
 #   make all                                the whole analysis (creates .venv on first use)
 #   make test                               pytest on ketanb + nbval on the rendered notebooks
+#   make test-fast                          the tests that run no pipeline (under 30 s)
 #   make all DATA=path PARAMS=file.yaml     another extract / other parameters
 #   make all OUT=runs/t30 PARAMS=runs/t30.yaml   a variant run: outputs under runs/t30, committed ones untouched
 #
@@ -47,7 +48,7 @@ STAMPS := $(BUILD)/stamps
 NOTEBOOKS := $(sort $(wildcard notebooks/[0-9]*.ipynb))
 STAGES := $(patsubst notebooks/%,$(BUILD)/reports/%,$(NOTEBOOKS))
 
-.PHONY: all outputs env data test test-package test-notebooks clean help lock check-reproducible bench \
+.PHONY: all outputs env data test test-fast test-package test-notebooks clean help lock check-reproducible bench \
         screenshots lab pool demo-pool
 
 all: ## the whole analysis: results/, figures/, reports/ (one run at a time per folder)
@@ -141,10 +142,16 @@ check-reproducible: $(ENV) ## rebuild every output from nothing; fail unless it 
 	$(MAKE) --no-print-directory -q outputs || { echo "a second make all would run something" >&2; exit 1; }
 	@echo "reproducible: every output rebuilt byte for byte, and a second make all has nothing to do"
 
-test: test-package test-notebooks ## all tests
+# One pytest run on every core (pytest-xdist): what shares a pipeline run, and each notebook's cells,
+# stay on one worker (--dist loadgroup; the groups and the order are set in tests/conftest.py).
+test: all ## all tests: pytest on ketanb and the pipeline, and nbval on the rendered notebooks
+	$(PY) -m pytest -q -n auto --dist loadgroup tests --nbval --nbval-current-env reports/[0-9]*.ipynb
+
+test-fast: $(ENV) ## the tests that run no pipeline (under 30 s): after changing a rule
+	$(PY) -m pytest -q -n auto --dist loadgroup -m "not pipeline" tests
 
 test-package: $(ENV) ## pytest on the ketanb package and the pipeline (one worker per core: pytest-xdist)
-	$(PY) -m pytest -q -n auto --dist worksteal tests
+	$(PY) -m pytest -q -n auto --dist loadgroup tests
 
 test-notebooks: all ## nbval: re-executing each rendered notebook reproduces its outputs
 	$(PY) -m pytest -q -p no:cacheprovider --nbval --nbval-current-env reports/[0-9]*.ipynb

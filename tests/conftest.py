@@ -43,10 +43,38 @@ import os
 import shutil
 import subprocess
 from pathlib import Path
+from types import SimpleNamespace
 
 from ketanb.compendium.publish import OUTPUT_FOLDERS as OUTPUT_DIRS
 from ketanb.paths import ROOT
 
+#: Test files that run make, papermill or another program (a browser, a second Python): marked
+#: ``pipeline``, as is every test using the fixture venv_ready; `make test-fast` leaves them out.
+#: Listed slowest first: they start first, so both workers finish at about the same time.
+PIPELINE_FILES = ("test_python_versions.py", "test_pipeline_runs.py", "test_plain_outputs.py", "test_lab.py",
+                  "test_bench.py", "test_browser.py")
+
+
+@pytest.hookimpl(tryfirst=True)          # before pytest-xdist reads the xdist_group marks
+def pytest_collection_modifyitems(items):
+    """Mark the pipeline tests and start them first; keep what shares a run on one xdist worker.
+
+    With ``--dist loadgroup`` (make test) the tests using the session fixture fresh_build run on
+    one worker, which builds it once, and each rendered notebook's cells (nbval) run in order on one.
+    """
+    for item in items:
+        if item.path.name in PIPELINE_FILES or "venv_ready" in item.fixturenames or item.path.suffix == ".ipynb":
+            item.add_marker(pytest.mark.pipeline)
+        if "fresh_build" in item.fixturenames:
+            item.add_marker(pytest.mark.xdist_group("fresh-build"))
+        if item.path.suffix == ".ipynb":
+            item.add_marker(pytest.mark.xdist_group(item.path.name))
+
+    def start(item):
+        if item.path.name in PIPELINE_FILES:
+            return PIPELINE_FILES.index(item.path.name)
+        return len(PIPELINE_FILES) + (not item.get_closest_marker("pipeline"))
+    items.sort(key=start)                                           # stable: each file's own order kept
 
 
 def copy_project(target: Path) -> Path:
@@ -68,6 +96,12 @@ def copy_project(target: Path) -> Path:
     return target
 
 
+def copy_built(project: Path, target: Path) -> Path:
+    """Copy a project with its build folder (dates kept): ``make`` in the copy has nothing to do."""
+    shutil.copytree(project, target, symlinks=True)
+    return target
+
+
 def run_make(project, *args, timeout=600):
     """``make -s ARGS`` in ``project`` with this checkout's .venv; returns the CompletedProcess."""
     env = dict(os.environ, MAKEFLAGS="")
@@ -85,7 +119,24 @@ def output_digests(project):
     return digests
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture(scope="session")
 def venv_ready():
     if not (ROOT / ".venv" / ".installed").exists():
         pytest.skip("needs the project's .venv (make env)")
+
+
+@pytest.fixture(scope="session")
+def fresh_build(tmp_path_factory, venv_ready):
+    """A copy of the project whose outputs were deleted, then built by `make all` from nothing.
+
+    Run once and shared (the tests using it run on one xdist worker, see pytest_collection_modifyitems):
+    ``project`` (never change it: copy it with copy_built), ``committed`` (output_digests before the
+    outputs were deleted) and ``run`` (the CompletedProcess of `make all`).
+    """
+    project = copy_project(tmp_path_factory.mktemp("fresh-build") / "project")
+    committed = output_digests(project)
+    for folder in OUTPUT_DIRS:
+        for path in (project / folder).iterdir():
+            if path.is_file():
+                path.unlink()
+    return SimpleNamespace(project=project, committed=committed, run=run_make(project, "all"))
