@@ -142,16 +142,13 @@ check-reproducible: $(ENV) ## rebuild every output from nothing; fail unless it 
 	$(MAKE) --no-print-directory -q outputs || { echo "a second make all would run something" >&2; exit 1; }
 	@echo "reproducible: every output rebuilt byte for byte, and a second make all has nothing to do"
 
-# One pytest run on every core (pytest-xdist): what shares a pipeline run, and each notebook's cells,
-# stay on one worker (--dist loadgroup; the groups and the order are set in tests/conftest.py).
-test: all ## all tests: pytest on ketanb and the pipeline, and nbval on the rendered notebooks
-	$(PY) -m pytest -q -n auto --dist loadgroup tests --nbval --nbval-current-env reports/[0-9]*.ipynb
+test: test-package test-notebooks ## all tests
 
 test-fast: $(ENV) ## the tests that run no pipeline (under 30 s): after changing a rule
-	$(PY) -m pytest -q -n auto --dist loadgroup -m "not pipeline" tests
+	$(PY) -m pytest -q -n auto --dist worksteal -m "not pipeline" tests
 
 test-package: $(ENV) ## pytest on the ketanb package and the pipeline (one worker per core: pytest-xdist)
-	$(PY) -m pytest -q -n auto --dist loadgroup tests
+	$(PY) -m pytest -q -n auto --dist worksteal tests
 
 test-notebooks: all ## nbval: re-executing each rendered notebook reproduces its outputs
 	$(PY) -m pytest -q -p no:cacheprovider --nbval --nbval-current-env reports/[0-9]*.ipynb

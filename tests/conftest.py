@@ -38,7 +38,9 @@ def make_extract():
 
 
 # --- running the real pipeline (make) on a copy of the project -------------------------------
+import fcntl
 import hashlib
+import json
 import os
 import shutil
 import subprocess
@@ -55,25 +57,21 @@ PIPELINE_FILES = ("test_python_versions.py", "test_pipeline_runs.py", "test_plai
                   "test_bench.py", "test_browser.py")
 
 
-@pytest.hookimpl(tryfirst=True)          # before pytest-xdist reads the xdist_group marks
 def pytest_collection_modifyitems(items):
-    """Mark the pipeline tests and start them first; keep what shares a run on one xdist worker.
+    """Mark the pipeline tests and start them first (slowest first), the two using fresh_build side by side.
 
-    With ``--dist loadgroup`` (make test) the tests using the session fixture fresh_build run on
-    one worker, which builds it once, and each rendered notebook's cells (nbval) run in order on one.
+    Side by side they start on one xdist worker (work-stealing hands each worker a run of the list), so
+    the other worker rarely waits for the build. xdist_group marks would say this more plainly, but
+    pytest-xdist 3.8 cannot rename a test under pytest 9.2, so --dist loadgroup ignores them.
     """
     for item in items:
-        if item.path.name in PIPELINE_FILES or "venv_ready" in item.fixturenames or item.path.suffix == ".ipynb":
+        if item.path.name in PIPELINE_FILES or "venv_ready" in item.fixturenames:
             item.add_marker(pytest.mark.pipeline)
-        if "fresh_build" in item.fixturenames:
-            item.add_marker(pytest.mark.xdist_group("fresh-build"))
-        if item.path.suffix == ".ipynb":
-            item.add_marker(pytest.mark.xdist_group(item.path.name))
 
     def start(item):
-        if item.path.name in PIPELINE_FILES:
-            return PIPELINE_FILES.index(item.path.name)
-        return len(PIPELINE_FILES) + (not item.get_closest_marker("pipeline"))
+        rank = (PIPELINE_FILES.index(item.path.name) if item.path.name in PIPELINE_FILES
+                else len(PIPELINE_FILES) + (not item.get_closest_marker("pipeline")))
+        return rank, "fresh_build" not in item.fixturenames
     items.sort(key=start)                                           # stable: each file's own order kept
 
 
@@ -129,14 +127,28 @@ def venv_ready():
 def fresh_build(tmp_path_factory, venv_ready):
     """A copy of the project whose outputs were deleted, then built by `make all` from nothing.
 
-    Run once and shared (the tests using it run on one xdist worker, see pytest_collection_modifyitems):
-    ``project`` (never change it: copy it with copy_built), ``committed`` (output_digests before the
-    outputs were deleted) and ``run`` (the CompletedProcess of `make all`).
+    Built once per test session and shared: under pytest-xdist the first worker that needs it builds
+    it in the session's folder (pytest-N/, above each worker's popen-gwN/) while the others wait on a
+    lock, as the pytest-xdist docs advise. ``project`` (never change it: copy it with copy_built),
+    ``committed`` (output_digests before the outputs were deleted) and ``run`` (returncode and stderr
+    of `make all`).
     """
-    project = copy_project(tmp_path_factory.mktemp("fresh-build") / "project")
-    committed = output_digests(project)
-    for folder in OUTPUT_DIRS:
-        for path in (project / folder).iterdir():
-            if path.is_file():
-                path.unlink()
-    return SimpleNamespace(project=project, committed=committed, run=run_make(project, "all"))
+    shared = tmp_path_factory.getbasetemp()
+    if os.environ.get("PYTEST_XDIST_WORKER"):
+        shared = shared.parent
+    project, record = shared / "fresh-build" / "project", shared / "fresh-build" / "run.json"
+    with open(shared / "fresh-build.lock", "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)                                   # released when closed
+        if not record.exists():
+            copy_project(project)
+            committed = output_digests(project)
+            for folder in OUTPUT_DIRS:
+                for path in (project / folder).iterdir():
+                    if path.is_file():
+                        path.unlink()
+            run = run_make(project, "all")
+            record.write_text(json.dumps({"committed": committed, "returncode": run.returncode,
+                                          "stderr": run.stderr}))
+    saved = json.loads(record.read_text())
+    return SimpleNamespace(project=project, committed=saved["committed"],
+                           run=SimpleNamespace(returncode=saved["returncode"], stderr=saved["stderr"]))
