@@ -1,6 +1,7 @@
 # ketanb: ketamine infusion cohort, reproducible compendium.
 #   make all                                the whole analysis (creates .venv on first use)
 #   make test                               pytest on ketanb + nbval on the rendered notebooks
+#   make test-fast                          the tests that run no pipeline (after changing a rule)
 #   make all DATA=path PARAMS=file.yaml     another extract / other parameters
 #   make all OUT=runs/t30 PARAMS=runs/t30.yaml   a variant run: outputs under runs/t30, committed ones untouched
 #
@@ -47,7 +48,7 @@ STAMPS := $(BUILD)/stamps
 NOTEBOOKS := $(sort $(wildcard notebooks/[0-9]*.ipynb))
 STAGES := $(patsubst notebooks/%,$(BUILD)/reports/%,$(NOTEBOOKS))
 
-.PHONY: all outputs env data test test-package test-notebooks clean help lock check-reproducible bench \
+.PHONY: all outputs env data test test-fast test-package test-notebooks clean help lock check-reproducible bench \
         screenshots lab pool demo-pool
 
 all: ## the whole analysis: results/, figures/, reports/ (one run at a time per folder)
@@ -147,8 +148,12 @@ check-reproducible: $(ENV) ## rebuild every output from nothing; fail unless it 
 
 test: test-package test-notebooks ## all tests
 
+# -p no:nbval: nbval is for the notebooks only, and loading it costs each pytest process 1-2 s.
+test-fast: $(ENV) ## the tests that run no pipeline (pytest -m "not pipeline"): after changing a rule
+	$(PY) -m pytest -q -p no:nbval -n auto --dist worksteal -m "not pipeline" tests
+
 test-package: $(ENV) ## pytest on the ketanb package and the pipeline (one worker per core: pytest-xdist)
-	$(PY) -m pytest -q -n auto --dist worksteal tests
+	$(PY) -m pytest -q -p no:nbval -n auto --dist worksteal tests
 
 test-notebooks: all ## nbval: re-executing each rendered notebook reproduces its outputs
 	$(PY) -m pytest -q -p no:cacheprovider --nbval --nbval-current-env reports/[0-9]*.ipynb

@@ -38,15 +38,41 @@ def make_extract():
 
 
 # --- running the real pipeline (make) on a copy of the project -------------------------------
+import fcntl
 import hashlib
+import json
 import os
 import shutil
 import subprocess
 from pathlib import Path
+from types import SimpleNamespace
 
 from ketanb.compendium.publish import OUTPUT_FOLDERS as OUTPUT_DIRS
 from ketanb.paths import ROOT
 
+#: Test files that run make, papermill or another program (a browser, a second Python): marked
+#: ``pipeline``, as is every test using the fixture venv_ready; `make test-fast` leaves them out.
+#: Listed slowest first: they start first, so both workers finish at about the same time.
+PIPELINE_FILES = ("test_python_versions.py", "test_pipeline_runs.py", "test_plain_outputs.py", "test_lab.py",
+                  "test_bench.py", "test_browser.py")
+
+
+def pytest_collection_modifyitems(items):
+    """Mark the pipeline tests and start them first (slowest first), the two using fresh_build side by side.
+
+    Side by side they start on one xdist worker (work-stealing hands each worker a run of the list), so
+    the other worker rarely waits for the build. xdist_group marks would say this more plainly, but
+    pytest-xdist 3.8 cannot rename a test under pytest 9.2, so --dist loadgroup ignores them.
+    """
+    for item in items:
+        if item.path.name in PIPELINE_FILES or "venv_ready" in item.fixturenames:
+            item.add_marker(pytest.mark.pipeline)
+
+    def start(item):
+        rank = (PIPELINE_FILES.index(item.path.name) if item.path.name in PIPELINE_FILES
+                else len(PIPELINE_FILES) + (not item.get_closest_marker("pipeline")))
+        return rank, "fresh_build" not in item.fixturenames
+    items.sort(key=start)                                           # stable: each file's own order kept
 
 
 def copy_project(target: Path) -> Path:
@@ -68,6 +94,12 @@ def copy_project(target: Path) -> Path:
     return target
 
 
+def copy_built(project: Path, target: Path) -> Path:
+    """Copy a project with its build folder (dates kept): ``make`` in the copy has nothing to do."""
+    shutil.copytree(project, target, symlinks=True)
+    return target
+
+
 def run_make(project, *args, timeout=600):
     """``make -s ARGS`` in ``project`` with this checkout's .venv; returns the CompletedProcess."""
     env = dict(os.environ, MAKEFLAGS="")
@@ -85,7 +117,38 @@ def output_digests(project):
     return digests
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture(scope="session")
 def venv_ready():
     if not (ROOT / ".venv" / ".installed").exists():
         pytest.skip("needs the project's .venv (make env)")
+
+
+@pytest.fixture(scope="session")
+def fresh_build(tmp_path_factory, venv_ready):
+    """A copy of the project whose outputs were deleted, then built by `make all` from nothing.
+
+    Built once per test session and shared: under pytest-xdist the first worker that needs it builds
+    it in the session's folder (pytest-N/, above each worker's popen-gwN/) while the others wait on a
+    lock, as the pytest-xdist docs advise. ``project`` (never change it: copy it with copy_built),
+    ``committed`` (output_digests before the outputs were deleted) and ``run`` (returncode and stderr
+    of `make all`).
+    """
+    shared = tmp_path_factory.getbasetemp()
+    if os.environ.get("PYTEST_XDIST_WORKER"):
+        shared = shared.parent
+    project, record = shared / "fresh-build" / "project", shared / "fresh-build" / "run.json"
+    with open(shared / "fresh-build.lock", "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)                                   # released when closed
+        if not record.exists():
+            copy_project(project)
+            committed = output_digests(project)
+            for folder in OUTPUT_DIRS:
+                for path in (project / folder).iterdir():
+                    if path.is_file():
+                        path.unlink()
+            run = run_make(project, "all")
+            record.write_text(json.dumps({"committed": committed, "returncode": run.returncode,
+                                          "stderr": run.stderr}))
+    saved = json.loads(record.read_text())
+    return SimpleNamespace(project=project, committed=saved["committed"],
+                           run=SimpleNamespace(returncode=saved["returncode"], stderr=saved["stderr"]))

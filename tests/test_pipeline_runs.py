@@ -19,7 +19,7 @@ from ketanb.compendium.files import read_json, to_jsonable
 from ketanb.paths import ROOT
 from ketanb.synthetic import generate_extract, write_extract
 
-from .conftest import copy_project, output_digests, run_make
+from .conftest import copy_built, copy_project, output_digests, run_make
 from .writers import write_european_csv, write_workbook
 
 pytestmark = pytest.mark.usefixtures("venv_ready")
@@ -156,19 +156,14 @@ def test_other_extract_and_parameters_show_no_patient(tmp_path, name):
     assert leaks == []
 
 
-def test_rebuilds_follow_content_not_dates(tmp_path):
+def test_rebuilds_follow_content_not_dates(fresh_build, tmp_path):
     """Every committed output comes back byte for byte; then only a changed content re-runs a stage."""
-    project = copy_project(tmp_path / "project")
-    committed = output_digests(project)
-    extract = write_extract(generate_extract(74), tmp_path / "extract", n_patients=74, seed=20240501)
-    for folder in ("results", "figures", "reports"):
-        for path in (project / folder).iterdir():
-            if path.is_file():
-                path.unlink()
-    run = run_make(project, "all")
+    run = fresh_build.run                                                 # make all from nothing
     assert run.returncode == 0, run.stderr[-3000:]
-    assert output_digests(project) == committed
+    assert output_digests(fresh_build.project) == fresh_build.committed
+    project = copy_built(fresh_build.project, tmp_path / "project")
     assert run_make(project, "-q", "outputs").returncode == 0            # nothing left to do
+    extract = write_extract(generate_extract(74), tmp_path / "extract", n_patients=74, seed=20240501)
 
     future = time.time() + 3600                                           # new dates, same content
     for path in [project / "params.yaml", project / "ketanb" / "baseline.py",
@@ -446,11 +441,11 @@ def test_a_run_refused_by_the_lock_writes_nothing(tmp_path):
     assert run_make(project, "-q", "outputs", "OUT=runs/r", f"DATA={other}").returncode == 0
 
 
-def test_published_outputs_are_checked_against_the_build(tmp_path):
+def test_published_outputs_are_checked_against_the_build(fresh_build, tmp_path):
     """A deleted figure, report or folder is published again; a build file changed after its stage
     wrote it is not published: the stages run again."""
-    project = copy_project(tmp_path / "project")
-    committed = output_digests(project)
+    project = copy_built(fresh_build.project, tmp_path / "project")
+    committed = fresh_build.committed
     assert run_make(project, "all").returncode == 0
     assert output_digests(project) == committed
     stage_report = project / ".build" / "reports" / "01-cleaning.ipynb"
