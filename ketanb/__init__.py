@@ -1,11 +1,17 @@
 """ketanb: analysis package of a retrospective cohort study of ketamine infusions in chronic pain.
 
 Read in this order: the stages (:mod:`cleaning`, :mod:`outcomes`,
-:mod:`subgroups` with :mod:`baseline`, :mod:`side_effects`) and the
-statistics they use (:mod:`stats`); the whole analysis in one call
-(:mod:`analysis`); pooling several clinics (:mod:`pooling`); :mod:`params`.
-Input (the data contract, reading, validation) is in :mod:`ketanb.input`;
-figures in :mod:`plots`, report formatting in :mod:`tables`; the
+:mod:`subgroups` with :mod:`baseline`, :mod:`side_effects`), each with one
+entry point ``run`` that returns what its notebook shows, writes and draws,
+and the statistics they use (:mod:`stats`; :mod:`r_uniroot`, R's root finder,
+for R's exact odds-ratio interval); the whole analysis in one call
+(:mod:`analysis`); :mod:`params`, which checks every parameter before a stage
+starts; :mod:`disclosure`, the small-group rule. Pooling several clinics:
+:mod:`sites` reads and checks each clinic's results.json, :mod:`pooling` and
+:mod:`meta` pool them, :mod:`pooled_report` writes the pooled report's tables
+and text. Input (the data contract, reading, validation) is in
+:mod:`ketanb.input`; figures in :mod:`plots`, numbers and report text in
+:mod:`tables`, the synthetic-data notices in :mod:`notices`; the
 compendium's plumbing (running a stage, content stamps, assembling
 results.json, the index, provenance, publishing) in :mod:`ketanb.compendium`.
 :mod:`synthetic` makes the shipped synthetic extract, :mod:`bench` measures speed.
