@@ -25,10 +25,9 @@ from pathlib import Path
 
 import pandas as pd
 
-__all__ = ["Disclosure", "disclose", "few_excluded", "pool_rare_text", "plain_warnings", "OTHER_TEXT"]
+from .input.contract import OTHER_TEXT    # what a free-text value held by too few patients is printed as
 
-#: What a free-text value held by fewer than ``min_group_size`` patients is printed as.
-OTHER_TEXT = "other"
+__all__ = ["Disclosure", "disclose", "few_excluded", "pool_rare_text", "plain_warnings", "OTHER_TEXT"]
 
 
 @dataclasses.dataclass(frozen=True)

@@ -12,9 +12,8 @@ from dataclasses import asdict, dataclass, fields, replace
 
 import yaml
 
-from .disclosure import OTHER_TEXT
 from .errors import ParameterError
-from .input.contract import DATE_FORMATS, TABLES
+from .input.contract import DATE_FORMATS, OTHER_TEXT, TABLES
 from .paths import resolve
 
 __all__ = ["Params", "Study", "DEFAULTS", "load_params", "MISSING_FOLLOWUP_MODES", "PUBLISHED_KEYS", "as_written",
