@@ -548,3 +548,22 @@ def test_inputs_inside_the_outputs_of_out_are_refused(tmp_path, data, params):
     after = sorted(str(p.relative_to(project)) for p in (project / "runs").rglob("*"))
     assert set(before) <= set(after)                                      # the input is still there
     assert set(after) - set(before) <= {"runs/d/.build", "runs/d/.build/.lock", "runs/d/.build/.pid"}
+
+
+def test_a_stage_kernel_keeps_tornado_quiet_and_counts_no_extra_cell(tmp_path):
+    """A parameter error in the first cell once reached the clinic with tornado's traceback of the
+    kernel's shutdown ("ZMQError: Socket operation on non-socket", a race seen in CI): the kernel's
+    tornado logger is set to CRITICAL before the notebook runs, without a cell of its own."""
+    import nbformat
+
+    from ketanb.compendium.stage import run_stage
+
+    notebook = tmp_path / "quiet.ipynb"
+    check = ("import logging\nassert logging.getLogger('tornado').level == logging.CRITICAL, "
+             "logging.getLogger('tornado').level")
+    kernel = {"kernelspec": {"name": "python3", "display_name": "Python 3", "language": "python"}}
+    nbformat.write(nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell(check)], metadata=kernel), notebook)
+    build = tmp_path / "build"
+    assert run_stage(str(notebook), str(build), {}) == 0
+    ran = nbformat.read(build / "reports" / "quiet.ipynb", as_version=4)
+    assert [cell.execution_count for cell in ran.cells if cell.cell_type == "code"][-1] == 2   # injected, then ours

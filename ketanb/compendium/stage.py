@@ -31,6 +31,9 @@ from .stamps import DATA_VARIABLE, PARAMS_VARIABLE, argument, given_inputs, run_
 
 __all__ = ["start", "run_stage", "normalise"]
 
+#: Run by the kernel before the notebook (no cell, no execution count): tornado logs only what is critical.
+QUIET_TORNADO = "--IPKernelApp.exec_lines=import logging; logging.getLogger('tornado').setLevel(logging.CRITICAL)"
+
 #: nbconvert templates of the project (``reviewer``: offline, code folded).
 TEMPLATES = Path(__file__).resolve().parent / "templates"
 
@@ -122,7 +125,10 @@ def run_stage(notebook: str, out: str, parameters: dict) -> int:
                                 # "KeyboardInterrupt caught in kernel" that jupyter_client's shutdown
                                 # provokes by interrupting the kernel before it asks it to stop. An
                                 # error in a cell still stops the stage (PapermillExecutionError).
-                                extra_arguments=["--IPKernelApp.log_level=CRITICAL"])
+                                # So does tornado's: when a cell fails at once, the shutdown can
+                                # race the kernel's last status message ("ZMQError: Socket
+                                # operation on non-socket"), a traceback a clinic need not read.
+                                extra_arguments=["--IPKernelApp.log_level=CRITICAL", QUIET_TORNADO])
     except pm.PapermillExecutionError as exc:
         tmp.unlink(missing_ok=True)
         _write_list(written, before | _listed(written))                 # forget nothing it may have left
