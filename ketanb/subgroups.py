@@ -15,16 +15,16 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
+from .baseline import included_vs_excluded, table1
 from .disclosure import OTHER_TEXT, disclose
 from .errors import ParameterError
-from .input.contract import PAIN_MECHANISMS
+from .input.contract import PAIN_MECHANISMS, UNCLASSIFIED
 from .params import Params, as_written, band_labels
 from .stats import fisher_freeman_halton, kruskal_wallis, newcombe_difference, odds_ratio_exact, proportion
 
 __all__ = ["Subgroups", "run", "titles", "assign_groups", "carry_groups", "band_labels", "subgroup_table",
            "subgroup_summary", "reference_group", "UNCLASSIFIED", "OTHER"]
 
-UNCLASSIFIED = "unclassified"
 OTHER = OTHER_TEXT              # the group of the values held by too few patients (params checks it too)
 
 
@@ -251,8 +251,6 @@ def run(outcomes: pd.DataFrame, cohort: pd.DataFrame, params: Params, *, tables:
     (``table1`` and ``included_vs_excluded`` None), what :func:`ketanb.analysis.analyse` needs: at a million
     patients the two tables would take half a minute.
     """
-    from .baseline import included_vs_excluded, table1      # here: baseline imports this module
-
     size = params.min_group_size
     groups = assign_groups(outcomes, group_by=params.group_by, edges=params.group_edges, min_group_size=size)
     summary = subgroup_summary(outcomes, groups, group_by=params.group_by, confidence=params.confidence,

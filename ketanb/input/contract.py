@@ -12,7 +12,7 @@ __all__ = [
     "ColumnSpec", "TABLES", "TABLE_FILES", "PAIN_MECHANISMS", "DISCONTINUATION",
     "EVENTS", "SEVERITIES", "FORMULATIONS", "EXCLUSION_REASONS", "REASON_LABELS", "IDENTIFYING_COLUMNS",
     "IDENTIFYING_TEXT", "TOLERANCE", "identifier_kind", "folded_column_name", "MAX_COLUMNS", "MAX_NAME_CHARS",
-    "MAX_CELL_CHARS", "DATE_FORMATS", "DATE_FORMAT_HINT", "OTHER_TEXT",
+    "MAX_CELL_CHARS", "DATE_FORMATS", "DATE_FORMAT_HINT", "OTHER_TEXT", "UNCLASSIFIED",
 ]
 
 #: Absolute tolerance of every comparison with a dose (mg) or a responder threshold
@@ -34,6 +34,8 @@ YES_NO = ("yes", "no")
 #: The group of a free-text value held by fewer than ``min_group_size`` patients (section 5): its
 #: values are reported together under this name (:func:`ketanb.disclosure.pool_rare_text`).
 OTHER_TEXT = "other"
+#: The group of the patients whose group_by value is empty (or written "unclassified").
+UNCLASSIFIED = "unclassified"
 
 EXCLUSION_REASONS = ("outside_study_period", "not_racemic", "no_test_dose",
                      "off_protocol_dose", "test_dose_only", "no_baseline_nrs")
