@@ -342,10 +342,11 @@ class Outcomes:
     summary, sensitivity : dict
         The ``outcome`` and ``sensitivity`` sections of results.json.
     sensitivity_table : pandas.DataFrame or None
-        :func:`sensitivity_table`: the main analysis and each sensitivity analysis, one row each (this and
-        the fields below: None when :func:`run` was asked for no tables).
-    breakdown : pandas.DataFrame or None
-        :func:`responder_counts`: how the denominator splits.
+        :func:`sensitivity_table`: the main analysis and each sensitivity analysis, one row each (this, the
+        curve and its rows: None when :func:`run` was asked for no tables).
+    breakdown : pandas.DataFrame
+        :func:`responder_counts`: how the denominator splits (also without tables: the flow diagram of
+        stage 01 draws it).
     curve : pandas.DataFrame or None
         :func:`responder_curve`, overall and by subgroup.
     curve_at_thresholds : pandas.DataFrame or None
@@ -366,19 +367,21 @@ def run(cohort: pd.DataFrame, params: Params, *, tables: bool = True) -> Outcome
     """Stage 02: the favorable outcome of the cohort (:func:`ketanb.cleaning.derive_cohort`), its sensitivity
     analyses and the responder curve, with the parameters ``params``.
 
-    ``tables`` False: the results.json sections alone (the tables and the curve None), what
-    :func:`ketanb.analysis.analyse` needs: at a million patients the curve would take seconds.
+    ``tables`` False: the results.json sections and the breakdown alone (the other tables and the curve
+    None), what :func:`ketanb.analysis.analyse` and stage 01's flow diagram need: at a million patients the
+    curve would take seconds.
     """
     patients = derive_outcomes(cohort, threshold=params.responder_threshold, missing_followup=params.missing_followup)
     summary = outcome_summary(patients, threshold=params.responder_threshold, confidence=params.confidence,
                               min_group_size=params.min_group_size)
     section = sensitivity(cohort, params)
+    breakdown = responder_counts(patients)
     if not tables:
-        return Outcomes(patients, summary, section, None, None, None, None)
+        return Outcomes(patients, summary, section, None, breakdown, None, None)
     groups = assign_groups(patients, group_by=params.group_by, edges=params.group_edges,
                            min_group_size=params.min_group_size)
     curve = responder_curve(patients, groups, missing_followup=params.missing_followup,
                             confidence=params.confidence, min_group_size=params.min_group_size)
     at = curve[curve["threshold_pct"].isin([*SENSITIVITY_THRESHOLDS, params.responder_threshold])]
-    return Outcomes(patients, summary, section, sensitivity_table(summary, section, params),
-                    responder_counts(patients), curve, at.rename(columns={"responders": "favorable"}))
+    return Outcomes(patients, summary, section, sensitivity_table(summary, section, params), breakdown, curve,
+                    at.rename(columns={"responders": "favorable"}))
