@@ -450,7 +450,7 @@ def limitations(r: dict, confidence: float) -> list[str]:
     Returns
     -------
     list of str
-        Plain text (no Markdown), used by the index and report 04.
+        Plain text (no Markdown), used by the index and report 03.
     """
     flow, everyone, sub = r["cohort"], r["sensitivity"]["all_treated"], r["subgroups"]
     excluded = flow["treated"] - flow["included"]

@@ -59,3 +59,10 @@ def test_make_lab_serves_and_stops_with_make(tmp_path, venv_ready):
         subprocess.run(["pkill", "-f", f"--port={port}"], check=False)
     output = lab.stdout.read()
     assert "Running as root is not recommended" not in output
+    # What the lab installed leaves the pipeline as fast as before: jsonschema loads the optional IRI checker
+    # rfc3987-syntax whenever it is installed, and building its grammar cost every `import nbformat` (each
+    # stage, each test) 1.6 s. requirements-lab.lock leaves it out.
+    loaded = subprocess.run([str(ROOT / ".venv" / "bin" / "python"), "-c",
+                             "import sys, nbformat; print(sorted({'rfc3987_syntax', 'lark'} & set(sys.modules)))"],
+                            capture_output=True, text=True, check=True).stdout.strip()
+    assert loaded == "[]", f"{loaded} loaded with nbformat: pip uninstall rfc3987-syntax lark (not in the lab's lock)"

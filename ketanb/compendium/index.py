@@ -4,7 +4,7 @@ It is headed with the study the run belongs to (results.json, key ``study``: the
 the parameters) and, when the study gives published values, opens with them beside this run's; then the
 main results
 (every number read from results.json, none typed in, written by :mod:`ketanb.tables`,
-the limitations from :func:`ketanb.tables.limitations` as in report 04), links to every stage
+the limitations from :func:`ketanb.tables.limitations` as in report 03), links to every stage
 report, figure (with the caption and alt text that ketanb.plots.save listed
 for it) and table. It needs no script and no network: open the file.
 """

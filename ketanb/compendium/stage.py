@@ -76,7 +76,10 @@ def _listed(path: Path) -> set[str]:
 
 
 def _write_list(path: Path, names: set[str]) -> None:
-    path.write_text("".join(f"{name}\n" for name in sorted(names)), encoding="utf-8")
+    """Replace a list whole: a stage running beside this one (make -j2) never reads half of it."""
+    tmp = path.with_suffix(".tmp")
+    tmp.write_text("".join(f"{name}\n" for name in sorted(names)), encoding="utf-8")
+    tmp.replace(path)
 
 
 def run_stage(notebook: str, out: str, parameters: dict) -> int:
