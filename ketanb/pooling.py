@@ -212,7 +212,7 @@ def main(argv=None) -> int:
     import argparse
     import sys
 
-    from .compendium.files import write_text
+    from .compendium.writing import write_text
 
     parser = argparse.ArgumentParser(description=main.__doc__.splitlines()[0])
     parser.add_argument("listing", help="the file to write, relative to the project root")

@@ -20,7 +20,8 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from .compendium.files import write_csv, write_text
+from .compendium.files import write_csv
+from .compendium.writing import write_text
 from .input.contract import PAIN_MECHANISMS
 from .input.read import SYNTHETIC_MARKER
 from .notices import extract_notice

@@ -218,7 +218,7 @@ def test_a_write_is_listed_only_inside_writes_listed_in(tmp_path, monkeypatch):
     """Issue 25: the list of what a stage writes has one mechanism, owned by the writer module."""
     import os
 
-    from ketanb.compendium.files import WRITTEN_LIST, write_text, writes_listed_in
+    from ketanb.compendium.writing import WRITTEN_LIST, write_text, writes_listed_in
 
     monkeypatch.chdir(tmp_path)
     listing = tmp_path / "written.txt"
@@ -229,3 +229,16 @@ def test_a_write_is_listed_only_inside_writes_listed_in(tmp_path, monkeypatch):
     write_text("results/after.txt", "x")
     assert listing.read_text() == "results/a.txt\nresults/a.txt\n"
     assert WRITTEN_LIST not in os.environ
+
+
+def test_the_steps_that_hash_list_and_copy_load_no_pandas():
+    """Issue 25: make all from nothing at most 12 s. The content stamps, the stage runner and publishing
+    only hash, list and copy files (ketanb.compendium.writing); pandas, numpy and nbformat cost each of
+    these processes 0.5 s or more, five to seven times a run (nbformat is imported when a stage runs)."""
+    import subprocess
+    import sys
+
+    code = ("import sys, ketanb.compendium.stamps, ketanb.compendium.publish, ketanb.compendium.stage; "
+            "print(sorted(m for m in ('pandas', 'numpy', 'scipy', 'nbformat', 'papermill') if m in sys.modules))")
+    loaded = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True, cwd=ROOT)
+    assert loaded.stdout.strip() == "[]"

@@ -15,7 +15,8 @@ import sys
 
 from .. import RESULTS_FORMAT
 from ..paths import resolve
-from .files import read_json, write_json, write_text
+from .files import read_json, write_json
+from .writing import write_text
 from .index import build_index
 from .publish import write_manifest
 

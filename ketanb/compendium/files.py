@@ -7,18 +7,12 @@ significant digits, Unix newlines) and goes through a temporary file and a
 rename, so a reader never sees half a file; a file whose bytes do not change
 is left alone.
 
-Which files a stage wrote: the stage runner (:func:`ketanb.compendium.stage.run_stage`)
-runs the stage's kernel inside :func:`writes_listed_in`, which names a list file in the
-environment variable :data:`WRITTEN_LIST`; the kernel inherits it, and every
-:func:`write_bytes` (so every writer of this module) adds its path to that list. This is
-the one mechanism: nothing else sets or reads the variable, and outside a stage run
-nothing is listed. The runner deletes what a stage wrote last time and no longer writes.
+Every writer here goes through :func:`ketanb.compendium.writing.write_text`, which lists what a
+stage wrote.
 """
 from __future__ import annotations
 
-import contextlib
 import datetime as dt
-import hashlib
 import io
 import json
 import math
@@ -29,61 +23,16 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-__all__ = ["WRITTEN_LIST", "writes_listed_in", "digest", "write_bytes", "write_text", "write_json", "write_csv", "FORMULA_STARTS", "read_json", "to_jsonable",
-           "save_processed", "load_processed", "PROCESSED", "SAVED_FIGURES"]
+from .writing import write_text
+
+__all__ = ["write_json", "write_csv", "FORMULA_STARTS", "read_json", "to_jsonable", "save_processed", "load_processed",
+           "PROCESSED", "SAVED_FIGURES"]
 
 #: Folder of the build folder where stages hand patient-level tables on (never published).
 PROCESSED = "processed"
 #: Folder of the build folder where :func:`ketanb.plots.save` lists each figure it saved (path, caption,
 #: alt text, place in the paper's order), for the index (never published).
 SAVED_FIGURES = "saved-figures"
-#: The environment variable naming the list of files a stage writes (:func:`writes_listed_in`).
-WRITTEN_LIST = "KETANB_WRITTEN_LIST"
-
-
-@contextlib.contextmanager
-def writes_listed_in(listing: str | os.PathLike):
-    """Within: every file :func:`write_bytes` writes, here or in a process started here (a stage's
-    kernel), is added to the text file ``listing``, one path a line (relative paths as given)."""
-    os.environ[WRITTEN_LIST] = os.fspath(listing)
-    try:
-        yield
-    finally:
-        del os.environ[WRITTEN_LIST]
-
-
-def digest(path: Path) -> str:
-    """sha256 of a file's bytes, ``missing`` if it does not exist."""
-    if not path.is_file():
-        return "missing"
-    h = hashlib.sha256()
-    with open(path, "rb") as handle:
-        for block in iter(lambda: handle.read(1 << 20), b""):
-            h.update(block)
-    return h.hexdigest()
-
-
-def write_bytes(path: str | os.PathLike, data: bytes) -> Path:
-    """Write ``data`` to ``path`` unless the file already holds exactly these bytes.
-
-    In a stage run, the path is first added to the stage's list of written files (:func:`writes_listed_in`).
-    """
-    target = Path(path)
-    if listing := os.environ.get(WRITTEN_LIST):
-        with open(listing, "a", encoding="utf-8") as written:
-            written.write(f"{target.as_posix()}\n")
-    if target.is_file() and target.read_bytes() == data:
-        return target
-    target.parent.mkdir(parents=True, exist_ok=True)
-    tmp = target.with_name(f".{target.name}.tmp")
-    tmp.write_bytes(data)
-    os.replace(tmp, target)
-    return target
-
-
-def write_text(path: str | os.PathLike, text: str) -> Path:
-    """Write UTF-8 text (see :func:`write_bytes`)."""
-    return write_bytes(path, text.encode("utf-8"))
 
 
 def to_jsonable(obj):
