@@ -16,9 +16,8 @@ import warnings
 import pandas as pd
 
 from .disclosure import disclose, pool_rare_text
-from .input.contract import UNCLASSIFIED
+from .input.contract import TREATED_MEANS, UNCLASSIFIED
 from .stats import fisher_freeman_halton, kruskal_wallis
-from .tables import TREATED_MEANS
 
 __all__ = ["TABLE1_VARIABLES", "table1", "included_vs_excluded"]
 

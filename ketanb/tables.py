@@ -17,12 +17,12 @@ import re
 import pandas as pd
 
 from .disclosure import disclose, few_excluded
-from .input.contract import REASON_LABELS
+from .input.contract import REASON_LABELS, TREATED_MEANS
 from .notices import run_banner
 
 __all__ = ["SIGNIFICANCE_LEVEL", "pct", "percent", "parameter_percent", "num", "nrs", "statistic", "tau2", "ratio", "words", "patients", "pval", "p_is", "points", "confidence_text", "ci_label", "count_text",
            "interval", "with_interval", "estimate", "format_proportion", "study_line", "data_notice", "readable", "flow_table",
-           "show", "TREATED_MEANS", "treated_note", "cohort_text", "framing", "framing_text", "outcome_text",
+           "show", "treated_note", "cohort_text", "framing", "framing_text", "outcome_text",
            "nrs_change_table", "subgroup_effects", "kruskal_wallis_text", "subgroup_text", "HARMS_DEFINITIONS",
            "harms_definitions", "harms_sentences", "harms_text", "limitations", "limitations_text"]
 
@@ -274,10 +274,6 @@ def _markdown(text: str):
 
 
 #: What "treated" means wherever the number appears (the contract's denominator, section 3).
-TREATED_MEANS = ("treated means every patient of the extract, whatever the dates of their infusions: "
-                 "the contract's denominator, included + excluded")
-
-
 def treated_note(flow: dict) -> str:
     """What "treated" means, with the patients treated outside the study period counted among them."""
     outside = flow["excluded"].get("outside_study_period", 0)

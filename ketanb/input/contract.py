@@ -12,7 +12,7 @@ __all__ = [
     "ColumnSpec", "TABLES", "TABLE_FILES", "PAIN_MECHANISMS", "DISCONTINUATION",
     "EVENTS", "SEVERITIES", "FORMULATIONS", "EXCLUSION_REASONS", "REASON_LABELS", "IDENTIFYING_COLUMNS",
     "IDENTIFYING_TEXT", "TOLERANCE", "identifier_kind", "folded_column_name", "MAX_COLUMNS", "MAX_NAME_CHARS",
-    "MAX_CELL_CHARS", "DATE_FORMATS", "DATE_FORMAT_HINT", "OTHER_TEXT", "UNCLASSIFIED",
+    "MAX_CELL_CHARS", "DATE_FORMATS", "DATE_FORMAT_HINT", "OTHER_TEXT", "UNCLASSIFIED", "TREATED_MEANS",
 ]
 
 #: Absolute tolerance of every comparison with a dose (mg) or a responder threshold
@@ -30,13 +30,16 @@ SEVERITIES = ("mild", "moderate", "severe")
 SEXES = ("F", "M")
 YES_NO = ("yes", "no")
 
-#: Exclusion reasons in the order of precedence of the contract, section 3.
 #: The group of a free-text value held by fewer than ``min_group_size`` patients (section 5): its
 #: values are reported together under this name (:func:`ketanb.disclosure.pool_rare_text`).
 OTHER_TEXT = "other"
 #: The group of the patients whose group_by value is empty (or written "unclassified").
 UNCLASSIFIED = "unclassified"
+#: Who the treated patients are (section 3), in the words of every table and text that counts them.
+TREATED_MEANS = ("treated means every patient of the extract, whatever the dates of their infusions: "
+                 "the contract's denominator, included + excluded")
 
+#: Exclusion reasons in the order of precedence of the contract, section 3.
 EXCLUSION_REASONS = ("outside_study_period", "not_racemic", "no_test_dose",
                      "off_protocol_dose", "test_dose_only", "no_baseline_nrs")
 
