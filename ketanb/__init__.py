@@ -8,12 +8,13 @@ for R's exact odds-ratio interval); the whole analysis in one call
 (:mod:`analysis`); :mod:`params`, which checks every parameter before a stage
 starts; :mod:`disclosure`, the small-group rule. Pooling several clinics:
 :mod:`sites` reads and checks each clinic's results.json, :mod:`pooling` and
-:mod:`meta` pool them, :mod:`pooled_report` writes the pooled report's tables
-and text. Input (the data contract, reading, validation) is in
-:mod:`ketanb.input`; figures in :mod:`plots`, numbers and report text in
-:mod:`tables`, the synthetic-data notices in :mod:`notices`; the
-compendium's plumbing (running a stage, content stamps, assembling
-results.json, the index, provenance, publishing) in :mod:`ketanb.compendium`.
+:mod:`meta` pool them. Input (the data contract, reading, validation) is in
+:mod:`ketanb.input`; what a reader sees (numbers and report text in
+``tables``, figures in ``plots``, the synthetic-data notices, the pooled
+report's tables and text, the reviewers' index) in :mod:`ketanb.presentation`,
+which the stages never import; the compendium's plumbing (running a stage,
+content stamps, assembling results.json, provenance, publishing) in
+:mod:`ketanb.compendium`.
 :mod:`synthetic` makes the shipped synthetic extract, :mod:`bench` measures speed.
 """
 from .errors import InputError, KetanbError, ParameterError, Problem

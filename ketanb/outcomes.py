@@ -18,7 +18,7 @@ from .params import MISSING_FOLLOWUP_MODES, Params, as_written
 from .stats import nrs_change, proportion
 from .subgroups import UNCLASSIFIED, assign_groups
 
-__all__ = ["Outcomes", "run", "is_favorable", "favorable_rule", "derive_outcomes", "outcome_summary",
+__all__ = ["Outcomes", "run", "is_favorable", "derive_outcomes", "outcome_summary",
            "responder_counts", "sensitivity", "sensitivity_table", "responder_curve", "SENSITIVITY_THRESHOLDS"]
 
 #: Responder thresholds (percent) of the sensitivity analysis, the contract's 50 among them.
@@ -54,8 +54,8 @@ def is_favorable(patients: pd.DataFrame, threshold: float, *, missing_followup: 
     reduction_pct = 100 (baseline - follow-up) / baseline. Favorable when the
     follow-up NRS is present, reduction_pct >= threshold - 1e-9 (a reduction
     of exactly the threshold counts, whatever floating point does) and the
-    patient did not discontinue for lack of effect. :func:`favorable_rule` says
-    it in words: change the two together.
+    patient did not discontinue for lack of effect. :func:`ketanb.presentation.tables.favorable_rule`
+    says it in words: change the two together.
     """
     reduction = reduction_pct(patients)
     stops = ["lack_of_effect", "side_effects"] if side_effect_stops_unfavorable else ["lack_of_effect"]
@@ -66,45 +66,6 @@ def is_favorable(patients: pd.DataFrame, threshold: float, *, missing_followup: 
     if missing_followup == "favorable":
         reached |= missing
     return reached & ~stopped
-
-
-#: How each ``missing_followup`` mode counts an included patient without a follow-up NRS, in words.
-MISSING_FOLLOWUP_WORDS = {
-    "nonresponder": "a missing follow-up NRS counts as unfavorable",
-    "exclude": "a patient without a follow-up NRS is left out of the denominator",
-    "favorable": "a missing follow-up NRS counts as favorable (the best case)",
-}
-
-
-def favorable_rule(threshold: float | None = None, missing_followup: str | None = None, *,
-                   side_effect_stops_unfavorable: bool = False) -> str:
-    """:func:`is_favorable` in words: the one home of every description of the rule.
-
-    The index, the reports, the tables' texts and the figures' labels and captions take their words
-    from here, so that changing the rule means changing :func:`is_favorable` and this function,
-    nothing else (a test renders them with another threshold and with this function replaced).
-
-    Parameters
-    ----------
-    threshold : float, optional
-        The responder threshold (percent); None: "the threshold" (a figure drawn at every threshold).
-    missing_followup : {"nonresponder", "exclude", "favorable"}, optional
-        Add how a missing follow-up NRS is counted; None: say nothing of it.
-    side_effect_stops_unfavorable : bool
-        As in :func:`is_favorable`.
-
-    Returns
-    -------
-    str
-        Plain text without a capital or a full stop, e.g. ``an NRS pain reduction of at least 50 % from
-        baseline, without stopping for lack of effect; a missing follow-up NRS counts as unfavorable``.
-    """
-    amount = "the threshold" if threshold is None else f"{as_written(threshold)} %"   # the parameter as written
-    stops = "lack of effect or side effects" if side_effect_stops_unfavorable else "lack of effect"
-    text = f"an NRS pain reduction of at least {amount} from baseline, without stopping for {stops}"
-    if missing_followup is not None:
-        text += f"; {MISSING_FOLLOWUP_WORDS[missing_followup]}"
-    return text
 
 
 def reduction_pct(patients: pd.DataFrame) -> np.ndarray:

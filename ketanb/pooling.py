@@ -4,7 +4,7 @@ Each clinic shares only its ``results.json`` (counts and parameters, nothing
 patient-level), read and checked by :mod:`ketanb.sites`. :func:`pool` pools the
 proportion with a favorable outcome (:func:`ketanb.meta.dersimonian_laird`), overall
 and by group; :func:`write_pooled` writes ``pooled.json``; the report's tables and text
-are :mod:`ketanb.pooled_report`'s. See ``docs/pooling.md``.
+are :mod:`ketanb.presentation.pooled_report`'s. See ``docs/pooling.md``.
 """
 from __future__ import annotations
 
@@ -15,13 +15,12 @@ from .compendium.files import write_json
 from .meta import dersimonian_laird
 from .params import DEFAULTS
 from .paths import resolve
-from .pooled_report import describe, group_table, site_table, synthetic_note   # the pooling notebook's names
 from .sites import (MAX_LISTED, POOLED_FORMAT, POOLED_KIND, PoolingError, check_agreement, listed, read_site,
                     read_site_list, site_name)
 from .stats import proportion
 
 __all__ = ["PoolingError", "INTERVAL_KEYS", "dersimonian_laird", "pool", "write_pooled", "read_site", "read_site_list",
-           "check_agreement", "site_name", "site_table", "group_table", "describe", "synthetic_note"]
+           "check_agreement", "site_name"]
 
 #: The intervals for few sites in ``random_effects`` and in each pooled group: HKSJ, tau², I².
 INTERVAL_KEYS = ("hksj_ci_low", "hksj_ci_high", "tau2_ci_low", "tau2_ci_high", "i2_ci_low", "i2_ci_high")

@@ -24,7 +24,7 @@ from .compendium.files import write_csv
 from .compendium.writing import write_text
 from .input.contract import PAIN_MECHANISMS
 from .input.read import SYNTHETIC_MARKER
-from .notices import extract_notice
+from .presentation.notices import extract_notice
 from .paths import resolve
 
 __all__ = ["SEED", "PUBLISHED_SIZE", "COMPOSITION", "generate_extract", "write_extract", "scale_counts", "NOTICE"]

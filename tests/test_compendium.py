@@ -201,10 +201,10 @@ def test_a_stage_takes_the_paths_from_the_environment(monkeypatch, tmp_path):
 
 
 def test_the_index_writes_a_withheld_favorable_count_as_the_reports_do():
-    """Issue 25: "k/n (p %)" has one home, ketanb.tables.count_text (a withheld count is "n = 45")."""
+    """Issue 25: "k/n (p %)" has one home, ketanb.presentation.tables.count_text (a withheld count is "n = 45")."""
     import json
 
-    from ketanb.compendium.index import comparison
+    from ketanb.presentation.index import comparison
 
     r = json.loads((ROOT / "results" / "results.json").read_text(encoding="utf-8"))
     rows = {row["label"]: row for row in comparison(r)}
@@ -242,3 +242,24 @@ def test_the_steps_that_hash_list_and_copy_load_no_pandas():
             "print(sorted(m for m in ('pandas', 'numpy', 'scipy', 'nbformat', 'papermill') if m in sys.modules))")
     loaded = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True, cwd=ROOT)
     assert loaded.stdout.strip() == "[]"
+
+
+def test_stages_import_no_presentation_and_the_index_no_stage():
+    """Issue 25: presentation (ketanb.presentation: tables, plots, notices, pooled_report, index) sits above
+    the stages; no stage, no statistic and no input module imports it. The index reads results.json and
+    needs no stage either, so assembling it loads no scipy (0.85 s of every make all)."""
+    import subprocess
+    import sys
+
+    def loaded(*modules):
+        code = f"import sys, {', '.join(modules)}; print(sorted(sys.modules))"
+        return subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True,
+                              cwd=ROOT).stdout
+
+    stages = ("ketanb.cleaning", "ketanb.outcomes", "ketanb.subgroups", "ketanb.baseline", "ketanb.side_effects",
+              "ketanb.analysis", "ketanb.pooling", "ketanb.sites", "ketanb.meta")
+    assert "ketanb.presentation" not in loaded(*stages)
+    index = loaded("ketanb.compendium.assemble")
+    assert "ketanb.presentation.index" in index
+    for module in (*stages, "ketanb.stats", "scipy"):
+        assert f"'{module}'" not in index, module

@@ -72,7 +72,8 @@ def test_warnings_name_no_folder():
 
 def test_the_result_sentence_says_fewer_than_min_group_size_only_when_the_rule_withheld_it():
     """Issue 25: tables.outcome_text decides through disclose, not by reading a missing median."""
-    from ketanb import load_params, tables
+    from ketanb import load_params
+    from ketanb.presentation import tables
 
     params = load_params()
     change = {"n": 3, "median_change": None}

@@ -1,5 +1,6 @@
-"""Issue 25: the synthetic-data notice has one home, ketanb.notices, every wording headed alike."""
-from ketanb import notices, plots, synthetic, tables
+"""Issue 25: the synthetic-data notice has one home, ketanb.presentation.notices, every wording headed alike."""
+from ketanb import synthetic
+from ketanb.presentation import notices, plots, tables
 
 
 def test_every_wording_of_the_synthetic_notice_comes_from_ketanb_notices():

@@ -95,7 +95,7 @@ def test_per_protocol_and_all_treated_side_by_side_with_why_they_differ():
     from ketanb import load_params as params_of
     from ketanb.analysis import analyse
     from ketanb.paths import ROOT
-    from ketanb.tables import framing
+    from ketanb.presentation.tables import framing
 
     r = analyse(ROOT / "data" / "raw", params_of(ROOT / "params.yaml"))
     text = framing(r["outcome"], r["sensitivity"], r["cohort"], 0.95, 5)
@@ -121,11 +121,12 @@ def _frame(**columns):
 @pytest.mark.parametrize("threshold, written", [(30, "30 %"), (50, "50 %"), (37.5, "37.5 %")])
 @pytest.mark.parametrize("mode", ["nonresponder", "exclude", "favorable"])
 def test_the_rule_in_words_says_what_is_favorable_does(threshold, written, mode):
-    """Issue 23.3: ketanb.outcomes.favorable_rule, beside is_favorable, agrees with it: the threshold it names
+    """Issue 23.3: ketanb.presentation.tables.favorable_rule, the words of is_favorable, agrees with it: the threshold it names
     is the one a reduction must reach (8 -> 8 (1 - t/100) counts, a reduction 0.1 point short does not), what it
     says of a missing follow-up NRS is what is_favorable does with one, and the stops it names are the ones that
     make the outcome unfavorable."""
-    from ketanb.outcomes import favorable_rule, is_favorable
+    from ketanb.outcomes import is_favorable
+    from ketanb.presentation.tables import favorable_rule
 
     text = favorable_rule(threshold, mode)
     assert f"at least {written} from baseline" in text
@@ -150,8 +151,8 @@ def test_every_description_of_the_rule_comes_from_favorable_rule(monkeypatch, tm
     the new number, and with favorable_rule replaced they say what it says (no copy of the words elsewhere)."""
     import json
 
-    from ketanb import outcomes, plots, tables
-    from ketanb.compendium.index import build_index
+    from ketanb.presentation import plots, tables
+    from ketanb.presentation.index import build_index
     from ketanb.paths import ROOT
 
     from ketanb.analysis import analyse
@@ -178,8 +179,11 @@ def test_every_description_of_the_rule_comes_from_favorable_rule(monkeypatch, tm
     assert "50 %" not in texts["result"] and "at least 50" not in texts["index"]
     assert texts["curve"].replace("\n", " ").endswith("an NRS pain reduction of at least the threshold from "
                                                       "baseline, without stopping for lack of effect")
-    monkeypatch.setattr(outcomes, "favorable_rule", lambda threshold=None, *a, **k:
-                        "RULE-" + ("any" if threshold is None else f"{threshold:g}"))
+    def replaced(threshold=None, *a, **k):
+        return "RULE-" + ("any" if threshold is None else f"{threshold:g}")
+
+    monkeypatch.setattr(tables, "favorable_rule", replaced)
+    monkeypatch.setattr(plots, "favorable_rule", replaced)          # plots imports the name from tables
     texts = rendered()
     assert "A favorable outcome (RULE-30) in" in texts["result"]
     assert "<b>Favorable outcome</b> (RULE-30)." in texts["index"]

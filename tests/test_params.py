@@ -135,7 +135,7 @@ def test_no_module_names_the_shipped_study():
 
 
 def test_the_study_in_one_sentence():
-    from ketanb.tables import study_line
+    from ketanb.presentation.tables import study_line
 
     shipped = load_params("params.yaml").study.to_dict()
     assert study_line(shipped) == ("Ketamine infusion therapy in chronic pain (Vallé et al.; Acta Anaesthesiologica "

@@ -12,16 +12,16 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from ketanb.outcomes import favorable_rule
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.collections import PathCollection
 from matplotlib.figure import Figure
 from PIL import Image
 
-from ketanb import outcomes, plots
+from ketanb import outcomes
+from ketanb.presentation import plots
 from ketanb.input import contract
 from ketanb.paths import ROOT
-from ketanb.tables import pct
+from ketanb.presentation.tables import favorable_rule, pct
 
 # The HTML a saved figure shows in a notebook.
 FIGURE_HTML = re.compile(r'<figure class="ketanb-figure".*?alt="(?P<alt>[^"]*)".*?<figcaption><b>(?P<path>[^<]+)</b>: '
@@ -205,7 +205,7 @@ def test_flow_diagram_shows_every_exclusion_reason_in_order():
     box = next(t for t in all_texts(fig) if t.startswith("Excluded"))
     assert box.splitlines() == ["Excluded: n = 29"] + [f"{label}: {n}" for label, n in
                                                        zip(contract.REASON_LABELS.values(), excluded.values())]
-    # the favorable box states the rule in the words of its one home, ketanb.outcomes.favorable_rule
+    # the favorable box states the rule in the words of its one home, ketanb.presentation.tables.favorable_rule
     favorable = next(t for t in all_texts(fig) if t.startswith("Favorable outcome"))
     assert f"23/45 ({pct(23 / 45)})" in favorable
     assert " ".join(favorable.split()) == " ".join(f"Favorable outcome: {favorable_rule(50)} n = 23/45 ({pct(23 / 45)})".split())
@@ -692,7 +692,7 @@ def test_side_effects_nest_the_included_in_the_treated_and_draw_a_zero_as_0():
 def test_the_index_lists_what_save_listed_by_stage_and_in_the_paper_order(tmp_path, monkeypatch):
     """The index used a regex on the executed notebooks; now it reads saved-figures/, each figure with
     the report of the stage whose list of written files names it."""
-    from ketanb.compendium.index import saved_figures
+    from ketanb.presentation.index import saved_figures
     from ketanb.compendium.writing import writes_listed_in
 
     (tmp_path / "written").mkdir()
@@ -714,7 +714,7 @@ def test_the_index_lists_what_save_listed_by_stage_and_in_the_paper_order(tmp_pa
 # --- issue 25: one home for the confidence-level text and for "k/n (p %)" --------------------------
 
 def test_the_confidence_level_and_counts_are_written_by_ketanb_tables():
-    from ketanb.tables import ci_label, confidence_text, count_text, words
+    from ketanb.presentation.tables import ci_label, confidence_text, count_text, words
 
     assert (confidence_text(0.95), confidence_text(0.975), ci_label(0.57)) == ("95 %", "97.5 %", "57 % CI")
     assert (count_text(23, 45, 23 / 45), count_text(3, 3, None), count_text(None, 3)) == ("23/45 (51.1 %)", "3/3",
@@ -740,7 +740,7 @@ def test_the_figures_ask_ketanb_disclosure_whether_a_small_population_may_be_dra
 
 
 def test_a_value_with_its_interval_and_tau2_are_written_by_ketanb_tables():
-    from ketanb.tables import ratio, tau2, with_interval
+    from ketanb.presentation.tables import ratio, tau2, with_interval
 
     assert with_interval(0.4912, 0.12, 1.9, ratio) == "0.49 (0.12 to 1.90)" and with_interval(0.4912, None, 1.9) == "0.5"
     assert tau2(0.16234) == "0.162" and tau2(None) == "-"

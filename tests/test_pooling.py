@@ -23,7 +23,7 @@ from statsmodels.stats.meta_analysis import combine_effects
 from statsmodels.stats.proportion import proportion_confint
 
 from ketanb.errors import KetanbError
-from ketanb.pooled_report import describe, group_table, site_table, synthetic_note
+from ketanb.presentation.pooled_report import describe, group_table, site_table, synthetic_note
 from ketanb.pooling import INTERVAL_KEYS, dersimonian_laird, pool, write_pooled
 from ketanb.sites import PoolingError, check_agreement, read_site, site_name
 
@@ -251,7 +251,7 @@ def sites_of(tmp_path, synthetic):
 
 def test_describe_gives_the_new_intervals_and_warns_below_five_sites(three, tmp_path):
     text = describe(pool(three))
-    # the numbers of test_hksj_interval_by_hand and test_tau2_and_i2_intervals_by_hand, written by ketanb.tables
+    # the numbers of test_hksj_interval_by_hand and test_tau2_and_i2_intervals_by_hand, written by ketanb.presentation.tables
     assert "Hartung-Knapp-Sidik-Jonkman 95 % CI, which" in text and "is 21.2 % to 77.5 %" in text
     assert re.search(r"I² = 6\d\.\d % \(95 % CI 0\.0 % to 99\.1 %\)", text)
     assert "tau² = 0.162 (95 % CI 0.000 to 10.566" in text
@@ -285,7 +285,7 @@ def test_synthetic_note_counts_sites_not_pooled(tmp_path):
 
 
 def test_site_table_is_shown_without_the_index(three):
-    from ketanb import tables
+    from ketanb.presentation import tables
 
     page = tables.show(site_table(pool(three)), "Favorable outcome per site and pooled").data
     assert "row_heading" not in page and "blank" not in page          # pandas' index column
@@ -295,7 +295,7 @@ def test_site_table_is_shown_without_the_index(three):
 def test_forest_squares_follow_the_weights_and_intervals_the_logit_scale(three):
     from matplotlib.collections import PathCollection
 
-    from ketanb import plots
+    from ketanb.presentation import plots
 
     pooled = pool(three)
     ax = plots.pooled_forest(pooled).axes[0]
@@ -722,8 +722,9 @@ def test_pool_notebook_is_thin_parameterized_and_without_outputs():
     text = "".join("".join(c["source"]) for c in code)
     assert "pooling.pool(" in text and "pooling.write_pooled(" in text
     assert "pooling.pool(pooling.read_site_list(sites_file))" in text
-    assert "Markdown(pooling.synthetic_note(pooled))" in text and "pooled_notice" not in text
-    assert "tables.show(pooling.site_table(pooled)," in text and "tables.show(pooling.group_table(pooled)," in text
+    assert "Markdown(pooled_report.synthetic_note(pooled))" in text and "pooled_notice" not in text
+    assert "tables.show(pooled_report.site_table(pooled)," in text
+    assert "tables.show(pooled_report.group_table(pooled)," in text
     assert nb["metadata"]["ketanb"] == {"index_link": False}       # no index.html under pooled/: no link to one
     assert "plots.pooled_forest(pooled)" in text and "plots.save(" in text
     assert "caption=" not in text and "alt=" not in text             # the caption's home is beside pooled_forest
@@ -918,8 +919,8 @@ def test_folders_with_spaces_pool_from_a_list(tmp_path):
 
 
 def test_forest_plot_draws_at_most_50_sites_and_says_so():
-    from ketanb import plots
-    from ketanb.pooled_report import FOREST_MAX_SITES
+    from ketanb.presentation import plots
+    from ketanb.presentation.pooled_report import FOREST_MAX_SITES
 
     sites = {f"s{i}": {"n": 10 + i % 7, "favorable": 5, "proportion": 0.5, "ci_low": 0.2, "ci_high": 0.8,
                        "y": 0.0, "weight": 1 / 5000, "logit_ci_low": 0.2, "logit_ci_high": 0.8}
@@ -1011,11 +1012,11 @@ def test_the_study_block_of_a_site_is_ignored(tmp_path):
 
 def test_reading_a_site_needs_neither_the_pooling_arithmetic_nor_the_report():
     """Issue 25: pooling split by role: ketanb.sites reads and checks, ketanb.pooling pools (ketanb.meta),
-    ketanb.pooled_report writes the tables and text (ketanb.tables)."""
+    ketanb.presentation.pooled_report writes the tables and text (ketanb.presentation.tables)."""
     import subprocess
     import sys
 
     loaded = subprocess.run([sys.executable, "-c", "import sys, ketanb.sites; print(sorted(sys.modules))"],
                             capture_output=True, text=True, check=True, cwd=ROOT).stdout
-    for module in ("ketanb.pooling", "ketanb.meta", "ketanb.tables", "ketanb.pooled_report", "pandas"):
+    for module in ("ketanb.pooling", "ketanb.meta", "ketanb.presentation.tables", "ketanb.presentation.pooled_report", "pandas"):
         assert f"'{module}'" not in loaded

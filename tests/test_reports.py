@@ -6,9 +6,9 @@ import re
 import pandas as pd
 import pytest
 
-from ketanb import plots, tables
+from ketanb.presentation import plots, tables
 from ketanb import load_params
-from ketanb.compendium.index import TABLES, comparison
+from ketanb.presentation.index import TABLES, comparison
 from ketanb.paths import ROOT
 
 REPORTS = ROOT / "reports"
@@ -114,7 +114,7 @@ def test_variant_parameters_are_not_compared_and_not_called_another_synthetic_ex
 def test_the_index_of_a_variant_run_describes_it_truthfully(tmp_path):
     import shutil
 
-    from ketanb.compendium.index import build_index
+    from ketanb.presentation.index import build_index
 
     from ketanb.analysis import analyse
     from ketanb.compendium.files import to_jsonable
@@ -314,7 +314,7 @@ def test_harms_sentences_when_the_treated_population_is_withheld():
 
 
 def test_the_significance_level_has_one_home(monkeypatch):
-    # the index's verdict on the subgroup test and the texts' warning read ketanb.tables.SIGNIFICANCE_LEVEL
+    # the index's verdict on the subgroup test and the texts' warning read ketanb.presentation.tables.SIGNIFICANCE_LEVEL
     r = json.loads((ROOT / "results" / "results.json").read_text(encoding="utf-8"))
 
     def verdict():

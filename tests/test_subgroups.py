@@ -318,7 +318,7 @@ def test_subgroup_median_reduction_comes_with_its_n_and_quartiles_and_kruskal_wa
 
     assert (s["kruskal_wallis_df"], s["kruskal_wallis_n"]) == (1, 11)
     assert s["kruskal_wallis_h"] == pytest.approx(kruskal([12.5] * 4 + [75] * 2, [12.5] * 5).statistic, abs=1e-12)
-    from ketanb.tables import kruskal_wallis_text, readable
+    from ketanb.presentation.tables import kruskal_wallis_text, readable
 
     assert kruskal_wallis_text(s).startswith(f"Kruskal-Wallis H = {s['kruskal_wallis_h']:.2f}, df = 1, n = 11, p = ")
     shown = readable(table.reset_index())

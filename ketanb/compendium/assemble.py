@@ -17,7 +17,7 @@ from .. import RESULTS_FORMAT
 from ..paths import resolve
 from .files import read_json, write_json
 from .writing import write_text
-from .index import build_index
+from ..presentation.index import build_index
 from .publish import write_manifest
 
 __all__ = ["SECTIONS", "assemble"]

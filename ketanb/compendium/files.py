@@ -30,7 +30,7 @@ __all__ = ["write_json", "write_csv", "FORMULA_STARTS", "read_json", "to_jsonabl
 
 #: Folder of the build folder where stages hand patient-level tables on (never published).
 PROCESSED = "processed"
-#: Folder of the build folder where :func:`ketanb.plots.save` lists each figure it saved (path, caption,
+#: Folder of the build folder where :func:`ketanb.presentation.plots.save` lists each figure it saved (path, caption,
 #: alt text, place in the paper's order), for the index (never published).
 SAVED_FIGURES = "saved-figures"
 

@@ -1,9 +1,9 @@
 """The synthetic-data notice in every wording ketanb prints: their one home.
 
 A run on an extract made by :mod:`ketanb.synthetic` says so wherever a reader looks: the banner
-of each report (:func:`run_banner`, through :func:`ketanb.tables.data_notice`), the index page
+of each report (:func:`run_banner`, through :func:`ketanb.presentation.tables.data_notice`), the index page
 (:data:`HEADLINE` in bold, then :data:`RUN_NOTICE`), the top of each figure (:data:`FIGURE_LABEL`,
-stamped by :func:`ketanb.plots.save`), the pooled report (:func:`pooled_banner`) and the files of
+stamped by :func:`ketanb.presentation.plots.save`), the pooled report (:func:`pooled_banner`) and the files of
 the extract itself (:func:`extract_notice`). Each wording starts from :data:`HEADLINE`; they differ
 only where the place needs it (a figure's one short line, how many sites of a pooling).
 """

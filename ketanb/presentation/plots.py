@@ -5,14 +5,14 @@ Each figure function returns a :class:`matplotlib.figure.Figure` made without py
 settings stay as they are. Figures are drawn at a journal's column widths
 (:data:`SINGLE_COLUMN`, :data:`DOUBLE_COLUMN`) with no text smaller than
 :data:`MIN_FONT_SIZE` points, so they are printed at 100 %. Proportions come in as
-fractions (0.511) and are drawn as percentages (:func:`ketanb.tables.pct`);
+fractions (0.511) and are drawn as percentages (:func:`ketanb.presentation.tables.pct`);
 ``confidence`` is the level of the intervals (0.95) and ``threshold`` the responder
 threshold (% NRS reduction).
 
 Every figure's alt text and caption have one home: :data:`CAPTIONS`, filled by the
 decorator written right above the function that draws it. :func:`save` takes them from
 there and lists each saved figure in ``saved-figures/`` of the working directory (the
-build folder), which the reports' index reads (:mod:`ketanb.compendium.index`).
+build folder), which the reports' index reads (:mod:`ketanb.presentation.index`).
 """
 from __future__ import annotations
 
@@ -33,16 +33,15 @@ import seaborn as sns
 from matplotlib.figure import Figure
 from matplotlib.ticker import MaxNLocator
 
-from .compendium.files import SAVED_FIGURES, write_json
-from .compendium.writing import write_bytes
-from .disclosure import disclose
-from .input.contract import REASON_LABELS
+from ..compendium.files import SAVED_FIGURES, write_json
+from ..compendium.writing import write_bytes
+from ..disclosure import disclose
+from ..input.contract import REASON_LABELS
 from .notices import FIGURE_LABEL as SYNTHETIC_LABEL
-from . import outcomes
-from .outcomes import MISSING_LABELS, favorable_rule
-from .params import DEFAULTS
+from ..outcomes import MISSING_LABELS
+from ..params import DEFAULTS
 from .pooled_report import FOREST_MAX_SITES
-from .tables import (ci_label, confidence_text, count_text, interval, p_is, parameter_percent, pct, points, ratio, tau2,
+from .tables import (ci_label, confidence_text, count_text, favorable_rule, interval, p_is, parameter_percent, pct, points, ratio, tau2,
                      with_interval, words)
 
 __all__ = ["SYNTHETIC_LABEL", "STYLE", "SINGLE_COLUMN", "DOUBLE_COLUMN", "MIN_FONT_SIZE", "MECHANISM_COLOURS",
@@ -174,11 +173,11 @@ def save(fig: Figure, path: str | os.PathLike, *, synthetic: bool, alt: str | No
     home = CAPTIONS.get(fig.get_label())
     if home is not None:
         if alt is not None or caption is not None:
-            raise TypeError(f"the alt text and caption of {fig.get_label()} are in ketanb.plots.CAPTIONS: "
+            raise TypeError(f"the alt text and caption of {fig.get_label()} are in ketanb.presentation.plots.CAPTIONS: "
                             "pass neither to save(), or change them there")
         alt, caption = home.alt, home.caption
     elif not alt:
-        raise TypeError("save() needs alt text for a figure not drawn by a figure function of ketanb.plots")
+        raise TypeError("save() needs alt text for a figure not drawn by a figure function of ketanb.presentation.plots")
     caption = caption or alt
     with matplotlib.rc_context(STYLE):
         if synthetic:
@@ -473,7 +472,7 @@ def sensitivity_forest(table: pd.DataFrame, *, confidence: float) -> Figure:
 
 @_figure(alt="Step curves of the percentage of patients with a favorable outcome at each reduction threshold, "
               "overall with a pointwise confidence band and per subgroup",
-         caption=f"Responder analysis: percentage of patients with a favorable outcome ({outcomes.favorable_rule()}) "
+         caption=f"Responder analysis: percentage of patients with a favorable outcome ({favorable_rule()}) "
                  "at every threshold from 0 to 100 %, overall and per "
                  "subgroup. The grey band is a pointwise Wilson confidence band: an interval at each threshold "
                  "on its own, not a band that holds for the whole curve at once. The dashed line is the "
@@ -491,7 +490,7 @@ def responder_curves(curve: pd.DataFrame, *, threshold: float, confidence: float
     fig = new_figure(SINGLE_COLUMN, 3.9)
     ax = fig.add_subplot()
     ax.set(xlim=(0, 100), ylim=(0, 100), xlabel="Responder threshold:\nreduction in pain from baseline (%)",
-           ylabel="Favorable outcome (%):\n" + textwrap.fill(outcomes.favorable_rule(), 36))
+           ylabel="Favorable outcome (%):\n" + textwrap.fill(favorable_rule(), 36))
     ax.set_title("Responder analysis:\nfavorable outcome at every threshold")
     overall = curve[curve["group"] == "overall"].sort_values("threshold_pct")
     if overall["proportion"].isna().all():
@@ -696,7 +695,7 @@ def pooled_forest(pooled: dict, *, confidence: float | None = None,
         Default ``pooled["confidence"]``.
     max_sites : int, optional
         Draw at most this many sites (those with the most patients, in their
-        order; :data:`ketanb.pooled_report.FOREST_MAX_SITES` by default, None for
+        order; :data:`ketanb.presentation.pooled_report.FOREST_MAX_SITES` by default, None for
         all); the title counts the others, which the estimate includes.
 
     Notes

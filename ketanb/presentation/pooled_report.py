@@ -1,7 +1,7 @@
 """The pooled analysis as the report shows it: tables, the summary paragraph, the data banner.
 
 The numbers come from :func:`ketanb.pooling.pool` (the content of ``pooled.json``) and are
-written by :mod:`ketanb.tables`, as everywhere else.
+written by :mod:`ketanb.presentation.tables`, as everywhere else.
 """
 from __future__ import annotations
 
@@ -11,8 +11,7 @@ import re
 import pandas as pd
 
 from .notices import pooled_banner
-from .outcomes import favorable_rule
-from .tables import ci_label, confidence_text, interval, p_is, pct, statistic, tau2, with_interval
+from .tables import ci_label, favorable_rule, confidence_text, interval, p_is, pct, statistic, tau2, with_interval
 
 __all__ = ["FOREST_MAX_SITES", "FEW_SITES", "site_table", "group_table", "describe", "synthetic_note"]
 
@@ -36,7 +35,7 @@ def site_table(pooled: dict) -> pd.DataFrame:
     ``logit_ci_high``; a site's own report gives its Wilson interval). The
     row ``pooled (random effects)`` has the DerSimonian-Laird interval, the
     row ``pooled, HKSJ interval`` the Hartung-Knapp-Sidik-Jonkman one. Show
-    it with :func:`ketanb.tables.show` (no index column).
+    it with :func:`ketanb.presentation.tables.show` (no index column).
     """
     ci = f"favorable ({ci_label(pooled['confidence'])})"
     re_ = pooled["random_effects"]

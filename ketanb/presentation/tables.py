@@ -16,8 +16,9 @@ import re
 
 import pandas as pd
 
-from .disclosure import disclose, few_excluded
-from .input.contract import REASON_LABELS, TREATED_MEANS
+from ..disclosure import disclose, few_excluded
+from ..input.contract import REASON_LABELS, TREATED_MEANS
+from ..params import as_written
 from .notices import run_banner
 
 __all__ = ["SIGNIFICANCE_LEVEL", "pct", "percent", "parameter_percent", "num", "nrs", "statistic", "tau2", "ratio", "words", "patients", "pval", "p_is", "points", "confidence_text", "ci_label", "count_text",
@@ -328,6 +329,47 @@ def framing_text(outcome: dict, sensitivity: dict, flow: dict, params, synthetic
                                                         params.min_group_size, synthetic))
 
 
+#: How each ``missing_followup`` mode counts an included patient without a follow-up NRS, in words.
+MISSING_FOLLOWUP_WORDS = {
+    "nonresponder": "a missing follow-up NRS counts as unfavorable",
+    "exclude": "a patient without a follow-up NRS is left out of the denominator",
+    "favorable": "a missing follow-up NRS counts as favorable (the best case)",
+}
+
+
+def favorable_rule(threshold: float | None = None, missing_followup: str | None = None, *,
+                   side_effect_stops_unfavorable: bool = False) -> str:
+    """:func:`ketanb.outcomes.is_favorable` in words: the one home of every description of the rule.
+
+    The index, the reports, the tables' texts and the figures' labels and captions take their words
+    from here, so that changing the rule means changing ``is_favorable`` and this function, nothing
+    else (a test renders them with another threshold and with this function replaced, and another
+    checks that the two agree). The words live with the other report text, so that writing the index
+    needs no statistics.
+
+    Parameters
+    ----------
+    threshold : float, optional
+        The responder threshold (percent); None: "the threshold" (a figure drawn at every threshold).
+    missing_followup : {"nonresponder", "exclude", "favorable"}, optional
+        Add how a missing follow-up NRS is counted; None: say nothing of it.
+    side_effect_stops_unfavorable : bool
+        As in :func:`ketanb.outcomes.is_favorable`.
+
+    Returns
+    -------
+    str
+        Plain text without a capital or a full stop, e.g. ``an NRS pain reduction of at least 50 % from
+        baseline, without stopping for lack of effect; a missing follow-up NRS counts as unfavorable``.
+    """
+    amount = "the threshold" if threshold is None else f"{as_written(threshold)} %"   # the parameter as written
+    stops = "lack of effect or side effects" if side_effect_stops_unfavorable else "lack of effect"
+    text = f"an NRS pain reduction of at least {amount} from baseline, without stopping for {stops}"
+    if missing_followup is not None:
+        text += f"; {MISSING_FOLLOWUP_WORDS[missing_followup]}"
+    return text
+
+
 def outcome_text(summary: dict, params):
     """The main result in words, numbers from the ``outcome`` section."""
     c = summary["nrs_change"]
@@ -340,9 +382,7 @@ def outcome_text(summary: dict, params):
                   f"{params.min_group_size}: it would be their own scores).")
     else:
         change = ""
-    from . import outcomes
-
-    rule = outcomes.favorable_rule(params.responder_threshold, params.missing_followup)
+    rule = favorable_rule(params.responder_threshold, params.missing_followup)
     return _markdown(f"**Result.** A favorable outcome ({rule}) in "
                      f"{format_proportion(summary, confidence=params.confidence)}; "
                      f"{patients(summary['missing_followup'], 'included patient')} had no follow-up NRS."

@@ -3,9 +3,9 @@
 It is headed with the study the run belongs to (results.json, key ``study``: the ``study:`` block of
 the parameters) and, when the study gives published values, opens with them beside this run's; then the
 main results
-(every number read from results.json, none typed in, written by :mod:`ketanb.tables`,
-the limitations from :func:`ketanb.tables.limitations` as in report 03), links to every stage
-report, figure (with the caption and alt text that ketanb.plots.save listed
+(every number read from results.json, none typed in, written by :mod:`ketanb.presentation.tables`,
+the limitations from :func:`ketanb.presentation.tables.limitations` as in report 03), links to every stage
+report, figure (with the caption and alt text that ketanb.presentation.plots.save listed
 for it) and table. It needs no script and no network: open the file.
 """
 from __future__ import annotations
@@ -15,12 +15,11 @@ from pathlib import Path
 
 import jinja2
 
-from .. import outcomes
-from .. import tables as fmt
+from ..compendium.files import SAVED_FIGURES
 from ..input.contract import REASON_LABELS
-from ..notices import HEADLINE, RUN_NOTICE
 from ..params import Study
-from .files import SAVED_FIGURES
+from . import tables as fmt
+from .notices import HEADLINE, RUN_NOTICE
 
 __all__ = ["TABLES", "saved_figures", "comparison", "build_index"]
 
@@ -41,12 +40,12 @@ TABLES = {
 
 
 def saved_figures(build: Path) -> list[dict]:
-    """The figures the stages of ``build`` saved, as ketanb.plots.save listed them (``saved-figures/``).
+    """The figures the stages of ``build`` saved, as ketanb.presentation.plots.save listed them (``saved-figures/``).
 
     Each: ``path``, ``vector`` (the SVG), ``figure`` (the function that drew it), ``alt``,
     ``caption`` and ``report`` (the stage report that made it, from the stage's list of
     written files); in the order of the stages, and within a stage in the paper's order
-    (``order``, the figure function's place in :data:`ketanb.plots.CAPTIONS`).
+    (``order``, the figure function's place in :data:`ketanb.presentation.plots.CAPTIONS`).
     """
     found = []
     for written in sorted((build / "written").glob("[0-9]*.txt")):
@@ -153,7 +152,7 @@ def build_index(build: Path) -> str:
     rows = comparison(r)
     return env.get_template("index.html.j2").render(
         r=r, study=study, study_line=fmt.study_line(study, title=False),
-        rule=outcomes.favorable_rule(r["outcome"]["threshold_pct"], r["parameters"]["missing_followup"]),
+        rule=fmt.favorable_rule(r["outcome"]["threshold_pct"], r["parameters"]["missing_followup"]),
         compared_otherwise=any(row["status"].startswith("not compared (") for row in rows),
         differs=any(row["status"] == "different" for row in rows), synthetic_headline=HEADLINE, synthetic_notice=RUN_NOTICE,
         ci=fmt.ci_label(confidence), significance=fmt.SIGNIFICANCE_LEVEL, comparison=rows, sensitivity=sensitivity,
