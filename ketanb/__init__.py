@@ -9,7 +9,7 @@ for R's exact odds-ratio interval); the whole analysis in one call
 starts; :mod:`disclosure`, the small-group rule. Pooling several clinics:
 :mod:`sites` reads and checks each clinic's results.json, :mod:`pooling` and
 :mod:`meta` pool them. Input (the data contract, reading, validation) is in
-:mod:`ketanb.input`; what a reader sees (numbers and report text in
+:mod:`ketanb.input`, writing files in :mod:`ketanb.output`; what a reader sees (numbers and report text in
 ``tables``, figures in ``plots``, the synthetic-data notices, the pooled
 report's tables and text, the reviewers' index) in :mod:`ketanb.presentation`,
 which the stages never import; the compendium's plumbing (running a stage,

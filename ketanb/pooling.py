@@ -11,7 +11,7 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-from .compendium.files import write_json
+from .output.files import write_json
 from .meta import dersimonian_laird
 from .params import DEFAULTS
 from .paths import resolve
@@ -182,7 +182,7 @@ def write_pooled(pooled: dict, folder: str | os.PathLike) -> Path:
     """Write ``folder/pooled.json`` and return its path.
 
     ``pooled`` is the result of :func:`pool`; ``folder`` is created if needed.
-    Written by :func:`ketanb.compendium.files.write_json`: indented, floats to
+    Written by :func:`ketanb.output.files.write_json`: indented, floats to
     12 significant digits, NaN as null, atomically (temporary file and
     ``os.replace``), and a file already holding these bytes is left alone.
     """
@@ -211,7 +211,7 @@ def main(argv=None) -> int:
     import argparse
     import sys
 
-    from .compendium.writing import write_text
+    from .output.writing import write_text
 
     parser = argparse.ArgumentParser(description=main.__doc__.splitlines()[0])
     parser.add_argument("listing", help="the file to write, relative to the project root")

@@ -20,8 +20,8 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from .compendium.files import write_csv
-from .compendium.writing import write_text
+from .output.files import write_csv
+from .output.writing import write_text
 from .input.contract import PAIN_MECHANISMS
 from .input.read import SYNTHETIC_MARKER
 from .presentation.notices import extract_notice

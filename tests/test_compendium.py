@@ -218,7 +218,7 @@ def test_a_write_is_listed_only_inside_writes_listed_in(tmp_path, monkeypatch):
     """Issue 25: the list of what a stage writes has one mechanism, owned by the writer module."""
     import os
 
-    from ketanb.compendium.writing import WRITTEN_LIST, write_text, writes_listed_in
+    from ketanb.output.writing import WRITTEN_LIST, write_text, writes_listed_in
 
     monkeypatch.chdir(tmp_path)
     listing = tmp_path / "written.txt"
@@ -233,7 +233,7 @@ def test_a_write_is_listed_only_inside_writes_listed_in(tmp_path, monkeypatch):
 
 def test_the_steps_that_hash_list_and_copy_load_no_pandas():
     """Issue 25: make all from nothing at most 12 s. The content stamps, the stage runner and publishing
-    only hash, list and copy files (ketanb.compendium.writing); pandas, numpy and nbformat cost each of
+    only hash, list and copy files (ketanb.output.writing); pandas, numpy and nbformat cost each of
     these processes 0.5 s or more, five to seven times a run (nbformat is imported when a stage runs)."""
     import subprocess
     import sys
@@ -246,7 +246,8 @@ def test_the_steps_that_hash_list_and_copy_load_no_pandas():
 
 def test_stages_import_no_presentation_and_the_index_no_stage():
     """Issue 25: presentation (ketanb.presentation: tables, plots, notices, pooled_report, index) sits above
-    the stages; no stage, no statistic and no input module imports it. The index reads results.json and
+    the stages; no stage, no statistic and no input module imports it. The compendium's plumbing sits on top
+    (assemble has the index written) and nothing else imports it; writing files is ketanb.output's, below all. The index reads results.json and
     needs no stage either, so assembling it loads no scipy (0.85 s of every make all)."""
     import subprocess
     import sys
@@ -259,6 +260,9 @@ def test_stages_import_no_presentation_and_the_index_no_stage():
     stages = ("ketanb.cleaning", "ketanb.outcomes", "ketanb.subgroups", "ketanb.baseline", "ketanb.side_effects",
               "ketanb.analysis", "ketanb.pooling", "ketanb.sites", "ketanb.meta")
     assert "ketanb.presentation" not in loaded(*stages)
+    everything_else = (*stages, "ketanb.presentation.plots", "ketanb.presentation.pooled_report", "ketanb.synthetic",
+                       "ketanb.bench", "ketanb.output.files")
+    assert "ketanb.compendium" not in loaded(*everything_else)          # the plumbing is the top: none imports it
     index = loaded("ketanb.compendium.assemble")
     assert "ketanb.presentation.index" in index
     for module in (*stages, "ketanb.stats", "scipy"):

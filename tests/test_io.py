@@ -87,7 +87,7 @@ def test_write_csv_neutralises_formulas_but_keeps_numbers(tmp_path):
     import numpy as np
     import pandas as pd
 
-    from ketanb.compendium.files import write_csv
+    from ketanb.output.files import write_csv
 
     dangerous = ['=HYPERLINK("http://x","click")', "+cmd|' /C calc'!A0", "-2+3+cmd|' /C calc'!A0",
                  "@SUM(A1:A9)", "\t=1+1", "\r=1+1"]
@@ -119,7 +119,7 @@ def test_write_csv_neutralises_formulas_but_keeps_numbers(tmp_path):
 def test_write_csv_leaves_a_safe_table_byte_identical(tmp_path):
     import pandas as pd
 
-    from ketanb.compendium.files import write_csv
+    from ketanb.output.files import write_csv
 
     frame = pd.DataFrame({"group": ["neuropathic", "a, b", 'say "x"', "-"], "n": [20, 11, 12, -1],
                           "p": [0.55, 1 / 3, -18.6, float("nan")]})

@@ -156,7 +156,7 @@ def test_every_description_of_the_rule_comes_from_favorable_rule(monkeypatch, tm
     from ketanb.paths import ROOT
 
     from ketanb.analysis import analyse
-    from ketanb.compendium.files import to_jsonable
+    from ketanb.output.files import to_jsonable
 
     params = load_params(responder_threshold=30)
     r = json.loads(json.dumps(to_jsonable(analyse(ROOT / "data" / "raw", params))))

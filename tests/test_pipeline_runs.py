@@ -15,7 +15,7 @@ import pytest
 
 from ketanb import load_params
 from ketanb.analysis import analyse
-from ketanb.compendium.files import read_json, to_jsonable
+from ketanb.output.files import read_json, to_jsonable
 from ketanb.paths import ROOT
 from ketanb.synthetic import generate_extract, write_extract
 
@@ -358,7 +358,7 @@ def writing_stage(folder):
 
     notebook = folder / "writes.ipynb"
     cells = [nbformat.v4.new_code_cell('names = "old.png"\nfail = False\nout = ""', metadata={"tags": ["parameters"]}),
-             nbformat.v4.new_code_cell("from ketanb.compendium import files\n"
+             nbformat.v4.new_code_cell("from ketanb.output import files\n"
                                        "for name in names.split(','):\n    files.write_text(f'figures/{name}', 'x')\n"
                                        "assert not fail, 'asked to fail'")]
     kernel = {"kernelspec": {"name": "python3", "display_name": "Python 3", "language": "python"}}

@@ -693,7 +693,7 @@ def test_the_index_lists_what_save_listed_by_stage_and_in_the_paper_order(tmp_pa
     """The index used a regex on the executed notebooks; now it reads saved-figures/, each figure with
     the report of the stage whose list of written files names it."""
     from ketanb.presentation.index import saved_figures
-    from ketanb.compendium.writing import writes_listed_in
+    from ketanb.output.writing import writes_listed_in
 
     (tmp_path / "written").mkdir()
     for stage, figures in (("02-outcomes", [small_figure(), plots.nrs_before_after(SIX)]),   # saved in this order

@@ -3,7 +3,7 @@ import dataclasses
 import pytest
 
 from ketanb import load_params
-from ketanb.compendium.files import read_json, to_jsonable
+from ketanb.output.files import read_json, to_jsonable
 from ketanb.paths import ROOT
 from ketanb.analysis import analyse
 from ketanb.synthetic import PUBLISHED_SIZE, SEED, generate_extract, write_extract

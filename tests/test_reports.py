@@ -117,7 +117,7 @@ def test_the_index_of_a_variant_run_describes_it_truthfully(tmp_path):
     from ketanb.presentation.index import build_index
 
     from ketanb.analysis import analyse
-    from ketanb.compendium.files import to_jsonable
+    from ketanb.output.files import to_jsonable
 
     build = tmp_path / "build"
     shutil.copytree(ROOT / "reports", build / "reports")

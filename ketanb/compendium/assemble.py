@@ -15,8 +15,8 @@ import sys
 
 from .. import RESULTS_FORMAT
 from ..paths import resolve
-from .files import read_json, write_json
-from .writing import write_text
+from ..output.files import read_json, write_json
+from ..output.writing import write_text
 from ..presentation.index import build_index
 from .publish import write_manifest
 

@@ -7,7 +7,7 @@ from importlib import metadata
 from .. import __version__
 from ..params import Params
 from ..paths import resolve
-from .writing import digest
+from ..output.writing import digest
 from .stamps import extract_files
 
 __all__ = ["ANALYSIS_PACKAGES", "provenance"]

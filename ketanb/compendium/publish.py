@@ -34,7 +34,7 @@ from pathlib import Path
 
 from ..errors import KetanbError
 from ..paths import ROOT, resolve
-from .writing import digest
+from ..output.writing import digest
 
 __all__ = ["OUTPUT_FOLDERS", "MANIFEST", "PUBLISHED", "JOURNAL", "digests", "write_manifest", "read_manifest",
            "differences", "machine_paths", "finish", "check", "publish"]

@@ -26,7 +26,7 @@ from pathlib import Path
 
 from ..params import Params, load_params
 from ..paths import resolve
-from .writing import writes_listed_in
+from ..output.writing import writes_listed_in
 from .stamps import DATA_VARIABLE, PARAMS_VARIABLE, argument, given_inputs, run_base
 
 __all__ = ["start", "run_stage", "normalise"]
@@ -85,7 +85,7 @@ def _write_list(path: Path, names: set[str]) -> None:
 def run_stage(notebook: str, out: str, parameters: dict) -> int:
     """Execute ``notebook`` into ``out/reports/`` (all or nothing); 0 on success, 1 on an error.
 
-    Every file the stage writes (:func:`ketanb.compendium.writing.write_bytes`) is
+    Every file the stage writes (:func:`ketanb.output.writing.write_bytes`) is
     listed in ``out/written/NAME.txt``. After a successful run, what the stage
     wrote last time and no longer writes is deleted, unless another stage's list
     has it: a figure or table nobody makes any more is not published. A build

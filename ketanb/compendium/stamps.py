@@ -38,7 +38,7 @@ from pathlib import Path
 
 from ..errors import KetanbError
 from ..paths import ROOT, resolve
-from .writing import digest
+from ..output.writing import digest
 
 __all__ = ["DATA_VARIABLE", "PARAMS_VARIABLE", "given_inputs", "extract_files", "run_base", "argument",
            "check_inputs", "prepare"]

@@ -15,7 +15,7 @@ from pathlib import Path
 
 import jinja2
 
-from ..compendium.files import SAVED_FIGURES
+from ..output.files import SAVED_FIGURES
 from ..input.contract import REASON_LABELS
 from ..params import Study
 from . import tables as fmt

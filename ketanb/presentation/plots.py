@@ -33,8 +33,8 @@ import seaborn as sns
 from matplotlib.figure import Figure
 from matplotlib.ticker import MaxNLocator
 
-from ..compendium.files import SAVED_FIGURES, write_json
-from ..compendium.writing import write_bytes
+from ..output.files import SAVED_FIGURES, write_json
+from ..output.writing import write_bytes
 from ..disclosure import disclose
 from ..input.contract import REASON_LABELS
 from .notices import FIGURE_LABEL as SYNTHETIC_LABEL

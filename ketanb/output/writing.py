@@ -5,7 +5,7 @@ Which files a stage wrote: the stage runner (:func:`ketanb.compendium.stage.run_
 runs the stage's kernel inside :func:`writes_listed_in`, which names a list file in the
 environment variable :data:`WRITTEN_LIST`; the kernel inherits it, and every
 :func:`write_bytes` (so every writer of
-:mod:`ketanb.compendium.files`) adds its path to that list. This is
+:mod:`ketanb.output.files`) adds its path to that list. This is
 the one mechanism: nothing else sets or reads the variable, and outside a stage run
 nothing is listed. The runner deletes what a stage wrote last time and no longer writes.
 """

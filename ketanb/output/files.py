@@ -7,7 +7,7 @@ significant digits, Unix newlines) and goes through a temporary file and a
 rename, so a reader never sees half a file; a file whose bytes do not change
 is left alone.
 
-Every writer here goes through :func:`ketanb.compendium.writing.write_text`, which lists what a
+Every writer here goes through :func:`ketanb.output.writing.write_text`, which lists what a
 stage wrote.
 """
 from __future__ import annotations
