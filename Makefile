@@ -54,7 +54,7 @@ STAGES := $(patsubst notebooks/%,$(BUILD)/reports/%,$(NOTEBOOKS))
 all: ## the whole analysis: results/, figures/, reports/ (one run at a time per folder)
 	@mkdir -p "$(BUILD)" && flock --nonblock --conflict-exit-code 75 "$(BUILD)/.lock" \
 	  bash -c 'echo $$$$ > "$(BUILD)/.pid" && $(MAKE) -s --no-print-directory env && \
-	    $(PY) -m ketanb.compendium.stamps "$(BUILD)" "$(OUT)" && exec $(MAKE) -j2 --no-print-directory outputs'; \
+	    $(PY) -m ketanb.compendium.stamps "$(BUILD)" "$(OUT)" && exec $(MAKE) -j2 -Otarget --no-print-directory outputs'; \
 	  status=$$?; \
 	  if [ $$status = 75 ]; then echo "another run is in progress (pid $$(cat "$(BUILD)/.pid")) in $(OUT)/: wait for it to finish" >&2; fi; \
 	  exit $$status

@@ -372,8 +372,9 @@ def figures_in(build):
 
 def test_a_figure_a_stage_no_longer_makes_is_not_published(tmp_path):
     """A stage that stops writing a file (a renamed figure) leaves nothing stale in the build folder,
-    while what other stages wrote stays, also a file that moved from one stage to another."""
-    from ketanb.compendium.stage import run_stage
+    while what other stages wrote stays, also a file that moved from one stage to another. The stale
+    file goes when every stage has run (assemble calls remove_unlisted), never while another may run."""
+    from ketanb.compendium.stage import remove_unlisted, run_stage
 
     build = tmp_path / "build"
     (build / "written").mkdir(parents=True)
@@ -384,18 +385,22 @@ def test_a_figure_a_stage_no_longer_makes_is_not_published(tmp_path):
     assert run_stage(stage, str(build), {"names": "old.png"}) == 0
     assert (build / "written" / "writes.txt").read_text() == "figures/old.png\n"
     assert run_stage(stage, str(build), {"names": "new.png,moved.png"}) == 0       # moved.png: also made here now
+    assert figures_in(build) == ["moved.png", "new.png", "old.png", "other-stage.png"]   # a stage deletes nothing
+    assert remove_unlisted(build) == ["figures/old.png"]
     assert figures_in(build) == ["moved.png", "new.png", "other-stage.png"]
     assert os.environ.get("KETANB_WRITTEN_LIST") is None                          # not left set
 
 
 def test_what_a_failed_stage_wrote_is_not_forgotten(tmp_path):
-    from ketanb.compendium.stage import run_stage
+    from ketanb.compendium.stage import remove_unlisted, run_stage
 
     build = tmp_path / "build"
     stage = str(writing_stage(tmp_path))
     assert run_stage(stage, str(build), {"names": "p.png", "fail": True}) == 1
+    assert (build / "written" / "writes.txt").read_text() == "figures/p.png\n"   # listed, though the stage failed
     assert run_stage(stage, str(build), {"names": "p.png"}) == 0
     assert run_stage(stage, str(build), {"names": "q.png"}) == 0
+    remove_unlisted(build)
     assert figures_in(build) == ["q.png"]
 
 

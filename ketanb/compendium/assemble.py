@@ -19,6 +19,7 @@ from ..output.files import read_json, write_json
 from ..output.writing import write_text
 from ..presentation.index import build_index
 from .publish import write_manifest
+from .stage import remove_unlisted
 
 __all__ = ["SECTIONS", "assemble"]
 
@@ -30,9 +31,13 @@ SECTIONS = ("run", "cohort", "outcome", "subgroups", "side_effects")
 def assemble(build: str) -> dict:
     """Merge ``results/<section>.json`` of ``build`` into ``results/results.json``; write ``reports/index.html``.
 
+    First the files of results/ and figures/ that no stage listed this time are deleted
+    (:func:`ketanb.compendium.stage.remove_unlisted`).
+
     Then ``build/manifest.sha256`` lists every file of results/, figures/ and reports/ with its sha256.
     """
     folder = resolve(build)
+    remove_unlisted(folder, keep={"results/results.json"})      # what no stage makes any more
     merged: dict = {"ketanb_results": RESULTS_FORMAT}
     for section in SECTIONS:
         merged.update(read_json(folder / "results" / f"{section}.json"))

@@ -29,7 +29,10 @@ from ..paths import resolve
 from ..output.writing import writes_listed_in
 from .stamps import DATA_VARIABLE, PARAMS_VARIABLE, argument, given_inputs, run_base
 
-__all__ = ["start", "run_stage", "normalise"]
+__all__ = ["start", "run_stage", "normalise", "remove_unlisted", "LISTED_FOLDERS"]
+
+#: The folders of the build whose every file some stage's list of written files must name.
+LISTED_FOLDERS = ("results", "figures")
 
 #: Run by the kernel before the notebook (no cell, no execution count): tornado logs only what is critical.
 QUIET_TORNADO = "--IPKernelApp.exec_lines=import logging; logging.getLogger('tornado').setLevel(logging.CRITICAL)"
@@ -76,21 +79,35 @@ def _listed(path: Path) -> set[str]:
 
 
 def _write_list(path: Path, names: set[str]) -> None:
-    """Replace a list whole: a stage running beside this one (make -j2) never reads half of it."""
-    tmp = path.with_suffix(".tmp")
-    tmp.write_text("".join(f"{name}\n" for name in sorted(names)), encoding="utf-8")
-    tmp.replace(path)
+    path.write_text("".join(f"{name}\n" for name in sorted(names)), encoding="utf-8")
+
+
+def remove_unlisted(out: str | os.PathLike, keep=()) -> list[str]:
+    """Delete every file of results/ and figures/ of the build folder ``out`` that no stage's list names
+    (nor ``keep``): a figure or table nobody makes any more is not published. Returns what it deleted.
+
+    :mod:`ketanb.compendium.assemble` calls it once every stage has succeeded, when no stage runs: under
+    ``make -j2`` two stages run at once, and one that deleted files as it finished could take a file the
+    other had just listed.
+    """
+    build = resolve(out)
+    listed = set(keep).union(*(_listed(path) for path in (build / "written").glob("*.txt")))
+    stale = sorted(path.relative_to(build).as_posix() for folder in LISTED_FOLDERS
+                   for path in (build / folder).rglob("*") if path.is_file())
+    stale = [name for name in stale if name not in listed]
+    for name in stale:
+        (build / name).unlink()
+    return stale
 
 
 def run_stage(notebook: str, out: str, parameters: dict) -> int:
     """Execute ``notebook`` into ``out/reports/`` (all or nothing); 0 on success, 1 on an error.
 
     Every file the stage writes (:func:`ketanb.output.writing.write_bytes`) is
-    listed in ``out/written/NAME.txt``. After a successful run, what the stage
-    wrote last time and no longer writes is deleted, unless another stage's list
-    has it: a figure or table nobody makes any more is not published. A build
-    folder without lists (made by an older ketanb) starts with empty results/
-    and figures/. After a failed run the list keeps the old files and the new.
+    listed in ``out/written/NAME.txt``; after a failed run the list keeps the old
+    files and the new. Once every stage has succeeded, :func:`remove_unlisted`
+    deletes what no list names. A build folder without lists (made by an older
+    ketanb) starts with empty results/ and figures/.
 
     The kernel takes relative paths from the run's base folder
     (:func:`ketanb.compendium.stamps.run_base`: the project, or OUT when the
@@ -133,7 +150,10 @@ def run_stage(notebook: str, out: str, parameters: dict) -> int:
                                 # So does tornado's: when a cell fails at once, the shutdown can
                                 # race the kernel's last status message ("ZMQError: Socket
                                 # operation on non-socket"), a traceback a clinic need not read.
-                                extra_arguments=["--IPKernelApp.log_level=CRITICAL", QUIET_TORNADO])
+                                # No input history either: two stages' kernels run at once (make -j2)
+                                # and would share IPython's history database.
+                                extra_arguments=["--IPKernelApp.log_level=CRITICAL", QUIET_TORNADO,
+                                                 "--HistoryManager.enabled=False"])
     except pm.PapermillExecutionError as exc:
         tmp.unlink(missing_ok=True)
         _write_list(written, before | _listed(written))                 # forget nothing it may have left
@@ -155,11 +175,7 @@ def run_stage(notebook: str, out: str, parameters: dict) -> int:
     body, _ = HTMLExporter(template_name="reviewer", extra_template_basedirs=[str(TEMPLATES)],
                            ).from_notebook_node(nb, resources={"metadata": {"name": target.stem}})
     target.with_suffix(".html").write_text(body, encoding="utf-8")
-    now = _listed(written)
-    _write_list(written, now)                                          # each file once, sorted
-    others = set().union(*(_listed(other) for other in lists.glob("*.txt") if other != written))
-    for path in before - now - others:                 # no longer made by anyone
-        (build / path).unlink(missing_ok=True)
+    _write_list(written, _listed(written))                             # each file once, sorted
     tmp.replace(target)                              # last: make sees the stage done only now
     print(f"  {target.stem}: done in {time.perf_counter() - started:.1f} s", flush=True)
     return 0
