@@ -37,3 +37,16 @@ def test_params_yaml_holds_the_contract_defaults():
                                        "subgroup_difference": "not significant", "serious_complications": 0,
                                        "responder_threshold": 50, "missing_followup": "nonresponder",
                                        "group_by": "pain_mechanism"}
+
+
+def test_pyproject_lists_every_package_and_its_templates():
+    """`pip install .` ships what `make all` uses: every folder of ketanb with an __init__.py is a package
+    in pyproject.toml, and a package's templates are its package data (ketanb.presentation's index
+    template was left out when the package was made)."""
+    import tomllib
+
+    setup = tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))["tool"]["setuptools"]
+    found = {".".join(init.parent.relative_to(ROOT).parts) for init in (ROOT / "ketanb").rglob("__init__.py")}
+    assert set(setup["packages"]) == found
+    with_templates = {".".join(folder.parent.relative_to(ROOT).parts) for folder in (ROOT / "ketanb").rglob("templates")}
+    assert with_templates == {name for name, data in setup["package-data"].items() if "templates/*/*" in data}

@@ -7,8 +7,9 @@ significant digits, Unix newlines) and goes through a temporary file and a
 rename, so a reader never sees half a file; a file whose bytes do not change
 is left alone.
 
-Every writer here goes through :func:`ketanb.output.writing.write_text`, which lists what a
-stage wrote.
+Every writer of an output here goes through :func:`ketanb.output.writing.write_text`, which lists
+what a stage wrote; the patient-level tables handed on (:func:`save_processed`, pickles under
+``processed/``) are not outputs and are not listed.
 """
 from __future__ import annotations
 
