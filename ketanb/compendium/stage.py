@@ -140,7 +140,8 @@ def run_stage(notebook: str, out: str, parameters: dict) -> int:
             pm.execute_notebook(str(resolve(notebook)), str(tmp),
                                 parameters={**parameters, "out": os.path.relpath(build, base)},
                                 kernel_name="python3", progress_bar=False, cwd=str(build),
-                                # written once at the end, not after every cell (0.1-0.3 s a stage)
+                                # written once at the end, not after every cell (0.1-0.3 s a stage; a
+                                # kernel that dies leaves no partial notebook in tmp/ to look at)
                                 request_save_on_cell_execute=False,
                                 # The kernel's own log stays quiet: its warning that local TCP is
                                 # unencrypted (it talks to papermill on localhost only), and the
