@@ -55,10 +55,13 @@ from ketanb.paths import ROOT
 #: Listed slowest first: they start first, so both workers finish at about the same time.
 PIPELINE_FILES = ("test_python_versions.py", "test_pipeline_runs.py", "test_plain_outputs.py", "test_lab.py",
                   "test_bench.py", "test_browser.py")
+#: Then the slowest files of the others (the property tests run an analysis 40 times each).
+SLOW_FILES = ("test_properties.py", "test_validation.py", "test_plots.py")
 
 
 def pytest_collection_modifyitems(items):
-    """Mark the pipeline tests and start them first (slowest first), the two using fresh_build side by side.
+    """Mark the pipeline tests and start them first (slowest first), the two using fresh_build side by side;
+    then the slowest of the others, so that the two workers finish at about the same time.
 
     Side by side they start on one xdist worker (work-stealing hands each worker a run of the list), so
     the other worker rarely waits for the build. xdist_group marks would say this more plainly, but
@@ -68,9 +71,13 @@ def pytest_collection_modifyitems(items):
         if item.path.name in PIPELINE_FILES or "venv_ready" in item.fixturenames:
             item.add_marker(pytest.mark.pipeline)
 
+    order = (*PIPELINE_FILES, "(other pipeline tests)", *SLOW_FILES)
+
     def start(item):
-        rank = (PIPELINE_FILES.index(item.path.name) if item.path.name in PIPELINE_FILES
-                else len(PIPELINE_FILES) + (not item.get_closest_marker("pipeline")))
+        if item.path.name in order:
+            rank = order.index(item.path.name)
+        else:
+            rank = len(PIPELINE_FILES) if item.get_closest_marker("pipeline") else len(order)
         return rank, "fresh_build" not in item.fixturenames
     items.sort(key=start)                                           # stable: each file's own order kept
 
