@@ -396,21 +396,21 @@ def _typed(name: str, table: RawTable, checked: pd.DataFrame) -> pd.DataFrame:
 def _across_tables(patients: pd.DataFrame, infusions: pd.DataFrame, events: pd.DataFrame) -> dict[str, np.ndarray]:
     """The three tables matched on patient_id, ignoring case (reading c).
 
-    First each row's patient: the ids of the three tables, with A-Z folded to a-z (by Arrow,
-    so that only ASCII letters fold), are looked up among the folded ids of patients.csv
-    by Arrow's ``index_in``, which gives the first row holding an id written twice. Then the days,
+    First each row's patient: the ids of each table in turn (no copy of all the ids at once), with
+    A-Z folded to a-z (by Arrow, so that only ASCII letters fold), are looked up among the folded ids
+    of patients.csv by Arrow's ``index_in``, which gives the first row holding an id written twice. Then the days,
     by DuckDB queries on (patient, date). Returns per row: ``patient``,
     ``infusion_patient``, ``event_patient``, the row of patients.csv (0-based; the
     first, if an id is written twice; -1: no such patient); ``repeated_day``, True for
     an infusion on a day its patient already has one on an earlier row;
     ``off_infusion_day``, True for an event on no day its patient has an infusion.
     """
-    n_patients, n_infusions = len(patients), len(infusions)
-    ids = pd.concat([patients["patient_id"], infusions["patient_id"], events["patient_id"]], ignore_index=True)
-    folded = arrow_compute.ascii_lower(arrow.array(ids, type=arrow.large_string()))
-    row = arrow_compute.index_in(folded, value_set=folded.slice(0, n_patients)).fill_null(-1).to_numpy()
-    matched = dict(zip(("patient", "infusion_patient", "event_patient"),
-                       np.split(row, [n_patients, n_patients + n_infusions])))
+    def folded(frame: pd.DataFrame) -> arrow.Array:
+        return arrow_compute.ascii_lower(arrow.array(frame["patient_id"], type=arrow.large_string()))
+
+    known = folded(patients)
+    matched = {key: arrow_compute.index_in(folded(frame), value_set=known).fill_null(-1).to_numpy()
+               for key, frame in (("patient", patients), ("infusion_patient", infusions), ("event_patient", events))}
 
     def days(frame: pd.DataFrame, patient: np.ndarray) -> arrow.Table:   # with each row's position
         return arrow.table({"patient": patient, "date": arrow.array(frame["date"]).cast(arrow.date32()),
