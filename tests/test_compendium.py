@@ -291,3 +291,35 @@ def test_stages_import_no_presentation_and_the_index_no_stage():
     stages = {"ketanb.cleaning", "ketanb.outcomes", "ketanb.subgroups", "ketanb.baseline", "ketanb.side_effects",
               "ketanb.stats", "ketanb.analysis", "ketanb.pooling"}
     assert assembling & stages == set()
+
+
+def test_a_removed_stage_leaves_nothing_to_publish(tmp_path):
+    """A student adds notebooks/05-duration.ipynb, runs make all, then deletes the notebook: its report, its
+    figure and its place on the index must go, not be published again from the build folder."""
+    from ketanb.compendium.stage import remove_unlisted
+    from ketanb.compendium.stamps import forget_removed_stages
+
+    build = tmp_path / ".build"
+    for name, stage in (("figures/duration.png", "05-duration"), ("figures/flow.png", "01-cleaning"),
+                        ("results/cohort.json", "01-cleaning")):
+        (build / name).parent.mkdir(parents=True, exist_ok=True)
+        (build / name).write_text("x")
+        (build / "written").mkdir(exist_ok=True)
+        with open(build / "written" / f"{stage}.txt", "a") as listing:
+            listing.write(f"{name}\n")
+    (build / "reports").mkdir()
+    (build / "stamps" / "notebooks").mkdir(parents=True)
+    for stage in ("01-cleaning", "05-duration"):
+        for end in ("ipynb", "html"):
+            (build / "reports" / f"{stage}.{end}").write_text("x")
+        (build / "stamps" / "notebooks" / f"{stage}.ipynb").write_text("x")
+    (build / "manifest.sha256").write_text("x")
+
+    assert forget_removed_stages(build) == ["05-duration"]
+    assert sorted(p.name for p in (build / "reports").iterdir()) == ["01-cleaning.html", "01-cleaning.ipynb"]
+    assert sorted(p.name for p in (build / "written").iterdir()) == ["01-cleaning.txt"]
+    assert not (build / "stamps" / "notebooks" / "05-duration.ipynb").exists()
+    assert not (build / "manifest.sha256").exists()                     # make assembles and publishes again
+    assert remove_unlisted(build) == ["figures/duration.png"]             # what assemble does first
+    assert forget_removed_stages(build) == []                             # the existing stages stay
+    assert (build / "figures" / "flow.png").exists()

@@ -11,7 +11,8 @@ under these names), never from shell text: a folder named ``a;b`` or
    inside OUT's results/, figures/, reports/ or .build/ (publishing would
    delete it); nothing is written before;
 2. finish a publish that was interrupted (:func:`ketanb.compendium.publish.finish`);
-3. write the content stamps and the links (below);
+3. write the content stamps and the links (below), and forget a stage whose
+   notebook was removed (:func:`forget_removed_stages`);
 4. check the build folder against its manifest and the published outputs
    against the record of what was published
    (:func:`ketanb.compendium.publish.check`): make then rebuilds or publishes again what differs.
@@ -41,7 +42,7 @@ from ..paths import ROOT, resolve
 from ..output.writing import digest
 
 __all__ = ["DATA_VARIABLE", "PARAMS_VARIABLE", "given_inputs", "extract_files", "run_base", "argument",
-           "check_inputs", "prepare"]
+           "check_inputs", "forget_removed_stages", "prepare"]
 
 #: Environment variables through which the Makefile hands DATA and PARAMS to the scripts.
 DATA_VARIABLE, PARAMS_VARIABLE = "KETANB_DATA", "KETANB_PARAMS"
@@ -142,6 +143,24 @@ def check_inputs(out: str, data: str, params: str) -> None:
                     f"that path. Nothing was run.")
 
 
+def forget_removed_stages(build: Path) -> list[str]:
+    """A stage whose notebook is gone from notebooks/ leaves nothing in ``build``; returns their names.
+
+    Its report, its list of written files and its stamp are deleted, and so is the manifest, so that
+    make assembles and publishes again: assemble then deletes the files only that list named
+    (:func:`ketanb.compendium.stage.remove_unlisted`), and the index no longer shows its figures.
+    """
+    stages = {notebook.stem for notebook in (ROOT / "notebooks").glob("[0-9]*.ipynb")}   # as the Makefile's
+    gone = sorted(listing.stem for listing in (build / "written").glob("*.txt") if listing.stem not in stages)
+    for name in gone:
+        for path in (build / "written" / f"{name}.txt", build / "reports" / f"{name}.ipynb",
+                     build / "reports" / f"{name}.html", build / "stamps" / "notebooks" / f"{name}.ipynb"):
+            path.unlink(missing_ok=True)
+    if gone:
+        (build / "manifest.sha256").unlink(missing_ok=True)
+    return gone
+
+
 def prepare(build: str, out: str, data: str, params: str) -> None:
     """Everything ``make all`` does before make compares dates (see the module docstring)."""
     from . import publish
@@ -156,6 +175,7 @@ def prepare(build: str, out: str, data: str, params: str) -> None:
     stamp(stamps / "code", [f"{digest(p)}  {p.relative_to(ROOT).as_posix()}" for p in code])
     for notebook in sorted((ROOT / "notebooks").glob("*.ipynb")):
         stamp(stamps / "notebooks" / notebook.name, [f"{digest(notebook)}  {notebook.name}"])
+    forget_removed_stages(folder)
     _link(folder, data, "data")
     _link(folder, params, "params")
     publish.check(folder, resolve(out))
