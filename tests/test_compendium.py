@@ -323,3 +323,21 @@ def test_a_removed_stage_leaves_nothing_to_publish(tmp_path):
     assert remove_unlisted(build) == ["figures/duration.png"]             # what assemble does first
     assert forget_removed_stages(build) == []                             # the existing stages stay
     assert (build / "figures" / "flow.png").exists()
+
+
+def test_assemble_names_a_section_no_stage_wrote(tmp_path, capsys):
+    """A student removed a stage but not its section in SECTIONS: make all stops with what to do, not with a
+    FileNotFoundError traceback from assemble."""
+    from ketanb.compendium import assemble
+
+    build = tmp_path / ".build"
+    (build / "results").mkdir(parents=True)
+    (build / "written").mkdir()
+    for section in assemble.SECTIONS[:-1]:
+        (build / "results" / f"{section}.json").write_text("{}")
+        with open(build / "written" / "01-cleaning.txt", "a") as listing:      # as the stages list them
+            listing.write(f"results/{section}.json\n")
+    assert assemble.main([str(build)]) == 1
+    message = capsys.readouterr().err
+    assert f"no stage wrote results/{assemble.SECTIONS[-1]}.json" in message and "Removing a stage" in message
+    assert not (build / "results" / "results.json").exists()

@@ -14,6 +14,7 @@ from __future__ import annotations
 import sys
 
 from .. import RESULTS_FORMAT
+from ..errors import KetanbError
 from ..paths import resolve
 from ..output.files import read_json, write_json
 from ..output.writing import write_text
@@ -38,6 +39,11 @@ def assemble(build: str) -> dict:
     """
     folder = resolve(build)
     remove_unlisted(folder, keep={"results/results.json"})      # what no stage makes any more
+    missing = [section for section in SECTIONS if not (folder / "results" / f"{section}.json").is_file()]
+    if missing:
+        raise KetanbError(f"no stage wrote results/{missing[0]}.json, but SECTIONS in ketanb/compendium/assemble.py "
+                          f"names {missing[0]!r}: after removing a stage, take its section out of SECTIONS and "
+                          "ketanb/analysis.py (docs/adapting.md, 'Removing a stage')")
     merged: dict = {"ketanb_results": RESULTS_FORMAT}
     for section in SECTIONS:
         merged.update(read_json(folder / "results" / f"{section}.json"))
@@ -47,5 +53,14 @@ def assemble(build: str) -> dict:
     return merged
 
 
+def main(argv=None) -> int:
+    try:
+        assemble((argv or sys.argv[1:])[0])
+    except KetanbError as exc:
+        print(f"make all stopped: {exc}", file=sys.stderr)
+        return 1
+    return 0
+
+
 if __name__ == "__main__":
-    assemble(sys.argv[1])
+    sys.exit(main())
