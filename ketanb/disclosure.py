@@ -27,7 +27,7 @@ import pandas as pd
 
 from .input.contract import OTHER_TEXT    # what a free-text value held by too few patients is printed as
 
-__all__ = ["Disclosure", "disclose", "few_excluded", "pool_rare_text", "plain_warnings", "OTHER_TEXT"]
+__all__ = ["Disclosure", "disclose", "few_excluded", "pool_rare_text", "plain_warnings"]
 
 
 @dataclasses.dataclass(frozen=True)

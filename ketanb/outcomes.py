@@ -13,10 +13,10 @@ import numpy as np
 import pandas as pd
 
 from .disclosure import disclose, few_excluded
-from .input.contract import TOLERANCE
+from .input.contract import TOLERANCE, UNCLASSIFIED
 from .params import MISSING_FOLLOWUP_MODES, Params, as_written
 from .stats import nrs_change, proportion
-from .subgroups import UNCLASSIFIED, assign_groups
+from .subgroups import assign_groups
 
 __all__ = ["Outcomes", "run", "is_favorable", "derive_outcomes", "outcome_summary",
            "responder_counts", "sensitivity", "sensitivity_table", "responder_curve", "SENSITIVITY_THRESHOLDS"]
@@ -319,7 +319,7 @@ class Outcomes:
     summary: dict
     sensitivity: dict
     sensitivity_table: pd.DataFrame | None
-    breakdown: pd.DataFrame | None
+    breakdown: pd.DataFrame
     curve: pd.DataFrame | None
     curve_at_thresholds: pd.DataFrame | None
 

@@ -16,16 +16,14 @@ import numpy as np
 import pandas as pd
 
 from .baseline import included_vs_excluded, table1
-from .disclosure import OTHER_TEXT, disclose
+from .disclosure import disclose
 from .errors import ParameterError
-from .input.contract import PAIN_MECHANISMS, UNCLASSIFIED
+from .input.contract import OTHER_TEXT, PAIN_MECHANISMS, UNCLASSIFIED
 from .params import Params, as_written, band_labels
 from .stats import fisher_freeman_halton, kruskal_wallis, newcombe_difference, odds_ratio_exact, proportion
 
-__all__ = ["Subgroups", "run", "titles", "assign_groups", "carry_groups", "band_labels", "subgroup_table",
-           "subgroup_summary", "reference_group", "UNCLASSIFIED", "OTHER"]
-
-OTHER = OTHER_TEXT              # the group of the values held by too few patients (params checks it too)
+__all__ = ["Subgroups", "run", "titles", "assign_groups", "carry_groups", "subgroup_table", "subgroup_summary",
+           "reference_group"]
 
 
 def _labels(frame: pd.DataFrame, group_by: str, edges) -> tuple[pd.Series, list[str]]:
@@ -80,9 +78,9 @@ def assign_groups(frame: pd.DataFrame, *, group_by: str, edges=(), min_group_siz
     """
     labels, order, counts = _counted(frame, group_by, edges)
     # the small values, and a value written "other" (such as discontinuation's code): one group "other"
-    into_other = [v for v in order if counts.get(v, 0) < min_group_size or v.lower() == OTHER]
+    into_other = [v for v in order if counts.get(v, 0) < min_group_size or v.lower() == OTHER_TEXT]
     other_size = sum(counts.get(v, 0) for v in into_other)
-    categories = [v for v in order if v not in into_other] + ([OTHER] if other_size >= min_group_size else [])
+    categories = [v for v in order if v not in into_other] + ([OTHER_TEXT] if other_size >= min_group_size else [])
     return _grouped(labels, categories, group_by)
 
 
@@ -96,7 +94,8 @@ def carry_groups(frame: pd.DataFrame, groups: pd.Series, *, group_by: str, edges
 def _grouped(labels: pd.Series, categories: list[str], name: str) -> pd.Series:
     """Each value as its group: a group keeps its name; any other value goes to ``other`` when there is
     such a group, else it is unclassified (missing)."""
-    grouped = labels.where(labels.isin(categories), OTHER if OTHER in categories else None).where(labels.notna())
+    other = OTHER_TEXT if OTHER_TEXT in categories else None
+    grouped = labels.where(labels.isin(categories), other).where(labels.notna())
     return pd.Series(pd.Categorical(grouped, categories=categories, ordered=True), index=labels.index, name=name)
 
 

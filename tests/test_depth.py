@@ -9,7 +9,8 @@ from ketanb.analysis import analyse
 from ketanb.baseline import table1
 from ketanb.cleaning import derive_cohort
 from ketanb.outcomes import derive_outcomes, responder_curve, sensitivity
-from ketanb.subgroups import assign_groups, band_labels, subgroup_summary
+from ketanb.params import band_labels
+from ketanb.subgroups import assign_groups, subgroup_summary
 
 from .conftest import patient, protocol
 

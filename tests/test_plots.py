@@ -18,7 +18,7 @@ from matplotlib.figure import Figure
 from PIL import Image
 
 from ketanb import outcomes
-from ketanb.presentation import plots
+from ketanb.presentation import notices, plots
 from ketanb.input import contract
 from ketanb.paths import ROOT
 from ketanb.presentation.tables import favorable_rule, pct
@@ -120,7 +120,7 @@ def test_png_is_300_dpi_and_carries_no_software_tag(tmp_path):
 def test_synthetic_stamp_is_a_suptitle(tmp_path):
     fig = small_figure()
     plots.save(fig, tmp_path / "figure.png", synthetic=True)
-    assert fig.get_suptitle() == plots.SYNTHETIC_LABEL
+    assert fig.get_suptitle() == notices.FIGURE_LABEL
     plain = small_figure()
     plots.save(plain, tmp_path / "plain.png", synthetic=False)
     assert plain.get_suptitle() == ""

@@ -33,18 +33,18 @@ import seaborn as sns
 from matplotlib.figure import Figure
 from matplotlib.ticker import MaxNLocator
 
-from ..output.files import SAVED_FIGURES, write_json
-from ..output.writing import write_bytes
 from ..disclosure import disclose
 from ..input.contract import REASON_LABELS
-from .notices import FIGURE_LABEL as SYNTHETIC_LABEL
 from ..outcomes import MISSING_LABELS
+from ..output.files import SAVED_FIGURES, write_json
+from ..output.writing import write_bytes
 from ..params import DEFAULTS
+from .notices import FIGURE_LABEL
 from .pooled_report import FOREST_MAX_SITES
-from .tables import (ci_label, confidence_text, count_text, favorable_rule, interval, p_is, parameter_percent, pct, points, ratio, tau2,
-                     with_interval, words)
+from .tables import (ci_label, confidence_text, count_text, favorable_rule, interval, p_is, parameter_percent, pct,
+                     points, ratio, tau2, with_interval, words)
 
-__all__ = ["SYNTHETIC_LABEL", "STYLE", "SINGLE_COLUMN", "DOUBLE_COLUMN", "MIN_FONT_SIZE", "MECHANISM_COLOURS",
+__all__ = ["STYLE", "SINGLE_COLUMN", "DOUBLE_COLUMN", "MIN_FONT_SIZE", "MECHANISM_COLOURS",
            "OUTCOME_COLOURS", "Caption", "CAPTIONS", "SAVED_FIGURES", "SavedFigure", "new_figure", "save", "flow_diagram", "nrs_before_after", "reduction_distribution", "sensitivity_forest",
            "responder_curves", "subgroup_proportions", "side_effect_bars", "risk_difference_forest",
            "pooled_forest"]
@@ -74,7 +74,6 @@ OUTCOME_COLOURS = {"favorable": "#009E73", "unfavorable": "#D55E00"}
 _BLUE, _GREY = MECHANISM_COLOURS["neuropathic"], "0.35"
 # Colours of groups that are not pain mechanisms, by position.
 _OTHER_GROUPS = [*list(MECHANISM_COLOURS.values())[:4], *OUTCOME_COLOURS.values(), "#000000"]
-
 
 
 # --- style, captions and files --------------------------------------------------------------------
@@ -160,7 +159,7 @@ def save(fig: Figure, path: str | os.PathLike, *, synthetic: bool, alt: str | No
     path : str or path-like
         Target ``.png``.
     synthetic : bool
-        Stamp :data:`SYNTHETIC_LABEL` above the figure.
+        Stamp :data:`ketanb.presentation.notices.FIGURE_LABEL` above the figure.
     alt, caption : str, optional
         Only for a figure not drawn by a figure function of this module (``alt``
         needed, ``caption`` default ``alt``); the others have theirs in
@@ -181,7 +180,7 @@ def save(fig: Figure, path: str | os.PathLike, *, synthetic: bool, alt: str | No
     caption = caption or alt
     with matplotlib.rc_context(STYLE):
         if synthetic:
-            fig.suptitle(SYNTHETIC_LABEL, x=0.99, ha="right", fontsize=MIN_FONT_SIZE, color="#B00020")
+            fig.suptitle(FIGURE_LABEL, x=0.99, ha="right", fontsize=MIN_FONT_SIZE, color="#B00020")
         for text in fig.findobj(matplotlib.text.Text):       # titles, legends, notes: drawable as written
             text.set_text(_plain(text.get_text()))
         png, svg = io.BytesIO(), io.BytesIO()
