@@ -192,7 +192,6 @@ def write_pooled(pooled: dict, folder: str | os.PathLike) -> Path:
     return write_json(resolve(folder) / "pooled.json", pooled)
 
 
-
 def _read_sites_from_environment() -> list[str]:
     """The sites ``make pool`` names: ``SITES`` (split at whitespace) and the lines of ``SITES_FILE``."""
     paths = os.environ.get("SITES", "").split()

@@ -397,13 +397,13 @@ def _across_tables(patients: pd.DataFrame, infusions: pd.DataFrame, events: pd.D
     """The three tables matched on patient_id, ignoring case (reading c).
 
     First each row's patient: the ids of each table in turn (no copy of all the ids at once), with
-    A-Z folded to a-z (by Arrow, so that only ASCII letters fold), are looked up among the folded ids
-    of patients.csv by Arrow's ``index_in``, which gives the first row holding an id written twice. Then the days,
-    by DuckDB queries on (patient, date). Returns per row: ``patient``,
-    ``infusion_patient``, ``event_patient``, the row of patients.csv (0-based; the
-    first, if an id is written twice; -1: no such patient); ``repeated_day``, True for
-    an infusion on a day its patient already has one on an earlier row;
-    ``off_infusion_day``, True for an event on no day its patient has an infusion.
+    A-Z folded to a-z (by Arrow, so that only ASCII letters fold), are looked up among the folded
+    ids of patients.csv by Arrow's ``index_in``, which gives the first row holding an id written
+    twice. Then the days, by DuckDB queries on (patient, date). Returns per row: ``patient``,
+    ``infusion_patient``, ``event_patient``, the row of patients.csv (0-based; the first, if an
+    id is written twice; -1: no such patient); ``repeated_day``, True for an infusion on a day
+    its patient already has one on an earlier row; ``off_infusion_day``, True for an event on no
+    day its patient has an infusion.
     """
     def folded(frame: pd.DataFrame) -> arrow.Array:
         return arrow_compute.ascii_lower(arrow.array(frame["patient_id"], type=arrow.large_string()))

@@ -1,12 +1,12 @@
 """reports/index.html: the reviewers' entry page, from results.json, the reports and a Jinja2 template.
 
 It is headed with the study the run belongs to (results.json, key ``study``: the ``study:`` block of
-the parameters) and, when the study gives published values, opens with them beside this run's; then the
-main results
-(every number read from results.json, none typed in, written by :mod:`ketanb.presentation.tables`,
-the limitations from :func:`ketanb.presentation.tables.limitations` as in report 03), links to every stage
-report, figure (with the caption and alt text that ketanb.presentation.plots.save listed
-for it) and table. It needs no script and no network: open the file.
+the parameters) and, when the study gives published values, opens with them beside this run's; then
+the main results (every number read from results.json, none typed in, written by
+:mod:`ketanb.presentation.tables`; the limitations from :func:`ketanb.presentation.tables.limitations`,
+as at the end of report 03), links to every stage report, figure (with the caption and alt text that
+:func:`ketanb.presentation.plots.save` listed for it) and table. It needs no script and no network:
+open the file.
 """
 from __future__ import annotations
 
@@ -15,8 +15,8 @@ from pathlib import Path
 
 import jinja2
 
-from ..output.files import SAVED_FIGURES
 from ..input.contract import REASON_LABELS
+from ..output.files import SAVED_FIGURES
 from ..params import Study
 from . import tables as fmt
 from .notices import HEADLINE, RUN_NOTICE

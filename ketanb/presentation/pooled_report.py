@@ -11,7 +11,7 @@ import re
 import pandas as pd
 
 from .notices import pooled_banner
-from .tables import ci_label, favorable_rule, confidence_text, interval, p_is, pct, statistic, tau2, with_interval
+from .tables import ci_label, confidence_text, favorable_rule, interval, p_is, pct, statistic, tau2, with_interval
 
 __all__ = ["FOREST_MAX_SITES", "FEW_SITES", "site_table", "group_table", "describe", "synthetic_note"]
 
