@@ -18,8 +18,8 @@ spreadsheet row, column, value and what the contract allows.
    column without a rule of its own; no national register number, phone number or
    e-mail address in the text the analysis reads (diagnosis, treatment, a
    free-text group_by column), which the message does not quote.
-3. Across tables (:func:`_across_tables`: the case-folded ids looked up by Arrow,
-   the days compared by DuckDB queries): unique patient_id (ignoring case: ``SYN-0001`` and
+3. Across tables (:func:`_across_tables`: the case-folded ids joined and the days
+   compared by DuckDB queries): unique patient_id (ignoring case: ``SYN-0001`` and
    ``syn-0001`` are one person), known patients, one infusion per patient and
    day, every patient with an infusion, adverse events on infusion days.
 """
@@ -394,23 +394,33 @@ def _typed(name: str, table: RawTable, checked: pd.DataFrame) -> pd.DataFrame:
 
 
 def _across_tables(patients: pd.DataFrame, infusions: pd.DataFrame, events: pd.DataFrame) -> dict[str, np.ndarray]:
-    """The three tables matched on patient_id, ignoring case (reading c).
+    """The three tables matched on patient_id, ignoring case (reading c), by DuckDB queries.
 
-    First each row's patient: the ids of each table in turn (no copy of all the ids at once), with
-    A-Z folded to a-z (by Arrow, so that only ASCII letters fold), are looked up among the folded
-    ids of patients.csv by Arrow's ``index_in``, which gives the first row holding an id written
-    twice. Then the days, by DuckDB queries on (patient, date). Returns per row: ``patient``,
-    ``infusion_patient``, ``event_patient``, the row of patients.csv (0-based; the first, if an
-    id is written twice; -1: no such patient); ``repeated_day``, True for an infusion on a day
-    its patient already has one on an earlier row; ``off_infusion_day``, True for an event on no
-    day its patient has an infusion.
+    First each row's patient: its id, with A-Z folded to a-z (by Arrow, so that only ASCII letters
+    fold; DuckDB's ``lower`` would fold other scripts' letters too), joined to the first row of
+    patients.csv holding that folded id. Then the days, on (patient, date). Returns per row:
+    ``patient``, ``infusion_patient``, ``event_patient``, the row of patients.csv (0-based; the
+    first, if an id is written twice; -1: no such patient); ``repeated_day``, True for an infusion
+    on a day its patient already has one on an earlier row; ``off_infusion_day``, True for an event
+    on no day its patient has an infusion.
     """
-    def folded(frame: pd.DataFrame) -> arrow.Array:
-        return arrow_compute.ascii_lower(arrow.array(frame["patient_id"], type=arrow.large_string()))
+    db = duckdb.connect()
 
-    known = folded(patients)
-    matched = {key: arrow_compute.index_in(folded(frame), value_set=known).fill_null(-1).to_numpy()
-               for key, frame in (("patient", patients), ("infusion_patient", infusions), ("event_patient", events))}
+    def patient_of(frame: pd.DataFrame) -> np.ndarray:    # each row's row of patients.csv, -1 for none
+        ids = arrow_compute.ascii_lower(arrow.array(frame["patient_id"], type=arrow.large_string()))
+        db.register("ids", arrow.table({"id": ids, "row": np.arange(len(frame), dtype=np.int32)}))
+        found = db.execute("SELECT ids.row, coalesce(known.patient, -1) AS patient "
+                           "FROM ids LEFT JOIN known USING (id)").fetchnumpy()
+        db.unregister("ids")
+        patient = np.empty(len(frame), dtype=np.int32)
+        patient[found["row"]] = found["patient"]           # the rows come back in any order
+        return patient
+
+    folded = arrow_compute.ascii_lower(arrow.array(patients["patient_id"], type=arrow.large_string()))
+    db.register("patients", arrow.table({"id": folded, "row": np.arange(len(patients), dtype=np.int32)}))
+    db.execute("CREATE TEMP TABLE known AS SELECT id, min(row) AS patient FROM patients GROUP BY id")
+    matched = {key: patient_of(frame) for key, frame in (
+        ("patient", patients), ("infusion_patient", infusions), ("event_patient", events))}
 
     def days(frame: pd.DataFrame, patient: np.ndarray) -> arrow.Table:   # with each row's position
         return arrow.table({"patient": patient, "date": arrow.array(frame["date"]).cast(arrow.date32()),
@@ -421,7 +431,6 @@ def _across_tables(patients: pd.DataFrame, infusions: pd.DataFrame, events: pd.D
         rows[db.execute(query).fetchnumpy()["row"]] = True
         return rows
 
-    db = duckdb.connect()
     db.register("infusion_days", days(infusions, matched["infusion_patient"]))
     db.register("event_days", days(events, matched["event_patient"]))
     matched["repeated_day"] = marked("""
