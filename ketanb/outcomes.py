@@ -306,8 +306,8 @@ class Outcomes:
         :func:`sensitivity_table`: the main analysis and each sensitivity analysis, one row each (this, the
         curve and its rows: None when :func:`run` was asked for no tables).
     breakdown : pandas.DataFrame
-        :func:`responder_counts`: how the denominator splits (also without tables: the flow diagram of
-        stage 01 draws it).
+        :func:`responder_counts`: how the denominator splits (also without tables: it is small, and the
+        flow diagram draws it).
     curve : pandas.DataFrame or None
         :func:`responder_curve`, overall and by subgroup.
     curve_at_thresholds : pandas.DataFrame or None
@@ -329,8 +329,7 @@ def run(cohort: pd.DataFrame, params: Params, *, tables: bool = True) -> Outcome
     analyses and the responder curve, with the parameters ``params``.
 
     ``tables`` False: the results.json sections and the breakdown alone (the other tables and the curve
-    None), what :func:`ketanb.analysis.analyse` and stage 01's flow diagram need: at a million patients the
-    curve would take seconds.
+    None), what :func:`ketanb.analysis.analyse` needs: at a million patients the curve would take seconds.
     """
     patients = derive_outcomes(cohort, threshold=params.responder_threshold, missing_followup=params.missing_followup)
     summary = outcome_summary(patients, threshold=params.responder_threshold, confidence=params.confidence,
