@@ -17,7 +17,7 @@ from ketanb import load_params
 from ketanb.analysis import analyse
 from ketanb.output.files import read_json, to_jsonable
 from ketanb.paths import ROOT
-from ketanb.synthetic import generate_extract, write_extract
+from ketanb.synthetic import generate_extract
 
 from .conftest import copy_built, copy_project, output_digests, run_make
 from .writers import write_european_csv, write_workbook
@@ -157,13 +157,17 @@ def test_other_extract_and_parameters_show_no_patient(tmp_path, name):
 
 
 def test_rebuilds_follow_content_not_dates(fresh_build, tmp_path):
-    """Every committed output comes back byte for byte; then only a changed content re-runs a stage."""
+    """Every committed output comes back byte for byte; then only a changed content re-runs a stage:
+    new dates alone re-run nothing, a changed notebook re-runs its stage, and a corrected patients.csv
+    copied in with an OLD date re-runs every stage (make alone, comparing dates, would run nothing).
+
+    The corrected file is the project's own data/raw/patients.csv of the built copy (once another
+    extract, built by one more `make all` first: the stamps check the same way)."""
     run = fresh_build.run                                                 # make all from nothing
     assert run.returncode == 0, run.stderr[-3000:]
     assert output_digests(fresh_build.project) == fresh_build.committed
     project = copy_built(fresh_build.project, tmp_path / "project")
     assert run_make(project, "-q", "outputs").returncode == 0            # nothing left to do
-    extract = write_extract(generate_extract(74), tmp_path / "extract", n_patients=74, seed=20240501)
 
     future = time.time() + 3600                                           # new dates, same content
     for path in [project / "params.yaml", project / "ketanb" / "baseline.py",
@@ -178,15 +182,17 @@ def test_rebuilds_follow_content_not_dates(fresh_build, tmp_path):
     assert planned(project) == ["04-side-effects"]
     assert run_make(project, "all").returncode == 0
 
-    # another extract, then a corrected patients.csv copied in with an OLD date: everything re-runs
-    assert run_make(project, "all", f"DATA={extract}").returncode == 0
-    patients = extract / "patients.csv"
+    assert planned(project) == []                                         # built: nothing left to do
+
+    # a corrected patients.csv copied in with an OLD date: everything re-runs
+    patients = project / "data" / "raw" / "patients.csv"
     old = patients.stat().st_mtime - 86400
-    patients.write_text(patients.read_text().replace("SYN-0001,F,", "SYN-0001,M,", 1)
-                        if "SYN-0001,F," in patients.read_text()
-                        else patients.read_text().replace("SYN-0001,M,", "SYN-0001,F,", 1))
+    text = patients.read_text()
+    assert "SYN-0001,F," in text or "SYN-0001,M," in text
+    patients.write_text(text.replace("SYN-0001,F,", "SYN-0001,M,", 1) if "SYN-0001,F," in text
+                        else text.replace("SYN-0001,M,", "SYN-0001,F,", 1))
     os.utime(patients, (old, old))
-    assert planned(project, f"DATA={extract}") == list(STAGES)
+    assert planned(project) == list(STAGES)
 
 
 def test_a_second_run_stops_and_a_killed_run_publishes_nothing(tmp_path):
