@@ -107,51 +107,83 @@ RUNS = {
 }
 
 
-@pytest.mark.parametrize("name", RUNS)
-def test_other_extract_and_parameters_show_no_patient(tmp_path, name):
-    """DATA= (a path with spaces, outside the project) and PARAMS= on a clinic-style extract with
-    distinctive ids: results agree with the package, no id and no path of the machine reaches any
-    output, and no group of fewer than min_group_size patients gets a statistic."""
-    project = copy_project(tmp_path / "project")
+#: Characters a shell would run or expand: a folder with this name holds the extract and the parameters.
+ODD = "x`touch PWNED1`y $(touch PWNED2) ${HOME} 'q\" ;touch PWNED3; <b>"
+#: A group label that matplotlib would read as mathematics and draw with a missing glyph (issue 22).
+LABEL = "$\\foo$ \u4e2d"
+
+
+def clinic_extract(folder):
+    """120 patients with distinctive ids (ZQPID...), as a clinic's CSV files; 60 of them share the
+    diagnosis LABEL, and one patient alone has the diagnosis "CRPS - Jan Peeters"."""
     frames = generate_extract(120, seed=11)
     mapping = {old: f"ZQPID{i:05d}X" for i, old in enumerate(frames["patients"]["patient_id"])}
     for frame in frames.values():
         frame["patient_id"] = frame["patient_id"].map(mapping)
-    data = write_european_csv(frames, tmp_path / "Pain clinic" / "Extract 2024")
-    params = tmp_path / "params.yaml"
+    patients = frames["patients"]
+    patients["diagnosis"] = patients["diagnosis"].astype(object)
+    patients.loc[patients.index[:60], "diagnosis"] = LABEL                # a group of its own
+    patients.loc[patients.index[60], "diagnosis"] = "CRPS - Jan Peeters"  # held by one patient
+    return write_european_csv(frames, folder)
+
+
+@pytest.mark.parametrize("name", RUNS)
+def test_other_extract_and_parameters_show_no_patient(tmp_path, name):
+    """DATA= and PARAMS= on a clinic-style extract with distinctive ids, both in a folder whose name has
+    spaces, backticks, $(...), quotes and ; (file names, never run by make or the shell), and OUT= outside
+    the project: results agree with the package, no id, no path of the machine and no warning reaches any
+    output, and no group of fewer than min_group_size patients gets a statistic. The diagnoses include a
+    label matplotlib would read as mathematics and draw with a missing glyph, and a patient's name held
+    by one patient (issue 22).
+
+    (Once three tests: this one, test_plain_outputs.py's label test, and the run of
+    test_paths_given_to_make_are_never_run_and_out_may_lie_outside; one run per case now.)"""
+    project = copy_project(tmp_path / "project")
+    committed = output_digests(project)
+    data = clinic_extract(tmp_path / ODD / "Pain clinic" / "Extract 2024")
+    params = tmp_path / ODD / "clinic params.yaml"
     text, expected_groups = RUNS[name]
     params.write_text(text)
-    run = run_make(project, "all", f"DATA={data}", f"PARAMS={params}")
+    out = tmp_path / "elsewhere" / "run"
+    run = run_make(project, "all", f"DATA={data}", f"PARAMS={params}", f"OUT={out}")
     assert run.returncode == 0, run.stderr[-3000:]
+    assert list(tmp_path.rglob("PWNED*")) == [] and list(project.rglob("PWNED*")) == []
+    assert output_digests(project) == committed                          # OUT elsewhere: the project's untouched
+    assert run_make(project, "-q", "outputs", f"OUT={out}").returncode == 0
+    injected = read_json(out / "reports" / "01-cleaning.ipynb")["metadata"]["papermill"]["parameters"]
+    assert injected == {"data": ".build/extract", "params_file": ".build/params.yaml", "out": ".build"}
 
-    results = read_json(project / "results" / "results.json")
+    results = read_json(out / "results" / "results.json")
     fresh = json.loads(json.dumps(to_jsonable(analyse(data, load_params(params)))))
     assert results == fresh                                               # the notebooks agree with the package
     assert results["data"] == {"source": "Extract 2024", "synthetic": False}
+    assert results["cohort"]["treated"] == 120
     groups = results["subgroups"]["groups"]
     assert set(groups) == expected_groups if expected_groups else "other" in groups
     assert all(g["n"] >= 5 for g in groups.values())
-    if expected_groups is None:                                           # 15 diagnoses, most of 2-5 patients
+    if expected_groups is None:                                           # 16 diagnoses, LABEL and many small ones
         assert results["subgroups"]["pooled_values"] > 5
         assert results["subgroups"]["reference"] == "other" and "vs_reference" not in groups["other"]
-    table1 = (project / "results" / "table1.csv").read_text()
+        assert LABEL in groups
+    table1 = (out / "results" / "table1.csv").read_text(encoding="utf-8")
     header = table1.splitlines()[0].split(",")
     assert all(g in header for g in groups)                               # Table 1 has a column per group
-    curve_groups = {line.split(",")[0] for line in (project / "results" / "responder_curve.csv").read_text()
-                    .splitlines()[1:]}
+    curve_groups = {line.split(",")[0] for line in (out / "results" / "responder_curve.csv")
+                    .read_text(encoding="utf-8").splitlines()[1:]}
     assert curve_groups == {"overall", *groups}
-    index = (project / "reports" / "index.html").read_text(encoding="utf-8")
+    index = (out / "reports" / "index.html").read_text(encoding="utf-8")
     assert "published-vs-reproduced" not in index                         # no study block: compared with nothing
     assert "None" not in index and "(not synthetic)" not in index
     for report in ("02-outcomes.html", "03-subgroups.html"):
-        assert ">None<" not in (project / "reports" / report).read_text(encoding="utf-8")
+        assert ">None<" not in (out / "reports" / report).read_text(encoding="utf-8")
 
     leaks = []
     for folder in ("results", "figures", "reports"):
-        for path in (project / folder).rglob("*"):
+        for path in (out / folder).rglob("*"):
             if path.is_file():
-                text = path.read_bytes().decode("latin-1")
-                leaks += [(str(path.relative_to(project)), token) for token in ("ZQPID", str(tmp_path), "Pain clinic")
+                text = path.read_bytes().decode("utf-8", errors="replace")
+                leaks += [(str(path.relative_to(out)), token)
+                          for token in ("ZQPID", str(tmp_path), str(ROOT), "Pain clinic", "Peeters", "UserWarning")
                           if token in text]
     assert leaks == []
 
@@ -509,25 +541,12 @@ def test_a_run_killed_while_publishing_is_finished_by_the_next(tmp_path):
     assert run_make(project, "-q", "outputs", f"PARAMS={tmp_path / 't30.yaml'}").returncode == 0
 
 
-ODD = "x`touch PWNED1`y $(touch PWNED2) ${HOME} 'q\" ;touch PWNED3; <b>"
-
-
 def test_paths_given_to_make_are_never_run_and_out_may_lie_outside(tmp_path):
-    """DATA and PARAMS with backticks, $(...), quotes, ; and spaces are file names, not commands;
-    OUT and DATA both outside the project work, and no output names a folder of the machine."""
+    """DATA, PARAMS and OUT with backticks, $(...), quotes and ; are refused as paths, never run.
+    (A successful run with such paths and OUT outside the project is
+    test_other_extract_and_parameters_show_no_patient: it shares that run.)"""
     project = copy_project(tmp_path / "project")
-    data = write_european_csv(generate_extract(50, seed=6), tmp_path / ODD / "extract")
-    params = tmp_path / ODD / "t30 params.yaml"
-    params.write_text("responder_threshold: 30\n")
     out = tmp_path / "elsewhere" / "run"
-    run = run_make(project, "all", f"DATA={data}", f"PARAMS={params}", f"OUT={out}")
-    assert run.returncode == 0, run.stderr[-3000:]
-    results = read_json(out / "results" / "results.json")
-    assert results["cohort"]["treated"] == 50 and results["outcome"]["threshold_pct"] == 30
-    assert results["data"]["source"] == "extract"
-    injected = read_json(out / "reports" / "01-cleaning.ipynb")["metadata"]["papermill"]["parameters"]
-    assert injected == {"data": ".build/extract", "params_file": ".build/params.yaml", "out": ".build"}
-    assert run_make(project, "-q", "outputs", f"OUT={out}").returncode == 0
     missing = run_make(project, "all", f"DATA=../x`touch ../PWNED4`y;touch PWNED5", f"OUT={out}")
     assert missing.returncode != 0
     assert "DATA=../x`touch ../PWNED4`y;touch PWNED5: there is no such file or folder" in missing.stderr
