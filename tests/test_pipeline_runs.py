@@ -327,7 +327,13 @@ SHIPPED_STUDY_WORDS = ("Dendermonde", "Sint-Blasius", "Vallé", "Vall&eacute;", 
 def test_a_clinics_own_study_names_neither_the_paper_nor_its_centre(tmp_path):
     """Issue 23: a clinic's parameter file with its own study block and no published values, on its own
     (not synthetic) extract: every report is headed with its study, the index compares it with nothing, and no
-    output (results, the text of the SVGs, reports) names Dendermonde, Vallé or "published"."""
+    output (results, the text of the SVGs, reports) names Dendermonde, Vallé or "published".
+
+    The run goes to OUT=runs/zottegem with PARAMS=runs/zottegem.yaml (threshold 30), and leaves the committed
+    outputs alone. Before it, while another run holds runs/zottegem, the same command is refused without a
+    stamp or a link written; once that run is done the command runs. (Once three tests, each with a full run:
+    this one, test_variant_run_with_out_leaves_the_committed_outputs_alone and
+    test_a_run_refused_by_the_lock_writes_nothing.)"""
     project = copy_project(tmp_path / "project")
     before = output_digests(project)
     frames = generate_extract(60, seed=5)
@@ -339,22 +345,35 @@ def test_a_clinics_own_study_names_neither_the_paper_nor_its_centre(tmp_path):
         "responder_threshold: 30\ndate_format: dmy\n"
         "study:\n  title: Ketamine infusions for chronic pain in Zottegem\n  centre: AZ Zottegem, Belgium\n"
         "  period: 2018-2022\n  authors: The pain team of AZ Zottegem\n", encoding="utf-8")
+    out = project / "runs" / "zottegem"
+    data = write_european_csv(frames, tmp_path / "zottegem")
+    command = ("all", f"DATA={data}", "PARAMS=runs/zottegem.yaml", "OUT=runs/zottegem")
+    # Another run holds runs/zottegem: refused, and nothing written (no stamps, no extract link)
+    lock = hold_lock(out / ".build")
+    refused = run_make(project, *command)
+    assert refused.returncode != 0
+    assert "another run is in progress (pid 4242) in runs/zottegem/" in refused.stderr
+    assert sorted(p.name for p in (out / ".build").iterdir()) == [".lock", ".pid"]
+    lock.close()
     # First as sent: the column sex left out and one unknown code; both are reported in one run, and
     # nothing is published.
     broken = {**frames, "patients": frames["patients"].drop(columns="sex")}
     broken["patients"].loc[3, "pain_mechanism"] = "neuropatic"
-    data = write_european_csv(broken, tmp_path / "zottegem")
-    run = run_make(project, "all", f"DATA={data}", "PARAMS=runs/zottegem.yaml", "OUT=runs/zottegem")
+    write_european_csv(broken, data)
+    run = run_make(project, *command)
     assert run.returncode != 0
     assert "required column 'sex' is missing" in run.stderr and "neuropatic" in run.stderr, run.stderr[-3000:]
-    assert not (project / "runs" / "zottegem" / "results").exists()
+    assert not (out / "results").exists()
     # Then corrected: the day/month/year dates are read with date_format: dmy
-    data = write_european_csv(frames, tmp_path / "zottegem")
-    run = run_make(project, "all", f"DATA={data}", "PARAMS=runs/zottegem.yaml", "OUT=runs/zottegem")
+    write_european_csv(frames, data)
+    run = run_make(project, *command)
     assert run.returncode == 0, run.stderr[-3000:]
-    assert output_digests(project) == before
-    out = project / "runs" / "zottegem"
+    assert output_digests(project) == before                             # the committed outputs untouched
+    assert run_make(project, "-q", "outputs", *command[1:]).returncode == 0
     results = read_json(out / "results" / "results.json")
+    assert results["data"]["source"] == "zottegem" and results["cohort"]["treated"] == 60
+    assert results["outcome"]["threshold_pct"] == 30
+    assert (out / "figures" / "flow.svg").is_file()
     assert results["study"] == {"title": "Ketamine infusions for chronic pain in Zottegem",
                                 "centre": "AZ Zottegem, Belgium", "period": "2018-2022",
                                 "authors": "The pain team of AZ Zottegem", "publication": ""}
@@ -375,19 +394,6 @@ def test_a_clinics_own_study_names_neither_the_paper_nor_its_centre(tmp_path):
             "cohort, AZ Zottegem, Belgium, 2018-2022.")
     for stage in STAGES:
         assert line in (out / "reports" / f"{stage}.html").read_text(encoding="utf-8"), stage
-
-
-def test_variant_run_with_out_leaves_the_committed_outputs_alone(tmp_path):
-    project = copy_project(tmp_path / "project")
-    before = output_digests(project)
-    (project / "t30.yaml").write_text("responder_threshold: 30\n")
-    run = run_make(project, "all", "OUT=runs/t30", "PARAMS=t30.yaml")
-    assert run.returncode == 0, run.stderr[-3000:]
-    assert output_digests(project) == before
-    results = read_json(project / "runs" / "t30" / "results" / "results.json")
-    assert results["outcome"]["threshold_pct"] == 30
-    assert (project / "runs" / "t30" / "reports" / "index.html").is_file()
-    assert (project / "runs" / "t30" / "figures" / "flow.svg").is_file()
 
 
 def test_a_notebook_run_by_hand_writes_to_scratch(tmp_path, monkeypatch):
@@ -495,25 +501,6 @@ def hold_lock(build):
     handle = open(build / ".lock", "w")
     fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
     return handle
-
-
-def test_a_run_refused_by_the_lock_writes_nothing(tmp_path):
-    """Run A holds runs/r; `make all OUT=runs/r DATA=B` is refused without a stamp or a link written,
-    so once A is done the same command runs B."""
-    project = copy_project(tmp_path / "project")
-    other = write_european_csv(generate_extract(60, seed=5), tmp_path / "Clinic B")
-    build = project / "runs" / "r" / ".build"
-    lock = hold_lock(build)
-    refused = run_make(project, "all", "OUT=runs/r", f"DATA={other}")
-    assert refused.returncode != 0
-    assert "another run is in progress (pid 4242) in runs/r/" in refused.stderr
-    assert sorted(p.name for p in build.iterdir()) == [".lock", ".pid"]       # no stamps, no extract link
-    lock.close()
-    run = run_make(project, "all", "OUT=runs/r", f"DATA={other}")
-    assert run.returncode == 0, run.stderr[-3000:]
-    results = read_json(project / "runs" / "r" / "results" / "results.json")
-    assert results["data"]["source"] == "Clinic B" and results["cohort"]["treated"] == 60
-    assert run_make(project, "-q", "outputs", "OUT=runs/r", f"DATA={other}").returncode == 0
 
 
 def test_published_outputs_are_checked_against_the_build(fresh_build, tmp_path):
