@@ -409,25 +409,6 @@ def test_a_notebook_run_by_hand_writes_to_scratch(tmp_path, monkeypatch):
     assert output_digests(project) == before
 
 
-def test_pooling_refuses_sites_that_disagree_and_leaves_pooled_as_it_was(tmp_path):
-    project = copy_project(tmp_path / "project")
-    site_a = json.loads((project / "results" / "results.json").read_text())
-    site_b = dict(site_a, parameters=dict(site_a["parameters"], responder_threshold=30))
-    site_c = dict(site_a, outcome=dict(site_a["outcome"], favorable=20))     # the same file is pooled once
-    for name, results in (("site-a", site_a), ("site-b", site_b), ("site-c", site_c)):
-        (project / "sites" / name).mkdir(parents=True)
-        (project / "sites" / name / "results.json").write_text(json.dumps(results))
-    good = run_make(project, "pool", "SITES=sites/site-a/results.json sites/site-c/results.json")
-    assert good.returncode == 0, good.stderr[-3000:]
-    pooled = (project / "pooled" / "pooled.json").read_bytes()
-    assert json.loads(pooled)["n"] == 2 * site_a["outcome"]["n"]
-    assert (project / "pooled" / "forest.svg").is_file() and (project / "pooled" / "reports" / "pool.html").is_file()
-    bad = run_make(project, "pool", "SITES=sites/site-a/results.json sites/site-b/results.json")
-    assert bad.returncode != 0 and "Traceback" not in bad.stderr
-    assert "responder_threshold: site-a 50, site-b 30" in bad.stderr
-    assert (project / "pooled" / "pooled.json").read_bytes() == pooled
-
-
 def writing_stage(folder):
     """A stage notebook that writes the figures named in ``names`` (comma-separated), then fails if asked."""
     import nbformat
