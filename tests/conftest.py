@@ -53,7 +53,7 @@ from ketanb.paths import ROOT
 #: Test files that run make, papermill or another program (a browser, a second Python): marked
 #: ``pipeline``, as is every test using the fixture venv_ready; `make test-fast` leaves them out.
 #: Listed slowest first: they start first, so both workers finish at about the same time.
-PIPELINE_FILES = ("test_python_versions.py", "test_pipeline_runs.py", "test_plain_outputs.py", "test_lab.py",
+PIPELINE_FILES = ("test_python_versions.py", "test_pipeline_runs.py", "test_lab.py",
                   "test_bench.py", "test_browser.py")
 #: Then the slowest files of the others (the property tests run an analysis 40 times each).
 SLOW_FILES = ("test_properties.py", "test_validation.py", "test_plots.py")

@@ -945,7 +945,10 @@ def test_forest_plot_draws_at_most_50_sites_and_says_so():
 
 def test_make_pool_takes_a_site_list_names_sites_by_folder_and_runs_no_path(tmp_path, venv_ready):
     """make pool SITES_FILE=...: folders with spaces and markup pool; pool.html escapes the names and
-    neither output holds a path of the machine; nothing in SITES or SITES_FILE is run by make or the shell."""
+    neither output holds a path of the machine; nothing in SITES or SITES_FILE is run by make or the shell.
+    Then make pool SITES=... on two sites that disagree on the threshold is refused, naming both values,
+    and pooled/ is left as it was. (The refusal was test_pooling_refuses_sites_that_disagree_and_leaves_pooled_as_it_was
+    in test_pipeline_runs.py, with a pool of its own before it.)"""
     from .conftest import copy_project, run_make
 
     project = copy_project(tmp_path / "project")
@@ -985,6 +988,15 @@ def test_make_pool_takes_a_site_list_names_sites_by_folder_and_runs_no_path(tmp_
         assert said in refused_run.stderr
     assert not [p for p in project.rglob("pwned*")]
     assert json.loads((project / "pooled" / "pooled.json").read_text()) == pooled     # left as it was
+    assert (project / "pooled" / "forest.svg").is_file() and (project / "pooled" / "forest.png").is_file()
+    pooled_bytes = (project / "pooled" / "pooled.json").read_bytes()
+    write_site(project / "sites", "site-a", published)
+    write_site(project / "sites", "site-b", dict(published, parameters=dict(published["parameters"],
+                                                                            responder_threshold=30)))
+    bad = run_make(project, "pool", "SITES=sites/site-a/results.json sites/site-b/results.json")
+    assert bad.returncode != 0 and "Traceback" not in bad.stderr
+    assert "responder_threshold: site-a 50, site-b 30" in bad.stderr
+    assert (project / "pooled" / "pooled.json").read_bytes() == pooled_bytes
 
 
 def test_a_refusal_lists_the_first_20_problems_then_counts_the_rest(tmp_path):
