@@ -15,7 +15,7 @@ import numpy as np
 import pandas as pd
 
 from .input.contract import EXCLUSION_REASONS, TOLERANCE
-from .input.read import read_extract
+from .input.read import give_back_freed_memory, read_extract
 from .input.validate import Extract, validate
 from .params import Params
 
@@ -54,7 +54,9 @@ def load(data: str | os.PathLike, params: Params | None = None) -> Extract:
     Raises :class:`~ketanb.errors.InputError` listing every problem found, those of a file
     that could not be read together with those of the others.
     """
-    return validate(read_extract(data, keep_going=True), params)
+    extract = validate(read_extract(data, keep_going=True), params)
+    give_back_freed_memory()                     # the text read, now dropped: at a million patients 250 MiB
+    return extract
 
 
 def derive_cohort(extract: Extract, params: Params) -> pd.DataFrame:

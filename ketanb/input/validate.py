@@ -37,7 +37,7 @@ import pyarrow.compute as arrow_compute
 
 from ..errors import InputError, ParameterError, Problem
 from .contract import DATE_FORMAT_HINT, IDENTIFYING_TEXT, MAX_CELL_CHARS, TABLES, ColumnSpec, identifier_kind
-from .read import RawExtract, RawTable
+from .read import RawExtract, RawTable, give_back_freed_memory
 
 __all__ = ["Extract", "validate", "parse_number", "parse_date", "normalise", "parse", "cell_rules",
            "text_rules", "national_number", "LISTED", "UNIQUE_ID", "NOT_PATIENT_DATA"]
@@ -405,6 +405,7 @@ def _across_tables(patients: pd.DataFrame, infusions: pd.DataFrame, events: pd.D
     on no day its patient has an infusion.
     """
     db = duckdb.connect()
+    db.execute("SET preserve_insertion_order = false")   # rows in any order (each carries its own): less memory
 
     def patient_of(frame: pd.DataFrame) -> np.ndarray:    # each row's row of patients.csv, -1 for none
         ids = arrow_compute.ascii_lower(arrow.array(frame["patient_id"], type=arrow.large_string()))
@@ -555,6 +556,7 @@ def validate(raw: RawExtract, params=None) -> Extract:
         report.rows(patients_file, text.notna() & parse_number(text, patients_file.decimal_comma).isna(), group_by,
                     "a number (group_by names this column and group_edges cut it into bands), or empty")
     # the rules across tables, on the columns that kept theirs (with no problem so far: on every column)
+    give_back_freed_memory()                      # what the cell checks freed
     matched = _check_relations(raw, *(texts[name] for name in TABLES), report, broken)
     if report.problems:
         raise InputError(report.problems, source=raw.source)
