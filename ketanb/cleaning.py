@@ -55,7 +55,7 @@ def load(data: str | os.PathLike, params: Params | None = None) -> Extract:
     that could not be read together with those of the others.
     """
     extract = validate(read_extract(data, keep_going=True), params)
-    give_back_freed_memory()                     # the text read, now dropped: at a million patients 250 MiB
+    give_back_freed_memory()                     # the text read, dropped now that the tables are typed
     return extract
 
 

@@ -54,6 +54,7 @@ def give_back_freed_memory() -> None:
     """
     arrow.default_memory_pool().release_unused()
 
+
 SEPARATORS = {",": "comma", ";": "semicolon", "\t": "tab"}
 
 
