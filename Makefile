@@ -121,6 +121,7 @@ export SITES SITES_FILE
 pool: $(ENV) ## pool clinics' results: make pool SITES="a/results.json b/results.json" (or SITES_FILE=list.txt)
 	$(PY) -m ketanb.pooling pooled/.build/sites.txt
 	$(PY) -m ketanb.compendium.stage notebooks/pool.ipynb pooled/.build -p sites_file pooled/.build/sites.txt
+	$(PY) -m ketanb.compendium.render pooled/.build
 	$(PY) -m ketanb.compendium.publish pooled/.build pooled pooled.json forest.png forest.svg reports
 
 CLINICS := runs/clinics

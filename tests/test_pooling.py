@@ -731,17 +731,17 @@ def test_pool_notebook_is_thin_parameterized_and_without_outputs():
     assert cells[-1]["cell_type"] == "markdown" and "prediction interval" in "".join(cells[-1]["source"])
 
 
-def test_the_report_template_links_to_an_index_unless_the_notebook_says_there_is_none():
+def test_the_report_template_links_to_an_index_unless_the_notebook_says_there_is_none(tmp_path):
     import nbformat
-    from nbconvert import HTMLExporter
 
-    from ketanb.compendium.stage import TEMPLATES
+    from ketanb.compendium.render import render
 
     def rendered(metadata):
+        (tmp_path / "reports").mkdir(exist_ok=True)
         nb = nbformat.v4.new_notebook(cells=[nbformat.v4.new_markdown_cell("# A report")], metadata=metadata)
-        body, _ = HTMLExporter(template_name="reviewer", extra_template_basedirs=[str(TEMPLATES)]
-                               ).from_notebook_node(nb, resources={"metadata": {"name": "x"}})
-        return body
+        nbformat.write(nb, tmp_path / "reports" / "x.ipynb")
+        assert render(tmp_path) == ["x"]
+        return (tmp_path / "reports" / "x.html").read_text(encoding="utf-8")
 
     assert '<a href="index.html">' in rendered({})                       # the stage reports: index.html beside them
     assert "index.html" not in rendered({"ketanb": {"index_link": False}})     # pool.ipynb's metadata

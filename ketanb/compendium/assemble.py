@@ -1,11 +1,12 @@
-"""The last step of a build: results/results.json, reports/index.html and the manifest.
+"""The last step of a build: results/results.json, the reports in HTML, reports/index.html and the manifest.
 
     python -m ketanb.compendium.assemble BUILD
 
 Each stage writes its sections of results.json as ``results/<section>.json``
 in the build folder; :func:`assemble` merges them in a fixed order, marks the
 file with the format version (``ketanb_results``, read by the pooling of
-several clinics) and builds the reviewers' index from the result. Last it records
+several clinics), renders every stage's report to HTML
+(:func:`ketanb.compendium.render.render`) and builds the reviewers' index. Last it records
 the sha256 of every file to publish (:func:`ketanb.compendium.publish.write_manifest`),
 the Makefile's target for this step.
 """
@@ -20,6 +21,7 @@ from ..output.files import read_json, write_json
 from ..output.writing import write_text
 from ..presentation.index import build_index
 from .publish import write_manifest
+from .render import render
 from .stage import remove_unlisted
 
 __all__ = ["SECTIONS", "assemble"]
@@ -30,7 +32,8 @@ SECTIONS = ("run", "cohort", "outcome", "subgroups", "side_effects")
 
 
 def assemble(build: str) -> dict:
-    """Merge ``results/<section>.json`` of ``build`` into ``results/results.json``; write ``reports/index.html``.
+    """Merge ``results/<section>.json`` of ``build`` into ``results/results.json``; write the reports' HTML and
+    ``reports/index.html``.
 
     First the files of results/ and figures/ that no stage listed this time are deleted
     (:func:`ketanb.compendium.stage.remove_unlisted`).
@@ -48,6 +51,7 @@ def assemble(build: str) -> dict:
     for section in SECTIONS:
         merged.update(read_json(folder / "results" / f"{section}.json"))
     write_json(folder / "results" / "results.json", merged)
+    render(folder)                  # reports/NN-*.html, from the stages' executed notebooks
     write_text(folder / "reports" / "index.html", build_index(folder))
     write_manifest(folder)          # last, with a new date: make sees the build complete only now
     return merged

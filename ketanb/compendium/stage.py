@@ -9,8 +9,9 @@ a path never passes through shell text), as :func:`ketanb.compendium.stamps.argu
 names them; ``-e NAME VARIABLE`` gives any parameter from an environment variable.
 The notebook runs with the build folder (``.build``, or ``OUT/.build``) as
 its working directory and is executed into ``tmp/`` there; only when it
-succeeds is it normalised (papermill's times removed), moved to ``reports/``
-and rendered to HTML next to it. Nothing outside the build folder changes:
+succeeds is it normalised (papermill's times removed) and moved to ``reports/``
+(rendered to HTML once every stage has succeeded: :mod:`ketanb.compendium.render`).
+Nothing outside the build folder changes:
 the Makefile publishes results/, figures/ and reports/ when every stage has
 succeeded (:mod:`ketanb.compendium.publish`). An input or parameter error is
 printed as the plain report of every problem, not as a traceback.
@@ -36,10 +37,6 @@ LISTED_FOLDERS = ("results", "figures")
 
 #: Run by the kernel before the notebook (no cell, no execution count): tornado logs only what is critical.
 QUIET_TORNADO = "--IPKernelApp.exec_lines=import logging; logging.getLogger('tornado').setLevel(logging.CRITICAL)"
-
-#: nbconvert templates of the project (``reviewer``: offline, code folded).
-TEMPLATES = Path(__file__).resolve().parent / "templates"
-
 
 def start(out: str | os.PathLike, params_file: str | os.PathLike | None = None) -> Params | None:
     """What every stage notebook does first: work in the build folder ``out``, read the parameters.
@@ -116,7 +113,6 @@ def run_stage(notebook: str, out: str, parameters: dict) -> int:
     """
     import nbformat
     import papermill as pm
-    from nbconvert import HTMLExporter
 
     started = time.perf_counter()
     build = resolve(out)
@@ -178,9 +174,6 @@ def run_stage(notebook: str, out: str, parameters: dict) -> int:
     nb = nbformat.read(tmp, as_version=4)
     normalise(nb)
     nbformat.write(nb, tmp)
-    body, _ = HTMLExporter(template_name="reviewer", extra_template_basedirs=[str(TEMPLATES)],
-                           ).from_notebook_node(nb, resources={"metadata": {"name": target.stem}})
-    target.with_suffix(".html").write_text(body, encoding="utf-8")
     _write_list(written, _listed(written))                             # each file once, sorted
     tmp.replace(target)                              # last: make sees the stage done only now
     print(f"  {target.stem}: done in {time.perf_counter() - started:.1f} s", flush=True)
