@@ -156,8 +156,9 @@ test-fast: $(ENV) ## the tests that run no pipeline (pytest -m "not pipeline"): 
 test-package: $(ENV) ## pytest on the ketanb package and the pipeline (one worker per core: pytest-xdist)
 	$(PY) -m pytest -q -p no:nbval -n auto --dist worksteal tests
 
+# --dist loadscope: each notebook whole on one worker, its cells in order in one kernel; two notebooks at once.
 test-notebooks: all ## nbval: re-executing each rendered notebook reproduces its outputs
-	$(PY) -m pytest -q -p no:cacheprovider --nbval --nbval-current-env reports/[0-9]*.ipynb
+	$(PY) -m pytest -q -p no:cacheprovider --nbval --nbval-current-env -n auto --dist loadscope reports/[0-9]*.ipynb
 
 screenshots: all ## open the index and a report in headless chromium; screenshots in reports/.screenshots/
 	KETANB_REQUIRE_BROWSER=1 $(PY) -m pytest -q -p no:cacheprovider tests/test_browser.py
