@@ -104,7 +104,8 @@ $(BUILD)/reports/02-outcomes.ipynb: $(BUILD)/reports/01-cleaning.ipynb
 $(BUILD)/reports/03-subgroups.ipynb: $(BUILD)/reports/01-cleaning.ipynb $(BUILD)/reports/02-outcomes.ipynb
 $(BUILD)/reports/04-side-effects.ipynb: $(BUILD)/reports/01-cleaning.ipynb
 
-# results.json, the index, and last the manifest: the sha256 of every file to publish.
+# results.json, the reports in HTML (all in one process), the index, and last the manifest: the sha256 of
+# every file to publish.
 $(BUILD)/manifest.sha256: $(STAGES) $(STAMPS)/code
 	$(PY) -m ketanb.compendium.assemble "$(BUILD)"
 
