@@ -1,6 +1,6 @@
 # ketanb: ketamine infusion cohort, reproducible compendium.
 #   make all                                the whole analysis (creates .venv on first use)
-#   make test                               pytest on ketanb + nbval on the rendered notebooks
+#   make test                               pytest on ketanb + nbval on the executed notebooks
 #   make test-fast                          the tests that run no pipeline (after changing a rule)
 #   make all DATA=path PARAMS=file.yaml     another extract / other parameters
 #   make all OUT=runs/t30 PARAMS=runs/t30.yaml   a variant run: outputs under runs/t30, committed ones untouched
@@ -157,8 +157,10 @@ test-fast: $(ENV) ## the tests that run no pipeline (pytest -m "not pipeline"): 
 test-package: $(ENV) ## pytest on the ketanb package and the pipeline (one worker per core: pytest-xdist)
 	$(PY) -m pytest -q -p no:nbval -n auto --dist worksteal tests
 
-# --dist loadscope: each notebook whole on one worker, its cells in order in one kernel; two notebooks at once.
-test-notebooks: all ## nbval: re-executing each rendered notebook reproduces its outputs
+# One worker per core (-n auto); --dist loadscope gives each notebook whole to one worker, its cells in order
+# in one kernel. Notebooks running at once rewrite the build's files with the same bytes, each whole
+# (written through a temporary file and a rename), so a notebook never reads half of another's.
+test-notebooks: all ## nbval: re-running each report notebook (reports/NN-*.ipynb) reproduces its outputs
 	$(PY) -m pytest -q -p no:cacheprovider --nbval --nbval-current-env -n auto --dist loadscope reports/[0-9]*.ipynb
 
 screenshots: all ## open the index and a report in headless chromium; screenshots in reports/.screenshots/

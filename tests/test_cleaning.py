@@ -41,6 +41,30 @@ def test_infusions_out_of_date_order(make_extract):
     assert got == {"a": None}
 
 
+def test_first_infusion_is_each_patients_earliest_date_in_any_row_order_and_unit(make_extract):
+    """The earliest date by hand: a 2016-03-01 to 2016-04-30 (rows reversed), b 2015-06-01 to 2015-07-31, rows
+    of a and b interleaved; as groupby().min() gives it, in microseconds (as read) and in nanoseconds."""
+    a, b = protocol("a")[::-1], protocol("b", start="2015-06-01")
+    extract = make_extract([patient("a"), patient("b")], [row for pair in zip(a, b) for row in pair])
+    expected = pd.to_datetime(["2016-03-01", "2015-06-01"]).to_numpy()
+    for unit in ("us", "ns"):
+        extract.infusions["date"] = extract.infusions["date"].astype(f"datetime64[{unit}]")
+        first = derive_cohort(extract, P)["first_infusion"]
+        assert first.dtype == f"datetime64[{unit}]"
+        assert (first.to_numpy() == expected).all()
+        assert (first.to_numpy() == extract.infusions.groupby("patient")["date"].min().to_numpy()).all()
+
+
+def test_a_patient_without_infusions_has_no_first_date(make_extract):
+    """Validation refuses such a patient; derive_cohort on a frame built otherwise still gives NaT and
+    test_dose_only (fewer than two infusions), not a date after any study period."""
+    extract = make_extract([patient("a"), patient("b")], protocol("a") + protocol("b"))
+    extract.infusions = extract.infusions[extract.infusions["patient_id"] == "a"]
+    cohort = derive_cohort(extract, P).set_index("patient_id")
+    assert pd.isna(cohort.loc["b", "first_infusion"]) and cohort.loc["b", "exclusion_reason"] == "test_dose_only"
+    assert cohort.loc["a", "first_infusion"] == pd.Timestamp("2016-03-01")
+
+
 def test_flow_adds_up(make_extract):
     cohort = derive_cohort(make_extract([patient("a"), patient("b")], protocol("a") + protocol("b", n_later=0)), P)
     assert flow_counts(cohort) == {"treated": 2, "included": 1, "excluded": {

@@ -341,3 +341,19 @@ def test_assemble_names_a_section_no_stage_wrote(tmp_path, capsys):
     message = capsys.readouterr().err
     assert f"no stage wrote results/{assemble.SECTIONS[-1]}.json" in message and "Removing a stage" in message
     assert not (build / "results" / "results.json").exists()
+
+
+def test_render_writes_each_reports_html_again_from_its_notebook(tmp_path):
+    """An HTML older than its notebook is rendered again: no stale page beside a report that changed."""
+    import nbformat
+
+    from ketanb.compendium.render import render
+
+    (tmp_path / "reports").mkdir()
+    for text in ("first run's result", "second run's result"):
+        notebook = nbformat.v4.new_notebook(cells=[nbformat.v4.new_markdown_cell(f"# Report\n\n{text}")])
+        nbformat.write(notebook, tmp_path / "reports" / "01-x.ipynb")
+        assert render(tmp_path) == ["01-x"]
+        page = (tmp_path / "reports" / "01-x.html").read_text(encoding="utf-8")
+        assert text in page and page.count("run's result") == 1
+    assert sorted(p.name for p in (tmp_path / "reports").iterdir()) == ["01-x.html", "01-x.ipynb"]   # no temporary file left

@@ -19,6 +19,7 @@ import os
 import sys
 from pathlib import Path
 
+from ..output.writing import write_text
 from ..paths import resolve
 
 __all__ = ["TEMPLATES", "render"]
@@ -37,7 +38,7 @@ def render(build: str | os.PathLike) -> list[str]:
     for notebook in sorted((resolve(build) / "reports").glob("*.ipynb")):
         body, _ = exporter.from_notebook_node(nbformat.read(notebook, as_version=4),
                                               resources={"metadata": {"name": notebook.stem}})
-        notebook.with_suffix(".html").write_text(body, encoding="utf-8")
+        write_text(notebook.with_suffix(".html"), body)      # through a temporary file: whole or not at all
         rendered.append(notebook.stem)
     return rendered
 

@@ -38,6 +38,7 @@ LISTED_FOLDERS = ("results", "figures")
 #: Run by the kernel before the notebook (no cell, no execution count): tornado logs only what is critical.
 QUIET_TORNADO = "--IPKernelApp.exec_lines=import logging; logging.getLogger('tornado').setLevel(logging.CRITICAL)"
 
+
 def start(out: str | os.PathLike, params_file: str | os.PathLike | None = None) -> Params | None:
     """What every stage notebook does first: work in the build folder ``out``, read the parameters.
 
@@ -140,14 +141,15 @@ def run_stage(notebook: str, out: str, parameters: dict) -> int:
                                 # kernel that dies leaves no partial notebook in tmp/ to look at)
                                 request_save_on_cell_execute=False,
                                 # Once the last cell has run (every file written, the kernel idle), the
-                                # kernel is stopped at once. Asked to stop politely, it often did not
-                                # exit within jupyter_client's 2.5 s and was sent SIGTERM anyway: half
-                                # of the runs of notebook 01 took 4.1 s instead of 1.3 s (2026-12-03).
+                                # kernel is interrupted and killed at once. Asked to stop politely, it
+                                # often did not exit within jupyter_client's 2.5 s and was sent SIGTERM
+                                # anyway: half of the runs of notebook 01 took 4.1 s instead of 1.3 s
+                                # (2026-12-03).
                                 shutdown_kernel="immediate",
                                 # The kernel's own log stays quiet: its warning that local TCP is
                                 # unencrypted (it talks to papermill on localhost only), and the
                                 # "KeyboardInterrupt caught in kernel" that jupyter_client's shutdown
-                                # provokes by interrupting the kernel before it asks it to stop. An
+                                # provokes by interrupting the kernel before it kills it. An
                                 # error in a cell still stops the stage (PapermillExecutionError).
                                 # So does tornado's: when a cell fails at once, the shutdown can
                                 # race the kernel's last status message ("ZMQError: Socket

@@ -420,12 +420,14 @@ def _across_tables(patients: pd.DataFrame, infusions: pd.DataFrame, events: pd.D
     folded = arrow_compute.ascii_lower(arrow.array(patients["patient_id"], type=arrow.large_string()))
     db.register("patients", arrow.table({"id": folded, "row": np.arange(len(patients), dtype=np.int32)}))
     db.execute("CREATE TEMP TABLE known AS SELECT id, min(row) AS patient FROM patients GROUP BY id")
-    # a patients.csv row's first row with its id is itself when no id is written twice (the usual case:
-    # one join of a million rows fewer, 0.25 s at a million patients)
+    matched = {}
     distinct_ids = db.execute("SELECT count(*) FROM known").fetchall()[0][0]
-    matched = {"patient": np.arange(len(patients), dtype=np.int32) if distinct_ids == len(patients)
-               else patient_of(patients),
-               "infusion_patient": patient_of(infusions), "event_patient": patient_of(events)}
+    if distinct_ids == len(patients):         # each (case-folded) id once, as usual: each row is its own first
+        matched["patient"] = np.arange(len(patients), dtype=np.int32)     # (a join of a million rows less, 0.25 s)
+    else:
+        matched["patient"] = patient_of(patients)
+    matched["infusion_patient"] = patient_of(infusions)
+    matched["event_patient"] = patient_of(events)
 
     def days(frame: pd.DataFrame, patient: np.ndarray) -> arrow.Table:   # with each row's position
         return arrow.table({"patient": patient, "date": arrow.array(frame["date"]).cast(arrow.date32()),

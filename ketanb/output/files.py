@@ -118,10 +118,18 @@ def write_csv(path: str | os.PathLike, frame: pd.DataFrame, *, index: bool = Fal
 
 
 def save_processed(frames: dict[str, pd.DataFrame]) -> None:
-    """Hand patient-level frames to the next stage (pickles under ``processed/`` of the build folder)."""
+    """Hand patient-level frames to the next stage (pickles under ``processed/`` of the build folder).
+
+    Each is written to a temporary file and then renamed over the old one, so that a stage reading it at
+    the same time (``make test-notebooks`` runs two notebooks at once) finds the old file or the new one
+    whole, never half of one.
+    """
     Path(PROCESSED).mkdir(parents=True, exist_ok=True)
     for name, frame in frames.items():
-        frame.to_pickle(Path(PROCESSED) / f"{name}.pkl")
+        path = Path(PROCESSED) / f"{name}.pkl"
+        tmp = path.with_name(f".{path.name}.tmp")
+        frame.to_pickle(tmp)
+        os.replace(tmp, path)
 
 
 def load_processed(*names: str) -> list[pd.DataFrame]:
