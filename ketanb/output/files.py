@@ -24,7 +24,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from .writing import write_text
+from .writing import write_bytes, write_text
 
 __all__ = ["write_json", "write_csv", "FORMULA_STARTS", "read_json", "to_jsonable", "save_processed", "load_processed",
            "PROCESSED", "SAVED_FIGURES"]
@@ -120,16 +120,13 @@ def write_csv(path: str | os.PathLike, frame: pd.DataFrame, *, index: bool = Fal
 def save_processed(frames: dict[str, pd.DataFrame]) -> None:
     """Hand patient-level frames to the next stage (pickles under ``processed/`` of the build folder).
 
-    Each is written to a temporary file and then renamed over the old one, so that a stage reading it at
-    the same time (``make test-notebooks`` runs two notebooks at once) finds the old file or the new one
-    whole, never half of one.
+    Written whole by :func:`~ketanb.output.writing.write_bytes`, so that a stage reading one at the same
+    time (``make test-notebooks`` runs two notebooks at once) finds the old file or the new one, never half.
     """
-    Path(PROCESSED).mkdir(parents=True, exist_ok=True)
     for name, frame in frames.items():
-        path = Path(PROCESSED) / f"{name}.pkl"
-        tmp = path.with_name(f".{path.name}.tmp")
-        frame.to_pickle(tmp)
-        os.replace(tmp, path)
+        pickled = io.BytesIO()
+        frame.to_pickle(pickled)
+        write_bytes(Path(PROCESSED) / f"{name}.pkl", pickled.getvalue())
 
 
 def load_processed(*names: str) -> list[pd.DataFrame]:
