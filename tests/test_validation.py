@@ -12,7 +12,8 @@ import pytest
 from ketanb import InputError, ParameterError, cleaning, load_params
 from ketanb.errors import Problem
 from ketanb.input.read import read_extract
-from ketanb.input.validate import UNIQUE_ID, _check_relations, _Report, national_number, trimmed, validate
+from ketanb.input.validate import (UNIQUE_ID, _check_relations, _Report, _without_parsed_numbers, national_number,
+                                   trimmed, validate)
 
 from .conftest import patient, protocol
 from .writers import write_workbook
@@ -800,3 +801,22 @@ def test_impossible_and_other_dates_are_refused_with_date_format_dmy(tmp_path, d
     found, _ = problems(tmp_path, spoil("infusions", 1, date=date), DMY)
     assert found == [f"infusions.csv, row 3, column date: value '{date}': a date day/month/year (4/01/2016, "
                      f"04-01-2016 or 04.01.2016) or YYYY-MM-DD{' ' if expected else ''}{expected}"]
+
+
+def test_the_text_of_parsed_numbers_is_let_go_before_the_rules_across_tables_and_the_input_is_left_as_it_is(tmp_path):
+    # issue 26: the rules across tables quote patient_id and date only, so the text of the numbers, parsed by then,
+    # is not kept through them (75 MiB at a million patients); validate's own input stays whole.
+    tables = good()
+    for row in tables["patients"]:
+        row["bmi"] = "24"                                                 # an extra column: kept, as text
+    raw = read_extract(write(tmp_path / "x", tables))
+    columns = {name: list(table.frame.columns) for name, table in raw.tables.items()}
+    kept = _without_parsed_numbers(raw)
+    assert {name: list(table.frame.columns) for name, table in kept.tables.items()} == {
+        "patients": ["patient_id", "sex", "pain_mechanism", "discontinuation", "bmi"],
+        "infusions": ["patient_id", "date", "formulation"],
+        "adverse_events": ["patient_id", "date", "event", "severity", "treatment", "serious"]}
+    assert kept.tables["patients"].decimal_comma == raw.tables["patients"].decimal_comma
+    extract = validate(raw, load_params(group_by="bmi", group_edges=[25]))
+    assert extract.patients["bmi"].tolist() == [24.0, 24.0] and extract.infusions["dose_mg"].tolist()[:2] == [75, 150]
+    assert {name: list(table.frame.columns) for name, table in raw.tables.items()} == columns

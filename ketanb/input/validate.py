@@ -27,7 +27,7 @@ from __future__ import annotations
 
 import os
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import duckdb
 import numpy as np
@@ -496,6 +496,21 @@ def _check_relations(raw: RawExtract, patients, infusions, events, report: _Repo
     return matched
 
 
+def _without_parsed_numbers(raw: RawExtract) -> RawExtract:
+    """``raw`` without the text of the contract's columns of numbers: parsed by the cell checks, and quoted
+    by no later rule (the rules across tables quote patient_id and date).
+
+    ``raw`` itself is left as it is. When nobody else holds it, as in :func:`ketanb.cleaning.load`, which
+    reads and validates in one call, the text is freed before the rules across tables, where a run's
+    memory peaks: 75 MiB less at a million patients (``make bench``).
+    """
+    tables = {}
+    for name, table in raw.tables.items():
+        numbers = [s.name for s in TABLES[name] if s.kind in ("integer", "number")]
+        tables[name] = replace(table, frame=table.frame.drop(columns=numbers, errors="ignore"))
+    return replace(raw, tables=tables)
+
+
 def _check_min_group_size(raw: RawExtract, params) -> None:
     """min_group_size 1 (pooling off) is refused on an extract that is not the synthetic one, unless the
     parameters say NOT_PATIENT_DATA: true."""
@@ -562,7 +577,8 @@ def validate(raw: RawExtract, params=None) -> Extract:
         report.rows(patients_file, text.notna() & parse_number(text, patients_file.decimal_comma).isna(), group_by,
                     "a number (group_by names this column and group_edges cut it into bands), or empty")
     # the rules across tables, on the columns that kept theirs (with no problem so far: on every column)
-    give_back_freed_memory()                      # what the cell checks freed
+    raw = _without_parsed_numbers(raw)
+    give_back_freed_memory()                      # what the cell checks freed, and the numbers' text
     matched = _check_relations(raw, *(texts[name] for name in TABLES), report, broken)
     if report.problems:
         raise InputError(report.problems, source=raw.source)
