@@ -243,7 +243,11 @@ def test_a_second_run_stops_and_a_killed_run_publishes_nothing(tmp_path):
     command = ["make", "-s", f"VENV={ROOT / '.venv'}", "all", f"PARAMS={t30}"]
     first = subprocess.Popen(command, cwd=project, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
                              start_new_session=True)
-    time.sleep(4)
+    stage_01 = project / ".build" / "reports" / "01-cleaning.ipynb"
+    deadline = time.time() + 300
+    while not stage_01.exists() and first.poll() is None and time.time() < deadline:
+        time.sleep(0.01)                                              # half-way: stage 01 done, 02-04 running
+    assert first.poll() is None and stage_01.exists()
     second = run_make(project, "all")
     assert second.returncode != 0
     assert "another run is in progress (pid" in second.stderr and "Traceback" not in second.stderr
