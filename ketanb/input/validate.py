@@ -496,13 +496,22 @@ def _check_relations(raw: RawExtract, patients, infusions, events, report: _Repo
     return matched
 
 
+def _check_bands(table: RawTable, column: str, report: _Report) -> None:
+    """An extra column that group_by names and group_edges cut into bands: each cell a number, or empty."""
+    text = trimmed(table.frame[column])
+    report.rows(table, text.notna() & parse_number(text, table.decimal_comma).isna(), column,
+                "a number (group_by names this column and group_edges cut it into bands), or empty")
+
+
 def _without_parsed_numbers(raw: RawExtract) -> RawExtract:
     """``raw`` without the text of the contract's columns of numbers: parsed by the cell checks, and quoted
     by no later rule (the rules across tables quote patient_id and date).
 
     ``raw`` itself is left as it is. When nobody else holds it, as in :func:`ketanb.cleaning.load`, which
     reads and validates in one call, the text is freed before the rules across tables, where a run's
-    memory peaks: 75 MiB less at a million patients (``make bench``).
+    memory peaks: 75 MiB less at a million patients (``make bench``). So no name in :func:`validate`
+    holds the patients' or the infusions' table read (the banded group_by column is checked in
+    :func:`_check_bands`).
     """
     tables = {}
     for name, table in raw.tables.items():
@@ -571,11 +580,8 @@ def validate(raw: RawExtract, params=None) -> Extract:
                         "it, in the three files, by a code that does not point at the patient", quote=False)
     if len(texts) < len(TABLES):                  # a table unread, or without rows: nothing to compare
         raise InputError(report.problems, source=raw.source)
-    if banded and ("patients", group_by) not in broken:   # an extra column cut into bands: numbers, or empty
-        patients_file = raw.tables["patients"]
-        text = trimmed(patients_file.frame[group_by])
-        report.rows(patients_file, text.notna() & parse_number(text, patients_file.decimal_comma).isna(), group_by,
-                    "a number (group_by names this column and group_edges cut it into bands), or empty")
+    if banded and ("patients", group_by) not in broken:
+        _check_bands(raw.tables["patients"], group_by, report)
     # the rules across tables, on the columns that kept theirs (with no problem so far: on every column)
     raw = _without_parsed_numbers(raw)
     give_back_freed_memory()                      # what the cell checks freed, and the numbers' text
