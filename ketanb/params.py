@@ -306,7 +306,7 @@ def check_params(params: Params) -> Params:
     if group_by == "patient_id":
         raise ParameterError("parameter group_by: patient_id would name every patient in the outputs (the "
                              "contract allows no patient_id in any output); choose a column that groups patients")
-    numeric = {s.name for s in TABLES["patients"] if s.kind in ("integer", "number")} | {"n_infusions"}
+    numeric = {s.name for s in TABLES["patients"] if s.holds_numbers} | {"n_infusions"}
     if group_by in numeric and not edges:
         raise ParameterError(f"parameter group_by: {group_by!r} is a number; give group_edges (cut points, "
                              "e.g. [40, 60]) to make bands of it")

@@ -179,6 +179,11 @@ class ColumnSpec:
     high: float | None = None
     low_open: bool = False
 
+    @property
+    def holds_numbers(self) -> bool:
+        """An ``integer`` or ``number`` column: its cells are parsed to numbers."""
+        return self.kind in ("integer", "number")
+
     def expectation(self, date_format: str = "iso") -> str:
         """What the contract allows for this column, in words (a date: as ``date_format`` writes it)."""
         if self.kind == "id":
@@ -189,7 +194,7 @@ class ColumnSpec:
             text = "one of " + ", ".join(self.codes)
         elif self.kind == "date":
             text = DATE_FORMATS[date_format]
-        elif self.kind in ("integer", "number"):
+        elif self.holds_numbers:
             text = "a whole number" if self.kind == "integer" else "a number"
             if self.low is not None and self.high is not None:
                 text += f" from {self.low:g} to {self.high:g}"

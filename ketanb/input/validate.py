@@ -188,7 +188,7 @@ def normalise(table: RawTable, spec: ColumnSpec) -> pd.Series:
 def parse(spec: ColumnSpec, text: pd.Series, decimal_comma: bool, date_format: str = "iso") -> pd.Series:
     """A normalised column as the typed table holds it: numbers and dates parsed (dates as ``date_format``
     allows, see :func:`parse_date`), other columns as text."""
-    if spec.kind in ("integer", "number"):
+    if spec.holds_numbers:
         return parse_number(text, decimal_comma)
     if spec.kind == "date":
         return parse_date(text, date_format)
@@ -220,7 +220,7 @@ def cell_rules(spec: ColumnSpec, text: pd.Series, value: pd.Series, decimal_comm
         if date_format == "iso" and not well_formed.fillna(True).all():
             day_first = text.str.fullmatch(DMY_PATTERN)     # 4/01/2016: said once, with the hint
             rules = [(well_formed | day_first, expected), (~day_first, f"{expected}: {DATE_FORMAT_HINT}")] + rules[1:]
-    elif spec.kind in ("integer", "number"):
+    elif spec.holds_numbers:
         good = value.notna()                       # parse_number: NaN for text that is not a finite number
         if spec.kind == "integer":
             good &= value.mod(1).eq(0)
@@ -515,7 +515,7 @@ def _without_parsed_numbers(raw: RawExtract) -> RawExtract:
     """
     tables = {}
     for name, table in raw.tables.items():
-        numbers = [s.name for s in TABLES[name] if s.kind in ("integer", "number")]
+        numbers = [s.name for s in TABLES[name] if s.holds_numbers]
         tables[name] = replace(table, frame=table.frame.drop(columns=numbers, errors="ignore"))
     return replace(raw, tables=tables)
 
