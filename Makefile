@@ -95,10 +95,9 @@ COMMON := $(ENV) $(STAMPS)/params $(STAMPS)/code
 $(BUILD)/reports/%.ipynb: $(STAMPS)/notebooks/%.ipynb $(COMMON)
 	$(PY) -m ketanb.compendium.stage notebooks/$*.ipynb "$(BUILD)" --inputs
 
-# Each stage waits for the stages whose files it reads: 02 the cohort of 01 (and its infusions and side
-# effects, for report 02's harms paragraph), 03 the cohort of 01 and the outcomes of 02 (and, for the
-# limitations that close report 03, the sections of 01 and 02), 04 the cohort of 01 only. `all` runs
-# make -j2, so stage 04 runs beside 02 and 03, one per core.
+# Each stage waits for the stages whose files it reads: 02 the cohort of 01, 03 the cohort of 01 and the
+# outcomes of 02 (and, for the limitations that close report 03, the sections of 01 and 02), 04 the cohort
+# of 01 only. `all` runs make -j2, so stage 04 runs beside 02 and 03, one per core.
 $(BUILD)/reports/01-cleaning.ipynb: $(STAMPS)/data
 $(BUILD)/reports/02-outcomes.ipynb: $(BUILD)/reports/01-cleaning.ipynb
 $(BUILD)/reports/03-subgroups.ipynb: $(BUILD)/reports/01-cleaning.ipynb $(BUILD)/reports/02-outcomes.ipynb

@@ -10,8 +10,9 @@ table and figure that shows a whole beside its parts calls it.
 
 Counts of patients per part (``n``) may always be shown; a count of an
 attribute inside a part (a diagnosis, a sex, a favorable outcome, an event) is
-a statistic. :func:`pool_rare_text` keeps free text held by few patients out of
-the outputs, and :func:`plain_warnings` keeps the machine's paths out of the
+a statistic. :func:`pool_small_groups` decides which values of a grouping column
+are groups of their own and whether the rest pooled make a group ``other``;
+:func:`pool_rare_text` keeps free text held by few patients out of the outputs, and :func:`plain_warnings` keeps the machine's paths out of the
 warnings printed in the reports.
 """
 from __future__ import annotations
@@ -27,7 +28,7 @@ import pandas as pd
 
 from .input.contract import OTHER_TEXT    # what a free-text value held by too few patients is printed as
 
-__all__ = ["Disclosure", "disclose", "few_excluded", "pool_rare_text", "plain_warnings"]
+__all__ = ["Disclosure", "disclose", "few_excluded", "pool_small_groups", "pool_rare_text", "plain_warnings"]
 
 
 @dataclasses.dataclass(frozen=True)
@@ -127,6 +128,42 @@ def few_excluded(included: int, treated: int, min_group_size: int) -> bool:
     (True, False, False)
     """
     return 0 < treated - included < min_group_size
+
+
+def pool_small_groups(sizes: Mapping[str, int], min_group_size: int) -> tuple[list[str], list[str], bool]:
+    """The small-group rule for the values of a grouping column (contract section 5: rare values pooled).
+
+    Parameters
+    ----------
+    sizes : mapping of str to int
+        Each value of the column, in display order, and the number of
+        patients counted with it (0 for a value that only patients outside
+        the count hold).
+    min_group_size : int
+
+    Returns
+    -------
+    kept : list of str
+        The values that are groups of their own, in the order given: held by
+        at least ``min_group_size`` patients and not written ``other`` (any case).
+    pooled : list of str
+        The values held by 1 to ``min_group_size - 1`` patients, pooled into ``other``.
+    other : bool
+        Whether ``other`` is a group: the values that are not kept hold at
+        least ``min_group_size`` patients together; if not, their patients are
+        unclassified.
+
+    Examples
+    --------
+    >>> pool_small_groups({"neuropathic": 20, "nociceptive": 3, "nociplastic": 2, "Other": 1}, 5)
+    (['neuropathic'], ['nociceptive', 'nociplastic', 'Other'], True)
+    >>> pool_small_groups({"neuropathic": 20, "nociceptive": 3}, 5)
+    (['neuropathic'], ['nociceptive'], False)
+    """
+    into_other = [v for v, n in sizes.items() if n < min_group_size or v.lower() == OTHER_TEXT]
+    kept = [v for v in sizes if v not in into_other]
+    pooled = [v for v in into_other if 0 < sizes[v] < min_group_size]
+    return kept, pooled, sum(sizes[v] for v in into_other) >= min_group_size
 
 
 def pool_rare_text(values: pd.Series, min_group_size: int, *, other: str = OTHER_TEXT) -> pd.Series:

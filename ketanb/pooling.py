@@ -11,6 +11,7 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
+from .disclosure import disclose
 from .output.files import write_json
 from .meta import dersimonian_laird
 from .params import DEFAULTS
@@ -117,10 +118,12 @@ def pool(paths, confidence: float | None = None) -> dict:
                                     + (f" and {len(names) - MAX_LISTED} more" if len(names) > MAX_LISTED else "")
                                     + " hold the same results.json" for names in copies], "; ")
                            + ". A site's patients would be counted twice: give each clinic's file once.")
-    sites = [s for s in everyone if s["n"] >= s["min_group_size"]]
+    # a site of fewer than its min_group_size patients: a population that small gets counts only
+    shown = [disclose({s["name"]: s["n"]}, s["min_group_size"]).whole for s in everyone]
+    sites = [s for s, whole in zip(everyone, shown) if whole]
     small = {s["name"]: {"n": s["n"], "reason": f"fewer than min_group_size ({s['min_group_size']}) patients: "
                                                 "counts only, not pooled"}
-             for s in everyone if s["n"] < s["min_group_size"]}
+             for s, whole in zip(everyone, shown) if not whole}
     if len(sites) < 2:
         raise PoolingError(f"pooling needs at least two sites of at least min_group_size patients; "
                            f"{len(sites)} of the {len(everyone)} sites have that many"

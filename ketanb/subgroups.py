@@ -16,7 +16,7 @@ import numpy as np
 import pandas as pd
 
 from .baseline import included_vs_excluded, table1
-from .disclosure import disclose
+from .disclosure import disclose, pool_small_groups
 from .errors import ParameterError
 from .input.contract import OTHER_TEXT, PAIN_MECHANISMS, UNCLASSIFIED
 from .params import Params, as_written, band_labels
@@ -78,10 +78,8 @@ def assign_groups(frame: pd.DataFrame, *, group_by: str, edges=(), min_group_siz
     """
     labels, order, counts = _counted(frame, group_by, edges)
     # the small values, and a value written "other" (such as discontinuation's code): one group "other"
-    into_other = [v for v in order if counts.get(v, 0) < min_group_size or v.lower() == OTHER_TEXT]
-    other_size = sum(counts.get(v, 0) for v in into_other)
-    categories = [v for v in order if v not in into_other] + ([OTHER_TEXT] if other_size >= min_group_size else [])
-    return _grouped(labels, categories, group_by)
+    kept, _, other = pool_small_groups({v: int(counts.get(v, 0)) for v in order}, min_group_size)
+    return _grouped(labels, kept + ([OTHER_TEXT] if other else []), group_by)
 
 
 def carry_groups(frame: pd.DataFrame, groups: pd.Series, *, group_by: str, edges=()) -> pd.Series:
@@ -102,7 +100,7 @@ def _grouped(labels: pd.Series, categories: list[str], name: str) -> pd.Series:
 def pooled_values(frame: pd.DataFrame, *, group_by: str, edges=(), min_group_size: int = 1) -> int:
     """How many values of ``group_by`` were held by fewer than ``min_group_size`` patients (a count only)."""
     _, order, counts = _counted(frame, group_by, edges)
-    return sum(1 for v in order if 0 < counts.get(v, 0) < min_group_size)
+    return len(pool_small_groups({v: int(counts.get(v, 0)) for v in order}, min_group_size)[1])
 
 
 def subgroup_table(outcomes: pd.DataFrame, groups: pd.Series, *, confidence: float = 0.95,

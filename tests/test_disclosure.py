@@ -3,7 +3,7 @@ import warnings
 
 import pandas as pd
 
-from ketanb.disclosure import disclose, plain_warnings, pool_rare_text
+from ketanb.disclosure import disclose, plain_warnings, pool_rare_text, pool_small_groups
 
 
 def test_the_default_run_loses_its_smallest_group_beside_two_unclassified():
@@ -49,6 +49,20 @@ def test_a_part_withheld_elsewhere_counts_as_withheld():
     assert got.parts == ("a",) and got.whole
     got = disclose({"a": 9, "b": 6, "c": 2}, 5, withheld=["c"])    # ties broken towards the last: b, not a
     assert got.parts == ("a",)
+
+
+def test_small_groups_pool_into_other_only_when_other_reaches_min_group_size():
+    """Contract section 5, rare values pooled, with m = 5 (worked by hand). 3 + 2 patients pool into a group
+    'other' of 5, which may be shown; the value written 'Other' joins it whatever its size. 3 patients alone
+    make an 'other' of 3: no group, those patients are unclassified. A value held only by patients outside
+    the count (0) is not counted as pooled, and it joins 'other' without adding to it."""
+    sizes = {"neuropathic": 20, "nociceptive": 3, "nociplastic": 2}
+    assert pool_small_groups(sizes, 5) == (["neuropathic"], ["nociceptive", "nociplastic"], True)
+    assert pool_small_groups({"neuropathic": 20, "nociceptive": 3}, 5) == (["neuropathic"], ["nociceptive"], False)
+    assert pool_small_groups({"a": 5, "Other": 7, "b": 0}, 5) == (["a"], [], True)     # written other: joins
+    assert pool_small_groups({"a": 5, "b": 4, "c": 0}, 5) == (["a"], ["b"], False)     # 4 + 0 < 5
+    assert pool_small_groups({"a": 5, "b": 4}, 1) == (["a", "b"], [], False)          # min_group_size 1: none pooled
+    assert pool_small_groups({}, 5) == ([], [], False)
 
 
 def test_free_text_of_few_patients_is_other():

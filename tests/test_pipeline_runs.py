@@ -42,12 +42,17 @@ def test_each_stage_notebook_calls_its_entry_point_once_and_validates_no_other_s
     """Issue 25: notebook 01 worked out the subgroups only to fail early on a bad reference_group, and each
     notebook strung the stage's functions together again. Now params checks the parameters, and each notebook
     calls its stage's entry point once (as ketanb.analysis.analyse does), then shows, writes and draws."""
-    calls = dict(zip(STAGES, ("cleaning.run(", "outcomes.run(", "subgroups.run(", "side_effects.run(")))
-    for stage, call in calls.items():
+    stage_modules = ("cleaning", "outcomes", "subgroups", "side_effects")
+    for stage, module in zip(STAGES, stage_modules):
         cells = json.loads((ROOT / "notebooks" / f"{stage}.ipynb").read_text(encoding="utf-8"))["cells"]
         code = "\n".join("".join(cell["source"]) for cell in cells if cell["cell_type"] == "code")
-        assert code.count(call) == 1, stage
+        assert code.count(f"{module}.run(") == 1, stage
         assert "reference_group(" not in code and "assign_groups(" not in code and "derive_" not in code, stage
+        # no other stage's code either: report 02 worked out stage 04's side effects for a paragraph of its own
+        imported = {name.strip() for line in code.splitlines() if line.startswith("from ketanb import ")
+                    for name in line.removeprefix("from ketanb import ").split(",")}
+        assert imported & set(stage_modules) == {module}, stage
+        assert not any(f"{other}." in code for other in stage_modules if other != module), stage
 
 
 def planned(project, *args):
