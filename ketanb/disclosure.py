@@ -12,8 +12,9 @@ Counts of patients per part (``n``) may always be shown; a count of an
 attribute inside a part (a diagnosis, a sex, a favorable outcome, an event) is
 a statistic. :func:`pool_small_groups` decides which values of a grouping column
 are groups of their own and whether the rest pooled make a group ``other``;
-:func:`pool_rare_text` keeps free text held by few patients out of the outputs, and :func:`plain_warnings` keeps the machine's paths out of the
-warnings printed in the reports.
+:func:`pool_rare_text` keeps free text held by few patients out of the outputs,
+and :func:`plain_warnings` keeps the machine's paths out of the warnings printed
+in the reports.
 """
 from __future__ import annotations
 

@@ -19,15 +19,16 @@ def path_entries() -> list[tuple[str, list[str]]]:
     listed = text[text.index(START):text.index(END)]
     entries = []
     for file, names in re.findall(r"^- `([^`]+)`: (.+)$", listed, flags=re.M):
-        entries.append((file, re.findall(r"`(\w+)`", names)))
+        entries.append((file, re.findall(r"`([\w-]+)`", names)))
     return entries
 
 
 def lines_of(file: str, names: list[str]) -> int:
+    """The lines of the named functions and classes, or of a notebook's code cells named by their ids."""
     if file.endswith(".ipynb"):
-        notebook = json.loads((ROOT / file).read_text(encoding="utf-8"))
-        return sum(len("".join(cell["source"]).splitlines()) for cell in notebook["cells"]
-                   if cell["cell_type"] == "code")
+        cells = {cell["id"]: cell for cell in json.loads((ROOT / file).read_text(encoding="utf-8"))["cells"]}
+        assert all(cells[name]["cell_type"] == "code" for name in names), names
+        return sum(len("".join(cells[name]["source"]).splitlines()) for name in names)
     module = importlib.import_module(file.removesuffix(".py").replace("/", "."))
     return sum(len(inspect.getsourcelines(getattr(module, name))[0]) for name in names)
 

@@ -18,10 +18,11 @@ spreadsheet row, column, value and what the contract allows.
    column without a rule of its own; no national register number, phone number or
    e-mail address in the text the analysis reads (diagnosis, treatment, a
    free-text group_by column), which the message does not quote.
-3. Across tables (:func:`_across_tables`: the case-folded ids joined and the days
-   compared by DuckDB queries): unique patient_id (ignoring case: ``SYN-0001`` and
-   ``syn-0001`` are one person), known patients, one infusion per patient and
-   day, every patient with an infusion, adverse events on infusion days.
+3. Across tables (:func:`_across_tables`: the case-folded ids joined by
+   :func:`_patient_rows`, which gives each row its patient, and the days compared, by
+   DuckDB queries): unique patient_id (ignoring case: ``SYN-0001`` and ``syn-0001``
+   are one person), known patients, one infusion per patient and day, every patient
+   with an infusion, adverse events on infusion days.
 """
 from __future__ import annotations
 
@@ -75,8 +76,9 @@ class Extract:
         ``patient_id``, ``date`` (datetime64), ``dose_mg`` (float),
         ``formulation``, every extra column as text, and ``patient`` (int64):
         the patient's row in ``patients`` (0-based), its patient_id matched
-        ignoring case. :func:`validate` builds it with the other columns;
-        cohort derivation and the side effects count patients by it.
+        ignoring case (:func:`_patient_rows`). :func:`validate` builds it with
+        the other columns; cohort derivation and the side effects count
+        patients by it.
     adverse_events : pandas.DataFrame
         ``patient_id``, ``date``, ``event``, ``severity``, ``treatment`` (text
         or missing), ``serious`` (bool), every extra column as text, and
@@ -393,20 +395,11 @@ def _typed(name: str, table: RawTable, checked: pd.DataFrame) -> pd.DataFrame:
     return pd.DataFrame(typed, index=table.frame.index, copy=False)
 
 
-def _across_tables(patients: pd.DataFrame, infusions: pd.DataFrame, events: pd.DataFrame) -> dict[str, np.ndarray]:
-    """The three tables matched on patient_id, ignoring case (reading c), by DuckDB queries.
-
-    First each row's patient: its id, with A-Z folded to a-z (by Arrow, so that only ASCII letters
-    fold; DuckDB's ``lower`` would fold other scripts' letters too), joined to the first row of
-    patients.csv holding that folded id. Then the days, on (patient, date). Returns per row:
-    ``patient``, ``infusion_patient``, ``event_patient``, the row of patients.csv (0-based; the
-    first, if an id is written twice; -1: no such patient); ``repeated_day``, True for an infusion
-    on a day its patient already has one on an earlier row; ``off_infusion_day``, True for an event
-    on no day its patient has an infusion.
-    """
-    db = duckdb.connect()
-    db.execute("SET preserve_insertion_order = false")   # rows in any order (each carries its own): less memory
-
+def _patient_rows(db: duckdb.DuckDBPyConnection, patients: pd.DataFrame, infusions: pd.DataFrame,
+                  events: pd.DataFrame) -> dict[str, np.ndarray]:
+    """Each row's patient: the row of patients.csv (0-based) with the row's patient_id, ignoring case (reading c),
+    the first if an id is written twice, -1 if none: ``patient``, ``infusion_patient``, ``event_patient``. The ids,
+    A-Z folded to a-z by Arrow (DuckDB's ``lower`` would fold other scripts' letters too), are joined in ``db``."""
     def patient_of(frame: pd.DataFrame) -> np.ndarray:    # each row's row of patients.csv, -1 for none
         ids = arrow_compute.ascii_lower(arrow.array(frame["patient_id"], type=arrow.large_string()))
         db.register("ids", arrow.table({"id": ids, "row": np.arange(len(frame), dtype=np.int32)}))
@@ -420,14 +413,21 @@ def _across_tables(patients: pd.DataFrame, infusions: pd.DataFrame, events: pd.D
     folded = arrow_compute.ascii_lower(arrow.array(patients["patient_id"], type=arrow.large_string()))
     db.register("patients", arrow.table({"id": folded, "row": np.arange(len(patients), dtype=np.int32)}))
     db.execute("CREATE TEMP TABLE known AS SELECT id, min(row) AS patient FROM patients GROUP BY id")
-    matched = {}
-    distinct_ids = db.execute("SELECT count(*) FROM known").fetchall()[0][0]
-    if distinct_ids == len(patients):         # each (case-folded) id once, as usual: each row is its own first
-        matched["patient"] = np.arange(len(patients), dtype=np.int32)     # (a join of a million rows less, 0.25 s)
-    else:
-        matched["patient"] = patient_of(patients)
-    matched["infusion_patient"] = patient_of(infusions)
-    matched["event_patient"] = patient_of(events)
+    # each (case-folded) id once, as usual: each row is its own first (a join of a million rows less, 0.25 s)
+    every_id_once = db.execute("SELECT count(*) FROM known").fetchall()[0][0] == len(patients)
+    return {"patient": np.arange(len(patients), dtype=np.int32) if every_id_once else patient_of(patients),
+            "infusion_patient": patient_of(infusions), "event_patient": patient_of(events)}
+
+
+def _across_tables(patients: pd.DataFrame, infusions: pd.DataFrame, events: pd.DataFrame) -> dict[str, np.ndarray]:
+    """The three tables matched on patient_id, ignoring case, by DuckDB queries: each row's patient
+    (:func:`_patient_rows`), then the days, on (patient, date). Returns the arrays of :func:`_patient_rows`,
+    and per row ``repeated_day``, True for an infusion on a day its patient already has one on an earlier
+    row, and ``off_infusion_day``, True for an event on no day its patient has an infusion.
+    """
+    db = duckdb.connect()
+    db.execute("SET preserve_insertion_order = false")   # rows in any order (each carries its own): less memory
+    matched = _patient_rows(db, patients, infusions, events)
 
     def days(frame: pd.DataFrame, patient: np.ndarray) -> arrow.Table:   # with each row's position
         return arrow.table({"patient": patient, "date": arrow.array(frame["date"]).cast(arrow.date32()),
