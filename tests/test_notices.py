@@ -15,4 +15,25 @@ def test_every_wording_of_the_synthetic_notice_comes_from_ketanb_notices():
         "--n ... or --favorable-share ...) need not.")
     assert tables.data_notice(False, "Extract 2024").data == (
         "> Data: the extract `Extract 2024` (not the synthetic extract made by ketanb.synthetic).")
+
+
+def test_the_index_names_another_extract_in_the_reports_words(tmp_path):
+    """The index page's line for an extract that is not the synthetic one is the reports' banner (notices.REAL_DATA),
+    the name escaped: a name may hold markup."""
+    import json
+    import shutil
+
+    from ketanb import load_params
+    from ketanb.analysis import analyse
+    from ketanb.output.files import to_jsonable
+    from ketanb.paths import ROOT
+    from ketanb.presentation.index import build_index
+
+    shutil.copytree(ROOT / "reports", tmp_path / "reports")
+    (tmp_path / "results").mkdir()
+    r = to_jsonable(analyse(ROOT / "data" / "raw", load_params(ROOT / "params.yaml")))
+    r["data"] = {"source": "Extract <b>2024</b>", "synthetic": False}
+    (tmp_path / "results" / "results.json").write_text(json.dumps(r))
+    assert ('<p class="notice">Data: the extract <code>Extract &lt;b&gt;2024&lt;/b&gt;</code> (not the synthetic '
+            'extract made by ketanb.synthetic).</p>') in build_index(tmp_path)
     assert notices.pooled_banner(1, 3).startswith("> **SYNTHETIC DATA.** 1 of 3 sites ran on synthetic data")

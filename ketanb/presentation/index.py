@@ -19,7 +19,7 @@ from ..input.contract import REASON_LABELS
 from ..output.files import SAVED_FIGURES
 from ..params import Study
 from . import tables as fmt
-from .notices import HEADLINE, RUN_NOTICE
+from .notices import HEADLINE, REAL_DATA, RUN_NOTICE
 
 __all__ = ["TABLES", "saved_figures", "comparison", "build_index"]
 
@@ -155,8 +155,8 @@ def build_index(build: Path) -> str:
         rule=fmt.favorable_rule(r["outcome"]["threshold_pct"], r["parameters"]["missing_followup"]),
         compared_otherwise=any(row["status"].startswith("not compared (") for row in rows),
         differs=any(row["status"] == "different" for row in rows), synthetic_headline=HEADLINE, synthetic_notice=RUN_NOTICE,
-        ci=fmt.ci_label(confidence), significance=fmt.SIGNIFICANCE_LEVEL, comparison=rows, sensitivity=sensitivity,
-        treated_note=fmt.treated_note(r["cohort"]),
+        real_data=REAL_DATA, ci=fmt.ci_label(confidence), significance=fmt.SIGNIFICANCE_LEVEL, comparison=rows,
+        sensitivity=sensitivity, treated_note=fmt.treated_note(r["cohort"]),
         framing=fmt.framing(r["outcome"], r["sensitivity"], r["cohort"], confidence, r["parameters"]["min_group_size"],
                             r["data"]["synthetic"]),
         harms=fmt.harms_sentences(r["side_effects"], confidence), harms_definitions=fmt.HARMS_DEFINITIONS,

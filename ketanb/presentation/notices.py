@@ -5,11 +5,12 @@ of each report (:func:`run_banner`, through :func:`ketanb.presentation.tables.da
 (:data:`HEADLINE` in bold, then :data:`RUN_NOTICE`), the top of each figure (:data:`FIGURE_LABEL`,
 stamped by :func:`ketanb.presentation.plots.save`), the pooled report (:func:`pooled_banner`) and the files of
 the extract itself (:func:`extract_notice`). Each wording starts from :data:`HEADLINE`; they differ
-only where the place needs it (a figure's one short line, how many sites of a pooling).
+only where the place needs it (a figure's one short line, how many sites of a pooling). A run on
+another extract names it in the same words in the reports and on the index (:data:`REAL_DATA`).
 """
 from __future__ import annotations
 
-__all__ = ["HEADLINE", "RUN_NOTICE", "FIGURE_LABEL", "extract_notice", "run_banner", "pooled_banner"]
+__all__ = ["HEADLINE", "RUN_NOTICE", "FIGURE_LABEL", "REAL_DATA", "extract_notice", "run_banner", "pooled_banner"]
 
 #: The headline of every notice, in bold where the format allows.
 HEADLINE = "SYNTHETIC DATA."
@@ -19,6 +20,9 @@ RUN_NOTICE = ("This run uses a synthetic extract made by ketanb.synthetic: no ro
               "(python -m ketanb data --n ... or --favorable-share ...) need not.")
 #: Stamped above every figure of a run on synthetic data.
 FIGURE_LABEL = f"{HEADLINE.removesuffix('.')} - not patient records"
+#: Before and after the extract's name (set as code) where a run on another extract says which it is:
+#: the banner of each report (:func:`run_banner`) and the index page.
+REAL_DATA = ("Data: the extract", "(not the synthetic extract made by ketanb.synthetic).")
 
 
 def extract_notice(published_size: int) -> str:
@@ -31,7 +35,7 @@ def run_banner(synthetic: bool, source: str) -> str:
     """The Markdown banner saying which data a report ran on: loud when synthetic, else the extract's name."""
     if synthetic:
         return f"> **{HEADLINE}** {RUN_NOTICE}"
-    return f"> Data: the extract `{source}` (not the synthetic extract made by ketanb.synthetic)."
+    return f"> {REAL_DATA[0]} `{source}` {REAL_DATA[1]}"
 
 
 def pooled_banner(synthetic_sites: int, sites: int) -> str:
