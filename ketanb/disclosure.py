@@ -24,10 +24,12 @@ import re
 import warnings
 from collections.abc import Mapping
 from pathlib import Path
-
-import pandas as pd
+from typing import TYPE_CHECKING
 
 from .input.contract import OTHER_TEXT    # what a free-text value held by too few patients is printed as
+
+if TYPE_CHECKING:       # pandas is named in annotations only: reading a site's results.json (sites) needs none
+    import pandas as pd
 
 __all__ = ["Disclosure", "disclose", "few_excluded", "pool_small_groups", "pool_rare_text", "plain_warnings"]
 
@@ -148,7 +150,9 @@ def pool_small_groups(sizes: Mapping[str, int], min_group_size: int) -> tuple[li
         The values that are groups of their own, in the order given: held by
         at least ``min_group_size`` patients and not written ``other`` (any case).
     pooled : list of str
-        The values held by 1 to ``min_group_size - 1`` patients, pooled into ``other``.
+        The values held by 1 to ``min_group_size - 1`` patients, whatever they
+        are called: they go to ``other``, or are unclassified when ``other`` is
+        False (what :func:`ketanb.subgroups.pooled_values` counts).
     other : bool
         Whether ``other`` is a group: the values that are not kept hold at
         least ``min_group_size`` patients together; if not, their patients are

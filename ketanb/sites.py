@@ -17,6 +17,7 @@ import os
 from pathlib import Path
 
 from . import RESULTS_FORMAT
+from .disclosure import disclose
 from .errors import KetanbError
 from .params import MISSING_FOLLOWUP_MODES
 from .paths import resolve
@@ -129,7 +130,8 @@ def _site_problems(data: dict) -> list[str]:
         problems.append(f"key parameters.min_group_size is {size}: a site run with min_group_size below "
                         f"{SITE_MIN_GROUP_SIZE} is refused (its groups may point at single patients); "
                         f"the clinic runs the analysis again with min_group_size {SITE_MIN_GROUP_SIZE} or more")
-    small_ok = _is_count(size) and _is_count(outcome.get("n")) and outcome["n"] < size
+    # the site's own small-group rule (ketanb.disclosure), checked: a whole this small has counts only
+    small_ok = _is_count(size) and _is_count(outcome.get("n")) and not disclose({"outcome": outcome["n"]}, size).whole
     problems += _counts_problems(outcome, "outcome", withheld_ok=small_ok)
     meta = data.get("data", {})
     if not isinstance(meta, dict):
@@ -151,7 +153,7 @@ def _site_problems(data: dict) -> list[str]:
         key = f"subgroups.groups[{name!r}]"
         found = _counts_problems(entry, key, withheld_ok=True)
         problems += found
-        if not found and _is_count(size) and 0 < entry["n"] < size:
+        if not found and _is_count(size) and entry["n"] > 0 and not disclose({name: entry["n"]}, size).whole:
             problems.append(f"key {key}.n is {entry['n']}, below the site's min_group_size {size}: a group "
                             "this small is never reported on its own (contract section 5)")
     return problems

@@ -15,6 +15,7 @@ def test_every_wording_of_the_synthetic_notice_comes_from_ketanb_notices():
         "--n ... or --favorable-share ...) need not.")
     assert tables.data_notice(False, "Extract 2024").data == (
         "> Data: the extract `Extract 2024` (not the synthetic extract made by ketanb.synthetic).")
+    assert notices.pooled_banner(1, 3).startswith("> **SYNTHETIC DATA.** 1 of 3 sites ran on synthetic data")
 
 
 def test_the_index_names_another_extract_in_the_reports_words(tmp_path):
@@ -36,4 +37,3 @@ def test_the_index_names_another_extract_in_the_reports_words(tmp_path):
     (tmp_path / "results" / "results.json").write_text(json.dumps(r))
     assert ('<p class="notice">Data: the extract <code>Extract &lt;b&gt;2024&lt;/b&gt;</code> (not the synthetic '
             'extract made by ketanb.synthetic).</p>') in build_index(tmp_path)
-    assert notices.pooled_banner(1, 3).startswith("> **SYNTHETIC DATA.** 1 of 3 sites ran on synthetic data")
