@@ -479,6 +479,43 @@ def test_what_a_failed_stage_wrote_is_not_forgotten(tmp_path):
     assert figures_in(build) == ["q.png"]
 
 
+def test_a_kernel_that_dies_while_starting_is_started_again(tmp_path, monkeypatch, capsys):
+    """.ci/run on a fresh clone, 2026-12-03: stage 04's kernel died before its first reply ("Kernel died before
+    replying to kernel_info") while another stage's kernel started; two kernels starting at once can be handed
+    the same free port (jupyter/jupyter_client#154). No cell has run then, so the stage starts a new kernel,
+    at most KERNEL_STARTS in all; any other error is not retried."""
+    import papermill
+
+    from ketanb.compendium import stage as stages
+
+    real, calls = papermill.execute_notebook, []
+
+    def dies_first(*args, **kwargs):                 # nbclient's RuntimeError, then a kernel that starts
+        calls.append(1)
+        if len(calls) == 1:
+            raise RuntimeError(stages.KERNEL_DIED)
+        return real(*args, **kwargs)
+
+    build = tmp_path / "build"
+    monkeypatch.setattr(papermill, "execute_notebook", dies_first)
+    assert stages.run_stage(str(writing_stage(tmp_path)), str(build), {"names": "p.png"}) == 0
+    assert len(calls) == 2 and figures_in(build) == ["p.png"]
+    assert "the kernel died while starting (1 of 3); starting another" in capsys.readouterr().err
+
+    def always(message):
+        def fail(*args, **kwargs):
+            calls.append(1)
+            raise RuntimeError(message)
+        return fail
+
+    for message, tries in ((stages.KERNEL_DIED, stages.KERNEL_STARTS), ("Kernel didn't respond in 60 seconds", 1)):
+        calls.clear()
+        monkeypatch.setattr(papermill, "execute_notebook", always(message))
+        with pytest.raises(RuntimeError, match=message):
+            stages.run_stage(str(writing_stage(tmp_path)), str(build), {"names": "p.png"})
+        assert len(calls) == tries
+
+
 def test_a_build_folder_without_lists_starts_clean(tmp_path):
     """Made by an older ketanb: what its figures/ holds is unknown (the patient-level nrs_paired.png)."""
     from ketanb.compendium.stage import run_stage

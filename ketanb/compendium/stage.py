@@ -38,6 +38,14 @@ LISTED_FOLDERS = ("results", "figures")
 #: Run by the kernel before the notebook (no cell, no execution count): tornado logs only what is critical.
 QUIET_TORNADO = "--IPKernelApp.exec_lines=import logging; logging.getLogger('tornado').setLevel(logging.CRITICAL)"
 
+#: nbclient's error when a kernel exits before it answers its first message, so before any cell has run.
+KERNEL_DIED = "Kernel died before replying to kernel_info"
+#: How many kernels a stage starts at most when each dies that way. Two kernels starting at once (make -j2,
+#: or two runs side by side) can be handed the same free port: jupyter_client picks the ports, frees them
+#: and gives them to the kernel, which may then fail to bind one (jupyter/jupyter_client#154). A new
+#: kernel gets new ports; a stage that fails three times stops as before.
+KERNEL_STARTS = 3
+
 
 def start(out: str | os.PathLike, params_file: str | os.PathLike | None = None) -> Params | None:
     """What every stage notebook does first: work in the build folder ``out``, read the parameters.
@@ -98,6 +106,36 @@ def remove_unlisted(out: str | os.PathLike, keep=()) -> list[str]:
     return stale
 
 
+def _execute(notebook: str, tmp: Path, build: Path, base: Path, parameters: dict) -> None:
+    """papermill runs ``notebook`` into ``tmp`` in a fresh kernel (see :func:`run_stage`)."""
+    import papermill as pm
+
+    pm.execute_notebook(str(resolve(notebook)), str(tmp),
+                        parameters={**parameters, "out": os.path.relpath(build, base)},
+                        kernel_name="python3", progress_bar=False, cwd=str(build),
+                        # written once at the end, not after every cell (0.1-0.3 s a stage; a
+                        # kernel that dies leaves no partial notebook in tmp/ to look at)
+                        request_save_on_cell_execute=False,
+                        # Once the last cell has run (every file written, the kernel idle), the
+                        # kernel is interrupted and killed at once. Asked to stop politely, it
+                        # often did not exit within jupyter_client's 2.5 s and was sent SIGTERM
+                        # anyway: half of the runs of notebook 01 took 4.1 s instead of 1.3 s
+                        # (2026-12-03).
+                        shutdown_kernel="immediate",
+                        # The kernel's own log stays quiet: its warning that local TCP is
+                        # unencrypted (it talks to papermill on localhost only), and the
+                        # "KeyboardInterrupt caught in kernel" that jupyter_client's shutdown
+                        # provokes by interrupting the kernel before it kills it. An
+                        # error in a cell still stops the stage (PapermillExecutionError).
+                        # So does tornado's: when a cell fails at once, the shutdown can
+                        # race the kernel's last status message ("ZMQError: Socket
+                        # operation on non-socket"), a traceback a clinic need not read.
+                        # No input history either: two stages' kernels run at once (make -j2)
+                        # and would share IPython's history database.
+                        extra_arguments=["--IPKernelApp.log_level=CRITICAL", QUIET_TORNADO,
+                                         "--HistoryManager.enabled=False"])
+
+
 def run_stage(notebook: str, out: str, parameters: dict) -> int:
     """Execute ``notebook`` into ``out/reports/`` (all or nothing); 0 on success, 1 on an error.
 
@@ -133,31 +171,16 @@ def run_stage(notebook: str, out: str, parameters: dict) -> int:
     saved_root = os.environ.get("KETANB_ROOT")
     os.environ["KETANB_ROOT"] = str(base)                             # the kernel inherits it
     try:
-        with writes_listed_in(written):                               # and the list of what it writes
-            pm.execute_notebook(str(resolve(notebook)), str(tmp),
-                                parameters={**parameters, "out": os.path.relpath(build, base)},
-                                kernel_name="python3", progress_bar=False, cwd=str(build),
-                                # written once at the end, not after every cell (0.1-0.3 s a stage; a
-                                # kernel that dies leaves no partial notebook in tmp/ to look at)
-                                request_save_on_cell_execute=False,
-                                # Once the last cell has run (every file written, the kernel idle), the
-                                # kernel is interrupted and killed at once. Asked to stop politely, it
-                                # often did not exit within jupyter_client's 2.5 s and was sent SIGTERM
-                                # anyway: half of the runs of notebook 01 took 4.1 s instead of 1.3 s
-                                # (2026-12-03).
-                                shutdown_kernel="immediate",
-                                # The kernel's own log stays quiet: its warning that local TCP is
-                                # unencrypted (it talks to papermill on localhost only), and the
-                                # "KeyboardInterrupt caught in kernel" that jupyter_client's shutdown
-                                # provokes by interrupting the kernel before it kills it. An
-                                # error in a cell still stops the stage (PapermillExecutionError).
-                                # So does tornado's: when a cell fails at once, the shutdown can
-                                # race the kernel's last status message ("ZMQError: Socket
-                                # operation on non-socket"), a traceback a clinic need not read.
-                                # No input history either: two stages' kernels run at once (make -j2)
-                                # and would share IPython's history database.
-                                extra_arguments=["--IPKernelApp.log_level=CRITICAL", QUIET_TORNADO,
-                                                 "--HistoryManager.enabled=False"])
+        for start in range(1, KERNEL_STARTS + 1):
+            try:
+                with writes_listed_in(written):                       # and the list of what it writes
+                    _execute(notebook, tmp, build, base, parameters)
+                break
+            except RuntimeError as exc:                               # not a cell's error: no cell has run
+                if KERNEL_DIED not in str(exc) or start == KERNEL_STARTS:
+                    raise
+                print(f"  {target.stem}: the kernel died while starting ({start} of {KERNEL_STARTS}); "
+                      "starting another", file=sys.stderr, flush=True)
     except pm.PapermillExecutionError as exc:
         tmp.unlink(missing_ok=True)
         _write_list(written, before | _listed(written))                 # forget nothing it may have left
