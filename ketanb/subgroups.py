@@ -23,7 +23,7 @@ from .params import Params, as_written, band_labels
 from .stats import fisher_freeman_halton, kruskal_wallis, newcombe_difference, odds_ratio_exact, proportion
 
 __all__ = ["Subgroups", "run", "titles", "assign_groups", "carry_groups", "subgroup_table", "subgroup_summary",
-           "reference_group"]
+           "subgroup_effects", "reference_group"]
 
 
 def _labels(frame: pd.DataFrame, group_by: str, edges) -> tuple[pd.Series, list[str]]:
@@ -213,6 +213,18 @@ def titles(min_group_size: int) -> dict:
             "subgroups": "Favorable outcome by subgroup, and compared with the reference group (exploratory)"}
 
 
+def subgroup_effects(table: pd.DataFrame, summary: dict) -> pd.DataFrame:
+    """:func:`subgroup_table` with each group's comparison with the reference group beside it (from
+    ``summary``, :func:`subgroup_summary`): results/subgroups.csv."""
+    keys = ["risk_difference", "rd_ci_low", "rd_ci_high", "odds_ratio", "or_ci_low", "or_ci_high", "fisher_p"]
+    versus = [summary["groups"][g].get("vs_reference", {}) for g in table["group"]]
+    out = table.copy()
+    for key in keys:
+        out[key] = pd.array([v.get(key) for v in versus], dtype="Float64")
+    out.insert(1, "reference", table["group"] == summary["reference"])
+    return out
+
+
 @dataclass(frozen=True)
 class Subgroups:
     """What stage 03 gives: every result it shows, writes or draws.
@@ -226,6 +238,8 @@ class Subgroups:
         with the subgroups as a row (None when :func:`run` was asked for no tables).
     table : pandas.DataFrame
         :func:`subgroup_table`: favorable outcome by subgroup.
+    effects : pandas.DataFrame
+        :func:`subgroup_effects`: the same with each group's comparison with the reference group.
     summary : dict
         :func:`subgroup_summary`: the ``subgroups`` section of results.json.
     titles : dict
@@ -236,6 +250,7 @@ class Subgroups:
     table1: pd.DataFrame | None
     included_vs_excluded: pd.DataFrame | None
     table: pd.DataFrame
+    effects: pd.DataFrame
     summary: dict
     titles: dict
 
@@ -253,8 +268,10 @@ def run(outcomes: pd.DataFrame, cohort: pd.DataFrame, params: Params, *, tables:
     summary = subgroup_summary(outcomes, groups, group_by=params.group_by, confidence=params.confidence,
                                edges=params.group_edges, min_group_size=size, reference=params.reference_group)
     table = subgroup_table(outcomes, groups, confidence=params.confidence, min_group_size=size)
+    effects = subgroup_effects(table, summary)
     if not tables:
-        return Subgroups(groups, None, None, table, summary, titles(size))
+        return Subgroups(groups, None, None, table, effects, summary, titles(size))
     everyone = carry_groups(cohort, groups, group_by=params.group_by, edges=params.group_edges)
     return Subgroups(groups, table1(outcomes, groups, min_group_size=size, p_values=params.table1_p_values),
-                     included_vs_excluded(cohort, min_group_size=size, groups=everyone), table, summary, titles(size))
+                     included_vs_excluded(cohort, min_group_size=size, groups=everyone), table, effects, summary,
+                     titles(size))

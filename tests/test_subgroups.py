@@ -378,6 +378,10 @@ def test_the_stage_in_one_call(make_extract):
     assert got.table[["group", "n", "favorable"]].values.tolist() == [["a", 10, 8], ["b", 6, 3]]
     assert got.summary["reference"] == "b" and got.summary["unclassified"] == 2
     assert got.summary["groups"]["a"]["vs_reference"]["risk_difference"] == pytest.approx(0.3)
+    # results/subgroups.csv: the table with each group against the reference b (8/10 - 3/6 = 0.3; b itself: none)
+    assert got.effects[["group", "reference", "n", "favorable"]].values.tolist() == [["a", False, 10, 8],
+                                                                                   ["b", True, 6, 3]]
+    assert got.effects["risk_difference"].iloc[0] == pytest.approx(0.3) and got.effects["risk_difference"].isna().iloc[1]
     # Table 1: overall 18 = a + b + 2 unclassified; b is described by its count only, since overall minus a
     # minus b would describe the 2 unclassified patients (ketanb.disclosure.disclose)
     assert got.table1.iloc[0, 3:].tolist() == ["18", "10", "6"] and got.table1.iloc[1, 3:].tolist() == [

@@ -24,7 +24,7 @@ from .notices import run_banner
 __all__ = ["SIGNIFICANCE_LEVEL", "pct", "percent", "parameter_percent", "num", "nrs", "statistic", "tau2", "ratio", "words", "patients", "pval", "p_is", "points", "confidence_text", "ci_label", "count_text",
            "interval", "with_interval", "estimate", "format_proportion", "study_line", "data_notice", "readable", "flow_table",
            "show", "treated_note", "cohort_text", "framing", "framing_text", "outcome_text",
-           "nrs_change_table", "subgroup_effects", "kruskal_wallis_text", "subgroup_text", "HARMS_DEFINITIONS",
+           "nrs_change_table", "kruskal_wallis_text", "subgroup_text", "HARMS_DEFINITIONS",
            "harms_definitions", "harms_sentences", "harms_text", "limitations", "limitations_text"]
 
 
@@ -400,17 +400,6 @@ def nrs_change_table(block: dict, confidence: float) -> pd.DataFrame:
             ("interval method", block["ci_method"] or "-"),
             ("Wilcoxon signed-rank p", pval(block["wilcoxon_p"]))]
     return pd.DataFrame(rows, columns=["quantity", "value"])
-
-
-def subgroup_effects(table: pd.DataFrame, summary: dict) -> pd.DataFrame:
-    """The subgroup table with each group's comparison with the reference group beside it."""
-    keys = ["risk_difference", "rd_ci_low", "rd_ci_high", "odds_ratio", "or_ci_low", "or_ci_high", "fisher_p"]
-    versus = [summary["groups"][g].get("vs_reference", {}) for g in table["group"]]
-    out = table.copy()
-    for key in keys:
-        out[key] = pd.array([v.get(key) for v in versus], dtype="Float64")
-    out.insert(1, "reference", table["group"] == summary["reference"])
-    return out
 
 
 def kruskal_wallis_text(summary: dict) -> str:
