@@ -42,12 +42,13 @@ def _labels(frame: pd.DataFrame, group_by: str, edges) -> tuple[pd.Series, list[
     return text, known + [v for v in present if v not in known]
 
 
-def _counted(frame: pd.DataFrame, group_by: str, edges) -> tuple[pd.Series, list[str], pd.Series]:
-    """Labels and display order of :func:`_labels`, and how many patients hold each value: those
-    with ``in_denominator`` True when the column is there, otherwise all rows."""
+def _counted(frame: pd.DataFrame, group_by: str, edges) -> tuple[pd.Series, dict[str, int]]:
+    """Labels of :func:`_labels`, and each value in display order with how many patients hold it: those
+    with ``in_denominator`` True when the column is there, otherwise all rows (0: none of those)."""
     labels, order = _labels(frame, group_by, edges)
     counted = labels[frame["in_denominator"].to_numpy(dtype=bool)] if "in_denominator" in frame else labels
-    return labels, order, counted.value_counts()
+    counts = counted.value_counts()
+    return labels, {v: int(counts.get(v, 0)) for v in order}
 
 
 def assign_groups(frame: pd.DataFrame, *, group_by: str, edges=(), min_group_size: int = 1) -> pd.Series:
@@ -76,9 +77,9 @@ def assign_groups(frame: pd.DataFrame, *, group_by: str, edges=(), min_group_siz
         contract's order, bands in order, other values sorted, ``other``
         last); only categories that keep patients.
     """
-    labels, order, counts = _counted(frame, group_by, edges)
+    labels, sizes = _counted(frame, group_by, edges)
     # the small values, and a value written "other" (such as discontinuation's code): one group "other"
-    kept, _, other = pool_small_groups({v: int(counts.get(v, 0)) for v in order}, min_group_size)
+    kept, _, other = pool_small_groups(sizes, min_group_size)
     return _grouped(labels, kept + ([OTHER_TEXT] if other else []), group_by)
 
 
@@ -99,8 +100,8 @@ def _grouped(labels: pd.Series, categories: list[str], name: str) -> pd.Series:
 
 def pooled_values(frame: pd.DataFrame, *, group_by: str, edges=(), min_group_size: int = 1) -> int:
     """How many values of ``group_by`` were held by fewer than ``min_group_size`` patients (a count only)."""
-    _, order, counts = _counted(frame, group_by, edges)
-    return len(pool_small_groups({v: int(counts.get(v, 0)) for v in order}, min_group_size)[1])
+    _, sizes = _counted(frame, group_by, edges)
+    return len(pool_small_groups(sizes, min_group_size)[1])
 
 
 def subgroup_table(outcomes: pd.DataFrame, groups: pd.Series, *, confidence: float = 0.95,
