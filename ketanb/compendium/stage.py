@@ -171,15 +171,15 @@ def run_stage(notebook: str, out: str, parameters: dict) -> int:
     saved_root = os.environ.get("KETANB_ROOT")
     os.environ["KETANB_ROOT"] = str(base)                             # the kernel inherits it
     try:
-        for start in range(1, KERNEL_STARTS + 1):
+        for kernel in range(1, KERNEL_STARTS + 1):
             try:
                 with writes_listed_in(written):                       # and the list of what it writes
                     _execute(notebook, tmp, build, base, parameters)
                 break
             except RuntimeError as exc:                               # not a cell's error: no cell has run
-                if KERNEL_DIED not in str(exc) or start == KERNEL_STARTS:
+                if KERNEL_DIED not in str(exc) or kernel == KERNEL_STARTS:
                     raise
-                print(f"  {target.stem}: the kernel died while starting ({start} of {KERNEL_STARTS}); "
+                print(f"  {target.stem}: the kernel died while starting ({kernel} of {KERNEL_STARTS}); "
                       "starting another", file=sys.stderr, flush=True)
     except pm.PapermillExecutionError as exc:
         tmp.unlink(missing_ok=True)
