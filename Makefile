@@ -23,7 +23,11 @@ DATA   ?= data/raw
 PARAMS ?= params.yaml
 OUT    ?= .
 VENV   ?= .venv
-# DATA and PARAMS as given, never expanded again by make nor read by the shell.
+# DATA and PARAMS as given, never expanded again by make nor read by the shell. `override X := $(value X)`
+# makes each a simple variable holding the text as typed: a variable given on the command line is otherwise
+# expanded (a `$(shell ...)` in it run) whenever make exports it to a recipe, even for `make help`.
+override DATA := $(value DATA)
+override PARAMS := $(value PARAMS)
 export KETANB_DATA := $(value DATA)
 export KETANB_PARAMS := $(value PARAMS)
 # OUT names make targets and is written into recipes: letters, digits and . _ - + / only.
@@ -172,6 +176,7 @@ bench: $(ENV) ## benchmark the analysis on 1k-1M synthetic patients (prints one 
 # environment as words, never run as shell text. As root (containers, many lab PCs) --allow-root is
 # added. The recipe's shell becomes jupyter-lab itself (exec): stopping make (Ctrl-C, or SIGTERM,
 # which make passes on to its child) stops the server.
+override LAB_ARGS := $(value LAB_ARGS)
 export KETANB_LAB_ARGS := $(value LAB_ARGS)
 lab: $(ENV) ## JupyterLab on notebooks/ (installed on first use; LAB_ARGS="--port=8899"); notebooks run by hand write to runs/scratch
 	@$(PY) -c 'import jupyterlab' 2>/dev/null || { echo "Installing JupyterLab (pinned in requirements-lab.lock), about a minute..."; \

@@ -582,6 +582,11 @@ def test_paths_given_to_make_are_never_run_and_out_may_lie_outside(tmp_path):
     assert ".build/params.yaml" not in gone.stderr and "Traceback" not in gone.stderr
     odd_out = run_make(project, "all", "OUT=runs/a;touch PWNED6")
     assert odd_out.returncode != 0 and "OUT must be one folder path of letters, digits" in odd_out.stderr
+    # make's own function call in a variable given on the command line: make expands such a variable when it
+    # exports it to a recipe's environment, for any target (here `help`), unless the Makefile holds it as typed
+    for target in ("help", "all"):
+        run_make(project, target, f"DATA=x$(shell touch {tmp_path}/PWNED7)", f"PARAMS=$(shell touch {tmp_path}/PWNED8)",
+                 f"LAB_ARGS=$(shell touch {tmp_path}/PWNED9)")
     assert list(tmp_path.rglob("PWNED*")) == []
 
 
