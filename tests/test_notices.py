@@ -14,7 +14,7 @@ def test_every_wording_of_the_synthetic_notice_comes_from_ketanb_notices():
         "patient. The one shipped with the project reproduces the published counts; others (python -m ketanb data "
         "--n ... or --favorable-share ...) need not.")
     assert tables.data_notice(False, "Extract 2024").data == (
-        "> Data: the extract `Extract 2024` (not the synthetic extract made by ketanb.synthetic).")
+        "> Data: the extract <code>Extract 2024</code> (not the synthetic extract made by ketanb.synthetic).")
     assert notices.pooled_banner(1, 3).startswith("> **SYNTHETIC DATA.** 1 of 3 sites ran on synthetic data")
 
 

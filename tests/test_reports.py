@@ -2,6 +2,7 @@
 import html
 import json
 import re
+from types import SimpleNamespace
 
 import pandas as pd
 import pytest
@@ -326,3 +327,27 @@ def test_the_significance_level_has_one_home(monkeypatch):
     assert verdict() == "not significant (p = 0.537)"
     monkeypatch.setattr(tables, "SIGNIFICANCE_LEVEL", 0.6)
     assert verdict() == "significant (p = 0.537)"
+
+
+HOSTILE = "a`<img src=x onerror=alert(1)>`[click](javascript:alert(2))*b*\n<script>alert(3)</script>\x1b[31m"
+
+
+def test_names_from_outside_the_code_reach_a_report_as_text_never_as_html_or_a_link():
+    """Audit 2026-12-03: a group name (a value of the extract), the extract's folder and the study block reached
+    the reports' Markdown as written, and nbconvert turned them into live HTML (an <img onerror>, a javascript:
+    link, a <script>). Rendered as the reports render Markdown, each is now text, shown as written."""
+    from nbconvert.filters.markdown_mistune import markdown2html_mistune as rendered
+
+    r = results()
+    groups = r["subgroups"]["groups"]
+    r["subgroups"]["groups"] = {(HOSTILE if name == "nociplastic" else name): g for name, g in groups.items()}
+    r["subgroups"]["reference"] = HOSTILE
+    pages = {"limitations": tables.limitations_text(r, 0.95).data,
+             "banner": tables.data_notice(False, HOSTILE, {**shipped_study(), "title": HOSTILE}).data,
+             "subgroups": tables.subgroup_text(r["subgroups"], SimpleNamespace(group_by=HOSTILE)).data}
+    for name, markdown in pages.items():
+        page = rendered(markdown)
+        assert "<img" not in page and "<script" not in page and "<a " not in page and "\x1b" not in page, name
+        assert "&lt;img src=x onerror=alert(1)&gt;" in page and "\\n&lt;script&gt;" in page, name
+    assert "<code>a`&lt;img src=x onerror=alert(1)&gt;`[click](javascript:alert(2))*b*" in rendered(pages["banner"])
+    assert "\\x1b[31m" in rendered(pages["limitations"])

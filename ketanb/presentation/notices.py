@@ -32,10 +32,15 @@ def extract_notice(published_size: int) -> str:
 
 
 def run_banner(synthetic: bool, source: str) -> str:
-    """The Markdown banner saying which data a report ran on: loud when synthetic, else the extract's name."""
+    """The Markdown banner saying which data a report ran on: loud when synthetic, else the extract's name.
+
+    ``source`` is already literal Markdown (:func:`ketanb.presentation.tables.literal`, as
+    :func:`~ketanb.presentation.tables.data_notice` passes it): a folder's name may hold a backtick or markup.
+    It is set as code with HTML's ``<code>``, as on the index, since a Markdown code span would show its escapes.
+    """
     if synthetic:
         return f"> **{HEADLINE}** {RUN_NOTICE}"
-    return f"> {REAL_DATA[0]} `{source}` {REAL_DATA[1]}"
+    return f"> {REAL_DATA[0]} <code>{source}</code> {REAL_DATA[1]}"
 
 
 def pooled_banner(synthetic_sites: int, sites: int) -> str:

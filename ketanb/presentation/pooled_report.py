@@ -5,13 +5,11 @@ written by :mod:`ketanb.presentation.tables`, as everywhere else.
 """
 from __future__ import annotations
 
-import html
-import re
-
 import pandas as pd
 
 from .notices import pooled_banner
-from .tables import ci_label, confidence_text, favorable_rule, interval, p_is, pct, statistic, tau2, with_interval
+from .tables import (ci_label, confidence_text, favorable_rule, interval, literal, p_is, pct, statistic, tau2,
+                     with_interval)
 
 __all__ = ["FOREST_MAX_SITES", "FEW_SITES", "site_table", "group_table", "describe", "synthetic_note"]
 
@@ -62,13 +60,6 @@ def group_table(pooled: dict) -> pd.DataFrame:
     return pd.DataFrame(rows, columns=columns)
 
 
-def _md(text) -> str:
-    """``text`` as literal Markdown: HTML escaped and Markdown's punctuation backslash-escaped, so that a
-    site or group name from a partner's file is shown as written and never read as markup or a link."""
-    escaped = html.escape(str(text), quote=True)
-    return re.sub(r"([\\`*_\[\]~|])", r"\\\1", escaped)    # the markup that works inside a line
-
-
 def describe(pooled: dict) -> str:
     """A Markdown paragraph stating the pooled estimate and its heterogeneity, from the numbers.
 
@@ -76,12 +67,12 @@ def describe(pooled: dict) -> str:
     intervals, I² and tau² with their Q-profile intervals, the prediction
     interval and, with fewer than :data:`FEW_SITES` sites, that the prediction
     interval and the I² interval are very uncertain. Site names are escaped
-    (:func:`_md`); more than :data:`FOREST_MAX_SITES` sites are counted, not named.
+    (:func:`~ketanb.presentation.tables.literal`); more than :data:`FOREST_MAX_SITES` sites are counted, not named.
     """
     re_ = pooled["random_effects"]
     level = ci_label(pooled["confidence"])
     names = list(pooled["sites"])
-    listed = f" ({', '.join(_md(name) for name in names)}; " if len(names) <= FOREST_MAX_SITES else " ("
+    listed = f" ({', '.join(literal(name) for name in names)}; " if len(names) <= FOREST_MAX_SITES else " ("
     text = (f"Pooled over {len(names)} sites{listed}{pooled['n']} patients, "
             f"{pooled['favorable']} with a favorable outcome), the random-effects estimate of the "
             f"proportion with a favorable outcome ({favorable_rule(pooled['responder_threshold'], pooled['missing_followup'])}) is "
@@ -107,7 +98,7 @@ def describe(pooled: dict) -> str:
                  "about how much clinics differ.")
     small = pooled.get("sites_not_pooled") or {}
     if small:
-        shown = ", ".join(f"{_md(name)} ({e['n']} patients)" for name, e in list(small.items())[:FOREST_MAX_SITES])
+        shown = ", ".join(f"{literal(name)} ({e['n']} patients)" for name, e in list(small.items())[:FOREST_MAX_SITES])
         more = f" and {len(small) - FOREST_MAX_SITES} more" if len(small) > FOREST_MAX_SITES else ""
         text += (f" Not pooled, counts only: {shown}{more}; a site of fewer than min_group_size "
                  "patients shows no proportion of its own.")

@@ -22,7 +22,7 @@ from ..params import as_written
 from .notices import run_banner
 
 __all__ = ["SIGNIFICANCE_LEVEL", "pct", "percent", "parameter_percent", "num", "nrs", "statistic", "tau2", "ratio", "words", "patients", "pval", "p_is", "points", "confidence_text", "ci_label", "count_text",
-           "interval", "with_interval", "estimate", "format_proportion", "study_line", "data_notice", "readable", "flow_table",
+           "interval", "with_interval", "estimate", "format_proportion", "study_line", "literal", "data_notice", "readable", "flow_table",
            "show", "treated_note", "cohort_text", "framing", "framing_text", "outcome_text",
            "nrs_change_table", "kruskal_wallis_text", "subgroup_text", "HARMS_DEFINITIONS",
            "harms_definitions", "harms_sentences", "harms_text", "limitations", "limitations_text"]
@@ -196,11 +196,11 @@ def study_line(study: dict, title: bool = True) -> str:
 
 def data_notice(synthetic: bool, source: str, study: dict | None = None):
     """A Markdown banner saying which study (:func:`study_line`) and which data a notebook ran on, loudly
-    when synthetic."""
+    when synthetic. The study's words and the extract's name are shown as written (:func:`literal`)."""
     from IPython.display import Markdown
 
-    head = f"*Study: {study_line(study)}*\n\n" if study else ""
-    return Markdown(head + run_banner(synthetic, source))
+    head = f"*Study: {literal(study_line(study))}*\n\n" if study else ""
+    return Markdown(head + run_banner(synthetic, literal(source)))
 
 
 def readable(frame: pd.DataFrame, *, proportions=("proportion", "ci_low", "ci_high"), confidence: float = 0.95,
@@ -266,6 +266,21 @@ def show(frame: pd.DataFrame, caption: str):
     slug = re.sub(r"[^a-z0-9]+", "-", caption.lower()).strip("-")[:40]
     styled = frame.style.format(escape="html").format_index(escape="html", axis=1)  # a group named "<b>" is text
     return HTML(styled.hide(axis="index").set_caption(html.escape(caption)).set_uuid(slug).to_html())
+
+
+def literal(text) -> str:
+    """``text`` as literal Markdown: shown as written, never read as markup, a link or HTML.
+
+    For every name that reaches a report's Markdown from outside the code: the extract's folder, the
+    ``study`` block, a group (a value of the extract), a column, a pooled site. HTML's special characters
+    are escaped (``<script>`` is text), Markdown's punctuation is backslash-escaped (``[x](javascript:...)``
+    is no link, a backtick opens no code span), and a control character, a line break among them, is
+    written as its escape (``\\n``, ``\\x1b``), so that it can neither start a block of its own nor reach a
+    reader's terminal.
+    """
+    shown = re.sub(r"[\x00-\x1f\x7f-\x9f]", lambda m: repr(m.group())[1:-1], str(text))
+    escaped = html.escape(shown, quote=True)
+    return re.sub(r"([\\`*_\[\]~|])", r"\\\1", escaped)    # the markup that works inside a line
 
 
 def _markdown(text: str):
@@ -414,7 +429,7 @@ def subgroup_text(summary: dict, params):
     """The subgroup comparison in words, with the caution it needs."""
     pooled = (f" {summary['pooled_values']} value(s) held by fewer than {patients(summary['min_group_size'])} "
               "were pooled so that no result points at a patient." if summary["pooled_values"] else "")
-    return _markdown(f"**Result (exploratory).** Across the groups of {words(params.group_by)}: exact "
+    return _markdown(f"**Result (exploratory).** Across the groups of {literal(words(params.group_by))}: exact "
                      f"Fisher-Freeman-Halton {p_is(summary['fisher_freeman_halton_p'])}; "
                      f"{kruskal_wallis_text(summary)} on the percent reduction in pain (patients with a follow-up "
                      f"NRS); {patients(summary['unclassified'])} unclassified.{pooled} Several tests on small groups: "
@@ -514,5 +529,5 @@ def limitations(r: dict, confidence: float) -> list[str]:
 
 
 def limitations_text(r: dict, confidence: float):
-    """:func:`limitations` as a list in a report."""
-    return _markdown("\n".join(f"- {item}" for item in limitations(r, confidence)))
+    """:func:`limitations` as a list in a report: plain text, shown as written (:func:`literal`; it names groups)."""
+    return _markdown("\n".join(f"- {literal(item)}" for item in limitations(r, confidence)))
