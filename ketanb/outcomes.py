@@ -16,7 +16,7 @@ from .disclosure import disclose, few_excluded
 from .input.contract import TOLERANCE, UNCLASSIFIED
 from .params import MISSING_FOLLOWUP_MODES, Params, as_written
 from .stats import nrs_change, proportion
-from .subgroups import assign_groups
+from .subgroups import assign_groups, reduction_disclosure
 
 __all__ = ["Outcomes", "run", "is_favorable", "derive_outcomes", "outcome_summary",
            "responder_counts", "sensitivity", "sensitivity_table", "responder_curve", "SENSITIVITY_THRESHOLDS"]
@@ -251,7 +251,8 @@ def responder_curve(outcomes: pd.DataFrame, groups: pd.Series | None = None, *, 
         the overall curve minus the group curves give such a curve: when the
         patients without a curve of their own (unclassified ones too) number 1
         to ``min_group_size - 1``, the smallest groups lose their curve as well
-        (:func:`ketanb.disclosure.disclose`; the overall curve stays). With
+        (:func:`ketanb.subgroups.reduction_disclosure`, which decides the groups'
+        medians and quartiles too; the overall curve stays). With
         fewer than ``min_group_size`` follow-up NRS values in all, the overall
         rows keep ``n`` and nothing else (NaN).
     thresholds : sequence of float, optional
@@ -269,16 +270,13 @@ def responder_curve(outcomes: pd.DataFrame, groups: pd.Series | None = None, *, 
     keep = outcomes["in_denominator"].to_numpy(dtype=bool)
     d = outcomes[keep]
     measured = d["has_followup"].to_numpy(dtype=bool)
-    parts = {}
-    if groups is not None:
+    members = {"overall": np.ones(len(d), dtype=bool)}
+    if groups is None:           # the patients whose outcome changes with the threshold: those with a follow-up NRS
+        shown = disclose({UNCLASSIFIED: int(measured.sum())}, min_group_size, withheld=[UNCLASSIFIED])
+    else:                        # the groups whose median and quartiles subgroup_table shows: one decision for both
+        shown = reduction_disclosure(outcomes, groups, min_group_size)
         in_group = groups[keep]
-        parts = {str(g): (in_group == g).to_numpy() for g in groups.cat.categories}
-        parts = {g: mask for g, mask in parts.items() if mask.any()}
-        parts[UNCLASSIFIED] = in_group.isna().to_numpy()
-    # the patients whose outcome changes with the threshold are those with a follow-up NRS
-    sizes = {g: int((mask & measured).sum()) for g, mask in parts.items()} or {UNCLASSIFIED: int(measured.sum())}
-    shown = disclose(sizes, min_group_size, withheld=[UNCLASSIFIED])
-    members = {"overall": np.ones(len(d), dtype=bool), **{g: parts[g] for g in shown.parts}}
+        members.update({g: (in_group == g).to_numpy() for g in shown.parts})
     favorable = {threshold: is_favorable(d, threshold, missing_followup=missing_followup) for threshold in thresholds}
     rows = [{"group": group, "threshold_pct": threshold,
              **proportion(int(fav[mask].sum()), int(mask.sum()), confidence).block("responders")}

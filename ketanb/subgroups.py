@@ -16,13 +16,13 @@ import numpy as np
 import pandas as pd
 
 from .baseline import included_vs_excluded, table1
-from .disclosure import disclose, pool_small_groups
+from .disclosure import Disclosure, disclose, pool_small_groups
 from .errors import ParameterError
 from .input.contract import OTHER_TEXT, PAIN_MECHANISMS, UNCLASSIFIED
 from .params import Params, as_written, band_labels
 from .stats import fisher_freeman_halton, kruskal_wallis, newcombe_difference, odds_ratio_exact, proportion
 
-__all__ = ["Subgroups", "run", "titles", "assign_groups", "carry_groups", "subgroup_table", "subgroup_summary",
+__all__ = ["Subgroups", "run", "titles", "assign_groups", "carry_groups", "reduction_disclosure", "subgroup_table", "subgroup_summary",
            "subgroup_effects", "reference_group"]
 
 
@@ -104,6 +104,26 @@ def pooled_values(frame: pd.DataFrame, *, group_by: str, edges=(), min_group_siz
     return len(pool_small_groups(sizes, min_group_size)[1])
 
 
+def reduction_disclosure(outcomes: pd.DataFrame, groups: pd.Series, min_group_size: int) -> Disclosure:
+    """Which groups may show how the reduction in pain spreads among their patients: their responder curve
+    (:func:`ketanb.outcomes.responder_curve`) and their median and quartiles (:func:`subgroup_table`). One
+    decision for both, since the overall responder curve, every patient with a follow-up NRS, is shown
+    beside them: the whole of that partition is the groups and ``unclassified`` together.
+
+    :func:`ketanb.disclosure.disclose` over the patients of the outcome denominator with a follow-up NRS in
+    each group (groups without a patient in the denominator left out), ``unclassified`` always withheld:
+    with 1 to ``min_group_size - 1`` unclassified patients, the smallest groups are withheld with them, so
+    that the overall curve minus the shown groups' never gives fewer than ``min_group_size`` patients' values.
+    """
+    keep = outcomes["in_denominator"].to_numpy(dtype=bool)
+    measured = outcomes["has_followup"].to_numpy(dtype=bool)[keep]
+    in_group = groups[keep]
+    members = {str(g): (in_group == g).to_numpy() for g in groups.cat.categories}
+    sizes = {g: int((mask & measured).sum()) for g, mask in members.items() if mask.any()}
+    sizes[UNCLASSIFIED] = int((in_group.isna().to_numpy() & measured).sum())
+    return disclose(sizes, min_group_size, withheld=[UNCLASSIFIED])
+
+
 def subgroup_table(outcomes: pd.DataFrame, groups: pd.Series, *, confidence: float = 0.95,
                    min_group_size: int = 1) -> pd.DataFrame:
     """Favorable outcome by subgroup, patients in the outcome denominator.
@@ -116,17 +136,17 @@ def subgroup_table(outcomes: pd.DataFrame, groups: pd.Series, *, confidence: flo
         ``ci_low``, ``ci_high`` (Wilson), ``n_followup`` and
         ``median_reduction_pct`` with its quartiles ``reduction_q1``,
         ``reduction_q3`` (among those with a follow-up NRS, quartiles as pandas'
-        and R's default, type 7; NaN when fewer than ``min_group_size`` have one,
-        as they would rest on their own values: :func:`ketanb.disclosure.disclose`
-        on the numbers with a follow-up NRS; the whole's median is not shown
-        beside them, so nothing is subtracted).
+        and R's default, type 7; NaN for a group whose responder curve is
+        withheld, :func:`reduction_disclosure`: fewer than ``min_group_size``
+        have one, or the overall curve minus the shown groups' would give a
+        small unclassified part's values).
     """
     keep = outcomes["in_denominator"].to_numpy(dtype=bool)
     d, g = outcomes.loc[keep, ["favorable", "reduction_pct"]], groups[keep]   # the two columns counted
     members = {group: d[(g == group).to_numpy()] for group in g.cat.categories}
     members = {group: m for group, m in members.items() if not m.empty}        # a band nobody falls in: left out
     reductions = {group: m["reduction_pct"].dropna() for group, m in members.items()}
-    shown = disclose({group: len(r) for group, r in reductions.items()}, max(1, min_group_size), keep_whole=False)
+    shown = reduction_disclosure(outcomes, groups, min_group_size)
     rows = []
     for group, m in members.items():
         r = reductions[group]

@@ -183,8 +183,27 @@ def test_median_reduction_of_a_group_rests_on_min_group_size_patients(make_extra
     groups = assign_groups(out, group_by="clinic", min_group_size=5)
     table = subgroup_table(out, groups, min_group_size=5).set_index("group")
     assert table.loc["q", "n_followup"] == 1 and pd.isna(table.loc["q", "median_reduction_pct"])
-    assert table.loc["a", "median_reduction_pct"] == pytest.approx(12.5)          # NRS 8 -> 7
-    assert subgroup_table(out, groups).set_index("group").loc["q", "median_reduction_pct"] == pytest.approx(75.0)
+    # nor a's: beside the overall responder curve (7 patients), a's quartiles would narrow q's value down, so a's
+    # curve and its quartiles are withheld together (audit 2026-12-03)
+    assert pd.isna(table.loc["a", "median_reduction_pct"]) and table.loc["a", "n_followup"] == 6
+    pooling_off = subgroup_table(out, groups).set_index("group")
+    assert pooling_off.loc["q", "median_reduction_pct"] == pytest.approx(75.0)     # NRS 8 -> 2
+    assert pooling_off.loc["a", "median_reduction_pct"] == pytest.approx(12.5)     # NRS 8 -> 7
+
+
+def test_a_group_whose_curve_is_withheld_for_one_unclassified_patient_shows_no_quartiles_either(make_extract):
+    """Audit 2026-12-03: groups a (6) and b (5, every one with a follow-up NRS) and 1 unclassified patient. b's
+    responder curve was withheld with the unclassified one, but subgroups.csv still gave b's median and quartiles:
+    with 5 values they are b's 2nd, 3rd and 4th, and the overall curve minus a's gave b and the unclassified patient
+    together, so the unclassified patient's reduction could be read off. The quartiles now follow the curves."""
+    out = cohort_of(make_extract, {"a": 6, "b": 5, "": 1}, favorable={"a": 3, "b": 2, "": 1})
+    groups = assign_groups(out, group_by="clinic", min_group_size=5)
+    table = subgroup_table(out, groups, min_group_size=5).set_index("group")
+    curves = set(responder_curve(out, groups, min_group_size=5)["group"]) - {"overall"}
+    assert curves == {"a"} and set(table.index[table["median_reduction_pct"].notna()]) == curves
+    assert table.loc["b", ["reduction_q1", "median_reduction_pct", "reduction_q3"]].isna().all()
+    assert table.loc["a", "median_reduction_pct"] == pytest.approx(43.75)         # 3 at 12.5 %, 3 at 75 %: (12.5 + 75) / 2
+    assert table.loc["b", ["n", "favorable", "n_followup"]].tolist() == [5, 2, 5]   # counts stay
 
 
 def test_reference_group_and_effect_sizes(make_extract):
@@ -302,7 +321,8 @@ def test_a_diagnosis_held_by_one_patient_is_never_printed(make_extract):
 def test_subgroup_median_reduction_comes_with_its_n_and_quartiles_and_kruskal_wallis_with_h_df_n(make_extract):
     """Issue 24. Group a: 6 patients, 2 favorable (8 -> 2: 75 %), 4 at 8 -> 7 (12.5 %); b: 5 patients, all
     12.5 %. a's reductions 12.5 x 4, 75 x 2: median 12.5, quartiles (type 7) 12.5 and 59.375.
-    With min_group_size 6, b (5 values) gets no median and no quartiles."""
+    With min_group_size 6, b (5 values) gets no median and no quartiles, nor does a: beside the overall responder
+    curve (11 values), a's would narrow b's down (ketanb.subgroups.reduction_disclosure, audit 2026-12-03)."""
     out = cohort_of(make_extract, {"a": 6, "b": 5}, favorable={"a": 2})
     groups, s = summary(out, 1)
     table = subgroup_table(out, groups).set_index("group")
@@ -311,8 +331,8 @@ def test_subgroup_median_reduction_comes_with_its_n_and_quartiles_and_kruskal_wa
     assert table.loc["b", ["n_followup", "median_reduction_pct", "reduction_q1", "reduction_q3"]].tolist() == [
         5, 12.5, 12.5, 12.5]
     hidden = subgroup_table(out, groups, min_group_size=6).set_index("group")
-    assert hidden.loc["b", ["median_reduction_pct", "reduction_q1", "reduction_q3"]].isna().all()
-    assert hidden.loc["a", "reduction_q3"] == 59.375
+    assert hidden.loc[["a", "b"], ["median_reduction_pct", "reduction_q1", "reduction_q3"]].isna().all().all()
+    assert hidden["n_followup"].tolist() == [6, 5]
     # H, df = groups - 1, n = patients with a follow-up NRS: scipy.stats.kruskal([12.5]*4 + [75]*2, [12.5]*5)
     from scipy.stats import kruskal
 
