@@ -19,11 +19,12 @@ from pathlib import Path
 from . import RESULTS_FORMAT
 from .disclosure import disclose
 from .errors import KetanbError
+from .input.contract import MAX_NAME_LENGTH, prints
 from .params import MISSING_FOLLOWUP_MODES
 from .paths import resolve
 
 __all__ = ["PoolingError", "POOLED_FORMAT", "POOLED_KIND", "AGREEMENT_KEYS", "MERGED_GROUP", "SITE_MIN_GROUP_SIZE",
-           "MAX_NAME_LENGTH", "MAX_LISTED", "site_name", "listed", "read_site", "check_agreement", "read_site_list"]
+           "MAX_NAME_LENGTH", "MAX_COUNT", "MAX_LISTED", "site_name", "listed", "read_site", "check_agreement", "read_site_list"]
 
 #: The format of pooled.json (its key ``ketanb_pooled``).
 POOLED_FORMAT = 1
@@ -36,8 +37,6 @@ MERGED_GROUP = "other"
 
 #: The smallest min_group_size a pooled site may have run with (contract section 5).
 SITE_MIN_GROUP_SIZE = 5
-#: Longest site name, group name or group_by a site may give (characters).
-MAX_NAME_LENGTH = 100
 
 #: The keys of a results.json that pooling reads, by section.
 _NEEDED = {"outcome": ("n", "favorable"),
@@ -54,9 +53,14 @@ def site_name(path: str | os.PathLike) -> str:
     return Path(os.path.abspath(resolve(path))).parent.name
 
 
+#: The largest count a site may give: more patients than any clinic treats (a count of 2**70 made the pooling
+#: divide by zero, and 10**300 gave an interval of width 0).
+MAX_COUNT = 10**9
+
+
 def _is_count(value) -> bool:
-    """A whole number at least 0 (JSON true/false and 3.0 are not counts)."""
-    return type(value) is int and value >= 0
+    """A whole number from 0 to :data:`MAX_COUNT` (JSON true/false and 3.0 are not counts)."""
+    return type(value) is int and 0 <= value <= MAX_COUNT
 
 
 def _is_number(value) -> bool:
@@ -77,9 +81,10 @@ def listed(problems: list[str], sep: str) -> str:
 
 
 def _name_problem(value) -> str | None:
-    """Why ``value`` cannot be a name (site, group, group_by), or None: a name is a non-empty string
-    of at most :data:`MAX_NAME_LENGTH` printable characters."""
-    if isinstance(value, str) and value.strip() and len(value) <= MAX_NAME_LENGTH and value.isprintable():
+    """Why ``value`` cannot be a name (site, group, group_by), or None: a non-empty string of at most
+    :data:`~ketanb.input.contract.MAX_NAME_LENGTH` characters that all print (:func:`~ketanb.input.contract.prints`,
+    the rule validation applies to an extract's free text)."""
+    if isinstance(value, str) and value.strip() and len(value) <= MAX_NAME_LENGTH and prints(value):
         return None
     return f"is {value!r:.60}, not a name (text of 1 to {MAX_NAME_LENGTH} printable characters)"
 
@@ -94,12 +99,47 @@ def _counts_problems(entry, key: str, withheld_ok: bool = False) -> list[str]:
         return missing
     n, k = entry["n"], entry["favorable"]
     if not _is_count(n):
-        return [f"key {key}.n is {n!r}, not a whole number of patients (0 or more)"]
+        return [f"key {key}.n is {n!r:.60}, not a whole number of patients (0 to {MAX_COUNT:,})"]
     if k is None and withheld_ok:
         return []
     if not (_is_count(k) and k <= n):
-        return [f"key {key}.favorable is {k!r}, not a whole number from 0 to n = {n}"]
+        return [f"key {key}.favorable is {k!r:.60}, not a whole number from 0 to n = {n}"]
     return []
+
+
+def _parts_problems(outcome: dict, groups: dict) -> list[str]:
+    """Why the groups cannot be parts of the site's analysed patients (``outcome``), or nothing: each group
+    holds at most outcome.n patients and outcome.favorable favorable outcomes, and so do all together (the
+    groups are patients of the outcome denominator, each in one group; unclassified ones in none).
+    Only counts that passed :func:`_counts_problems` are given; a withheld favorable (None) is left out."""
+    problems = []
+    n, k = outcome["n"], outcome["favorable"]
+    for name, entry in groups.items():
+        if entry["n"] > n:
+            problems.append(f"key subgroups.groups[{name!r}].n is {entry['n']}, more than the {n} patients the "
+                            "site analysed (outcome.n): a group is a part of them")
+        if k is not None and entry["favorable"] is not None and entry["favorable"] > k:
+            problems.append(f"key subgroups.groups[{name!r}].favorable is {entry['favorable']}, more than the "
+                            f"site's {k} favorable outcomes in all (outcome.favorable)")
+    total = sum(entry["n"] for entry in groups.values())
+    if len(groups) > 1 and total > n:
+        problems.append(f"the groups of key subgroups.groups hold {total} patients together, more than the {n} "
+                        "patients the site analysed (outcome.n): each patient is in one group at most")
+    favorable = sum(entry["favorable"] or 0 for entry in groups.values())
+    if len(groups) > 1 and k is not None and favorable > k:
+        problems.append(f"the groups of key subgroups.groups hold {favorable} favorable outcomes together, more "
+                        f"than the site's {k} (outcome.favorable)")
+    return problems
+
+
+def _object(pairs: list[tuple]) -> dict:
+    """A JSON object as a dict, refusing a key written twice in it: Python keeps the last, a reader of the
+    file may see the first (``"n": 45, ..., "n": 4``), so which one counts would be a guess."""
+    keys = [key for key, _ in pairs]
+    if len(set(keys)) < len(keys):
+        twice = next(key for key in keys if keys.count(key) > 1)
+        raise ValueError(f"key {twice!r:.60} appears twice in one object, so which value counts is not clear")
+    return dict(pairs)
 
 
 def _json_type(value) -> str:
@@ -132,7 +172,8 @@ def _site_problems(data: dict) -> list[str]:
                         f"the clinic runs the analysis again with min_group_size {SITE_MIN_GROUP_SIZE} or more")
     # the site's own small-group rule (ketanb.disclosure), checked: a whole this small has counts only
     small_ok = _is_count(size) and _is_count(outcome.get("n")) and not disclose({"outcome": outcome["n"]}, size).whole
-    problems += _counts_problems(outcome, "outcome", withheld_ok=small_ok)
+    outcome_problems = _counts_problems(outcome, "outcome", withheld_ok=small_ok)
+    problems += outcome_problems
     meta = data.get("data", {})
     if not isinstance(meta, dict):
         problems.append(f"key data is a JSON {_json_type(meta)}, not an object")
@@ -146,6 +187,7 @@ def _site_problems(data: dict) -> list[str]:
         problems.append(f"key subgroups.groups is a JSON {_json_type(groups)}, not an object "
                         "{group name: {\"n\": ..., \"favorable\": ...}}")
         groups = {}
+    counted = {}                                         # the groups whose counts are counts
     for name, entry in groups.items():
         if problem := _name_problem(name):
             problems.append(f"a group name in key subgroups.groups {problem}")
@@ -153,9 +195,13 @@ def _site_problems(data: dict) -> list[str]:
         key = f"subgroups.groups[{name!r}]"
         found = _counts_problems(entry, key, withheld_ok=True)
         problems += found
+        if not found:
+            counted[name] = entry
         if not found and _is_count(size) and entry["n"] > 0 and not disclose({name: entry["n"]}, size).whole:
             problems.append(f"key {key}.n is {entry['n']}, below the site's min_group_size {size}: a group "
                             "this small is never reported on its own (contract section 5)")
+    if not outcome_problems:
+        problems += _parts_problems(outcome, counted)
     return problems
 
 
@@ -192,7 +238,7 @@ def read_site(path: str | os.PathLike) -> dict:
     shown = str(path)
     try:
         raw = resolve(path).read_bytes()
-        data = json.loads(raw.decode("utf-8-sig"))
+        data = json.loads(raw.decode("utf-8-sig"), object_pairs_hook=_object)
     except OSError as exc:
         raise PoolingError(f"{shown} cannot be read: {exc.strerror or exc}") from None
     except (ValueError, RecursionError) as exc:                 # not UTF-8, or not JSON

@@ -722,6 +722,9 @@ def test_pool_notebook_is_thin_parameterized_and_without_outputs():
     text = "".join("".join(c["source"]) for c in code)
     assert "pooling.pool(" in text and "pooling.write_pooled(" in text
     assert "pooling.pool(pooling.read_site_list(sites_file))" in text
+    # a warning printed in the report names no folder (audit 2026-12-03: a partner's huge count made numpy warn,
+    # with this machine's path, and publishing then refused the report without naming the site)
+    assert 0 <= text.find("disclosure.plain_warnings()") < text.index("pooling.pool(")
     assert "Markdown(pooled_report.synthetic_note(pooled))" in text and "pooled_notice" not in text
     assert "tables.show(pooled_report.site_table(pooled)," in text
     assert "tables.show(pooled_report.group_table(pooled)," in text
@@ -795,11 +798,27 @@ def edited(change):
      "key subgroups.groups['neuropathic'] is a JSON number", "not an object"),
     (lambda r: r["subgroups"]["groups"].update({"a\nb": {"n": 6, "favorable": 2}}),
      "a group name in key subgroups.groups is 'a\\nb'", "not a name"),
+    (lambda r: r["subgroups"]["groups"].update({"x\u202ey": {"n": 6, "favorable": 2}}),
+     "a group name in key subgroups.groups is 'x\\u202ey'", "not a name"),
     (lambda r: r["subgroups"]["groups"]["neuropathic"].pop("favorable"),
      "key subgroups.groups['neuropathic'] has no 'favorable'", ""),
     (lambda r: r["subgroups"].update(pooled_values="2"), "key subgroups.pooled_values is '2'", "not a whole"),
     (lambda r: r.update(data=["synthetic"]), "key data is a JSON array", "not an object"),
     (lambda r: r["data"].update(synthetic="<b>no</b>"), "key data.synthetic is '<b>no</b>'", "not true or false"),
+    # audit 2026-12-03: counts without bound, and counts that contradict each other, were pooled
+    (lambda r: r["outcome"].update(n=10 ** 300, favorable=10 ** 299), "key outcome.n is 1000000000000000000000",
+     "not a whole number of patients (0 to 1,000,000,000)"),
+    (lambda r: r["subgroups"]["groups"].update(neuropathic={"n": 2 ** 70, "favorable": 2 ** 69}),
+     "key subgroups.groups['neuropathic'].n is 1180591620717411303424", "(0 to 1,000,000,000)"),
+    (lambda r: r["subgroups"]["groups"].update(neuropathic={"n": 5000, "favorable": 4}),
+     "key subgroups.groups['neuropathic'].n is 5000, more than the 40 patients the site analysed (outcome.n)", ""),
+    (lambda r: r["outcome"].update(favorable=2), "key subgroups.groups['neuropathic'].favorable is 5, more than the "
+     "site's 2 favorable outcomes in all (outcome.favorable)", ""),
+    (lambda r: r["subgroups"]["groups"].update(mixed={"n": 30, "favorable": 9}),
+     "the groups of key subgroups.groups hold 44 patients together, more than the 40 patients the site analysed",
+     "each patient is in one group at most"),
+    (lambda r: r["subgroups"]["groups"].update(mixed={"n": 20, "favorable": 10}),
+     "the groups of key subgroups.groups hold 15 favorable outcomes together, more than the site's 14", ""),
 ])
 def test_every_field_read_is_checked_and_named_with_the_site(tmp_path, change, key, said):
     a = write_site(tmp_path, "site-a", results(45, 23))
@@ -808,6 +827,15 @@ def test_every_field_read_is_checked_and_named_with_the_site(tmp_path, change, k
     assert message.startswith(f"{b} (site 'site-b') cannot be pooled: {key}")
     assert said in message and "Traceback" not in message
     assert not (tmp_path / "pooled").exists()
+
+
+def test_a_key_written_twice_in_a_partners_file_is_refused(tmp_path):
+    """Audit 2026-12-03: Python's json keeps the last of two equal keys, a reader of the file may see the first."""
+    a = write_site(tmp_path, "site-a", results(45, 23))
+    text = json.dumps(results(40, 14)).replace('"n": 40,', '"n": 40, "n": 4,')
+    message = refused([a, write_site(tmp_path, "site-b", text)], tmp_path / "p")
+    assert message == (f"{tmp_path / 'site-b' / 'results.json'} is not a JSON file: key 'n' appears twice in one "
+                       "object, so which value counts is not clear")
 
 
 def test_a_site_run_with_min_group_size_below_5_is_refused(tmp_path):

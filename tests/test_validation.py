@@ -484,6 +484,40 @@ def test_nul_bytes_in_text_are_refused_with_row_and_column(tmp_path):
                      f"adverse_events.csv, row 2, column treatment: value 'ondan\\x00setron': {expected}"]
 
 
+def test_text_the_reports_show_must_print_every_character(tmp_path):
+    """Audit 2026-12-03: an escape code (which recolours a terminal that shows a CSV output), a tab, a line break and
+    a right-to-left override (which shows the text after it reversed) passed validation, reached the outputs, and
+    pooling then refused the site's own results.json. In the text the analysis reads they are refused, the value
+    quoted with them escaped; a no-break space prints, and a column the analysis does not read is not checked."""
+    tables = spoil("patients", 1, diagnosis="CRPS\u202eI epyt")
+    tables["patients"][0]["diagnosis"] = "CRPS\u00a0type I"                    # a no-break space: fine
+    tables["adverse_events"][0]["treatment"] = "ondansetron\n4 mg"
+    tables["patients"][0]["site"], tables["patients"][1]["site"] = "\x1b[31mA", "B\u200b"
+    found, _ = problems(tmp_path / "a", tables, load_params(group_by="site"))
+    expected = ("text whose every character prints: no tab, line break or other control character, and no invisible "
+                "formatting character such as a right-to-left override or a zero-width space (the reports show this "
+                "text as written): replace each by a space, or remove it")
+    assert found == [f"patients.csv, row 3, column diagnosis: value 'CRPS\\u202eI epyt': {expected}",
+                     f"patients.csv, row 2, column site: value '\\x1b[31mA': {expected}",
+                     f"patients.csv, row 3, column site: value 'B\\u200b': {expected}",
+                     f"adverse_events.csv, row 2, column treatment: value 'ondansetron\\n4 mg': {expected}"]
+    found, _ = problems(tmp_path / "b", tables)                              # site is not read: not checked
+    assert [line.split(":")[0] for line in found] == ["patients.csv, row 3, column diagnosis",
+                                                      "adverse_events.csv, row 2, column treatment"]
+
+
+def test_a_group_by_value_names_a_group_of_at_most_100_characters(tmp_path):
+    """Pooling takes group names of up to 100 characters (ketanb.sites); a longer value of the column group_by names
+    is refused when the extract is read, not when a partner pools the results."""
+    tables = good()
+    tables["patients"][0]["referrer"], tables["patients"][1]["referrer"] = "x" * 100, " " + "y" * 101 + " "
+    found, _ = problems(tmp_path / "a", tables, load_params(group_by="referrer"))
+    assert found == ["patients.csv, row 3, column referrer: value ' " + "y" * 101 + " ': a value of "
+                     "at most 100 characters (group_by names this column: each value is the name of a group in the "
+                     "tables, the figures and a pooling of clinics)"]
+    assert validate(read_extract(write(tmp_path / "b", tables))).patients["referrer"].str.len().tolist() == [100, 101]
+
+
 def test_a_nul_byte_in_a_column_name_is_refused(tmp_path):
     tables = good()
     for row in tables["patients"]:

@@ -12,7 +12,7 @@ __all__ = [
     "ColumnSpec", "TABLES", "TABLE_FILES", "PAIN_MECHANISMS", "DISCONTINUATION",
     "EVENTS", "SEVERITIES", "FORMULATIONS", "EXCLUSION_REASONS", "REASON_LABELS", "IDENTIFYING_COLUMNS",
     "IDENTIFYING_TEXT", "TOLERANCE", "identifier_kind", "folded_column_name", "MAX_COLUMNS", "MAX_NAME_CHARS",
-    "MAX_CELL_CHARS", "DATE_FORMATS", "DATE_FORMAT_HINT", "OTHER_TEXT", "UNCLASSIFIED", "TREATED_MEANS",
+    "MAX_CELL_CHARS", "UNPRINTED_CATEGORIES", "UNPRINTED_PATTERN", "MAX_NAME_LENGTH", "prints", "DATE_FORMATS", "DATE_FORMAT_HINT", "OTHER_TEXT", "UNCLASSIFIED", "TREATED_MEANS",
 ]
 
 #: Absolute tolerance of every comparison with a dose (mg) or a responder threshold
@@ -146,6 +146,24 @@ DATE_FORMAT_HINT = ("this looks like day/month/year, as Excel writes dates in Be
 MAX_COLUMNS = 1000
 MAX_NAME_CHARS = 1000
 MAX_CELL_CHARS = 100_000
+
+#: Characters that print nothing of their own, by Unicode category: control characters (a tab, a line break, the
+#: escape that starts a terminal's colour codes), format characters (a right-to-left override, which shows the text
+#: after it in another order; a zero-width space; a soft hyphen), surrogates, and the line and paragraph separators.
+#: Outputs show what they print as written, so none may be in the free text the analysis reads
+#: (:func:`ketanb.input.validate.text_rules`) nor in a name of a partner's results.json (:mod:`ketanb.sites`).
+#: A space of any width (a no-break space too) prints.
+UNPRINTED_CATEGORIES = ("Cc", "Cf", "Cs", "Zl", "Zp")
+#: The same as a pattern in RE2's syntax, with which Arrow matches a column.
+UNPRINTED_PATTERN = "[" + "".join(rf"\p{{{category}}}" for category in UNPRINTED_CATEGORIES) + "]"
+#: Longest name of a group (a value of the column group_by names), of a site or of a group_by column, in
+#: characters: a name is shown in tables, figures and the pooled report.
+MAX_NAME_LENGTH = 100
+
+
+def prints(text: str) -> bool:
+    """Whether every character of ``text`` prints (none of :data:`UNPRINTED_CATEGORIES`)."""
+    return not any(unicodedata.category(character) in UNPRINTED_CATEGORIES for character in text)
 
 
 @dataclass(frozen=True)

@@ -37,7 +37,8 @@ import pyarrow as arrow
 import pyarrow.compute as arrow_compute
 
 from ..errors import InputError, ParameterError, Problem
-from .contract import DATE_FORMAT_HINT, IDENTIFYING_TEXT, MAX_CELL_CHARS, TABLES, ColumnSpec, identifier_kind
+from .contract import (DATE_FORMAT_HINT, IDENTIFYING_TEXT, MAX_CELL_CHARS, MAX_NAME_LENGTH, TABLES,
+                       UNPRINTED_PATTERN, ColumnSpec, identifier_kind)
 from .read import RawExtract, RawTable, give_back_freed_memory
 
 __all__ = ["Extract", "validate", "parse_number", "parse_date", "normalise", "parse", "cell_rules",
@@ -59,6 +60,9 @@ LISTED = InputError.max_listed
 #: The parameter that lets min_group_size 1 (pooling off) run on an extract that is not the synthetic one.
 NOT_PATIENT_DATA = "i_know_this_is_not_patient_data"
 UNIQUE_ID = "a patient_id not used by an earlier row (each patient once)"
+UNPRINTED_EXPECTED = ("text whose every character prints: no tab, line break or other control character, and no "
+                      "invisible formatting character such as a right-to-left override or a zero-width space (the "
+                      "reports show this text as written): replace each by a space, or remove it")
 
 
 @dataclass
@@ -264,18 +268,22 @@ def text_rules(text: pd.Series, *, read: bool) -> list[tuple]:
     bad cells must not be repeated in the message. An empty cell keeps every rule.
 
     Every such column: no NUL byte, at most MAX_CELL_CHARS characters. ``read``: a column the analysis reads
-    (diagnosis, treatment, a free-text group_by column) holds no national register number, phone number or
-    e-mail address (contract.IDENTIFYING_TEXT); a cell is reported for the first of them it looks like. One
-    pass over the column for the three patterns; each is tried alone only if one of them matched.
+    (diagnosis, treatment, a free-text group_by column), whose values outputs show, holds only characters that
+    print (no control or invisible formatting character: contract.UNPRINTED_CATEGORIES; the message quotes
+    the value with them escaped, ``'a\\tb'``), and no national register number, phone number or e-mail address
+    (contract.IDENTIFYING_TEXT); a cell is reported for the first of these three it looks like. One pass over the
+    column for the four patterns; each is tried alone only if one of them matched.
     """
     length = arrow_compute.utf8_length(_arrow_text(text)).fill_null(0)
-    rules = [(~_holds(text, "\0", regex=False),
-              "text without NUL bytes (a NUL byte is no text: remove it, or export the file again as 'CSV UTF-8')",
+    nul = _holds(text, "\0", regex=False)
+    rules = [(~nul, "text without NUL bytes (a NUL byte is no text: remove it, or export the file again as 'CSV UTF-8')",
               True),
              (pd.Series(length.to_numpy() <= MAX_CELL_CHARS, index=text.index),
               f"a cell of at most {MAX_CELL_CHARS:,} characters (a quote that is never closed makes the rest of "
               "the file one cell: close it)", True)]
-    if read and _holds(text, "|".join(f"(?:{p})" for p in IDENTIFYING_TEXT.values())).any():
+    if read and _holds(text, "|".join(f"(?:{p})" for p in (UNPRINTED_PATTERN, *IDENTIFYING_TEXT.values()))).any():
+        unprinted = _holds(text, UNPRINTED_PATTERN) & ~nul    # a NUL byte: said by the first rule
+        rules.append((~unprinted, UNPRINTED_EXPECTED, True))
         seen = pd.Series(False, index=text.index)
         for kind, pattern in IDENTIFYING_TEXT.items():
             looks = _holds(text, pattern) & ~seen
@@ -496,6 +504,15 @@ def _check_relations(raw: RawExtract, patients, infusions, events, report: _Repo
     return matched
 
 
+def _check_group_names(table: RawTable, column: str, report: _Report) -> None:
+    """A column that group_by names, without group_edges: each value names a group, of at most
+    MAX_NAME_LENGTH characters (as a pooled site's group names: :mod:`ketanb.sites`)."""
+    text = trimmed(table.frame[column])
+    long = arrow_compute.utf8_length(_arrow_text(text)).fill_null(0).to_numpy() > MAX_NAME_LENGTH
+    report.rows(table, long, column, f"a value of at most {MAX_NAME_LENGTH} characters (group_by names this column: "
+                "each value is the name of a group in the tables, the figures and a pooling of clinics)")
+
+
 def _check_bands(table: RawTable, column: str, report: _Report) -> None:
     """An extra column that group_by names and group_edges cut into bands: each cell a number, or empty."""
     text = trimmed(table.frame[column])
@@ -582,6 +599,8 @@ def validate(raw: RawExtract, params=None) -> Extract:
         raise InputError(report.problems, source=raw.source)
     if banded and ("patients", group_by) not in broken:
         _check_bands(raw.tables["patients"], group_by, report)
+    elif group_by and ("patients", group_by) not in broken and group_by in raw.tables["patients"].frame:
+        _check_group_names(raw.tables["patients"], group_by, report)
     # the rules across tables, on the columns that kept theirs (with no problem so far: on every column)
     raw = _without_parsed_numbers(raw)
     give_back_freed_memory()                      # what the cell checks freed, and the numbers' text
