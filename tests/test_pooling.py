@@ -983,6 +983,7 @@ def test_make_pool_takes_a_site_list_names_sites_by_folder_and_runs_no_path(tmp_
     published = json.loads((project / "results" / "results.json").read_text())
     other = copy.deepcopy(published)
     other["outcome"]["favorable"] = 18
+    other["subgroups"]["groups"]["neuropathic"]["favorable"] = 7     # the groups' 22 favorable would not fit in 18
     third = copy.deepcopy(published)
     third["outcome"]["favorable"] = 27
     folders = {"Site A": published, "<h1>X": other, "x`touch pwned1`$(touch pwned2)": third}
