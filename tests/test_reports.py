@@ -351,3 +351,4 @@ def test_names_from_outside_the_code_reach_a_report_as_text_never_as_html_or_a_l
         assert "&lt;img src=x onerror=alert(1)&gt;" in page and "\\n&lt;script&gt;" in page, name
     assert "<code>a`&lt;img src=x onerror=alert(1)&gt;`[click](javascript:alert(2))*b*" in rendered(pages["banner"])
     assert "\\x1b[31m" in rendered(pages["limitations"])
+    assert tables.literal("$\\href{javascript:alert(1)}{x}$") == "\\$\\\\href{javascript:alert(1)}{x}\\$"

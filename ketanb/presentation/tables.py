@@ -274,13 +274,13 @@ def literal(text) -> str:
     For every name that reaches a report's Markdown from outside the code: the extract's folder, the
     ``study`` block, a group (a value of the extract), a column, a pooled site. HTML's special characters
     are escaped (``<script>`` is text), Markdown's punctuation is backslash-escaped (``[x](javascript:...)``
-    is no link, a backtick opens no code span), and a control character, a line break among them, is
-    written as its escape (``\\n``, ``\\x1b``), so that it can neither start a block of its own nor reach a
-    reader's terminal.
+    is no link, a backtick opens no code span, ``$x$`` no formula where Jupyter typesets mathematics), and a
+    control character, a line break among them, is written as its escape (``\\n``, ``\\x1b``), so that it
+    can neither start a block of its own nor reach a reader's terminal.
     """
     shown = re.sub(r"[\x00-\x1f\x7f-\x9f]", lambda m: repr(m.group())[1:-1], str(text))
     escaped = html.escape(shown, quote=True)
-    return re.sub(r"([\\`*_\[\]~|])", r"\\\1", escaped)    # the markup that works inside a line
+    return re.sub(r"([\\`*_\[\]~|$])", r"\\\1", escaped)   # the markup that works inside a line; $: mathematics
 
 
 def _markdown(text: str):
