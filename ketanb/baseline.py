@@ -176,9 +176,11 @@ def describe(patients: pd.DataFrame, columns: pd.Series, *, min_group_size: int 
     large = disclose({g: sizes[g] for g in parts}, min_group_size, keep_whole=False)   # each part on its own
     order = [g for g in order if g != UNCLASSIFIED or large.shows(g)]   # small unclassified: its count is in the text
     made = made[["variable", "level", "missing", "overall", *order]].fillna("").astype(str)
+    tested = {}                          # the columns a variable's test may compare: those it is shown in
     for variable in described:           # the same rule on the patients with a value of each variable
         values = {g: int(frame.loc[frame["__group"] == g, variable].notna().sum()) for g in parts}
         row = disclose(values, min_group_size, keep_whole=keep_overall, withheld=shown.withheld)
+        tested[variable] = row.parts
         rows = (made["variable"] == variable).to_numpy()
         for column in [c for c in ["overall", *order] if not _shows(row, c) and values.get(c, 1)]:
             made.loc[rows, column] = ""                           # (a column without values describes nobody)
@@ -198,7 +200,10 @@ def describe(patients: pd.DataFrame, columns: pd.Series, *, min_group_size: int 
     made = _missing_rows(made, frame, described, ["overall", *order])
     first_row = ~made["variable"].duplicated().to_numpy()
     if p_values:  # not tableone's htest=: it tests every column, unclassified too, and writes p as text
-        tests = {c: _p_value(frame[c], groups, known[c][1]) for c in described}
+        # a column withheld (small, or with a small one) is no test's either: the p of a two-level variable
+        # across the columns is a function of each column's count, so it would give the withheld count back
+        tests = {c: _p_value(frame[c], groups.where(groups.astype(object).isin(tested[c])), known[c][1])
+                 for c in described}
         made["p"] = [tests[v][0] if v in tests and first else None for v, first in zip(made["variable"], first_row)]
         made["test"] = [tests[v][1] if v in tests and first else "" for v, first in zip(made["variable"], first_row)]
     made["variable"] = [known[v][0] if v in known else v for v in made["variable"]]

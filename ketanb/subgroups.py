@@ -201,14 +201,20 @@ def subgroup_summary(outcomes: pd.DataFrame, groups: pd.Series, *, group_by: str
         (None when not computable) and how each test was done;
         ``kruskal_wallis_h``, its degrees of freedom ``kruskal_wallis_df``
         (groups with a value, minus one; None when not computed) and
-        ``kruskal_wallis_n`` (patients with a follow-up NRS in the groups).
+        ``kruskal_wallis_n`` (patients with a follow-up NRS in the groups tested).
+        Kruskal-Wallis compares ``kruskal_wallis_groups``, the groups whose reductions
+        in pain may be shown (:func:`reduction_disclosure`); Fisher-Freeman-Halton
+        every group (it reads their counts, which are shown).
     """
     keep = outcomes["in_denominator"].to_numpy(dtype=bool)
     table = subgroup_table(outcomes, groups, confidence=confidence, min_group_size=min_group_size)
     ffh = fisher_freeman_halton(table["favorable"].tolist(), table["n"].tolist())
     with_followup = keep & outcomes["has_followup"].to_numpy(dtype=bool)
-    samples = [outcomes.loc[with_followup & (groups == g).to_numpy(), "reduction_pct"].to_numpy()
-               for g in table["group"]]
+    # the groups whose reductions in pain may be shown (reduction_disclosure): the test of a withheld group's
+    # values, beside the overall responder curve, would give back what its curve and quartiles withhold
+    shown = reduction_disclosure(outcomes, groups, min_group_size)
+    tested = [str(g) for g in table["group"] if shown.shows(str(g))]
+    samples = [outcomes.loc[with_followup & (groups == g).to_numpy(), "reduction_pct"].to_numpy() for g in tested]
     kw = kruskal_wallis(samples)
     ref = reference_group(table, reference)
     blocks = {row["group"]: {k: row[k] for k in ("n", "favorable", "proportion", "ci_low", "ci_high")}
@@ -222,7 +228,7 @@ def subgroup_summary(outcomes: pd.DataFrame, groups: pd.Series, *, group_by: str
             "groups": blocks, "reference": ref,
             "fisher_freeman_halton_p": ffh.p_value, "kruskal_wallis_p": kw.p_value,
             "fisher_freeman_halton_method": ffh.method, "kruskal_wallis_h": kw.statistic,
-            "kruskal_wallis_n": int(sum(len(s) for s in samples)),
+            "kruskal_wallis_n": int(sum(len(s) for s in samples)), "kruskal_wallis_groups": tested,
             "kruskal_wallis_df": None if kw.statistic is None else sum(1 for s in samples if len(s)) - 1}
 
 

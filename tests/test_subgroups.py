@@ -412,3 +412,52 @@ def test_the_stage_in_one_call(make_extract):
     assert got.titles["included_vs_excluded"].startswith("Included and excluded patients; median [Q1 to Q3]")
     quick = stage.run(out, out, params, tables=False)                      # what analysis.analyse asks for
     assert quick.summary == got.summary and quick.table1 is None
+
+
+def test_kruskal_wallis_compares_only_the_groups_whose_reductions_are_shown(make_extract):
+    """Audit part 2 (2026-12-03): the test ran over every group, also one whose curve and quartiles are withheld
+    with a single unclassified patient, and its H, with the overall responder curve, gave back that patient's
+    reduction. Groups a (6), b (5), c (7) and 1 unclassified patient: b is withheld with it, so the test compares a
+    (3 at 75 %, 3 at 12.5 %) and c (4 at 75 %, 3 at 12.5 %): scipy.stats.kruskal gives H = 0.0612244898,
+    p = 0.8045709480."""
+    from ketanb.presentation.tables import kruskal_wallis_text
+
+    out = cohort_of(make_extract, {"a": 6, "b": 5, "c": 7, "": 1}, favorable={"a": 3, "b": 2, "c": 4, "": 1})
+    _, s = summary(out, 5)
+    assert s["kruskal_wallis_groups"] == ["a", "c"] and (s["kruskal_wallis_n"], s["kruskal_wallis_df"]) == (13, 1)
+    assert s["kruskal_wallis_h"] == pytest.approx(0.0612244898, abs=1e-9)
+    assert s["kruskal_wallis_p"] == pytest.approx(0.8045709480, abs=1e-9)
+    assert s["fisher_freeman_halton_p"] is not None and s["groups"]["b"]["favorable"] == 2   # counts: every group
+    assert kruskal_wallis_text(s).endswith("p = 0.805 (over 2 of the 3 groups: the others' reductions in pain are "
+                                           "withheld, as their responder curves are)")
+    _, everyone = summary(out, 1)                                          # pooling off: all three
+    assert everyone["kruskal_wallis_groups"] == ["a", "b", "c"] and "over" not in kruskal_wallis_text(everyone)
+
+
+def test_no_kruskal_wallis_on_fewer_follow_up_scores_than_min_group_size(make_extract):
+    """Audit part 2: with 2 follow-up scores in each of two groups of 5, the curves and medians were withheld but
+    results.json gave H = 2.40, df = 1, n = 4: both reductions of one group above both of the other's."""
+    out = cohort_of(make_extract, {"a": 5, "b": 5}, favorable={"a": 2})
+    late = out.groupby("clinic").cumcount().to_numpy() >= 2                  # all but each group's first two
+    out.loc[late, "followup_nrs"] = float("nan")
+    out = derive_outcomes(out.drop(columns=["reduction_pct", "has_followup", "favorable", "in_denominator"]),
+                          threshold=50)
+    _, s = summary(out, 5)
+    assert s["kruskal_wallis_groups"] == [] and s["kruskal_wallis_p"] is None and s["kruskal_wallis_h"] is None
+    assert s["kruskal_wallis_n"] == 0
+
+
+def test_table1_p_values_leave_out_the_columns_withheld(make_extract):
+    """Audit part 2: Table 1's p of a two-level variable was computed over every group, the column withheld with
+    the unclassified patients too, and only one count of that column fitted the published p. Groups a (4 F of 6),
+    b (5 F of 5), c (3 F of 7) and 2 unclassified men: b is withheld, and Sex is tested over a and c alone:
+    R's fisher.test(matrix(c(4, 2, 3, 4), 2)) p = 0.5921 (scipy.stats.fisher_exact 0.592074592)."""
+    pts, inf = [], []
+    for value, sexes in {"a": "FFFFMM", "b": "FFFFF", "c": "FFFMMMM", "": "MM"}.items():
+        for i, sex in enumerate(sexes):
+            pts.append(patient(f"{value or 'none'}{i}", sex=sex, clinic=value))
+            inf += protocol(f"{value or 'none'}{i}")
+    out = derive_outcomes(derive_cohort(make_extract(pts, inf), load_params()), threshold=50)
+    groups = assign_groups(out, group_by="clinic", min_group_size=5)
+    t = table1(out, groups, min_group_size=5, p_values=True).set_index(["variable", "level"])
+    assert t.loc[("Sex", "F"), "b"] == "" and t.loc[("Sex", "F"), "p"] == pytest.approx(0.592074592, abs=1e-8)
