@@ -13,7 +13,7 @@ from dataclasses import asdict, dataclass, fields, replace
 import yaml
 
 from .errors import ParameterError
-from .input.contract import DATE_FORMATS, OTHER_TEXT, TABLES
+from .input.contract import DATE_FORMATS, MAX_NAME_LENGTH, OTHER_TEXT, TABLES, prints, visible
 from .paths import resolve
 
 __all__ = ["Params", "Study", "DEFAULTS", "load_params", "MISSING_FOLLOWUP_MODES", "PUBLISHED_KEYS", "as_written",
@@ -283,6 +283,10 @@ def check_params(params: Params) -> Params:
                              f"{', '.join(MISSING_FOLLOWUP_MODES)}")
     if not isinstance(p.group_by, str) or not p.group_by.strip():
         raise ParameterError(f"parameter group_by: {p.group_by!r} is not a column name")
+    if len(p.group_by.strip()) > MAX_NAME_LENGTH or not prints(p.group_by.strip()):
+        raise ParameterError(f"parameter group_by: {visible(p.group_by.strip())!r:.60} is not a column name of at "
+                             f"most {MAX_NAME_LENGTH} characters that all print: it names the subgroups in every "
+                             "output, and a pooling of clinics takes no other (rename the column)")
     edges = p.group_edges if p.group_edges is not None else ()
     if isinstance(edges, (str, bytes)) or not hasattr(edges, "__iter__"):
         raise ParameterError(f"parameter group_edges: {edges!r} is not a list of numbers, e.g. [40, 60]")

@@ -19,7 +19,7 @@ from pathlib import Path
 from . import RESULTS_FORMAT
 from .disclosure import disclose
 from .errors import KetanbError
-from .input.contract import MAX_NAME_LENGTH, prints
+from .input.contract import MAX_NAME_LENGTH, prints, visible
 from .params import MISSING_FOLLOWUP_MODES
 from .paths import resolve
 
@@ -83,10 +83,14 @@ def listed(problems: list[str], sep: str) -> str:
 def _name_problem(value) -> str | None:
     """Why ``value`` cannot be a name (site, group, group_by), or None: a non-empty string of at most
     :data:`~ketanb.input.contract.MAX_NAME_LENGTH` characters that all print (:func:`~ketanb.input.contract.prints`,
-    the rule validation applies to an extract's free text)."""
-    if isinstance(value, str) and value.strip() and len(value) <= MAX_NAME_LENGTH and prints(value):
+    the rule validation applies to an extract's free text), without spaces around it (ketanb trims every value:
+    ``"neuropathic "`` would be a second group that reads as ``neuropathic``)."""
+    if (isinstance(value, str) and value.strip() == value and value and len(value) <= MAX_NAME_LENGTH
+            and prints(value)):
         return None
-    return f"is {value!r:.60}, not a name (text of 1 to {MAX_NAME_LENGTH} printable characters)"
+    shown = visible(value) if isinstance(value, str) else value
+    return (f"is {shown!r:.60}, not a name (text of 1 to {MAX_NAME_LENGTH} printable characters, without spaces "
+            "around it)")
 
 
 def _counts_problems(entry, key: str, withheld_ok: bool = False) -> list[str]:
@@ -135,10 +139,11 @@ def _parts_problems(outcome: dict, groups: dict) -> list[str]:
 def _object(pairs: list[tuple]) -> dict:
     """A JSON object as a dict, refusing a key written twice in it: Python keeps the last, a reader of the
     file may see the first (``"n": 45, ..., "n": 4``), so which one counts would be a guess."""
-    keys = [key for key, _ in pairs]
-    if len(set(keys)) < len(keys):
-        twice = next(key for key in keys if keys.count(key) > 1)
-        raise ValueError(f"key {twice!r:.60} appears twice in one object, so which value counts is not clear")
+    seen = set()
+    for key, _ in pairs:
+        if key in seen:
+            raise ValueError(f"key {key!r:.60} appears twice in one object, so which value counts is not clear")
+        seen.add(key)
     return dict(pairs)
 
 

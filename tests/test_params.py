@@ -156,3 +156,14 @@ def test_a_reference_group_no_group_can_have_is_refused_up_front(tmp_path):
     assert load_params(None, reference_group="OTHER").reference_group == "OTHER"
     assert load_params(None, group_by="age", group_edges=[40, 60], reference_group=">=60").reference_group == ">=60"
     assert load_params(None, group_by="Diagnosis", reference_group="migraine").reference_group == "migraine"
+
+
+@pytest.mark.parametrize("name, shown", [("x" * 101, "'" + "x" * 59), ("pain\u200bmechanism", "'pain\\u200bmechanism'"),
+                                         ("diagnose\ufe0f", "'diagnose<U+FE0F>'")])
+def test_group_by_names_a_column_of_at_most_100_characters_that_print(name, shown):
+    """Review 2026-12-03: a 111-character header or one with a zero-width space as group_by gave a run that
+    succeeded and a results.json that pooling refused (its group_by is a name of 1-100 printable characters)."""
+    with pytest.raises(ParameterError) as info:
+        load_params(group_by=name)
+    assert str(info.value).startswith(f"parameter group_by: {shown}")
+    assert "is not a column name of at most 100 characters that all print" in str(info.value)

@@ -800,6 +800,13 @@ def edited(change):
      "a group name in key subgroups.groups is 'a\\nb'", "not a name"),
     (lambda r: r["subgroups"]["groups"].update({"x\u202ey": {"n": 6, "favorable": 2}}),
      "a group name in key subgroups.groups is 'x\\u202ey'", "not a name"),
+    # audit part 2: names that print like another: a variation selector, a blank filler, a space after it
+    (lambda r: r["subgroups"]["groups"].update({"neuropathic\ufe0f": {"n": 6, "favorable": 2}}),
+     "a group name in key subgroups.groups is 'neuropathic<U+FE0F>'", "not a name"),
+    (lambda r: r["subgroups"]["groups"].update({"\u3164": {"n": 6, "favorable": 2}}),
+     "a group name in key subgroups.groups is '<U+3164>'", "not a name"),
+    (lambda r: r["subgroups"]["groups"].update({"neuropathic ": {"n": 6, "favorable": 2}}),
+     "a group name in key subgroups.groups is 'neuropathic '", "without spaces around it"),
     (lambda r: r["subgroups"]["groups"]["neuropathic"].pop("favorable"),
      "key subgroups.groups['neuropathic'] has no 'favorable'", ""),
     (lambda r: r["subgroups"].update(pooled_values="2"), "key subgroups.pooled_values is '2'", "not a whole"),
@@ -1061,3 +1068,21 @@ def test_reading_a_site_needs_neither_the_pooling_arithmetic_nor_the_report():
                             capture_output=True, text=True, check=True, cwd=ROOT).stdout
     for module in ("ketanb.pooling", "ketanb.meta", "ketanb.presentation.tables", "ketanb.presentation.pooled_report", "pandas"):
         assert f"'{module}'" not in loaded
+
+
+@pytest.mark.parametrize("given", [{}, {"group_by": "diagnosis", "missing_followup": "exclude", "min_group_size": 6},
+                                   {"group_by": "sex", "missing_followup": "favorable", "min_group_size": 8},
+                                   {"group_by": "age", "group_edges": [40, 60], "reference_group": ">=60"}])
+def test_pooling_takes_every_results_json_ketanb_writes(tmp_path, given):
+    """Review 2026-12-03: the checks of a partner's file (counts inside the outcome, names that print) must
+    never refuse a results.json that ketanb itself writes, whatever the parameters."""
+    from ketanb import load_params
+    from ketanb.analysis import analyse
+    from ketanb.output.files import to_jsonable
+    from ketanb.sites import read_site
+
+    written = to_jsonable(analyse(ROOT / "data" / "raw", load_params(**given)))
+    site = read_site(write_site(tmp_path, "site-a", written))
+    assert (site["n"], site["favorable"]) == (written["outcome"]["n"], written["outcome"]["favorable"])
+    groups = written["subgroups"]["groups"]
+    assert sum(g["n"] for g in groups.values()) + written["subgroups"]["unclassified"] == written["outcome"]["n"]

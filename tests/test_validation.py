@@ -506,6 +506,25 @@ def test_text_the_reports_show_must_print_every_character(tmp_path):
                                                       "adverse_events.csv, row 2, column treatment"]
 
 
+def test_spaces_around_free_text_are_ignored_and_an_identifier_is_never_quoted_by_another_rule(tmp_path):
+    """Review 2026-12-03: the rule for characters that print read the cell untrimmed, so a line break after a
+    diagnosis was refused (the contract: surrounding white space is ignored); and a cell with a control character
+    and a phone number was quoted whole by that rule. The identifier's rule alone reports it, without the value."""
+    tables = spoil("patients", 1, diagnosis="fibromyalgia\n")
+    tables["patients"][0]["diagnosis"] = "\tCRPS type I "
+    extract = validate(read_extract(write(tmp_path / "a", tables)))
+    assert extract.patients["diagnosis"].tolist() == ["CRPS type I", "fibromyalgia"]
+    tables["adverse_events"][0]["treatment"] = "call 0475 12 34 56\u200b"
+    found, message = problems(tmp_path / "b", tables)
+    assert found == ["adverse_events.csv, row 2, column treatment: free text without a national register number, "
+                     "phone number or e-mail address: this cell holds what looks like a phone number (not repeated "
+                     "here). Remove it from the extract; the analysis needs none"]
+    assert "0475" not in message
+    tables["adverse_events"][0]["treatment"] = "ondansetron\ufe0f"          # Python's repr would show it as is
+    assert problems(tmp_path / "c", tables)[0][0].startswith(
+        "adverse_events.csv, row 2, column treatment: value 'ondansetron<U+FE0F>': text whose every character prints")
+
+
 def test_a_group_by_value_names_a_group_of_at_most_100_characters(tmp_path):
     """Pooling takes group names of up to 100 characters (ketanb.sites); a longer value of the column group_by names
     is refused when the extract is read, not when a partner pools the results."""

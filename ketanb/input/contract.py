@@ -12,7 +12,7 @@ __all__ = [
     "ColumnSpec", "TABLES", "TABLE_FILES", "PAIN_MECHANISMS", "DISCONTINUATION",
     "EVENTS", "SEVERITIES", "FORMULATIONS", "EXCLUSION_REASONS", "REASON_LABELS", "IDENTIFYING_COLUMNS",
     "IDENTIFYING_TEXT", "TOLERANCE", "identifier_kind", "folded_column_name", "MAX_COLUMNS", "MAX_NAME_CHARS",
-    "MAX_CELL_CHARS", "UNPRINTED_CATEGORIES", "UNPRINTED_PATTERN", "MAX_NAME_LENGTH", "prints", "DATE_FORMATS", "DATE_FORMAT_HINT", "OTHER_TEXT", "UNCLASSIFIED", "TREATED_MEANS",
+    "MAX_CELL_CHARS", "UNPRINTED_CATEGORIES", "UNPRINTED_RANGES", "UNPRINTED_PATTERN", "MAX_NAME_LENGTH", "prints", "visible", "DATE_FORMATS", "DATE_FORMAT_HINT", "OTHER_TEXT", "UNCLASSIFIED", "TREATED_MEANS",
 ]
 
 #: Absolute tolerance of every comparison with a dose (mg) or a responder threshold
@@ -149,21 +149,36 @@ MAX_CELL_CHARS = 100_000
 
 #: Characters that print nothing of their own, by Unicode category: control characters (a tab, a line break, the
 #: escape that starts a terminal's colour codes), format characters (a right-to-left override, which shows the text
-#: after it in another order; a zero-width space; a soft hyphen), surrogates, and the line and paragraph separators.
-#: Outputs show what they print as written, so none may be in the free text the analysis reads
-#: (:func:`ketanb.input.validate.text_rules`) nor in a name of a partner's results.json (:mod:`ketanb.sites`).
-#: A space of any width (a no-break space too) prints.
-UNPRINTED_CATEGORIES = ("Cc", "Cf", "Cs", "Zl", "Zp")
-#: The same as a pattern in RE2's syntax, with which Arrow matches a column.
-UNPRINTED_PATTERN = "[" + "".join(rf"\p{{{category}}}" for category in UNPRINTED_CATEGORIES) + "]"
+#: after it in another order; a zero-width space; a soft hyphen), surrogates, private use (no font draws them), and
+#: the line and paragraph separators. Outputs show what they print as written, so none may be in the free text the
+#: analysis reads (:func:`ketanb.input.validate.text_rules`) nor in a name of a partner's results.json
+#: (:mod:`ketanb.sites`): ``fibromyalgia`` and ``fibromyalgia`` with one of them after it would be two groups
+#: that read the same. A space of any width (a no-break space too), an accent and a letter of any script print.
+UNPRINTED_CATEGORIES = ("Cc", "Cf", "Cs", "Co", "Zl", "Zp")
+#: And these, of other categories, which show nothing either (first and last code point of each range): the
+#: combining grapheme joiner, the Hangul fillers, Khmer's inherent vowels, Mongolian's variation selectors, the
+#: blank braille pattern, the variation selectors (which change how the character before them is drawn).
+UNPRINTED_RANGES = ((0x034F, 0x034F), (0x115F, 0x1160), (0x17B4, 0x17B5), (0x180B, 0x180F), (0x2800, 0x2800),
+                    (0x3164, 0x3164), (0xFE00, 0xFE0F), (0xFFA0, 0xFFA0), (0xE0100, 0xE01EF))
+#: The same as one character class in RE2's syntax, with which Arrow matches a column.
+UNPRINTED_PATTERN = ("[" + "".join(rf"\p{{{category}}}" for category in UNPRINTED_CATEGORIES)
+                     + "".join(rf"\x{{{first:X}}}-\x{{{last:X}}}" for first, last in UNPRINTED_RANGES) + "]")
 #: Longest name of a group (a value of the column group_by names), of a site or of a group_by column, in
 #: characters: a name is shown in tables, figures and the pooled report.
 MAX_NAME_LENGTH = 100
 
 
+def visible(text: str) -> str:
+    """``text`` for a message: each character that prints nothing but that Python's ``repr`` would leave as it is
+    (a variation selector, a blank filler) written ``<U+FE0F>``, so that a clinic sees where it is."""
+    return "".join(f"<U+{ord(c):04X}>" if c.isprintable() and not prints(c) else c for c in text)
+
+
 def prints(text: str) -> bool:
-    """Whether every character of ``text`` prints (none of :data:`UNPRINTED_CATEGORIES`)."""
-    return not any(unicodedata.category(character) in UNPRINTED_CATEGORIES for character in text)
+    """Whether every character of ``text`` prints: none of :data:`UNPRINTED_CATEGORIES` or :data:`UNPRINTED_RANGES`
+    (what :data:`UNPRINTED_PATTERN` finds in a column, one character at a time)."""
+    return not any(unicodedata.category(character) in UNPRINTED_CATEGORIES
+                   or any(first <= ord(character) <= last for first, last in UNPRINTED_RANGES) for character in text)
 
 
 @dataclass(frozen=True)

@@ -38,7 +38,7 @@ import pyarrow.compute as arrow_compute
 
 from ..errors import InputError, ParameterError, Problem
 from .contract import (DATE_FORMAT_HINT, IDENTIFYING_TEXT, MAX_CELL_CHARS, MAX_NAME_LENGTH, TABLES,
-                       UNPRINTED_PATTERN, ColumnSpec, identifier_kind)
+                       UNPRINTED_PATTERN, ColumnSpec, identifier_kind, visible)
 from .read import RawExtract, RawTable, give_back_freed_memory
 
 __all__ = ["Extract", "validate", "parse_number", "parse_date", "normalise", "parse", "cell_rules",
@@ -122,7 +122,7 @@ class _Report:
         shown = table.frame[column] if values is None else values
         listed = rows[: self.room()]
         for i in listed:
-            value = str(shown.iloc[i]) if quote else None
+            value = visible(str(shown.iloc[i])) if quote else None
             self.add(table.file, expected, row=int(i) + 2, column=column, value=value)
         if len(rows) > len(listed):
             self.add(table.file, f"{len(rows) - len(listed)} more rows have the same problem ({expected})",
@@ -271,27 +271,32 @@ def text_rules(text: pd.Series, *, read: bool) -> list[tuple]:
     (diagnosis, treatment, a free-text group_by column), whose values outputs show, holds only characters that
     print (no control or invisible formatting character: contract.UNPRINTED_CATEGORIES; the message quotes
     the value with them escaped, ``'a\\tb'``), and no national register number, phone number or e-mail address
-    (contract.IDENTIFYING_TEXT); a cell is reported for the first of these three it looks like. One pass over the
-    column for the four patterns; each is tried alone only if one of them matched.
+    (contract.IDENTIFYING_TEXT); a cell is reported for the first of these three it looks like, and no rule that
+    quotes its cells quotes it. One pass over the column for the four patterns; each is tried alone only if one of
+    them matched. Spaces around a value are ignored, as everywhere (a line break after it too).
     """
     length = arrow_compute.utf8_length(_arrow_text(text)).fill_null(0)
     nul = _holds(text, "\0", regex=False)
-    rules = [(~nul, "text without NUL bytes (a NUL byte is no text: remove it, or export the file again as 'CSV UTF-8')",
-              True),
-             (pd.Series(length.to_numpy() <= MAX_CELL_CHARS, index=text.index),
-              f"a cell of at most {MAX_CELL_CHARS:,} characters (a quote that is never closed makes the rest of "
-              "the file one cell: close it)", True)]
+    unprinted = identifying = pd.Series(False, index=text.index)
+    found = []                           # (good, expected, quote) of the identifiers, each cell for the first
     if read and _holds(text, "|".join(f"(?:{p})" for p in (UNPRINTED_PATTERN, *IDENTIFYING_TEXT.values()))).any():
-        unprinted = _holds(text, UNPRINTED_PATTERN) & ~nul    # a NUL byte: said by the first rule
-        rules.append((~unprinted, UNPRINTED_EXPECTED, True))
-        seen = pd.Series(False, index=text.index)
         for kind, pattern in IDENTIFYING_TEXT.items():
-            looks = _holds(text, pattern) & ~seen
-            seen |= looks
-            rules.append((~looks, "free text without a national register number, phone number or e-mail address: "
+            looks = _holds(text, pattern) & ~identifying
+            identifying |= looks
+            found.append((~looks, "free text without a national register number, phone number or e-mail address: "
                           f"this cell holds what looks like {kind} (not repeated here). Remove it from the extract; "
                           "the analysis needs none", False))
-    return rules
+        # spaces around a value are ignored (a tab, a line break too); a NUL byte is said by the first rule
+        unprinted = _holds(trimmed(text), UNPRINTED_PATTERN) & ~nul
+    # a rule that quotes its cells leaves out those that look like an identifier: they are reported without it
+    rules = [(~nul | identifying, "text without NUL bytes (a NUL byte is no text: remove it, or export the file "
+              "again as 'CSV UTF-8')", True),
+             (pd.Series(length.to_numpy() <= MAX_CELL_CHARS, index=text.index) | identifying,
+              f"a cell of at most {MAX_CELL_CHARS:,} characters (a quote that is never closed makes the rest of "
+              "the file one cell: close it)", True)]
+    if read:
+        rules.append((~unprinted | identifying, UNPRINTED_EXPECTED, True))
+    return rules + found
 
 
 def national_number(ids: pd.Series) -> pd.Series:

@@ -279,7 +279,7 @@ def literal(text) -> str:
     can neither start a block of its own nor reach a reader's terminal.
     """
     shown = re.sub(r"[\x00-\x1f\x7f-\x9f]", lambda m: repr(m.group())[1:-1], str(text))
-    escaped = html.escape(shown, quote=True)
+    escaped = html.escape(shown, quote=False)            # & < >: no tag can open, so a quote needs no escape
     return re.sub(r"([\\`*_\[\]~|$])", r"\\\1", escaped)   # the markup that works inside a line; $: mathematics
 
 
