@@ -288,7 +288,10 @@ def test_the_index_frames_harms_and_limitations_from_results_json():
     assert "Treated means every patient of the extract" in index and "4 patients whose first infusion" in index
     assert "life-threatening, leading to admission to hospital, or causing lasting harm" in index
     assert "mild, moderate or severe" in index
-    assert "Kruskal-Wallis H = 0.01, df = 2, n = 40, p = 0.993" in index
+    # over neuropathic (19 follow-up NRS) and nociplastic (12): nociceptive is left out with its curve;
+    # scipy.stats.kruskal on the two groups' reductions gives H = 0.0037051, p = 0.95146
+    assert ("Kruskal-Wallis H = 0.00, df = 1, n = 31, p = 0.951 (over 2 of the 3 groups: a group whose responder "
+            "curve is withheld is left out)") in index
     report3 = re.sub(r"\s+", " ", _visible_text((REPORTS / "03-subgroups.html").read_text(encoding="utf-8")))
     report4 = re.sub(r"\s+", " ", _visible_text((REPORTS / "04-side-effects.html").read_text(encoding="utf-8")))
     for item in tables.limitations(r, 0.95):
