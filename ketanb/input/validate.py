@@ -604,7 +604,8 @@ def validate(raw: RawExtract, params=None) -> Extract:
         raise InputError(report.problems, source=raw.source)
     if banded and ("patients", group_by) not in broken:
         _check_bands(raw.tables["patients"], group_by, report)
-    elif group_by and ("patients", group_by) not in broken and group_by in raw.tables["patients"].frame:
+    elif (group_by in raw.tables["patients"].frame and ("patients", group_by) not in broken
+          and group_by not in {s.name for s in TABLES["patients"] if s.kind != "text"}):   # free text: codes are short
         _check_group_names(raw.tables["patients"], group_by, report)
     # the rules across tables, on the columns that kept theirs (with no problem so far: on every column)
     raw = _without_parsed_numbers(raw)
