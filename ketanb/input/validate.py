@@ -183,12 +183,21 @@ def trimmed(text: pd.Series) -> pd.Series:
     return text.where(~empty) if empty.any() else text
 
 
+def composed(text: pd.Series) -> pd.Series:
+    """Free text in Unicode's composed form (NFC): ``Névralgie`` typed on two machines, its é as one character or
+    as e and an accent (as macOS writes it), is one value, so one group and one row of a table. Text of ASCII
+    characters only, as usual, is composed already and is returned as it is."""
+    if arrow_compute.all(arrow_compute.string_is_ascii(_arrow_text(text))).as_py() is not False:
+        return text
+    return _same_or(text, text.str.normalize("NFC"))
+
+
 def normalise(table: RawTable, spec: ColumnSpec) -> pd.Series:
-    """A column as checked: trimmed, empty cell = missing, codes in the contract's case."""
+    """A column as checked: trimmed, empty cell = missing, codes in the contract's case, free text composed."""
     text = trimmed(table.frame[spec.name])
     if spec.kind == "code":
         text = _same_or(text, text.str.upper() if spec.codes[0].isupper() else text.str.lower())
-    return text
+    return composed(text) if spec.kind == "text" else text
 
 
 def parse(spec: ColumnSpec, text: pd.Series, decimal_comma: bool, date_format: str = "iso") -> pd.Series:
@@ -396,7 +405,7 @@ def _check_columns(name: str, table: RawTable, report: _Report, extra_required=(
 
 def _typed(name: str, table: RawTable, checked: pd.DataFrame) -> pd.DataFrame:
     """A table whose cells passed their checks (as :func:`_check_cells` returns it), in the contract's
-    column order: numbers float (age Int64), dates datetime64, extra columns as trimmed text."""
+    column order: numbers float (age Int64), dates datetime64, extra columns as trimmed, composed text."""
     typed = {}
     for spec in TABLES[name]:
         if spec.name in checked:
@@ -404,7 +413,7 @@ def _typed(name: str, table: RawTable, checked: pd.DataFrame) -> pd.DataFrame:
             typed[spec.name] = column.astype("Int64") if spec.kind == "integer" else column
     for column in table.frame.columns:                     # extra columns: kept as trimmed text
         if column and column not in typed:
-            typed[column] = trimmed(table.frame[column])
+            typed[column] = composed(trimmed(table.frame[column]))
     return pd.DataFrame(typed, index=table.frame.index, copy=False)
 
 
