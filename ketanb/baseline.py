@@ -218,6 +218,8 @@ def describe(patients: pd.DataFrame, columns: pd.Series, *, min_group_size: int 
     if not shown.whole:
         notes.append(f"overall: count only (fewer than {min_group_size} patients in all, or it minus the other "
                      f"columns would describe fewer than {min_group_size})")
+    if p_values and withheld:
+        notes.append("p compares the columns shown only")
     if notes:                                                     # say what is left out, and why
         made = _with_note(made, "Not described", "; ".join(notes))
     return made

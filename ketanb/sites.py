@@ -14,6 +14,7 @@ import hashlib
 import json
 import math
 import os
+import unicodedata
 from pathlib import Path
 
 from . import RESULTS_FORMAT
@@ -84,10 +85,15 @@ def _name_problem(value) -> str | None:
     """Why ``value`` cannot be a name (site, group, group_by), or None: a non-empty string of at most
     :data:`~ketanb.input.contract.MAX_NAME_LENGTH` characters that all print (:func:`~ketanb.input.contract.prints`,
     the rule validation applies to an extract's free text), without spaces around it (ketanb trims every value:
-    ``"neuropathic "`` would be a second group that reads as ``neuropathic``)."""
+    ``"neuropathic "`` would be a second group that reads as ``neuropathic``), in Unicode's composed form (NFC), as
+    validation reads free text (:func:`ketanb.input.validate.composed`)."""
     if (isinstance(value, str) and value.strip() == value and value and len(value) <= MAX_NAME_LENGTH
-            and prints(value)):
+            and prints(value) and unicodedata.is_normalized("NFC", value)):
         return None
+    if isinstance(value, str) and prints(value) and not unicodedata.is_normalized("NFC", value):
+        return (f"is {value!r:.60}, not a name in Unicode's composed form (NFC), as ketanb writes every name: an "
+                "accent written apart from its letter makes a second group that reads the same; the site runs the "
+                "analysis again with this version of ketanb")
     shown = visible(value) if isinstance(value, str) else value
     return (f"is {shown!r:.60}, not a name (text of 1 to {MAX_NAME_LENGTH} printable characters, without spaces "
             "around it)")

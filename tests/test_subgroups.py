@@ -445,6 +445,10 @@ def test_no_kruskal_wallis_on_fewer_follow_up_scores_than_min_group_size(make_ex
     _, s = summary(out, 5)
     assert s["kruskal_wallis_groups"] == [] and s["kruskal_wallis_p"] is None and s["kruskal_wallis_h"] is None
     assert s["kruskal_wallis_n"] == 0
+    from ketanb.presentation.tables import kruskal_wallis_text
+
+    assert kruskal_wallis_text(s).endswith("(every group's responder curve is withheld, so no group's reductions "
+                                           "are compared)")
 
 
 def test_table1_p_values_leave_out_the_columns_withheld(make_extract):
@@ -461,6 +465,7 @@ def test_table1_p_values_leave_out_the_columns_withheld(make_extract):
     groups = assign_groups(out, group_by="clinic", min_group_size=5)
     t = table1(out, groups, min_group_size=5, p_values=True).set_index(["variable", "level"])
     assert t.loc[("Sex", "F"), "b"] == "" and t.loc[("Sex", "F"), "p"] == pytest.approx(0.592074592, abs=1e-8)
+    assert any("p compares the columns shown only" in level for level in t.loc["Not described"].index)
 
 
 def test_one_diagnosis_written_in_two_unicode_forms_is_one_group(make_extract):

@@ -525,6 +525,22 @@ def test_spaces_around_free_text_are_ignored_and_an_identifier_is_never_quoted_b
         "adverse_events.csv, row 2, column treatment: value 'ondansetron<U+FE0F>': text whose every character prints")
 
 
+def test_the_code_points_arrow_finds_unprinted_are_those_python_finds():
+    """Review 2026-12-03: the rule has two evaluators, RE2's character class over a column (validation) and
+    contract.prints on a name (parameters, pooling); their Unicode tables differ in version, and they disagreed on
+    7 code points. Every code point but the surrogates, through both."""
+    import pyarrow as arrow
+    import pyarrow.compute as arrow_compute
+
+    from ketanb.input.contract import UNPRINTED_PATTERN, prints
+
+    points = [p for p in range(0x110000) if not 0xD800 <= p <= 0xDFFF]
+    found = arrow_compute.match_substring_regex(arrow.array([chr(p) for p in points]), UNPRINTED_PATTERN)
+    differ = [f"U+{p:04X}" for p, refused in zip(points, found.to_pylist()) if refused == prints(chr(p))]
+    assert differ == []
+    assert not prints("fibromyalgia\U000e0002") and prints("N\u00e9vralgie \u4e2d\u6587 \u0639 \U0001f600")
+
+
 def test_a_group_by_value_names_a_group_of_at_most_100_characters(tmp_path):
     """Pooling takes group names of up to 100 characters (ketanb.sites); a longer value of the column group_by names
     is refused when the extract is read, not when a partner pools the results."""
@@ -535,6 +551,10 @@ def test_a_group_by_value_names_a_group_of_at_most_100_characters(tmp_path):
                      "at most 100 characters (group_by names this column: each value is the name of a group in the "
                      "tables, the figures and a pooling of clinics)"]
     assert validate(read_extract(write(tmp_path / "b", tables))).patients["referrer"].str.len().tolist() == [100, 101]
+    tables["patients"][1]["referrer"] = "tel 0475 12 34 56 " + "y" * 100     # review: the identifier rule alone
+    found, message = problems(tmp_path / "c", tables, load_params(group_by="referrer"))
+    assert [line.split(": ")[1] for line in found] == ["free text without a national register number, phone number "
+                                                      "or e-mail address"] and "0475" not in message
 
 
 def test_a_nul_byte_in_a_column_name_is_refused(tmp_path):

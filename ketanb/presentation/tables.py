@@ -421,8 +421,9 @@ def kruskal_wallis_text(summary: dict) -> str:
     """``Kruskal-Wallis H = 0.01, df = 2, n = 40, p = 0.993`` from the ``subgroups`` section, saying how many
     of the groups it compares when a group's reductions in pain are withheld (``kruskal_wallis_groups``)."""
     tested, groups = summary.get("kruskal_wallis_groups"), summary.get("groups") or {}
-    over = (f" (over {len(tested)} of the {len(groups)} groups: a group whose responder curve is withheld is left "
-            "out)" if tested is not None and len(tested) < len(groups) else "")
+    over = ("" if tested is None or len(tested) == len(groups) else
+            f" (over {len(tested)} of the {len(groups)} groups: a group whose responder curve is withheld is left out)"
+            if tested else " (every group's responder curve is withheld, so no group's reductions are compared)")
     if summary.get("kruskal_wallis_h") is None:
         return f"Kruskal-Wallis {p_is(summary['kruskal_wallis_p'])}{over}"
     return (f"Kruskal-Wallis H = {statistic(summary['kruskal_wallis_h'])}, df = {summary['kruskal_wallis_df']}, "
