@@ -278,7 +278,7 @@ def text_rules(text: pd.Series, *, read: bool) -> list[tuple]:
 
     Every such column: no NUL byte, at most MAX_CELL_CHARS characters. ``read``: a column the analysis reads
     (diagnosis, treatment, a free-text group_by column), whose values outputs show, holds only characters that
-    print (no control or invisible formatting character: contract.UNPRINTED_CATEGORIES; the message quotes
+    print (no control or invisible character: contract.UNPRINTED_PATTERN; the message quotes
     the value with them escaped, ``'a\\tb'``), and no national register number, phone number or e-mail address
     (contract.IDENTIFYING_TEXT); a cell is reported for the first of these three it looks like, and no rule that
     quotes its cells quotes it. One pass over the column for the four patterns; each is tried alone only if one of
@@ -411,7 +411,7 @@ def _typed(name: str, table: RawTable, checked: pd.DataFrame) -> pd.DataFrame:
         if spec.name in checked:
             column = checked[spec.name]
             typed[spec.name] = column.astype("Int64") if spec.kind == "integer" else column
-    for column in table.frame.columns:                     # extra columns: kept as trimmed text
+    for column in table.frame.columns:                     # extra columns: kept as trimmed, composed text
         if column and column not in typed:
             typed[column] = composed(trimmed(table.frame[column]))
     return pd.DataFrame(typed, index=table.frame.index, copy=False)
