@@ -13,7 +13,7 @@ from dataclasses import asdict, dataclass, fields, replace
 import yaml
 
 from .errors import ParameterError
-from .input.contract import DATE_FORMATS, MAX_NAME_LENGTH, OTHER_TEXT, TABLES, prints, visible
+from .input.contract import DATE_FORMATS, MAX_NAME_LENGTH, OTHER_TEXT, TABLES, composed_name, prints, visible
 from .paths import resolve
 
 __all__ = ["Params", "Study", "DEFAULTS", "load_params", "MISSING_FOLLOWUP_MODES", "PUBLISHED_KEYS", "as_written",
@@ -306,7 +306,7 @@ def check_params(params: Params) -> Params:
     if date_format not in DATE_FORMATS:
         raise ParameterError(f"parameter date_format: {p.date_format!r} is not one of {', '.join(DATE_FORMATS)} "
                              "(iso: dates written YYYY-MM-DD; dmy: day/month/year, such as 4/01/2016, as well)")
-    group_by = p.group_by.strip().lower()                 # headers are matched ignoring case
+    group_by = composed_name(p.group_by.strip().lower())  # headers are matched ignoring case, composed
     if group_by == "patient_id":
         raise ParameterError("parameter group_by: patient_id would name every patient in the outputs (the "
                              "contract allows no patient_id in any output); choose a column that groups patients")
@@ -317,7 +317,7 @@ def check_params(params: Params) -> Params:
     if edges and group_by in {s.name for s in TABLES["patients"]} - numeric:
         raise ParameterError(f"parameter group_edges: {group_by!r} is not a number column, so it cannot be cut "
                              "into bands; leave group_edges empty")
-    reference = None if reference is None else str(reference).strip()
+    reference = None if reference is None else composed_name(str(reference).strip())
     if reference is not None:
         _check_reference(reference, group_by, edges)
     return replace(p, group_by=group_by, group_edges=edges, min_group_size=int(size), date_format=date_format,

@@ -20,7 +20,7 @@ from pathlib import Path
 from . import RESULTS_FORMAT
 from .disclosure import disclose
 from .errors import KetanbError
-from .input.contract import MAX_NAME_LENGTH, prints, visible
+from .input.contract import MAX_NAME_LENGTH, NORMAL_FORM, composed_name, prints, visible
 from .params import MISSING_FOLLOWUP_MODES
 from .paths import resolve
 
@@ -50,8 +50,9 @@ class PoolingError(KetanbError):
 
 
 def site_name(path: str | os.PathLike) -> str:
-    """The name of a site: the folder holding its file (``"site-b"`` for ``site-b/results.json``)."""
-    return Path(os.path.abspath(resolve(path))).parent.name
+    """The name of a site: the folder holding its file (``"site-b"`` for ``site-b/results.json``), composed
+    (``contract.NORMAL_FORM``: a folder unpacked from a Mac's archive may be named with accents apart)."""
+    return composed_name(Path(os.path.abspath(resolve(path))).parent.name)
 
 
 #: The largest count a site may give: more patients than any clinic treats (a count of 2**70 made the pooling
@@ -88,10 +89,11 @@ def _name_problem(value) -> str | None:
     ``"neuropathic "`` would be a second group that reads as ``neuropathic``), in Unicode's composed form (NFC), as
     validation reads free text (:func:`ketanb.input.validate.composed`)."""
     if (isinstance(value, str) and value.strip() == value and value and len(value) <= MAX_NAME_LENGTH
-            and prints(value) and unicodedata.is_normalized("NFC", value)):
+            and prints(value) and unicodedata.is_normalized(NORMAL_FORM, value)):
         return None
-    if isinstance(value, str) and prints(value) and not unicodedata.is_normalized("NFC", value):
-        return (f"is {value!r:.60}, not a name in Unicode's composed form (NFC), as ketanb writes every name: an "
+    if isinstance(value, str) and prints(value) and not unicodedata.is_normalized(NORMAL_FORM, value):
+        apart = "".join(f"<U+{ord(c):04X}>" if unicodedata.combining(c) else c for c in value)   # the accents shown
+        return (f"is {apart!r:.60}, not a name in Unicode's composed form (NFC), as ketanb writes every name: an "
                 "accent written apart from its letter makes a second group that reads the same; the site runs the "
                 "analysis again with this version of ketanb")
     shown = visible(value) if isinstance(value, str) else value

@@ -808,7 +808,7 @@ def edited(change):
     (lambda r: r["subgroups"]["groups"].update({"neuropathic ": {"n": 6, "favorable": 2}}),
      "a group name in key subgroups.groups is 'neuropathic '", "without spaces around it"),
     (lambda r: r["subgroups"]["groups"].update({"Ne\u0301vralgie": {"n": 6, "favorable": 2}}),
-     "a group name in key subgroups.groups is 'Ne\u0301vralgie', not a name in Unicode's composed form (NFC)",
+     "a group name in key subgroups.groups is 'Ne<U+0301>vralgie', not a name in Unicode's composed form (NFC)",
      "runs the analysis again"),
     (lambda r: r["subgroups"]["groups"]["neuropathic"].pop("favorable"),
      "key subgroups.groups['neuropathic'] has no 'favorable'", ""),
@@ -1089,3 +1089,31 @@ def test_pooling_takes_every_results_json_ketanb_writes(tmp_path, given):
     assert (site["n"], site["favorable"]) == (written["outcome"]["n"], written["outcome"]["favorable"])
     groups = written["subgroups"]["groups"]
     assert sum(g["n"] for g in groups.values()) + written["subgroups"]["unclassified"] == written["outcome"]["n"]
+
+
+def test_names_typed_on_a_mac_are_read_composed_and_pool(tmp_path):
+    """Review 2026-12-03: with accents written apart from their letters (as a Mac writes them: NFD), a column header
+    and group_by, a reference_group, a group_by value of 60 letters (120 code points) and a site's folder made a
+    run that pooling refused, a reference 'not one of the groups' that read the same, a refused name. Each is
+    read in the composed form (contract.NORMAL_FORM)."""
+    import shutil
+
+    from ketanb import load_params
+    from ketanb.analysis import analyse
+    from ketanb.output.files import to_jsonable
+    from ketanb.sites import read_site
+
+    apart = "re\u0301gion"                                           # région, NFD
+    data = tmp_path / "extract"
+    shutil.copytree(ROOT / "data" / "raw", data)
+    patients = (data / "patients.csv").read_text(encoding="utf-8").splitlines()
+    values = ["Ne\u0301vralgie", "Wallonie", "e\u0301" * 60]
+    rows = [patients[0] + f",{apart}"] + [f"{line},{values[i % 3]}" for i, line in enumerate(patients[1:])]
+    (data / "patients.csv").write_text("\n".join(rows) + "\n", encoding="utf-8")
+    params = load_params(group_by=apart, reference_group="Ne\u0301vralgie")
+    assert params.group_by == "r\u00e9gion" and params.reference_group == "N\u00e9vralgie"
+    written = to_jsonable(analyse(data, params))
+    assert written["parameters"]["group_by"] == "r\u00e9gion" and written["subgroups"]["reference"] == "N\u00e9vralgie"
+    assert "\u00e9" * 60 in written["subgroups"]["groups"]
+    site = read_site(write_site(tmp_path, "Zottegem-Sint-Elisabeth e\u0301e\u0301n", written))
+    assert site["name"] == "Zottegem-Sint-Elisabeth \u00e9\u00e9n" and site["group_by"] == "r\u00e9gion"

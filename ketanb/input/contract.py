@@ -12,7 +12,7 @@ __all__ = [
     "ColumnSpec", "TABLES", "TABLE_FILES", "PAIN_MECHANISMS", "DISCONTINUATION",
     "EVENTS", "SEVERITIES", "FORMULATIONS", "EXCLUSION_REASONS", "REASON_LABELS", "IDENTIFYING_COLUMNS",
     "IDENTIFYING_TEXT", "TOLERANCE", "identifier_kind", "folded_column_name", "MAX_COLUMNS", "MAX_NAME_CHARS",
-    "MAX_CELL_CHARS", "UNPRINTED_CATEGORIES", "UNPRINTED_RANGES", "UNPRINTED_PATTERN", "MAX_NAME_LENGTH", "prints", "visible", "DATE_FORMATS", "DATE_FORMAT_HINT", "OTHER_TEXT", "UNCLASSIFIED", "TREATED_MEANS",
+    "MAX_CELL_CHARS", "UNPRINTED_CATEGORIES", "UNPRINTED_RANGES", "UNPRINTED_PATTERN", "MAX_NAME_LENGTH", "prints", "visible", "NORMAL_FORM", "composed_name", "DATE_FORMATS", "DATE_FORMAT_HINT", "OTHER_TEXT", "UNCLASSIFIED", "TREATED_MEANS",
 ]
 
 #: Absolute tolerance of every comparison with a dose (mg) or a responder threshold
@@ -171,6 +171,17 @@ UNPRINTED_PATTERN = ("[" + "".join(rf"\p{{{category}}}" for category in UNPRINTE
 #: Longest name of a group (a value of the column group_by names), of a site or of a group_by column, in
 #: characters: a name is shown in tables, figures and the pooled report.
 MAX_NAME_LENGTH = 100
+
+
+#: The one Unicode form of every text ketanb reads: the composed one, in which é is one character. A Mac often
+#: writes it decomposed (e and an accent), which prints the same: free text (:func:`ketanb.input.validate.composed`),
+#: column names, the parameters that name a column or a group, and a site's folder are all read in this form.
+NORMAL_FORM = "NFC"
+
+
+def composed_name(text: str) -> str:
+    """A name (a column, ``group_by``, ``reference_group``, a site's folder) in :data:`NORMAL_FORM`."""
+    return unicodedata.normalize(NORMAL_FORM, text)
 
 
 def visible(text: str) -> str:

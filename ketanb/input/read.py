@@ -27,7 +27,7 @@ import pyarrow as arrow
 
 from ..errors import InputError, Problem
 from ..paths import resolve, shown_path
-from .contract import MAX_CELL_CHARS, MAX_COLUMNS, MAX_NAME_CHARS, TABLE_FILES
+from .contract import MAX_CELL_CHARS, MAX_COLUMNS, MAX_NAME_CHARS, TABLE_FILES, composed_name
 
 __all__ = ["RawTable", "RawExtract", "read_extract", "read_csv_table", "give_back_freed_memory", "SYNTHETIC_MARKER"]
 
@@ -68,7 +68,7 @@ class RawTable:
         Name to quote in messages, e.g. ``"patients.csv"`` or ``"zottegem.xlsx, sheet patients"``: the
         user's own file, not the link to it in a build folder.
     frame : pandas.DataFrame
-        Columns named as in the header (trimmed, lower case), cells as text.
+        Columns named as in the header (trimmed, lower case, composed: ``contract.NORMAL_FORM``), cells as text.
         Row ``i`` of the frame is spreadsheet row ``i + 2``.
     decimal_comma : bool
         Numbers may use a decimal comma (semicolon- or tab-separated file).
@@ -166,7 +166,7 @@ def _parse_csv(name: str, source: Path | bytes) -> RawTable | Problem:
         except (pd.errors.ParserError, ValueError) as exc:
             return _ragged_row(name, source, sep, len(header)) or Problem(
                 name, None, None, None, f"a well-formed {SEPARATORS[sep]}-separated file ({exc})")
-    frame.columns = [c.strip().lower() for c in header]
+    frame.columns = [composed_name(c.strip().lower()) for c in header]
     return RawTable(name, _without_empty_rows_at_end(frame), decimal_comma=sep != ",", header=header,
                     separator=SEPARATORS[sep])
 
@@ -291,7 +291,7 @@ def _read_workbook(path: Path, problems: list[Problem], name: str) -> tuple[dict
         header = (rows[0] + [""] * width)[:width]
         body = [(row + [""] * width)[:width] for row in rows[1:]]
         frame = pd.DataFrame(body, columns=range(width), dtype="str")
-        frame.columns = [c.strip().lower() for c in header]
+        frame.columns = [composed_name(c.strip().lower()) for c in header]
         tables[table] = RawTable(label, _without_empty_rows_at_end(frame), header=header)
     synthetic = SYNTHETIC_MARKER.removesuffix(".json") in sheets
     book.close()

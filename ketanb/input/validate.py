@@ -38,7 +38,7 @@ import pyarrow.compute as arrow_compute
 
 from ..errors import InputError, ParameterError, Problem
 from .contract import (DATE_FORMAT_HINT, IDENTIFYING_TEXT, MAX_CELL_CHARS, MAX_NAME_LENGTH, TABLES,
-                       UNPRINTED_PATTERN, ColumnSpec, identifier_kind, visible)
+                       NORMAL_FORM, UNPRINTED_PATTERN, ColumnSpec, identifier_kind, visible)
 from .read import RawExtract, RawTable, give_back_freed_memory
 
 __all__ = ["Extract", "validate", "parse_number", "parse_date", "normalise", "parse", "cell_rules",
@@ -60,6 +60,8 @@ LISTED = InputError.max_listed
 #: The parameter that lets min_group_size 1 (pooling off) run on an extract that is not the synthetic one.
 NOT_PATIENT_DATA = "i_know_this_is_not_patient_data"
 UNIQUE_ID = "a patient_id not used by an earlier row (each patient once)"
+#: Any of contract.IDENTIFYING_TEXT, in one pattern: one pass over a column finds whether a cell may hold one.
+IDENTIFYING_PATTERN = "|".join(f"(?:{pattern})" for pattern in IDENTIFYING_TEXT.values())
 UNPRINTED_EXPECTED = ("text whose every character prints: no tab, line break or other control character, and no "
                       "invisible formatting character such as a right-to-left override or a zero-width space (the "
                       "reports show this text as written): replace each by a space, or remove it")
@@ -189,7 +191,7 @@ def composed(text: pd.Series) -> pd.Series:
     characters only, as usual, is composed already and is returned as it is."""
     if arrow_compute.all(arrow_compute.string_is_ascii(_arrow_text(text))).as_py() is not False:
         return text
-    return _same_or(text, text.str.normalize("NFC"))
+    return _same_or(text, text.str.normalize(NORMAL_FORM))
 
 
 def normalise(table: RawTable, spec: ColumnSpec) -> pd.Series:
@@ -288,7 +290,7 @@ def text_rules(text: pd.Series, *, read: bool) -> list[tuple]:
     nul = _holds(text, "\0", regex=False)
     unprinted = identifying = pd.Series(False, index=text.index)
     found = []                           # (good, expected, quote) of the identifiers, each cell for the first
-    if read and _holds(text, "|".join(f"(?:{p})" for p in (UNPRINTED_PATTERN, *IDENTIFYING_TEXT.values()))).any():
+    if read and _holds(text, f"{UNPRINTED_PATTERN}|{IDENTIFYING_PATTERN}").any():
         for kind, pattern in IDENTIFYING_TEXT.items():
             looks = _holds(text, pattern) & ~identifying
             identifying |= looks
@@ -521,10 +523,10 @@ def _check_relations(raw: RawExtract, patients, infusions, events, report: _Repo
 def _check_group_names(table: RawTable, column: str, report: _Report) -> None:
     """A column that group_by names, without group_edges: each value names a group, of at most
     MAX_NAME_LENGTH characters (as a pooled site's group names: :mod:`ketanb.sites`)."""
-    text = trimmed(table.frame[column])
+    text = composed(trimmed(table.frame[column]))        # the name as the outputs write it
     long = arrow_compute.utf8_length(_arrow_text(text)).fill_null(0).to_numpy() > MAX_NAME_LENGTH
     # a cell that looks like an identifier is reported by text_rules, without its value: never quoted here
-    long &= ~_holds(text, "|".join(f"(?:{p})" for p in IDENTIFYING_TEXT.values())).to_numpy()
+    long &= ~_holds(text, IDENTIFYING_PATTERN).to_numpy()
     report.rows(table, long, column, f"a value of at most {MAX_NAME_LENGTH} characters (group_by names this column: "
                 "each value is the name of a group in the tables, the figures and a pooling of clinics)")
 
