@@ -22,8 +22,8 @@ from .input.contract import OTHER_TEXT, PAIN_MECHANISMS, UNCLASSIFIED
 from .params import Params, as_written, band_labels
 from .stats import fisher_freeman_halton, kruskal_wallis, newcombe_difference, odds_ratio_exact, proportion
 
-__all__ = ["Subgroups", "run", "titles", "assign_groups", "carry_groups", "reduction_disclosure", "subgroup_table", "subgroup_summary",
-           "subgroup_effects", "reference_group"]
+__all__ = ["Subgroups", "run", "titles", "assign_groups", "carry_groups", "reduction_disclosure", "subgroup_table",
+           "subgroup_summary", "subgroup_effects", "reference_group"]
 
 
 def _labels(frame: pd.DataFrame, group_by: str, edges) -> tuple[pd.Series, list[str]]:
@@ -188,8 +188,10 @@ def _versus(group: dict, reference: dict, confidence: float) -> dict:
 
 
 def subgroup_summary(outcomes: pd.DataFrame, groups: pd.Series, *, group_by: str, confidence: float = 0.95,
-                     edges=(), min_group_size: int = 1, reference: str | None = None) -> dict:
-    """The ``subgroups`` section of results.json.
+                     edges=(), min_group_size: int = 1, reference: str | None = None,
+                     table: pd.DataFrame | None = None) -> dict:
+    """The ``subgroups`` section of results.json (``table``: :func:`subgroup_table` of the same arguments, when
+    the caller has it already).
 
     Returns
     -------
@@ -207,7 +209,8 @@ def subgroup_summary(outcomes: pd.DataFrame, groups: pd.Series, *, group_by: str
         every group (it reads their counts, which are shown).
     """
     keep = outcomes["in_denominator"].to_numpy(dtype=bool)
-    table = subgroup_table(outcomes, groups, confidence=confidence, min_group_size=min_group_size)
+    if table is None:                                    # run() hands over the one it made
+        table = subgroup_table(outcomes, groups, confidence=confidence, min_group_size=min_group_size)
     ffh = fisher_freeman_halton(table["favorable"].tolist(), table["n"].tolist())
     with_followup = keep & outcomes["has_followup"].to_numpy(dtype=bool)
     # the groups whose reductions in pain may be shown (reduction_disclosure): the test of a withheld group's
@@ -292,9 +295,10 @@ def run(outcomes: pd.DataFrame, cohort: pd.DataFrame, params: Params, *, tables:
     """
     size = params.min_group_size
     groups = assign_groups(outcomes, group_by=params.group_by, edges=params.group_edges, min_group_size=size)
-    summary = subgroup_summary(outcomes, groups, group_by=params.group_by, confidence=params.confidence,
-                               edges=params.group_edges, min_group_size=size, reference=params.reference_group)
     table = subgroup_table(outcomes, groups, confidence=params.confidence, min_group_size=size)
+    summary = subgroup_summary(outcomes, groups, group_by=params.group_by, confidence=params.confidence,
+                               edges=params.group_edges, min_group_size=size, reference=params.reference_group,
+                               table=table)
     effects = subgroup_effects(table, summary)
     if not tables:
         return Subgroups(groups, None, None, table, effects, summary, titles(size))
