@@ -283,10 +283,6 @@ def check_params(params: Params) -> Params:
                              f"{', '.join(MISSING_FOLLOWUP_MODES)}")
     if not isinstance(p.group_by, str) or not p.group_by.strip():
         raise ParameterError(f"parameter group_by: {p.group_by!r} is not a column name")
-    if len(p.group_by.strip()) > MAX_NAME_LENGTH or not prints(p.group_by.strip()):
-        raise ParameterError(f"parameter group_by: {visible(p.group_by.strip())!r:.60} is not a column name of at "
-                             f"most {MAX_NAME_LENGTH} characters that all print: it names the subgroups in every "
-                             "output, and a pooling of clinics takes no other (rename the column)")
     edges = p.group_edges if p.group_edges is not None else ()
     if isinstance(edges, (str, bytes)) or not hasattr(edges, "__iter__"):
         raise ParameterError(f"parameter group_edges: {edges!r} is not a list of numbers, e.g. [40, 60]")
@@ -307,6 +303,10 @@ def check_params(params: Params) -> Params:
         raise ParameterError(f"parameter date_format: {p.date_format!r} is not one of {', '.join(DATE_FORMATS)} "
                              "(iso: dates written YYYY-MM-DD; dmy: day/month/year, such as 4/01/2016, as well)")
     group_by = composed_name(p.group_by.strip().lower())  # headers are matched ignoring case, composed
+    if len(group_by) > MAX_NAME_LENGTH or not prints(group_by):
+        raise ParameterError(f"parameter group_by: {visible(group_by)!r:.60} is not a column name of at most "
+                             f"{MAX_NAME_LENGTH} characters that all print: it names the subgroups in every output, "
+                             "and a pooling of clinics takes no other (rename the column)")
     if group_by == "patient_id":
         raise ParameterError("parameter group_by: patient_id would name every patient in the outputs (the "
                              "contract allows no patient_id in any output); choose a column that groups patients")
