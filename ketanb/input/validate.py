@@ -525,8 +525,8 @@ def _check_group_names(table: RawTable, column: str, report: _Report) -> None:
     MAX_NAME_LENGTH characters (as a pooled site's group names: :mod:`ketanb.sites`)."""
     text = composed(trimmed(table.frame[column]))        # the name as the outputs write it
     long = arrow_compute.utf8_length(_arrow_text(text)).fill_null(0).to_numpy() > MAX_NAME_LENGTH
-    # a cell that looks like an identifier is reported by text_rules, without its value: never quoted here
-    long &= ~_holds(text, IDENTIFYING_PATTERN).to_numpy()
+    if long.any():       # a cell that looks like an identifier is reported by text_rules, unquoted: not quoted here
+        long &= ~_holds(text, IDENTIFYING_PATTERN).to_numpy()
     report.rows(table, long, column, f"a value of at most {MAX_NAME_LENGTH} characters (group_by names this column: "
                 "each value is the name of a group in the tables, the figures and a pooling of clinics)")
 
