@@ -20,12 +20,13 @@ from pathlib import Path
 from . import RESULTS_FORMAT
 from .disclosure import disclose
 from .errors import KetanbError
-from .input.contract import MAX_NAME_LENGTH, NORMAL_FORM, composed_name, prints, visible
+from .input.contract import MAX_NAME_LENGTH, NORMAL_FORM, code_point, composed_name, prints, visible
 from .params import MISSING_FOLLOWUP_MODES
 from .paths import resolve
 
 __all__ = ["PoolingError", "POOLED_FORMAT", "POOLED_KIND", "AGREEMENT_KEYS", "MERGED_GROUP", "SITE_MIN_GROUP_SIZE",
-           "MAX_NAME_LENGTH", "MAX_COUNT", "MAX_LISTED", "site_name", "listed", "read_site", "check_agreement", "read_site_list"]
+           "MAX_NAME_LENGTH", "MAX_COUNT", "MAX_LISTED", "site_name", "listed", "read_site", "check_agreement",
+           "read_site_list"]
 
 #: The format of pooled.json (its key ``ketanb_pooled``).
 POOLED_FORMAT = 1
@@ -88,17 +89,16 @@ def _name_problem(value) -> str | None:
     the rule validation applies to an extract's free text), without spaces around it (ketanb trims every value:
     ``"neuropathic "`` would be a second group that reads as ``neuropathic``), in Unicode's composed form (NFC), as
     validation reads free text (:func:`ketanb.input.validate.composed`)."""
-    if (isinstance(value, str) and value.strip() == value and value and len(value) <= MAX_NAME_LENGTH
-            and prints(value) and unicodedata.is_normalized(NORMAL_FORM, value)):
-        return None
-    if isinstance(value, str) and prints(value) and not unicodedata.is_normalized(NORMAL_FORM, value):
-        apart = "".join(f"<U+{ord(c):04X}>" if unicodedata.combining(c) else c for c in value)   # the accents shown
+    text = isinstance(value, str)
+    if text and prints(value) and not unicodedata.is_normalized(NORMAL_FORM, value):
+        apart = "".join(code_point(c) if unicodedata.combining(c) else c for c in value)   # the accents shown
         return (f"is {apart!r:.60}, not a name in Unicode's composed form (NFC), as ketanb writes every name: an "
                 "accent written apart from its letter makes a second group that reads the same; the site runs the "
                 "analysis again with this version of ketanb")
-    shown = visible(value) if isinstance(value, str) else value
-    return (f"is {shown!r:.60}, not a name (text of 1 to {MAX_NAME_LENGTH} printable characters, without spaces "
-            "around it)")
+    if text and value and value.strip() == value and len(value) <= MAX_NAME_LENGTH and prints(value):
+        return None
+    return (f"is {visible(value) if text else value!r:.60}, not a name (text of 1 to {MAX_NAME_LENGTH} printable "
+            "characters, without spaces around it)")
 
 
 def _counts_problems(entry, key: str, withheld_ok: bool = False) -> list[str]:

@@ -12,7 +12,9 @@ __all__ = [
     "ColumnSpec", "TABLES", "TABLE_FILES", "PAIN_MECHANISMS", "DISCONTINUATION",
     "EVENTS", "SEVERITIES", "FORMULATIONS", "EXCLUSION_REASONS", "REASON_LABELS", "IDENTIFYING_COLUMNS",
     "IDENTIFYING_TEXT", "TOLERANCE", "identifier_kind", "folded_column_name", "MAX_COLUMNS", "MAX_NAME_CHARS",
-    "MAX_CELL_CHARS", "UNPRINTED_CATEGORIES", "UNPRINTED_RANGES", "UNPRINTED_PATTERN", "MAX_NAME_LENGTH", "prints", "visible", "NORMAL_FORM", "composed_name", "DATE_FORMATS", "DATE_FORMAT_HINT", "OTHER_TEXT", "UNCLASSIFIED", "TREATED_MEANS",
+    "MAX_CELL_CHARS", "UNPRINTED_CATEGORIES", "UNPRINTED_RANGES", "UNPRINTED_PATTERN", "MAX_NAME_LENGTH", "prints",
+    "visible", "code_point", "NORMAL_FORM", "composed_name", "DATE_FORMATS", "DATE_FORMAT_HINT", "OTHER_TEXT",
+    "UNCLASSIFIED", "TREATED_MEANS",
 ]
 
 #: Absolute tolerance of every comparison with a dose (mg) or a responder threshold
@@ -184,10 +186,15 @@ def composed_name(text: str) -> str:
     return unicodedata.normalize(NORMAL_FORM, text)
 
 
+def code_point(character: str) -> str:
+    """A character as a message names it: ``<U+FE0F>``."""
+    return f"<U+{ord(character):04X}>"
+
+
 def visible(text: str) -> str:
     """``text`` for a message: each character that prints nothing but that Python's ``repr`` would leave as it is
-    (a variation selector, a blank filler) written ``<U+FE0F>``, so that a clinic sees where it is."""
-    return "".join(f"<U+{ord(c):04X}>" if c.isprintable() and not prints(c) else c for c in text)
+    (a variation selector, a blank filler) written as its :func:`code_point`, so that a clinic sees where it is."""
+    return "".join(code_point(c) if c.isprintable() and not prints(c) else c for c in text)
 
 
 def prints(text: str) -> bool:
